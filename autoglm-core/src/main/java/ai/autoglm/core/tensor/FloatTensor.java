@@ -1,0 +1,39 @@
+package ai.autoglm.core.tensor;
+
+/**
+ * A read-only, row-major view of weights in one GGML layout (the shape of llama3.java's FloatTensor):
+ * each subclass knows its block layout, gives a scalar {@link #getFloat} that is the reference, and
+ * overrides {@link #dot} with a Vector API kernel that works on the blocks in place. Weights stay in the
+ * (usually memory-mapped) segment they were loaded from; nothing is copied onto the heap.
+ */
+public abstract class FloatTensor {
+
+    /** Number of elements. */
+    public abstract long size();
+
+    /** The layout of the underlying data. */
+    public abstract GgmlType type();
+
+    /** Element {@code index}, dequantized. The scalar reference every kernel is tested against. */
+    public abstract float getFloat(long index);
+
+    /**
+     * Dot product of elements {@code [offset, offset + n)} of this tensor with {@code x[xOffset .. xOffset + n)}.
+     * {@code offset} is a multiple of the block size whenever callers pass row starts of a matrix whose row
+     * length is a multiple of the block size (always true for GGML files). The default is the scalar path.
+     */
+    public float dot(long offset, float[] x, int xOffset, int n) {
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            sum += getFloat(offset + i) * x[xOffset + i];
+        }
+        return sum;
+    }
+
+    /** Copies elements {@code [offset, offset + n)} dequantized into {@code out[outOffset ..]}. */
+    public void copyTo(long offset, float[] out, int outOffset, int n) {
+        for (int i = 0; i < n; i++) {
+            out[outOffset + i] = getFloat(offset + i);
+        }
+    }
+}
