@@ -1,0 +1,304 @@
+package ai.autoglm.core.model;
+
+import ai.autoglm.core.format.ModelFormatException;
+import ai.autoglm.core.format.gguf.GgufValue;
+import ai.autoglm.core.tensor.FloatTensor;
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The hyper-parameters of a decoder-only transformer, read from GGUF metadata or an HF {@code config.json}.
+ *
+ * @param architecture   which row of {@link Architecture}
+ * @param dim            hidden size (embedding length)
+ * @param layers         number of blocks
+ * @param heads          query heads
+ * @param kvHeads        key/value heads (GQA when fewer than heads)
+ * @param headDim        size of one head
+ * @param ffnDim         MLP intermediate size
+ * @param vocabSize      rows of the embedding / output matrices
+ * @param contextLength  the longest sequence the model was trained for; the KV cache never exceeds it
+ * @param rmsEps         RMSNorm epsilon
+ * @param ropeTheta      rotary base
+ * @param ropeStyle      how the weights in this layout pair up rotary dimensions
+ * @param rotaryDim      how many leading dimensions of each head rotate (partial rotary when below headDim)
+ * @param ropeScaling    frequency scaling, or null for none
+ * @param tiedEmbeddings the output projection is the token embedding matrix
+ * @param qkvBias        q/k/v projections carry a bias
+ */
+public record ModelConfig(Architecture architecture, int dim, int layers, int heads, int kvHeads, int headDim,
+                          int ffnDim, int vocabSize, int contextLength, float rmsEps, double ropeTheta,
+                          RopeStyle ropeStyle, int rotaryDim, RopeScaling ropeScaling, boolean tiedEmbeddings,
+                          boolean qkvBias) {
+
+    // Generous bounds: the largest real models stay far below them, and a hostile file cannot make us
+    // allocate gigabytes of KV cache or scratch from a single absurd number.
+    static final int MAX_DIM = 1 << 16;
+    static final int MAX_LAYERS = 1 << 10;
+    static final int MAX_HEADS = 1 << 10;
+    static final int MAX_HEAD_DIM = 1 << 11;
+    static final int MAX_FFN = 1 << 19;
+    static final int MAX_VOCAB = 1 << 22;
+    static final int MAX_CONTEXT = 1 << 24;
+
+    /** Checks the numbers are sane; throws ModelFormatException naming {@code file} otherwise. */
+    public ModelConfig validate(Path file) {
+        check(file, "embedding length", dim, MAX_DIM);
+        check(file, "block count", layers, MAX_LAYERS);
+        check(file, "head count", heads, MAX_HEADS);
+        check(file, "key/value head count", kvHeads, MAX_HEADS);
+        check(file, "head dimension", headDim, MAX_HEAD_DIM);
+        check(file, "feed-forward length", ffnDim, MAX_FFN);
+        check(file, "vocabulary size", vocabSize, MAX_VOCAB);
+        check(file, "context length", contextLength, MAX_CONTEXT);
+        if (heads % kvHeads != 0) {
+            throw new ModelFormatException(file, "key/value head count " + kvHeads + " does not divide head count " + heads);
+        }
+        if (rotaryDim <= 0 || rotaryDim > headDim || rotaryDim % 2 != 0) {
+            throw new ModelFormatException(file, "rotary dimension " + rotaryDim + " must be even and within the head dimension " + headDim);
+        }
+        if (!(rmsEps > 0 && rmsEps < 1)) throw new ModelFormatException(file, "RMS norm epsilon " + rmsEps + " is not in (0, 1)");
+        if (!(ropeTheta > 0 && Double.isFinite(ropeTheta))) throw new ModelFormatException(file, "rope base " + ropeTheta + " is not positive");
+        return this;
+    }
+
+    private static void check(Path file, String what, int value, int max) {
+        if (value <= 0 || value > max) {
+            throw new ModelFormatException(file, what + " " + value + " is out of range (1.." + max + ")");
+        }
+    }
+
+    /** Query width: heads * headDim. */
+    public int qDim() {
+        return heads * headDim;
+    }
+
+    /** Key/value width: kvHeads * headDim. */
+    public int kvDim() {
+        return kvHeads * headDim;
+    }
+
+    /**
+     * Inverse rotary frequencies, one per rotating pair: {@code theta^(-2i/rotaryDim)} (RoFormer; HF
+     * {@code _compute_default_rope_parameters}), then scaled. Computed in double; positions multiply it.
+     */
+    public double[] ropeInvFreq() {
+        double[] inv = new double[rotaryDim / 2];
+        for (int i = 0; i < inv.length; i++) inv[i] = 1.0 / Math.pow(ropeTheta, (2.0 * i) / rotaryDim);
+        if (ropeScaling != null) ropeScaling.apply(inv);
+        return inv;
+    }
+
+    // ---------------------------------------------------------------------------------------- GGUF
+
+    /** From GGUF metadata; {@code weights} supplies {@code rope_freqs.weight} and tied-embedding detection. */
+    public static ModelConfig fromGguf(Map<String, GgufValue> metadata, WeightSource weights) {
+        return fromGguf(Path.of("(gguf)"), metadata, weights);
+    }
+
+    /** As {@link #fromGguf(Map, WeightSource)}, naming {@code file} in errors. */
+    public static ModelConfig fromGguf(Path file, Map<String, GgufValue> metadata, WeightSource weights) {
+        String archName = ggufString(file, metadata, "general.architecture", null);
+        Architecture arch = Architecture.byGgufName(archName);
+        if (arch == null) {
+            throw new ModelFormatException(file, "unsupported architecture '" + archName + "' (supported: "
+                    + Architecture.ALL.stream().map(Architecture::ggufName).toList() + ")");
+        }
+        String p = archName + ".";
+        int dim = ggufInt(file, metadata, p + "embedding_length", null);
+        int layers = ggufInt(file, metadata, p + "block_count", null);
+        int heads = ggufInt(file, metadata, p + "attention.head_count", null);
+        int kvHeads = ggufInt(file, metadata, p + "attention.head_count_kv", heads);
+        if (heads <= 0) throw new ModelFormatException(file, "head count " + heads + " is out of range");
+        Integer keyLength = metadata.containsKey(p + "attention.key_length") ? ggufInt(file, metadata, p + "attention.key_length", null) : null;
+        int headDim = headDim(file, dim, heads, keyLength);
+        int ffn = ggufInt(file, metadata, p + "feed_forward_length", null);
+        int context = ggufInt(file, metadata, p + "context_length", null);
+        float eps = (float) ggufDouble(file, metadata, p + "attention.layer_norm_rms_epsilon", null);
+        double theta = ggufDouble(file, metadata, p + "rope.freq_base", 10000.0);
+        int rotaryDim = ggufInt(file, metadata, p + "rope.dimension_count", headDim);
+
+        int vocab;
+        GgufValue tokens = metadata.get("tokenizer.ggml.tokens");
+        if (tokens != null && tokens.value() instanceof List<?> list) {
+            vocab = list.size();
+        } else if (metadata.containsKey(p + "vocab_size")) {
+            vocab = ggufInt(file, metadata, p + "vocab_size", null);
+        } else {
+            long[] shape = weights.shape(TensorRole.TOKEN_EMBD.tensorName());
+            if (shape == null || shape.length != 2) throw new ModelFormatException(file, "no vocabulary: neither tokenizer.ggml.tokens nor token_embd.weight");
+            vocab = (int) Math.min(Integer.MAX_VALUE, shape[1]);
+        }
+
+        RopeScaling scaling = null;
+        String scalingType = metadata.containsKey(p + "rope.scaling.type") ? ggufString(file, metadata, p + "rope.scaling.type", null) : "none";
+        switch (scalingType) {
+            case "none" -> { }
+            case "linear" -> {
+                double factor = ggufDouble(file, metadata, p + "rope.scaling.factor", 1.0);
+                if (!(factor > 0)) throw new ModelFormatException(file, "rope scaling factor " + factor + " is not positive");
+                if (factor != 1.0) scaling = new RopeScaling.Linear(factor);
+            }
+            default -> throw new ModelFormatException(file, "unsupported rope scaling type '" + scalingType + "'");
+        }
+        FloatTensor ropeFreqs = weights.tensor(TensorRole.ROPE_FREQS.tensorName());
+        if (ropeFreqs != null) {
+            if (scaling != null) throw new ModelFormatException(file, "both rope_freqs.weight and rope scaling '" + scalingType + "'");
+            if (rotaryDim <= 0 || rotaryDim > MAX_HEAD_DIM || ropeFreqs.size() != rotaryDim / 2) {
+                throw new ModelFormatException(file, "rope_freqs.weight has " + ropeFreqs.size() + " entries, expected rotary dimension / 2 = " + rotaryDim / 2);
+            }
+            float[] divisors = new float[rotaryDim / 2];
+            for (int i = 0; i < divisors.length; i++) {
+                divisors[i] = ropeFreqs.getFloat(i);
+                if (!(divisors[i] > 0) || Float.isInfinite(divisors[i])) {
+                    throw new ModelFormatException(file, "rope_freqs.weight[" + i + "] = " + divisors[i] + " is not a positive divisor");
+                }
+            }
+            scaling = new RopeScaling.FreqFactors(divisors);
+        }
+
+        boolean tied = weights.tensor(TensorRole.OUTPUT.tensorName()) == null;
+        boolean bias = weights.tensor(TensorRole.ATTN_Q_BIAS.tensorName(0)) != null
+                || weights.tensor(TensorRole.ATTN_QKV_BIAS.tensorName(0)) != null;
+        return new ModelConfig(arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, eps, theta,
+                arch.ggufRope(), rotaryDim, scaling, tied, bias).validate(file);
+    }
+
+    private static int headDim(Path file, int dim, int heads, Integer explicit) {
+        if (explicit != null) return explicit;
+        if (dim <= 0 || dim % heads != 0) {
+            throw new ModelFormatException(file, "head count " + heads + " does not divide the embedding length " + dim);
+        }
+        return dim / heads;
+    }
+
+    private static GgufValue ggufValue(Path file, Map<String, GgufValue> md, String key, boolean required) {
+        GgufValue v = md.get(key);
+        if (v == null && required) throw new ModelFormatException(file, "missing metadata key " + key);
+        return v;
+    }
+
+    private static int ggufInt(Path file, Map<String, GgufValue> md, String key, Integer def) {
+        GgufValue v = ggufValue(file, md, key, def == null);
+        if (v == null) return def;
+        if (!(v.value() instanceof Number n) || v.value() instanceof Float || v.value() instanceof Double) {
+            throw new ModelFormatException(file, "metadata key " + key + " should be an integer, is " + v.type());
+        }
+        long l = n.longValue();
+        if (l < Integer.MIN_VALUE || l > Integer.MAX_VALUE) {
+            throw new ModelFormatException(file, "metadata key " + key + " = " + l + " is out of range");
+        }
+        return (int) l;
+    }
+
+    private static double ggufDouble(Path file, Map<String, GgufValue> md, String key, Double def) {
+        GgufValue v = ggufValue(file, md, key, def == null);
+        if (v == null) return def;
+        if (!(v.value() instanceof Number n)) throw new ModelFormatException(file, "metadata key " + key + " should be a number, is " + v.type());
+        return n.doubleValue();
+    }
+
+    private static String ggufString(Path file, Map<String, GgufValue> md, String key, String def) {
+        GgufValue v = ggufValue(file, md, key, def == null);
+        if (v == null) return def;
+        if (!(v.value() instanceof String s)) throw new ModelFormatException(file, "metadata key " + key + " should be a string, is " + v.type());
+        return s;
+    }
+
+    // ------------------------------------------------------------------------------------------ HF
+
+    /** From an HF {@code config.json} tree. */
+    public static ModelConfig fromHfConfig(JsonNode config) {
+        return fromHfConfig(Path.of("config.json"), config);
+    }
+
+    /**
+     * As {@link #fromHfConfig(JsonNode)}, naming {@code file} in errors. Keys and defaults follow
+     * transformers configuration_llama.py / configuration_qwen2.py.
+     */
+    public static ModelConfig fromHfConfig(Path file, JsonNode config) {
+        if (config == null || !config.isObject()) throw new ModelFormatException(file, "config is not a JSON object");
+        String hfClass = null;
+        JsonNode archs = config.get("architectures");
+        if (archs != null && archs.isArray() && !archs.isEmpty()) hfClass = archs.get(0).asText();
+        Architecture arch = hfClass != null ? Architecture.byHfClass(hfClass) : null;
+        if (arch == null && hfClass == null && config.hasNonNull("model_type")) {
+            arch = Architecture.byGgufName(config.get("model_type").asText());
+        }
+        if (arch == null) {
+            String name = hfClass != null ? hfClass : config.path("model_type").asText("(none)");
+            throw new ModelFormatException(file, "unsupported architecture '" + name + "' (supported: "
+                    + Architecture.ALL.stream().flatMap(a -> a.hfClasses().stream()).toList() + ")");
+        }
+        boolean qwen = arch == Architecture.QWEN2;
+        int dim = hfInt(file, config, "hidden_size", null);
+        int layers = hfInt(file, config, "num_hidden_layers", null);
+        int heads = hfInt(file, config, "num_attention_heads", null);
+        if (heads <= 0) throw new ModelFormatException(file, "num_attention_heads " + heads + " is out of range");
+        int kvHeads = hfInt(file, config, "num_key_value_heads", heads);
+        Integer explicitHeadDim = config.hasNonNull("head_dim") ? hfInt(file, config, "head_dim", null) : null;
+        int headDim = headDim(file, dim, heads, explicitHeadDim);
+        int ffn = hfInt(file, config, "intermediate_size", null);
+        int vocab = hfInt(file, config, "vocab_size", null);
+        int context = hfInt(file, config, "max_position_embeddings", qwen ? 32768 : 2048);
+        double eps = hfDouble(file, config, "rms_norm_eps", 1e-6);
+        double theta = hfDouble(file, config, "rope_theta", 10000.0);
+        double partial = hfDouble(file, config, "partial_rotary_factor", 1.0);
+        int rotaryDim = (int) Math.round(headDim * partial);
+        boolean tied = config.path("tie_word_embeddings").asBoolean(false);
+        boolean bias = arch.defaultQkvBias() || config.path("attention_bias").asBoolean(false);
+        if (config.path("use_sliding_window").asBoolean(false)) {
+            throw new ModelFormatException(file, "sliding-window attention (use_sliding_window) is not supported");
+        }
+
+        RopeScaling scaling = null;
+        JsonNode rs = config.get("rope_scaling");
+        if (rs != null && !rs.isNull()) {
+            String type = rs.hasNonNull("rope_type") ? rs.get("rope_type").asText() : rs.path("type").asText("default");
+            switch (type) {
+                case "default" -> { }
+                case "linear" -> scaling = new RopeScaling.Linear(positive(file, rs, "factor"));
+                case "llama3" -> {
+                    double factor = positive(file, rs, "factor");
+                    double low = positive(file, rs, "low_freq_factor");
+                    double high = positive(file, rs, "high_freq_factor");
+                    double orig = positive(file, rs, "original_max_position_embeddings");
+                    if (!(high > low)) throw new ModelFormatException(file, "rope_scaling high_freq_factor " + high + " must exceed low_freq_factor " + low);
+                    if (orig > MAX_CONTEXT) throw new ModelFormatException(file, "rope_scaling original_max_position_embeddings " + orig + " is out of range");
+                    scaling = new RopeScaling.Llama3(factor, low, high, (int) orig);
+                }
+                default -> throw new ModelFormatException(file, "unsupported rope_scaling type '" + type + "'");
+            }
+        }
+        return new ModelConfig(arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, (float) eps, theta,
+                arch.hfRope(), rotaryDim, scaling, tied, bias).validate(file);
+    }
+
+    private static double positive(Path file, JsonNode node, String key) {
+        JsonNode v = node.get(key);
+        if (v == null || !v.isNumber() || !(v.asDouble() > 0) || !Double.isFinite(v.asDouble())) {
+            throw new ModelFormatException(file, "rope_scaling." + key + " must be a positive number, is " + v);
+        }
+        return v.asDouble();
+    }
+
+    private static int hfInt(Path file, JsonNode config, String key, Integer def) {
+        JsonNode v = config.get(key);
+        if (v == null || v.isNull()) {
+            if (def == null) throw new ModelFormatException(file, "missing " + key);
+            return def;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) throw new ModelFormatException(file, key + " should be an integer, is " + v);
+        return v.intValue();
+    }
+
+    private static double hfDouble(Path file, JsonNode config, String key, double def) {
+        JsonNode v = config.get(key);
+        if (v == null || v.isNull()) return def;
+        if (!v.isNumber()) throw new ModelFormatException(file, key + " should be a number, is " + v);
+        return v.doubleValue();
+    }
+}

@@ -1,0 +1,367 @@
+package ai.autoglm.core.model;
+
+import ai.autoglm.core.format.ModelFormatException;
+import ai.autoglm.core.tensor.FloatTensor;
+import ai.autoglm.core.tokenizer.Tokenizer;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * The one forward pass for every {@link Architecture}: pre-norm decoder blocks with RMSNorm, rotary
+ * attention (full or partial, NORMAL or NEOX pairing, GQA), optional q/k/v bias, split or fused q/k/v and
+ * gate/up projections, optional post-attention/post-MLP norms, and a SwiGLU MLP (HF modeling_llama.py,
+ * modeling_qwen2.py; llama.cpp llm_build_llama / llm_build_qwen2). A chunk of tokens is processed layer by
+ * layer as matrix-matrix products, so each weight row is read once per chunk; decoding is a chunk of one.
+ */
+public final class TransformerModel implements LanguageModel {
+    /** Largest number of tokens processed together; bounds scratch memory. */
+    static final int MAX_BATCH = 64;
+
+    private final ModelConfig config;
+    private final WeightSource weights;
+    private final Tokenizer tokenizer;
+    private final String chatTemplate;
+    private final Path origin;
+
+    private final FloatTensor tokenEmbd;
+    private final FloatTensor output;
+    private final float[] outputNorm;
+    private final Layer[] layers;
+    private final double[] invFreq;
+
+    /** One block's weights; null fields are absent in this architecture. */
+    private record Layer(float[] attnNorm, FloatTensor wq, FloatTensor wk, FloatTensor wv, FloatTensor wqkv,
+                         float[] bq, float[] bk, float[] bv, float[] bqkv, FloatTensor wo, float[] attnPostNorm,
+                         float[] ffnNorm, FloatTensor gate, FloatTensor up, FloatTensor down, float[] ffnPostNorm) {
+    }
+
+    /**
+     * Binds the weights, checking every tensor the configuration needs is present with the right shape.
+     *
+     * @param origin the file or directory the weights came from, for error messages (may be null)
+     */
+    public TransformerModel(ModelConfig config, WeightSource weights, Tokenizer tokenizer, String chatTemplate, Path origin) {
+        this.config = config;
+        this.weights = weights;
+        this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
+        this.origin = origin != null ? origin : Path.of("(in-memory weights)");
+        config.validate(this.origin);
+        Architecture arch = config.architecture();
+        int dim = config.dim(), qDim = config.qDim(), kvDim = config.kvDim(), ffn = config.ffnDim();
+
+        tokenEmbd = matrix(TensorRole.TOKEN_EMBD.tensorName(), dim, config.vocabSize());
+        FloatTensor out = weights.tensor(TensorRole.OUTPUT.tensorName());
+        // Tied embeddings (Llama 3.2 1B/3B, small Qwen2): llama.cpp falls back to token_embd when output is absent.
+        output = out == null ? tokenEmbd : matrix(TensorRole.OUTPUT.tensorName(), dim, config.vocabSize());
+        if (out == null && !config.tiedEmbeddings()) {
+            throw new ModelFormatException(this.origin, "missing tensor output.weight (and embeddings are not tied)");
+        }
+        outputNorm = vector(TensorRole.OUTPUT_NORM.tensorName(), dim, true);
+
+        layers = new Layer[config.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            FloatTensor wq = null, wk = null, wv = null, wqkv = null, gate = null;
+            float[] bq = null, bk = null, bv = null, bqkv = null;
+            if (arch.fusedQkv()) {
+                wqkv = matrix(TensorRole.ATTN_QKV.tensorName(l), dim, qDim + 2 * kvDim);
+                if (config.qkvBias()) bqkv = vector(TensorRole.ATTN_QKV_BIAS.tensorName(l), qDim + 2 * kvDim, true);
+            } else {
+                wq = matrix(TensorRole.ATTN_Q.tensorName(l), dim, qDim);
+                wk = matrix(TensorRole.ATTN_K.tensorName(l), dim, kvDim);
+                wv = matrix(TensorRole.ATTN_V.tensorName(l), dim, kvDim);
+                if (config.qkvBias()) {
+                    bq = vector(TensorRole.ATTN_Q_BIAS.tensorName(l), qDim, true);
+                    bk = vector(TensorRole.ATTN_K_BIAS.tensorName(l), kvDim, true);
+                    bv = vector(TensorRole.ATTN_V_BIAS.tensorName(l), kvDim, true);
+                }
+            }
+            FloatTensor up;
+            if (arch.fusedGateUp()) {
+                up = matrix(TensorRole.FFN_UP.tensorName(l), dim, 2 * ffn);
+            } else {
+                gate = matrix(TensorRole.FFN_GATE.tensorName(l), dim, ffn);
+                up = matrix(TensorRole.FFN_UP.tensorName(l), dim, ffn);
+            }
+            layers[l] = new Layer(
+                    vector(TensorRole.ATTN_NORM.tensorName(l), dim, true), wq, wk, wv, wqkv, bq, bk, bv, bqkv,
+                    matrix(TensorRole.ATTN_OUT.tensorName(l), qDim, dim),
+                    arch.postNorms() ? vector(TensorRole.ATTN_POST_NORM.tensorName(l), dim, true) : null,
+                    vector(TensorRole.FFN_NORM.tensorName(l), dim, true), gate, up,
+                    matrix(TensorRole.FFN_DOWN.tensorName(l), ffn, dim),
+                    arch.postNorms() ? vector(TensorRole.FFN_POST_NORM.tensorName(l), dim, true) : null);
+        }
+        invFreq = config.ropeInvFreq();
+    }
+
+    private FloatTensor matrix(String name, int rowLength, int rows) {
+        FloatTensor t = weights.tensor(name);
+        if (t == null) throw new ModelFormatException(origin, "missing tensor " + name);
+        long[] shape = weights.shape(name);
+        if (shape == null || shape.length != 2 || shape[0] != rowLength || shape[1] != rows) {
+            throw new ModelFormatException(origin, "tensor " + name + " has shape " + Arrays.toString(shape)
+                    + ", expected [" + rowLength + ", " + rows + "]");
+        }
+        if (t.size() != (long) rowLength * rows) {
+            throw new ModelFormatException(origin, "tensor " + name + " holds " + t.size() + " elements, its shape says " + (long) rowLength * rows);
+        }
+        if (rowLength % t.type().blockSize != 0) {
+            throw new ModelFormatException(origin, "tensor " + name + " rows of " + rowLength + " are not a multiple of the "
+                    + t.type() + " block size " + t.type().blockSize);
+        }
+        return t;
+    }
+
+    /** A small 1-D tensor (norm weight, bias), copied to the heap once. */
+    private float[] vector(String name, int length, boolean required) {
+        FloatTensor t = weights.tensor(name);
+        if (t == null) {
+            if (required) throw new ModelFormatException(origin, "missing tensor " + name);
+            return null;
+        }
+        long[] shape = weights.shape(name);
+        if (shape == null || shape.length != 1 || shape[0] != length || t.size() != length) {
+            throw new ModelFormatException(origin, "tensor " + name + " has shape " + Arrays.toString(shape) + ", expected [" + length + "]");
+        }
+        float[] v = new float[length];
+        t.copyTo(0, v, 0, length);
+        return v;
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    @Override
+    public Optional<String> chatTemplate() {
+        return Optional.ofNullable(chatTemplate);
+    }
+
+    /** The weights this model reads (GGUF naming). */
+    public WeightSource weights() {
+        return weights;
+    }
+
+    @Override
+    public InferenceState newState(int maxTokens) {
+        if (maxTokens <= 0) throw new IllegalArgumentException("maxTokens must be positive, got " + maxTokens);
+        if (maxTokens > config.contextLength()) throw new ContextOverflowException(0, maxTokens, config.contextLength());
+        return new InferenceState(config, maxTokens, Math.min(maxTokens, MAX_BATCH));
+    }
+
+    @Override
+    public float[] forward(InferenceState s, int[] tokens, int start, int count, boolean allLogits) {
+        if (s.config != config) throw new IllegalArgumentException("state belongs to another model");
+        if (start < 0 || count < 0 || start > tokens.length - count) {
+            throw new IndexOutOfBoundsException("tokens [" + start + ", " + start + "+" + count + ") of " + tokens.length);
+        }
+        if (count == 0) {
+            if (allLogits) return new float[0];
+            throw new IllegalArgumentException("no tokens to run");
+        }
+        if ((long) s.position() + count > s.capacity()) {
+            throw new ContextOverflowException(s.position(), count, s.capacity());
+        }
+        for (int i = start; i < start + count; i++) {
+            if (tokens[i] < 0 || tokens[i] >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " is outside the vocabulary of " + config.vocabSize());
+            }
+        }
+        int vocab = config.vocabSize();
+        float[] all = allLogits ? new float[Math.multiplyExact(count, vocab)] : null;
+        for (int done = 0; done < count; ) {
+            int n = Math.min(s.batch, count - done);
+            boolean last = done + n == count;
+            runChunk(s, tokens, start + done, n);
+            if (allLogits) {
+                logits(s, 0, n, all, done * vocab);
+            } else if (last) {
+                logits(s, n - 1, 1, s.logits, 0);
+            }
+            s.advance(n);
+            done += n;
+        }
+        return allLogits ? all : s.logits;
+    }
+
+    /** Final norm and output projection of chunk rows {@code [from, from+n)} into {@code out[outOff..]}. */
+    private void logits(InferenceState s, int from, int n, float[] out, int outOff) {
+        int dim = config.dim();
+        for (int t = from; t < from + n; t++) rmsnorm(s.xb, t * dim, s.x, t * dim, outputNorm, dim);
+        Parallel.matmul(output, s.xb, from * dim, dim, out, outOff, config.vocabSize(), n);
+    }
+
+    /** All layers for {@code n} tokens at positions {@code s.position() ..}; leaves the residual stream in {@code s.x}. */
+    private void runChunk(InferenceState s, int[] tokens, int start, int n) {
+        ModelConfig c = config;
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim(), hd = c.headDim();
+        int pos0 = s.position();
+
+        for (int t = 0; t < n; t++) tokenEmbd.copyTo((long) tokens[start + t] * dim, s.x, t * dim, dim);
+        ropeTables(s, pos0, n);
+
+        for (int l = 0; l < layers.length; l++) {
+            Layer w = layers[l];
+            // ---- attention
+            for (int t = 0; t < n; t++) rmsnorm(s.xb, t * dim, s.x, t * dim, w.attnNorm, dim);
+            if (w.wqkv != null) {
+                int width = qDim + 2 * kvDim;
+                Parallel.matmul(w.wqkv, s.xb, 0, dim, s.qkv, 0, width, n);
+                for (int t = 0; t < n; t++) {
+                    int row = t * width;
+                    if (w.bqkv != null) addInPlace(s.qkv, row, w.bqkv, width);
+                    System.arraycopy(s.qkv, row, s.q, t * qDim, qDim);
+                    System.arraycopy(s.qkv, row + qDim, s.k, t * kvDim, kvDim);
+                    System.arraycopy(s.qkv, row + qDim + kvDim, s.v, t * kvDim, kvDim);
+                }
+            } else {
+                Parallel.matmul(w.wq, s.xb, 0, dim, s.q, 0, qDim, n);
+                Parallel.matmul(w.wk, s.xb, 0, dim, s.k, 0, kvDim, n);
+                Parallel.matmul(w.wv, s.xb, 0, dim, s.v, 0, kvDim, n);
+                if (w.bq != null) {
+                    for (int t = 0; t < n; t++) {
+                        addInPlace(s.q, t * qDim, w.bq, qDim);
+                        addInPlace(s.k, t * kvDim, w.bk, kvDim);
+                        addInPlace(s.v, t * kvDim, w.bv, kvDim);
+                    }
+                }
+            }
+            for (int t = 0; t < n; t++) {
+                for (int h = 0; h < c.heads(); h++) rope(s, t, s.q, t * qDim + h * hd);
+                for (int h = 0; h < c.kvHeads(); h++) rope(s, t, s.k, t * kvDim + h * hd);
+            }
+            float[] kc = s.cache.keys(l), vc = s.cache.values(l);
+            System.arraycopy(s.k, 0, kc, pos0 * kvDim, n * kvDim);
+            System.arraycopy(s.v, 0, vc, pos0 * kvDim, n * kvDim);
+            attention(s, kc, vc, pos0, n);
+            Parallel.matmul(w.wo, s.att, 0, qDim, s.xb, 0, dim, n);
+            if (w.attnPostNorm != null) {
+                for (int t = 0; t < n; t++) rmsnorm(s.xb, t * dim, s.xb, t * dim, w.attnPostNorm, dim);
+            }
+            addInPlace(s.x, 0, s.xb, 0, n * dim);
+
+            // ---- MLP: down(silu(gate(x)) * up(x))
+            for (int t = 0; t < n; t++) rmsnorm(s.xb, t * dim, s.x, t * dim, w.ffnNorm, dim);
+            if (w.gate == null) {
+                // Fused rows: gate then up (llama.cpp LLM_FFN_SWIGLU splits ffn_up's output in halves).
+                Parallel.matmul(w.up, s.xb, 0, dim, s.hb2, 0, 2 * ffn, n);
+                for (int t = 0; t < n; t++) {
+                    for (int i = 0; i < ffn; i++) s.hb[t * ffn + i] = silu(s.hb2[t * 2 * ffn + i]) * s.hb2[t * 2 * ffn + ffn + i];
+                }
+            } else {
+                Parallel.matmul(w.gate, s.xb, 0, dim, s.hb, 0, ffn, n);
+                Parallel.matmul(w.up, s.xb, 0, dim, s.hb2, 0, ffn, n);
+                for (int i = 0; i < n * ffn; i++) s.hb[i] = silu(s.hb[i]) * s.hb2[i];
+            }
+            Parallel.matmul(w.down, s.hb, 0, ffn, s.xb, 0, dim, n);
+            if (w.ffnPostNorm != null) {
+                for (int t = 0; t < n; t++) rmsnorm(s.xb, t * dim, s.xb, t * dim, w.ffnPostNorm, dim);
+            }
+            addInPlace(s.x, 0, s.xb, 0, n * dim);
+        }
+    }
+
+    /** cos/sin of {@code position * invFreq[i]} for the chunk's tokens, computed in double once per chunk. */
+    private void ropeTables(InferenceState s, int pos0, int n) {
+        int half = invFreq.length;
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < half; i++) {
+                double angle = (double) (pos0 + t) * invFreq[i];
+                s.ropeCos[t * half + i] = (float) Math.cos(angle);
+                s.ropeSin[t * half + i] = (float) Math.sin(angle);
+            }
+        }
+    }
+
+    /** Rotates the first rotaryDim dimensions of one head at {@code v[off..]} for chunk token {@code t}. */
+    private void rope(InferenceState s, int t, float[] v, int off) {
+        int half = invFreq.length;
+        // NORMAL pairs (2i, 2i+1); NEOX pairs (i, i + rotaryDim/2) (HF rotate_half). Dims past rotaryDim pass through.
+        int stride = config.ropeStyle() == RopeStyle.NORMAL ? 2 : 1;
+        int partner = config.ropeStyle() == RopeStyle.NORMAL ? 1 : half;
+        for (int i = 0; i < half; i++) {
+            float cos = s.ropeCos[t * half + i], sin = s.ropeSin[t * half + i];
+            int a = off + i * stride, b = a + partner;
+            float x0 = v[a], x1 = v[b];
+            v[a] = x0 * cos - x1 * sin;
+            v[b] = x0 * sin + x1 * cos;
+        }
+    }
+
+    /**
+     * Causal multi-head attention of the chunk's queries over cache positions {@code [0, pos0 + t]},
+     * parallel over query heads; query head h reads kv head {@code h / (heads / kvHeads)} (GQA).
+     */
+    private void attention(InferenceState s, float[] kc, float[] vc, int pos0, int n) {
+        ModelConfig c = config;
+        int hd = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim(), group = c.heads() / c.kvHeads();
+        int capacity = s.capacity();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        Parallel.forRange(c.heads(), (long) n * (pos0 + n) * hd * 2, (from, to) -> {
+            for (int h = from; h < to; h++) {
+                int kvOff = (h / group) * hd;
+                int sc = h * capacity;
+                for (int t = 0; t < n; t++) {
+                    int qOff = t * qDim + h * hd;
+                    int len = pos0 + t + 1;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int p = 0; p < len; p++) {
+                        float dot = 0f;
+                        int kOff = p * kvDim + kvOff;
+                        for (int i = 0; i < hd; i++) dot += s.q[qOff + i] * kc[kOff + i];
+                        float score = dot * scale;
+                        s.scores[sc + p] = score;
+                        if (score > max) max = score;
+                    }
+                    float sum = 0f;
+                    for (int p = 0; p < len; p++) {
+                        float e = (float) Math.exp(s.scores[sc + p] - max);
+                        s.scores[sc + p] = e;
+                        sum += e;
+                    }
+                    float inv = 1f / sum;
+                    int outOff = t * qDim + h * hd;
+                    Arrays.fill(s.att, outOff, outOff + hd, 0f);
+                    for (int p = 0; p < len; p++) {
+                        float a = s.scores[sc + p] * inv;
+                        int vOff = p * kvDim + kvOff;
+                        for (int i = 0; i < hd; i++) s.att[outOff + i] += a * vc[vOff + i];
+                    }
+                }
+            }
+        });
+    }
+
+    /** RMSNorm (Zhang &amp; Sennrich 2019; HF LlamaRMSNorm): {@code out = x / sqrt(mean(x^2) + eps) * w}. */
+    private void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n) {
+        double ss = 0;
+        for (int i = 0; i < n; i++) ss += (double) x[xOff + i] * x[xOff + i];
+        float r = (float) (1.0 / Math.sqrt(ss / n + config.rmsEps()));
+        for (int i = 0; i < n; i++) out[outOff + i] = x[xOff + i] * r * w[i];
+    }
+
+    private static void addInPlace(float[] a, int aOff, float[] b, int n) {
+        addInPlace(a, aOff, b, 0, n);
+    }
+
+    private static void addInPlace(float[] a, int aOff, float[] b, int bOff, int n) {
+        for (int i = 0; i < n; i++) a[aOff + i] += b[bOff + i];
+    }
+
+    private static float silu(float x) {
+        return x / (1f + (float) Math.exp(-x));
+    }
+
+    @Override
+    public void close() {
+        weights.close();
+    }
+}
