@@ -75,6 +75,62 @@ class TransformerModelTest {
         assertRowsClose(name + " (GGUF layout)", ggufLogits, ref, TOL);
     }
 
+    /**
+     * The code paths the GLM family needs (fused q|k|v with bias, fused gate|up, post-attention and post-MLP
+     * norms, partial rotary) on a test-only architecture row, against the reference reading the same weights
+     * split, with GLM-4-0414's post-norms and the first half of each head rotating.
+     */
+    @Test
+    void fusedProjectionsPostNormsAndPartialRotaryMatchTheReference() {
+        Spec s = ModelFixtures.qwen2();
+        Map<String, float[]> w = new java.util.LinkedHashMap<>(ModelFixtures.hfWeights(s));
+        Random r = new Random(9);
+        for (int l = 0; l < s.layers(); l++) {
+            for (String norm : new String[]{"post_self_attn_layernorm", "post_mlp_layernorm"}) {
+                float[] v = new float[s.dim()];
+                for (int i = 0; i < v.length; i++) v[i] = (float) (1 + 0.2 * r.nextGaussian());
+                w.put("model.layers." + l + "." + norm + ".weight", v);
+            }
+        }
+        Architecture fused = new Architecture("test-fused", java.util.List.of(), RopeStyle.NEOX, RopeStyle.NEOX, true, true, true, true);
+        int hd = s.headDim(), rot = hd / 2, qkvRows = (s.heads() + 2 * s.kvHeads()) * hd;
+        ModelConfig c = new ModelConfig(fused, s.dim(), s.layers(), s.heads(), s.kvHeads(), hd, s.ffn(), s.vocab(), s.context(),
+                s.rmsEps(), s.ropeTheta(), RopeStyle.NEOX, rot, null, true, true);
+        MapWeightSource src = new MapWeightSource();
+        src.put("token_embd.weight", new ArrayFloatTensor(w.get("model.embed_tokens.weight")), s.dim(), s.vocab());
+        src.put("output_norm.weight", new ArrayFloatTensor(w.get("model.norm.weight")), s.dim());
+        for (int l = 0; l < s.layers(); l++) {
+            String p = "model.layers." + l + ".", b = "blk." + l + ".";
+            src.put(b + "attn_norm.weight", new ArrayFloatTensor(w.get(p + "input_layernorm.weight")), s.dim());
+            src.put(b + "attn_qkv.weight", new ArrayFloatTensor(concat(w.get(p + "self_attn.q_proj.weight"),
+                    w.get(p + "self_attn.k_proj.weight"), w.get(p + "self_attn.v_proj.weight"))), s.dim(), qkvRows);
+            src.put(b + "attn_qkv.bias", new ArrayFloatTensor(concat(w.get(p + "self_attn.q_proj.bias"),
+                    w.get(p + "self_attn.k_proj.bias"), w.get(p + "self_attn.v_proj.bias"))), qkvRows);
+            src.put(b + "attn_output.weight", new ArrayFloatTensor(w.get(p + "self_attn.o_proj.weight")), s.heads() * hd, s.dim());
+            src.put(b + "post_attention_norm.weight", new ArrayFloatTensor(w.get(p + "post_self_attn_layernorm.weight")), s.dim());
+            src.put(b + "ffn_norm.weight", new ArrayFloatTensor(w.get(p + "post_attention_layernorm.weight")), s.dim());
+            src.put(b + "ffn_up.weight", new ArrayFloatTensor(concat(w.get(p + "mlp.gate_proj.weight"), w.get(p + "mlp.up_proj.weight"))), s.dim(), 2 * s.ffn());
+            src.put(b + "ffn_down.weight", new ArrayFloatTensor(w.get(p + "mlp.down_proj.weight")), s.ffn(), s.dim());
+            src.put(b + "post_ffw_norm.weight", new ArrayFloatTensor(w.get(p + "post_mlp_layernorm.weight")), s.dim());
+        }
+        TransformerModel m = new TransformerModel(c, src, null, null, null);
+        int[] tokens = prompt(10, 11);
+        double[][] ref = new ReferenceForward(s, w, tokens.length, rot).run(tokens);
+        assertRowsClose("fused/post-norm/partial rotary", m.forward(m.newState(16), tokens, 0, tokens.length, true), ref, TOL);
+    }
+
+    private static float[] concat(float[]... parts) {
+        int n = 0;
+        for (float[] p : parts) n += p.length;
+        float[] out = new float[n];
+        int o = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, o, p.length);
+            o += p.length;
+        }
+        return out;
+    }
+
     @Test
     void configsFromBothLayoutsAgree() {
         Spec s = ModelFixtures.llama3Scaled();

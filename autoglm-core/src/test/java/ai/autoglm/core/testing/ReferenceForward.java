@@ -15,15 +15,27 @@ public final class ReferenceForward {
     private final double[][] keyCache;   // [layer][pos * kvDim + ...]
     private final double[][] valueCache;
     private final double[] invFreq;
+    private final int rotaryDim;
     private int pos;
 
     public ReferenceForward(ModelFixtures.Spec spec, Map<String, float[]> hfWeights, int maxTokens) {
+        this(spec, hfWeights, maxTokens, spec.headDim());
+    }
+
+    /**
+     * With partial rotary: only the first {@code rotaryDim} dimensions of each head rotate, pairs
+     * (i, i + rotaryDim/2) at frequency 1/theta^(2i/rotaryDim) (HF {@code partial_rotary_factor}). Post-norms
+     * are applied when the weights hold GLM-4-0414's {@code post_self_attn_layernorm} / {@code post_mlp_layernorm}
+     * (modeling_glm4.py Glm4DecoderLayer).
+     */
+    public ReferenceForward(ModelFixtures.Spec spec, Map<String, float[]> hfWeights, int maxTokens, int rotaryDim) {
         this.s = spec;
+        this.rotaryDim = rotaryDim;
         this.w = hfWeights;
         int kvDim = spec.kvHeads() * spec.headDim();
         keyCache = new double[spec.layers()][maxTokens * kvDim];
         valueCache = new double[spec.layers()][maxTokens * kvDim];
-        invFreq = inverseFrequencies(spec);
+        invFreq = inverseFrequencies(spec, rotaryDim);
     }
 
     /** The logits after each token of {@code tokens}, continuing from the tokens run before. */
@@ -34,8 +46,7 @@ public final class ReferenceForward {
     }
 
     /** HF default rope frequencies 1/theta^(2i/d), then the llama3 rule when configured. */
-    static double[] inverseFrequencies(ModelFixtures.Spec s) {
-        int d = s.headDim();
+    static double[] inverseFrequencies(ModelFixtures.Spec s, int d) {
         double[] f = new double[d / 2];
         for (int i = 0; i < f.length; i++) f[i] = 1.0 / Math.pow(s.ropeTheta(), 2.0 * i / d);
         ModelFixtures.Llama3Scaling sc = s.llama3();
@@ -71,8 +82,8 @@ public final class ReferenceForward {
             double[] v = linear(h, w.get(p + "self_attn.v_proj.weight"), kvDim, w.get(p + "self_attn.v_proj.bias"));
 
             // rotate_half: q*cos + rotate_half(q)*sin, pairs (i, i + hd/2) sharing frequency i.
-            for (int head = 0; head < nh; head++) rotateHalf(q, head * hd, hd);
-            for (int head = 0; head < nkv; head++) rotateHalf(k, head * hd, hd);
+            for (int head = 0; head < nh; head++) rotateHalf(q, head * hd, rotaryDim);
+            for (int head = 0; head < nkv; head++) rotateHalf(k, head * hd, rotaryDim);
             System.arraycopy(k, 0, keyCache[l], pos * kvDim, kvDim);
             System.arraycopy(v, 0, valueCache[l], pos * kvDim, kvDim);
 
@@ -97,6 +108,7 @@ public final class ReferenceForward {
                 }
             }
             double[] o = linear(attn, w.get(p + "self_attn.o_proj.weight"), dim, null);
+            if (w.containsKey(p + "post_self_attn_layernorm.weight")) o = rmsnorm(o, w.get(p + "post_self_attn_layernorm.weight"));
             for (int i = 0; i < dim; i++) x[i] += o[i];
 
             h = rmsnorm(x, w.get(p + "post_attention_layernorm.weight"));
@@ -104,6 +116,7 @@ public final class ReferenceForward {
             double[] up = linear(h, w.get(p + "mlp.up_proj.weight"), ffn, null);
             for (int i = 0; i < ffn; i++) gate[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
             double[] down = linear(gate, w.get(p + "mlp.down_proj.weight"), dim, null);
+            if (w.containsKey(p + "post_mlp_layernorm.weight")) down = rmsnorm(down, w.get(p + "post_mlp_layernorm.weight"));
             for (int i = 0; i < dim; i++) x[i] += down[i];
         }
         x = rmsnorm(x, w.get("model.norm.weight"));
@@ -113,8 +126,8 @@ public final class ReferenceForward {
         return logits;
     }
 
-    private void rotateHalf(double[] v, int off, int hd) {
-        int half = hd / 2;
+    private void rotateHalf(double[] v, int off, int rot) {
+        int half = rot / 2;
         for (int i = 0; i < half; i++) {
             double angle = pos * invFreq[i];
             double a = v[off + i], b = v[off + i + half];
