@@ -59,7 +59,12 @@ import jinjava.javax.el.ExpressionFactory;
  *       expression parser does not accept: {@link TemplateRewriter} rewrites them, before parsing, into a
  *       {@code py_slice(...)} call with the same meaning (the one source rewrite; see there).</li>
  * </ul>
- * An error in the template, an error while evaluating it, or a {@code raise_exception} call throws
+ * Known differences that remain: Jinjava does not tell a missing key from a key holding None, so
+ * {@code {{ x }}} with x None prints "" (jinja2: "None") and {@code x is defined} is false for it; reading an
+ * attribute of an undefined value yields undefined instead of jinja2's UndefinedError; string escapes other
+ * than the common ones ({@code \n \t \' \" \\}) in template literals are untested.
+ *
+ * <p>An error in the template, an error while evaluating it, or a {@code raise_exception} call throws
  * {@link ChatTemplateException} with the problem (and the template's line) in its message.
  *
  * <p>Instances are immutable and may be shared between threads.
