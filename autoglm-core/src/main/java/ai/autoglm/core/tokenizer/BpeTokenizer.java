@@ -249,7 +249,7 @@ final class BpeTokenizer implements Tokenizer {
                 buf.writeBytes(b);
             }
         }
-        String s = buf.toString(StandardCharsets.UTF_8);
+        String s = Utf8.decode(buf.toByteArray());
         int strip = 0;
         while (strip < spec.stripLeadingSpaces() && strip < s.length() && s.charAt(strip) == ' ') {
             strip++;

@@ -1,15 +1,15 @@
 package ai.autoglm.core.tokenizer;
 
 import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
  * Turns a stream of token bytes into text without ever emitting half a character: one Chinese character or
  * emoji is often split over several byte-level tokens. Each {@link #push} returns the text that is complete
- * so far and holds back a trailing, still-incomplete UTF-8 sequence; invalid bytes become U+FFFD exactly as
- * decoding all bytes at once would make them, so the concatenation of all outputs plus {@link #flush()}
- * equals {@code new String(allBytes, UTF_8)}. Not thread-safe: one decoder per stream.
+ * so far and holds back a trailing, still-incomplete UTF-8 sequence. Invalid bytes become U+FFFD, one per
+ * maximal subpart as {@link Tokenizer#decode} (and HF / transformers.js) do, so however the bytes are
+ * chunked, the concatenation of all outputs plus {@link #flush()} equals decoding all bytes at once.
+ * Not thread-safe: one decoder per stream.
  */
 public final class Utf8StreamDecoder {
     private byte[] pending = new byte[0];
@@ -27,12 +27,12 @@ public final class Utf8StreamDecoder {
         }
         int keep = incompleteTail(buf);
         pending = Arrays.copyOfRange(buf, buf.length - keep, buf.length);
-        return new String(buf, 0, buf.length - keep, StandardCharsets.UTF_8);
+        return Utf8.decode(buf, 0, buf.length - keep);
     }
 
     /** Ends the stream: whatever is held back is decoded (an incomplete sequence becomes U+FFFD). */
     public String flush() {
-        String s = new String(pending, StandardCharsets.UTF_8);
+        String s = Utf8.decode(pending);
         pending = new byte[0];
         return s;
     }
