@@ -1,10 +1,13 @@
 package ai.autoglm.core.tokenizer;
 
 import ai.autoglm.core.format.gguf.GgufValue;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -86,6 +89,47 @@ class TokenizerReferenceTest {
         // The reference round-trips most of the corpus (all of it for byte-level BPE except non-NFC text in
         // Qwen); make sure that check was not vacuous.
         assertThat(roundTrips).isGreaterThan(CORPUS.size() / 2);
+    }
+
+    /**
+     * Pipeline variants the three real files do not use, made by editing them and checked against the
+     * reference too: GPT-2's ByteLevel-only pre-tokenizer (with and without add_prefix_space) and a
+     * Metaspace pre-tokenizer (prepend_scheme "first", as newer Llama/Mistral files have) instead of the
+     * Prepend/Replace normalizer.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2-bytelevel", "gpt2-bytelevel-prefix", "metaspace-first"})
+    void pipelineVariantsMatchTransformersJs(String variant, @TempDir Path tmp) throws Exception {
+        String base = variant.startsWith("gpt2") ? "qwen3" : "llama2";
+        Path src = NodeReference.modelDir(base);
+        ObjectNode json = (ObjectNode) NodeReference.JSON.readTree(Files.readString(src.resolve("tokenizer.json")));
+        ObjectNode pre = NodeReference.JSON.createObjectNode();
+        if (variant.startsWith("gpt2")) {
+            json.putNull("normalizer");
+            pre.put("type", "ByteLevel").put("add_prefix_space", variant.endsWith("prefix"))
+                    .put("trim_offsets", true).put("use_regex", true);
+        } else {
+            json.putNull("normalizer");
+            pre.put("type", "Metaspace").put("replacement", "\u2581").put("prepend_scheme", "first")
+                    .put("add_prefix_space", true).put("split", false);
+        }
+        json.set("pre_tokenizer", pre);
+        Files.writeString(tmp.resolve("tokenizer.json"), NodeReference.JSON.writeValueAsString(json));
+        Files.copy(src.resolve("tokenizer_config.json"), tmp.resolve("tokenizer_config.json"));
+
+        Tokenizer tok = Tokenizers.fromHfDirectory(tmp);
+        List<NodeReference.Result> ref = NodeReference.encode(tmp, CORPUS, false);
+        List<String> failures = new ArrayList<>();
+        for (int i = 0; i < CORPUS.size(); i++) {
+            int[] ids = tok.encode(CORPUS.get(i), true);
+            if (!Arrays.equals(ids, ref.get(i).ids())) {
+                failures.add("encode \"" + show(CORPUS.get(i)) + "\"\n   ours " + Arrays.toString(ids)
+                        + "\n   ref  " + Arrays.toString(ref.get(i).ids()));
+            } else if (!tok.decode(ids).equals(ref.get(i).decoded())) {
+                failures.add("decode \"" + show(CORPUS.get(i)) + "\": ours \"" + show(tok.decode(ids)) + "\"");
+            }
+        }
+        failIfAny(variant, failures);
     }
 
     /** Arbitrary id sequences, including ones that cut characters apart, decode like the reference. */
