@@ -332,6 +332,9 @@ final class HfTokenizerLoader {
                         patterns.add(compile(TextRules.GPT2_REGEX));
                     }
                 }
+                // HF Digits: runs of numeric characters (char::is_numeric, i.e. \p{N}) isolated, one by
+                // one with individual_digits.
+                case "Digits" -> patterns.add(compile(s.path("individual_digits").asBoolean(false) ? "\\p{N}" : "\\p{N}+"));
                 default -> throw bad("unsupported pre_tokenizer '" + type + "'");
             }
         }
