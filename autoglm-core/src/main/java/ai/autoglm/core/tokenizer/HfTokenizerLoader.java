@@ -48,8 +48,15 @@ final class HfTokenizerLoader {
         return new HfTokenizerLoader(tj).build(read(tj), cfg);
     }
 
+    /** Real tokenizer.json files are up to ~35 MB; refuse absurd sizes before reading them into memory. */
+    private static final long MAX_JSON_BYTES = 512L * 1024 * 1024;
+
     private static JsonNode read(Path p) {
         try {
+            if (Files.size(p) > MAX_JSON_BYTES) {
+                throw new ModelFormatException(p, "file is " + Files.size(p) + " bytes, more than any tokenizer file ("
+                        + MAX_JSON_BYTES + ")");
+            }
             JsonNode n = JSON.readTree(Files.readString(p, StandardCharsets.UTF_8));
             if (n == null || !n.isObject()) {
                 throw new ModelFormatException(p, "not a JSON object");
