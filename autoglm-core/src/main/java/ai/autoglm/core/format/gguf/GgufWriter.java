@@ -130,8 +130,12 @@ public final class GgufWriter {
         byte[] header = header(alignment);
         Path tmp = null;
         try {
-            tmp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            // Not Files.createTempFile: that makes the file owner-only (0600); a model file gets the umask default.
+            Path candidate = target.resolveSibling("." + target.getFileName() + "." + Long.toUnsignedString(
+                    java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+            FileChannel ch = FileChannel.open(candidate, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            tmp = candidate;
+            try (ch) {
                 writeFully(ch, ByteBuffer.wrap(header));
                 byte[] chunk = new byte[1 << 20];
                 for (PendingTensor t : tensors) {
