@@ -15,7 +15,7 @@ import java.nio.file.Path;
  *
  * <p>Under plain {@code mvn test} Jazzer runs in regression mode: only the seed inputs in
  * {@code src/test/resources/ai/autoglm/core/format/gguf/GgufFuzzTestInputs/openAcceptsOrRejectsCleanly/}
- * (small valid and corrupt files, see the README there), so it takes well under a second. To fuzz for real
+ * (small valid files written by GgufWriter and hand-assembled hostile ones), so it takes well under a second. To fuzz for real
  * (coverage-guided, new crashing inputs are written next to the seeds):
  * <pre>
  * JAZZER_FUZZ=1 mvn -pl autoglm-core test -Dtest=GgufFuzzTest
