@@ -22,6 +22,17 @@ public interface Tokenizer {
     /** Decodes ids to text; invalid UTF-8 becomes U+FFFD. */
     String decode(int[] ids);
 
+    /**
+     * Decodes ids to text, leaving out special (control) tokens when {@code skipSpecial} is true
+     * (HF {@code decode(ids, skip_special_tokens=True)}).
+     */
+    default String decode(int[] ids, boolean skipSpecial) {
+        if (!skipSpecial) {
+            return decode(ids);
+        }
+        return decode(java.util.Arrays.stream(ids).filter(id -> !isSpecial(id)).toArray());
+    }
+
     /** The token's string as stored in the vocabulary (for display and debugging). */
     String tokenString(int id);
 

@@ -1,0 +1,42 @@
+package ai.autoglm.core.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/** GGML_TYPE_F16: little-endian IEEE 754 binary16 (ggml_half), one per element. */
+public final class F16Tensor extends SegmentTensor {
+    F16Tensor(MemorySegment data, long size) {
+        super(data, size);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.F16;
+    }
+
+    @Override
+    public float getFloat(long index) {
+        return half(index * 2);
+    }
+
+    @Override
+    void dequantizeBlock(long block, float[] out, int outOffset) {
+        out[outOffset] = getFloat(block);
+    }
+
+    @Override
+    float dotScalar(long offset, float[] x, int xOffset, int n) {
+        float sum = 0f;
+        for (int i = 0; i < n; i++) sum += half((offset + i) * 2) * x[xOffset + i];
+        return sum;
+    }
+
+    @Override
+    public void copyTo(long offset, float[] out, int outOffset, int n) {
+        for (int i = 0; i < n; i++) out[outOffset + i] = half((offset + i) * 2);
+    }
+
+    @Override
+    float vectorDot(long firstBlock, int nBlocks, float[] x, int xOffset) {
+        return VectorKernels.dotF16(data, firstBlock, nBlocks, x, xOffset);
+    }
+}

@@ -1,0 +1,256 @@
+package ai.autoglm.core.tensor;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * Vector API dot products over GGML blocks in place (the shape of llama3.java's Q4_0/Q8_0/F16 dots): quant
+ * bytes are loaded 16 at a time as a 128-bit ByteVector, unpacked with lane-wise byte ops (nibbles, high
+ * bits), widened to floats in {@code 16 / FLOAT_LANES} parts and multiplied with x; per-block scales are
+ * applied once per sub-block to the partial sums, mins through a separate sum of x. Every kernel sees whole
+ * blocks only ({@link SegmentTensor#dotVector} handles partial ones) and agrees with the scalar
+ * {@code getFloat} loop up to float summation order. Only loaded when {@link VectorSupport#ENABLED}.
+ */
+final class VectorKernels {
+    static final VectorSpecies<Float> F = pickSpecies();
+    static final int FLOAT_LANES = F.length();
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(FLOAT_LANES * 16));
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final int PARTS = 16 / FLOAT_LANES;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private VectorKernels() {
+    }
+
+    /** The preferred float species, at most 512 bits (the 16-byte unpacking needs at most 16 lanes). */
+    private static VectorSpecies<Float> pickSpecies() {
+        VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
+        return preferred.length() > 16 ? FloatVector.SPECIES_512 : preferred;
+    }
+
+    private static ByteVector bytes16(MemorySegment seg, long at) {
+        return ByteVector.fromMemorySegment(B16, seg, at, LE);
+    }
+
+    /** acc + sum over 16 lanes of q[i] * x[xo + i], q holding small integers in byte lanes. */
+    private static FloatVector fma16(ByteVector q, float[] x, int xo, FloatVector acc) {
+        for (int p = 0; p < PARTS; p++) {
+            FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
+            acc = qf.fma(FloatVector.fromArray(F, x, xo + p * FLOAT_LANES), acc);
+        }
+        return acc;
+    }
+
+    /** acc + x[xo .. xo + n), n a multiple of 16. */
+    private static FloatVector sumX(float[] x, int xo, int n, FloatVector acc) {
+        for (int i = 0; i < n; i += FLOAT_LANES) acc = acc.add(FloatVector.fromArray(F, x, xo + i));
+        return acc;
+    }
+
+    private static FloatVector scaled(FloatVector v, float s, FloatVector acc) {
+        return v.fma(FloatVector.broadcast(F, s), acc);
+    }
+
+    private static float half(MemorySegment seg, long at) {
+        return Float.float16ToFloat(seg.get(SegmentTensor.SHORT_LE, at));
+    }
+
+    static float dotF32(MemorySegment seg, long first, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        int upper = F.loopBound(n), i = 0;
+        for (; i < upper; i += FLOAT_LANES) {
+            FloatVector w = FloatVector.fromMemorySegment(F, seg, (first + i) * 4, LE);
+            acc = w.fma(FloatVector.fromArray(F, x, xo + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += seg.get(SegmentTensor.FLOAT_LE, (first + i) * 4) * x[xo + i];
+        return sum;
+    }
+
+    /**
+     * binary16 to binary32 without a lookup table: shifting exponent+mantissa left by 13 gives a float whose
+     * value is the half's times 2^-112 (subnormals included), so one multiply by 2^112 rescales it; Inf/NaN
+     * (exponent 31) instead get the all-ones float exponent; the sign bit is OR-ed back last.
+     */
+    static float dotF16(MemorySegment seg, long first, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        int upper = F.loopBound(n), i = 0;
+        for (; i < upper; i += FLOAT_LANES) {
+            ShortVector h = ShortVector.fromMemorySegment(S, seg, (first + i) * 2, LE);
+            IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
+            IntVector em = bits.and(0x7fff);
+            IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
+            IntVector magnitude = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00));
+            FloatVector w = magnitude.or(bits.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            acc = w.fma(FloatVector.fromArray(F, x, xo + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += half(seg, (first + i) * 2) * x[xo + i];
+        return sum;
+    }
+
+    static float dotBF16(MemorySegment seg, long first, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        int upper = F.loopBound(n), i = 0;
+        for (; i < upper; i += FLOAT_LANES) {
+            ShortVector h = ShortVector.fromMemorySegment(S, seg, (first + i) * 2, LE);
+            IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
+            FloatVector w = bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc = w.fma(FloatVector.fromArray(F, x, xo + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += Float.intBitsToFloat(seg.get(SegmentTensor.SHORT_LE, (first + i) * 2) << 16) * x[xo + i];
+        return sum;
+    }
+
+    static float dotQ8_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nBlocks; b++, xo += 32) {
+            long base = (first + b) * Q8_0Tensor.BLOCK_BYTES;
+            FloatVector v = fma16(bytes16(seg, base + 2), x, xo, FloatVector.zero(F));
+            v = fma16(bytes16(seg, base + 18), x, xo + 16, v);
+            acc = scaled(v, half(seg, base), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static float dotQ4_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nBlocks; b++, xo += 32) {
+            long base = (first + b) * Q4_0Tensor.BLOCK_BYTES;
+            ByteVector q = bytes16(seg, base + 2);
+            ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
+            FloatVector v = fma16(hi, x, xo + 16, fma16(lo, x, xo, FloatVector.zero(F)));
+            acc = scaled(v, half(seg, base), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static float dotQ4_1(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nBlocks; b++, xo += 32) {
+            long base = (first + b) * Q4_1Tensor.BLOCK_BYTES;
+            ByteVector q = bytes16(seg, base + 4);
+            ByteVector lo = q.and((byte) 0x0F);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F);
+            FloatVector v = fma16(hi, x, xo + 16, fma16(lo, x, xo, FloatVector.zero(F)));
+            acc = scaled(v, half(seg, base), acc);
+            acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), half(seg, base + 2), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Q5_0 (withMin false: value (q - 16) * d) and Q5_1 (withMin true: value q * d + m). */
+    static float dotQ5(MemorySegment seg, long first, int nBlocks, float[] x, int xo, boolean withMin) {
+        int bytes = withMin ? Q5_1Tensor.BLOCK_BYTES : Q5_0Tensor.BLOCK_BYTES;
+        int qhAt = withMin ? 4 : 2;
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nBlocks; b++, xo += 32) {
+            long base = (first + b) * bytes;
+            int qh = seg.get(SegmentTensor.INT_LE, base + qhAt);
+            ByteVector q = bytes16(seg, base + qhAt + 4);
+            // The fifth bit of element j is bit j of qh: a lane mask straight from the bits.
+            ByteVector lo = q.and((byte) 0x0F).add((byte) 16, VectorMask.fromLong(B16, qh & 0xFFFF));
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                    .add((byte) 16, VectorMask.fromLong(B16, (qh >>> 16) & 0xFFFF));
+            if (!withMin) {
+                lo = lo.sub((byte) 16);
+                hi = hi.sub((byte) 16);
+            }
+            FloatVector v = fma16(hi, x, xo + 16, fma16(lo, x, xo, FloatVector.zero(F)));
+            acc = scaled(v, half(seg, base), acc);
+            if (withMin) acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), half(seg, base + 2), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static float dotQ4_K(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nBlocks; b++) {
+            long base = (first + b) * Q4_KTensor.BLOCK_BYTES;
+            float d = half(seg, base), dmin = half(seg, base + 2);
+            for (int c = 0; c < 4; c++, xo += 64) {
+                int sm1 = Q4_KTensor.scaleMin(seg, base + 4, 2 * c), sm2 = Q4_KTensor.scaleMin(seg, base + 4, 2 * c + 1);
+                long qs = base + 16 + 32 * c;
+                ByteVector q0 = bytes16(seg, qs), q1 = bytes16(seg, qs + 16);
+                FloatVector v1 = fma16(q1.and((byte) 0x0F), x, xo + 16, fma16(q0.and((byte) 0x0F), x, xo, FloatVector.zero(F)));
+                FloatVector v2 = fma16(q1.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F), x, xo + 48,
+                        fma16(q0.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F), x, xo + 32, FloatVector.zero(F)));
+                acc = scaled(v1, d * (sm1 & 0xFF), acc);
+                acc = scaled(v2, d * (sm2 & 0xFF), acc);
+                acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), -(dmin * (sm1 >>> 8)), acc);
+                acc = scaled(sumX(x, xo + 32, 32, FloatVector.zero(F)), -(dmin * (sm2 >>> 8)), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static float dotQ5_K(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nBlocks; b++) {
+            long base = (first + b) * Q5_KTensor.BLOCK_BYTES;
+            float d = half(seg, base), dmin = half(seg, base + 2);
+            ByteVector h0 = bytes16(seg, base + 16), h1 = bytes16(seg, base + 32);
+            for (int c = 0; c < 4; c++, xo += 64) {
+                int sm1 = Q4_KTensor.scaleMin(seg, base + 4, 2 * c), sm2 = Q4_KTensor.scaleMin(seg, base + 4, 2 * c + 1);
+                long qs = base + 48 + 32 * c;
+                ByteVector q0 = bytes16(seg, qs), q1 = bytes16(seg, qs + 16);
+                ByteVector lo0 = q0.and((byte) 0x0F).add(fifthBit(h0, 2 * c));
+                ByteVector lo1 = q1.and((byte) 0x0F).add(fifthBit(h1, 2 * c));
+                ByteVector hi0 = q0.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).add(fifthBit(h0, 2 * c + 1));
+                ByteVector hi1 = q1.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).add(fifthBit(h1, 2 * c + 1));
+                FloatVector v1 = fma16(lo1, x, xo + 16, fma16(lo0, x, xo, FloatVector.zero(F)));
+                FloatVector v2 = fma16(hi1, x, xo + 48, fma16(hi0, x, xo + 32, FloatVector.zero(F)));
+                acc = scaled(v1, d * (sm1 & 0xFF), acc);
+                acc = scaled(v2, d * (sm2 & 0xFF), acc);
+                acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), -(dmin * (sm1 >>> 8)), acc);
+                acc = scaled(sumX(x, xo + 32, 32, FloatVector.zero(F)), -(dmin * (sm2 >>> 8)), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** 16 where bit {@code bit} of the qh byte is set, else 0. */
+    private static ByteVector fifthBit(ByteVector qh, int bit) {
+        return qh.lanewise(VectorOperators.LSHR, bit).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
+    }
+
+    static float dotQ6_K(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nBlocks; b++) {
+            long base = (first + b) * Q6_KTensor.BLOCK_BYTES;
+            float d = half(seg, base + 208);
+            for (int h = 0; h < 2; h++) {
+                long ql = base + 64 * h, qh = base + 128 + 32 * h, sc = base + 192 + 8 * h;
+                int y = xo + 128 * h;
+                for (int g = 0; g < 2; g++) { // elements l = 16g .. 16g+15 of each 32-group share scale index g
+                    ByteVector a = bytes16(seg, ql + 16 * g), c = bytes16(seg, ql + 32 + 16 * g);
+                    ByteVector hb = bytes16(seg, qh + 16 * g);
+                    ByteVector q1 = a.and((byte) 0x0F).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q2 = c.and((byte) 0x0F).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).or(hb.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).or(hb.lanewise(VectorOperators.LSHR, 6).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    int yo = y + 16 * g;
+                    acc = scaled(fma16(q1, x, yo, FloatVector.zero(F)), d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + g), acc);
+                    acc = scaled(fma16(q2, x, yo + 32, FloatVector.zero(F)), d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + g + 2), acc);
+                    acc = scaled(fma16(q3, x, yo + 64, FloatVector.zero(F)), d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + g + 4), acc);
+                    acc = scaled(fma16(q4, x, yo + 96, FloatVector.zero(F)), d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + g + 6), acc);
+                }
+            }
+            xo += 256;
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+}

@@ -1,0 +1,326 @@
+package ai.autoglm.core.tokenizer;
+
+import ai.autoglm.core.format.ModelFormatException;
+import ai.autoglm.core.format.gguf.GgufValue;
+import ai.autoglm.core.format.gguf.GgufValueType;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.text.Normalizer.Form;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * Builds a {@link BpeTokenizer} from GGUF tokenizer metadata (ggml-org/ggml docs/gguf.md "Tokenizer";
+ * llama.cpp src/llama-vocab.cpp llama_vocab::impl::load): {@code tokenizer.ggml.model} "gpt2" (byte-level
+ * BPE with {@code merges} and a {@code pre} name choosing the split regex) or "llama" (SentencePiece BPE
+ * with {@code scores}).
+ */
+final class GgufTokenizerLoader {
+    // gguf-py TokenType / llama.cpp llama_token_type
+    static final int NORMAL = 1;
+    static final int UNKNOWN = 2;
+    static final int CONTROL = 3;
+    static final int USER_DEFINED = 4;
+    static final int UNUSED = 5;
+    static final int BYTE = 6;
+
+    private final Path file;
+    private final Map<String, GgufValue> md;
+
+    private GgufTokenizerLoader(Path file, Map<String, GgufValue> md) {
+        this.file = file;
+        this.md = md;
+    }
+
+    static Tokenizer load(Map<String, GgufValue> metadata, Path file) {
+        return new GgufTokenizerLoader(file, metadata).build();
+    }
+
+    private ModelFormatException bad(String problem) {
+        return new ModelFormatException(file, problem);
+    }
+
+    /** Split rules llama.cpp uses for a {@code tokenizer.ggml.pre} name (llm_tokenizer_bpe constructor). */
+    private record PreRules(List<String> regexes, boolean ignoreMerges, boolean addBos, boolean nfc) {
+    }
+
+    private PreRules preRules(String pre) {
+        return switch (pre) {
+            case "llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral" ->
+                    new PreRules(List.of(TextRules.LLAMA3_REGEX), true, true, false);
+            case "dbrx", "smaug-bpe" -> new PreRules(List.of(TextRules.LLAMA3_REGEX), false, false, false);
+            case "glm4", "chatglm-bpe" -> new PreRules(List.of(TextRules.LLAMA3_REGEX), false, false, false);
+            // Qwen2's tokenizer.json NFC-normalizes before splitting; llama.cpp skips that step, which
+            // only matters for text that is not already NFC. We follow the model's own tokenizer.
+            case "qwen2", "deepseek-r1-qwen", "megrez", "stablelm2" ->
+                    new PreRules(List.of(TextRules.QWEN2_REGEX), false, false, true);
+            case "gpt-2", "gpt2", "phi-2", "mpt", "olmo", "jais" ->
+                    new PreRules(List.of(TextRules.GPT2_REGEX), false, false, false);
+            case "starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b" ->
+                    new PreRules(List.of("\\p{N}", TextRules.GPT2_REGEX), false, false, false);
+            default -> throw bad("unsupported tokenizer.ggml.pre '" + pre + "'");
+        };
+    }
+
+    private Tokenizer build() {
+        String model = string("tokenizer.ggml.model", null);
+        if (model == null) {
+            throw bad("tokenizer.ggml.model is missing");
+        }
+        boolean spm = switch (model) {
+            case "llama" -> true;
+            case "gpt2" -> false;
+            default -> throw bad("unsupported tokenizer model '" + model + "' (supported: gpt2, llama)");
+        };
+        List<String> tokenList = stringList("tokenizer.ggml.tokens", true);
+        int n = tokenList.size();
+        String[] tokens = tokenList.toArray(new String[0]);
+        int[] types = new int[n];
+        Arrays.fill(types, NORMAL);
+        List<Object> typeList = list("tokenizer.ggml.token_type", false);
+        if (typeList != null) {
+            if (typeList.size() != n) {
+                throw bad("tokenizer.ggml.token_type has " + typeList.size() + " entries for " + n + " tokens");
+            }
+            for (int i = 0; i < n; i++) {
+                types[i] = number(typeList.get(i), "tokenizer.ggml.token_type").intValue();
+            }
+        }
+
+        // llama.cpp: token_to_id[text] = id, the last duplicate wins.
+        Map<String, Integer> modelVocab = new HashMap<>(n * 2);
+        List<AddedToken> added = new ArrayList<>();
+        boolean[] special = new boolean[n];
+        byte[][] tokenBytes = new byte[n][];
+        for (int i = 0; i < n; i++) {
+            String t = tokens[i];
+            if (t == null) {
+                throw bad("tokenizer.ggml.tokens[" + i + "] is not a string");
+            }
+            int type = types[i];
+            switch (type) {
+                case CONTROL, UNKNOWN, USER_DEFINED -> {
+                    // Matched verbatim in the text before BPE (llama.cpp tokenizer_st_partition): control and
+                    // unknown tokens only when parsing special tokens, user-defined ones always.
+                    boolean sp = type != USER_DEFINED;
+                    special[i] = sp;
+                    if (!t.isEmpty()) {
+                        added.add(new AddedToken(t, i, sp, false, false));
+                    }
+                    tokenBytes[i] = t.getBytes(StandardCharsets.UTF_8);
+                    if (type == UNKNOWN) {
+                        modelVocab.put(t, i);
+                    }
+                }
+                case UNUSED -> tokenBytes[i] = t.getBytes(StandardCharsets.UTF_8);
+                case BYTE -> {
+                    modelVocab.put(t, i);
+                    tokenBytes[i] = byteToken(t, i);
+                }
+                default -> {
+                    modelVocab.put(t, i);
+                    tokenBytes[i] = spm ? t.replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8) : ByteLevel.decode(t);
+                }
+            }
+        }
+
+        int bos = (int) longValue("tokenizer.ggml.bos_token_id", spm ? 1 : -1);
+        int eos = (int) longValue("tokenizer.ggml.eos_token_id", spm ? 2 : -1);
+        int unk = (int) longValue("tokenizer.ggml.unknown_token_id", spm ? 0 : -1);
+        for (int id : new int[] {bos, eos, unk}) {
+            if (id >= n) {
+                throw bad("special token id " + id + " is outside the vocabulary of " + n);
+            }
+        }
+        if (spm) {
+            boolean addSpacePrefix = bool("tokenizer.ggml.add_space_prefix", true);
+            boolean addBos = bool("tokenizer.ggml.add_bos_token", true);
+            float[] scores = scores(n);
+            MergeTable merges = spmMerges(tokens, types, scores, modelVocab);
+            TextRules.Normalizer norm = s -> {
+                // llama.cpp llama_vocab::impl::tokenize (SPM): prefix a space to each raw-text fragment that
+                // starts the input or follows a special token, then escape spaces as U+2581.
+                String t = addSpacePrefix && !s.isEmpty() ? " " + s : s;
+                return t.replace(' ', '\u2581');
+            };
+            return new BpeTokenizer(new BpeTokenizer.Spec(BpeTokenizer.SymbolMode.CODE_POINT, tokens, tokenBytes, special,
+                    modelVocab, merges, added, norm, TextRules.WHOLE, false, true, unk, false,
+                    addSpacePrefix ? 1 : 0, bos, eos, addBos));
+        }
+        String pre = string("tokenizer.ggml.pre", "default");
+        PreRules rules = preRules(pre);
+        List<Pattern> patterns = new ArrayList<>();
+        for (String r : rules.regexes()) {
+            patterns.add(TextRules.compile(r));
+        }
+        boolean addBos = bool("tokenizer.ggml.add_bos_token", rules.addBos());
+        MergeTable merges = bpeMerges(stringList("tokenizer.ggml.merges", true), modelVocab);
+        TextRules.Normalizer norm = rules.nfc() ? s -> java.text.Normalizer.normalize(s, Form.NFC) : null;
+        return new BpeTokenizer(new BpeTokenizer.Spec(BpeTokenizer.SymbolMode.BYTE_LEVEL, tokens, tokenBytes, special,
+                modelVocab, merges, added, norm, TextRules.regexSplit(patterns), rules.ignoreMerges(), false, unk, false,
+                0, bos, eos, addBos));
+    }
+
+    private byte[] byteToken(String t, int id) {
+        if (t.length() == 6 && t.startsWith("<0x") && t.endsWith(">")) {
+            try {
+                return new byte[] {(byte) Integer.parseInt(t.substring(3, 5), 16)};
+            } catch (NumberFormatException e) {
+                // fall through
+            }
+        }
+        throw bad("byte token " + id + " is '" + t + "', expected <0xXX>");
+    }
+
+    /** Merge rules "a b" by rank (llama.cpp bpe_ranks); rules naming unknown tokens can never apply and are skipped. */
+    private MergeTable bpeMerges(List<String> merges, Map<String, Integer> vocab) {
+        MergeTable table = new MergeTable(merges.size());
+        for (int rank = 0; rank < merges.size(); rank++) {
+            String m = merges.get(rank);
+            int sp = m == null ? -1 : m.indexOf(' ', 1);
+            if (sp < 0) {
+                throw bad("tokenizer.ggml.merges[" + rank + "] is not two tokens separated by a space");
+            }
+            String a = m.substring(0, sp);
+            String b = m.substring(sp + 1);
+            Integer ia = vocab.get(a);
+            Integer ib = vocab.get(b);
+            Integer im = vocab.get(a + b);
+            if (ia != null && ib != null && im != null) {
+                table.putIfAbsent(ia, ib, rank, im);
+            }
+        }
+        return table;
+    }
+
+    /**
+     * SentencePiece BPE as llama.cpp's llm_tokenizer_spm_session runs it: any two adjacent symbols whose
+     * concatenation is a vocabulary token may merge, the highest-scoring result first, leftmost on ties.
+     * Expressed as merge rules: every split of every normal token into two vocabulary tokens, ranked by the
+     * token's score (equal scores share a rank so the position decides, as in llama.cpp).
+     */
+    private MergeTable spmMerges(String[] tokens, int[] types, float[] scores, Map<String, Integer> vocab) {
+        Set<Float> distinct = new TreeSet<>((x, y) -> Float.compare(y, x));
+        for (int i = 0; i < tokens.length; i++) {
+            if (types[i] == NORMAL) {
+                distinct.add(scores[i]);
+            }
+        }
+        Map<Float, Integer> rankOf = new HashMap<>();
+        for (Float f : distinct) {
+            rankOf.put(f, rankOf.size());
+        }
+        MergeTable table = new MergeTable(tokens.length * 4);
+        for (int id = 0; id < tokens.length; id++) {
+            String t = tokens[id];
+            if (types[id] != NORMAL || t.codePointCount(0, t.length()) < 2 || vocab.get(t) != id) {
+                continue;
+            }
+            int rank = rankOf.get(scores[id]);
+            for (int k = t.offsetByCodePoints(0, 1); k < t.length(); k = t.offsetByCodePoints(k, 1)) {
+                Integer left = vocab.get(t.substring(0, k));
+                Integer right = vocab.get(t.substring(k));
+                if (left != null && right != null) {
+                    table.putIfAbsent(left, right, rank, id);
+                }
+            }
+        }
+        return table;
+    }
+
+    private float[] scores(int n) {
+        float[] s = new float[n];
+        List<Object> l = list("tokenizer.ggml.scores", false);
+        if (l == null) {
+            return s;
+        }
+        if (l.size() != n) {
+            throw bad("tokenizer.ggml.scores has " + l.size() + " entries for " + n + " tokens");
+        }
+        for (int i = 0; i < n; i++) {
+            s[i] = number(l.get(i), "tokenizer.ggml.scores").floatValue();
+            if (Float.isNaN(s[i])) {
+                s[i] = Float.NEGATIVE_INFINITY;
+            }
+        }
+        return s;
+    }
+
+    // ---- typed metadata access; wrong types are file errors, never ClassCastExceptions ----
+
+    private String string(String key, String def) {
+        GgufValue v = md.get(key);
+        if (v == null) {
+            return def;
+        }
+        if (v.type() != GgufValueType.STRING || !(v.value() instanceof String s)) {
+            throw bad(key + " should be a string but is " + v.type());
+        }
+        return s;
+    }
+
+    private long longValue(String key, long def) {
+        GgufValue v = md.get(key);
+        if (v == null) {
+            return def;
+        }
+        if (!(v.value() instanceof Number num) || v.value() instanceof Float || v.value() instanceof Double) {
+            throw bad(key + " should be an integer but is " + v.type());
+        }
+        return num.longValue();
+    }
+
+    private boolean bool(String key, boolean def) {
+        GgufValue v = md.get(key);
+        if (v == null) {
+            return def;
+        }
+        if (!(v.value() instanceof Boolean b)) {
+            throw bad(key + " should be a bool but is " + v.type());
+        }
+        return b;
+    }
+
+    private List<Object> list(String key, boolean required) {
+        GgufValue v = md.get(key);
+        if (v == null) {
+            if (required) {
+                throw bad(key + " is missing");
+            }
+            return null;
+        }
+        if (v.type() != GgufValueType.ARRAY || !(v.value() instanceof List<?>)) {
+            throw bad(key + " should be an array but is " + v.type());
+        }
+        return v.asList();
+    }
+
+    private List<String> stringList(String key, boolean required) {
+        List<Object> l = list(key, required);
+        if (l == null) {
+            return null;
+        }
+        List<String> out = new ArrayList<>(l.size());
+        for (Object o : l) {
+            if (!(o instanceof String s)) {
+                throw bad(key + " should hold strings");
+            }
+            out.add(s);
+        }
+        return out;
+    }
+
+    private Number number(Object o, String key) {
+        if (!(o instanceof Number num)) {
+            throw bad(key + " should hold numbers");
+        }
+        return num;
+    }
+}
