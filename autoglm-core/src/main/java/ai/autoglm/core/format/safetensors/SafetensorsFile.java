@@ -2,6 +2,7 @@ package ai.autoglm.core.format.safetensors;
 
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.tensor.FloatTensor;
+import ai.autoglm.core.tensor.Tensors;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonFactory;
@@ -298,7 +299,7 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new ModelFormatException(path, "unsupported dtype " + info.dtype() + " for tensor " + name
                     + " (readable: F32, F16, BF16)");
         }
-        return SegmentFloatTensors.view(dt.ggmlType, data.asSlice(info.begin(), info.byteSize()), info.elements());
+        return Tensors.view(dt.ggmlType, data.asSlice(info.begin(), info.byteSize()), info.elements());
     }
 
     /** Unmaps the file; tensors obtained from it must not be used afterwards. Idempotent. */
