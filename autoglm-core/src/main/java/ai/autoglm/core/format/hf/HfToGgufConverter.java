@@ -1,0 +1,208 @@
+package ai.autoglm.core.format.hf;
+
+import ai.autoglm.core.format.ModelFormatException;
+import ai.autoglm.core.format.gguf.GgufValue;
+import ai.autoglm.core.format.gguf.GgufWriter;
+import ai.autoglm.core.format.safetensors.SafetensorsDtype;
+import ai.autoglm.core.format.safetensors.SafetensorsTensorInfo;
+import ai.autoglm.core.tensor.FloatTensor;
+import ai.autoglm.core.tensor.GgmlType;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Converts a Hugging Face LlamaForCausalLM / Qwen2ForCausalLM directory to GGUF the way llama.cpp's
+ * convert_hf_to_gguf.py does ({@code LlamaModel}, {@code Qwen2Model}, {@code TextModel}), so the file loads in
+ * llama.cpp and in this engine alike:
+ * <ul>
+ *   <li>tensor names from {@link HfToGgufNames}; {@code rotary_emb.inv_freq} and attention mask buffers skipped
+ *       ({@code prepare_tensors}); any other unmapped tensor is an error ("Can not map tensor");</li>
+ *   <li>llama Q/K rows permuted from HF's rotate-half layout to GGUF llama's interleaved RoPE layout
+ *       ({@code LlamaModel.permute}, {@link #permuteRows});</li>
+ *   <li>for {@code rope_type: "llama3"}, a {@code rope_freqs.weight} tensor first ({@code generate_extra_tensors});</li>
+ *   <li>types as {@code prepare_tensors} picks them: 1-D tensors, {@code *_norm.weight} and anything not ending in
+ *       {@code .weight} (biases) stay F32; other tensors take the output type, and Q8_0 falls back to F16 when the row
+ *       length is not a multiple of 32 (gguf-py quants raise QuantError, the converter falls back to F16);</li>
+ *   <li>metadata keys of {@code TextModel.set_gguf_parameters} (+ {@code LlamaModel}'s vocab_size and
+ *       rope.dimension_count) and the tokenizer ({@link HfTokenizerToGguf}).</li>
+ * </ul>
+ * {@code general.name} is the directory name (the reference's fallback when no model card gives one).
+ * Tensors already in the output layout and not permuted are passed to the writer as slices of the memory-mapped
+ * shard (no copy); the rest are converted one tensor at a time through a float array.
+ */
+public final class HfToGgufConverter {
+
+    /** llama.cpp enum llama_ftype values (gguf-py constants.py LlamaFileType). */
+    static int fileType(GgmlType t) {
+        return switch (t) {
+            case F32 -> 0;  // ALL_F32
+            case F16 -> 1;  // MOSTLY_F16
+            case Q8_0 -> 7; // MOSTLY_Q8_0
+            case BF16 -> 32; // MOSTLY_BF16
+            default -> throw new IllegalArgumentException("output type must be F32, F16, BF16 or Q8_0, got " + t);
+        };
+    }
+
+    private HfToGgufConverter() {
+    }
+
+    /** Converts {@code hfDir} to {@code outGguf} (written atomically) with weights in {@code outType}. */
+    public static void convert(Path hfDir, Path outGguf, GgmlType outType) {
+        int ftype = fileType(outType);
+        try (HfCheckpoint ck = HfCheckpoint.open(hfDir)) {
+            Path configFile = hfDir.resolve(HfCheckpoint.CONFIG);
+            JsonNode c = ck.config();
+            HfToGgufNames names = HfToGgufNames.forConfig(configFile, c);
+            String arch = names.ggufArchitecture();
+            GgufWriter w = new GgufWriter();
+
+            // ModelBase.prepare_metadata: arch (GGUFWriter ctor), general.type, metadata.name, then the parameters.
+            w.putString("general.architecture", arch);
+            w.putString("general.type", "model");
+            Path abs = hfDir.toAbsolutePath().normalize();
+            w.putString("general.name", abs.getFileName() == null ? "model" : abs.getFileName().toString());
+
+            int layers = requireInt(configFile, c, "num_hidden_layers");
+            int heads = requireInt(configFile, c, "num_attention_heads");
+            int kvHeads = c.has("num_key_value_heads") ? requireInt(configFile, c, "num_key_value_heads") : heads;
+            // TextModel.set_gguf_parameters
+            w.putUint32(arch + ".block_count", layers);
+            if (c.hasNonNull("max_position_embeddings")) w.putUint32(arch + ".context_length", requireInt(configFile, c, "max_position_embeddings"));
+            w.putUint32(arch + ".embedding_length", requireInt(configFile, c, "hidden_size"));
+            if (c.hasNonNull("intermediate_size")) w.putUint32(arch + ".feed_forward_length", requireInt(configFile, c, "intermediate_size"));
+            w.putUint32(arch + ".attention.head_count", heads);
+            if (c.hasNonNull("num_key_value_heads")) w.putUint32(arch + ".attention.head_count_kv", kvHeads);
+            if (c.hasNonNull("rope_theta") || c.path("rope_parameters").hasNonNull("rope_theta")) {
+                w.putFloat32(arch + ".rope.freq_base", (float) RopeScaling.theta(c));
+            }
+            if (c.hasNonNull("rms_norm_eps")) w.putFloat32(arch + ".attention.layer_norm_rms_epsilon", (float) c.get("rms_norm_eps").asDouble());
+            if (c.hasNonNull("head_dim")) {
+                w.putUint32(arch + ".attention.key_length", requireInt(configFile, c, "head_dim"));
+                w.putUint32(arch + ".attention.value_length", requireInt(configFile, c, "head_dim"));
+            }
+            ropeScalingKeys(configFile, c, arch, w);
+            w.putUint32("general.file_type", ftype);
+            if (arch.equals("llama")) {
+                // LlamaModel.set_gguf_parameters
+                w.putUint32(arch + ".vocab_size", requireInt(configFile, c, "vocab_size"));
+                w.putUint32(arch + ".rope.dimension_count", RopeScaling.headDim(c));
+            }
+            w.putUint32("general.quantization_version", 2); // GGML_QUANT_VERSION
+            for (Map.Entry<String, GgufValue> e : HfTokenizerToGguf.metadata(hfDir, c, arch).entrySet()) {
+                w.put(e.getKey(), e.getValue());
+            }
+
+            // Tensors: generate_extra_tensors first, then the checkpoint's.
+            float[] ropeFreqs = arch.equals("llama") ? RopeScaling.llama3Factors(c) : null;
+            if (ropeFreqs != null) {
+                w.addTensor(HfToGgufNames.Tensor.ROPE_FREQS.name(0, ".weight"), new long[]{ropeFreqs.length}, ropeFreqs, GgmlType.F32);
+            }
+            for (String hfName : ck.tensorNames()) {
+                if (hfName.endsWith(".attention.masked_bias") || hfName.endsWith(".attention.bias")
+                        || hfName.endsWith(".rotary_emb.inv_freq")) {
+                    continue;
+                }
+                String gguf = names.toGguf(hfName);
+                if (gguf == null) {
+                    throw new ModelFormatException(ck.fileOf(hfName), "can not map tensor '" + hfName + "' to a GGUF name for " + arch);
+                }
+                addTensor(w, ck, hfName, gguf, names.architecture().permuteQK() ? permuteHeads(hfName, heads, kvHeads) : 0, outType);
+            }
+            w.write(outGguf);
+        }
+    }
+
+    /** Heads to permute Q/K by (LlamaModel.modify_tensors: q with n_head, k with n_head_kv), or 0 for other tensors. */
+    private static int permuteHeads(String hfName, int heads, int kvHeads) {
+        if (hfName.endsWith("q_proj.weight") || hfName.endsWith("q_proj.bias")) return heads;
+        if (hfName.endsWith("k_proj.weight") || hfName.endsWith("k_proj.bias")) return kvHeads;
+        return 0;
+    }
+
+    private static void addTensor(GgufWriter w, HfCheckpoint ck, String hfName, String gguf, int permuteHeads, GgmlType outType) {
+        SafetensorsTensorInfo info = ck.info(hfName);
+        Path file = ck.fileOf(hfName);
+        long[] hfShape = info.shape();
+        if (hfShape.length > 4) {
+            throw new ModelFormatException(file, "tensor '" + hfName + "' has " + hfShape.length + " dimensions; GGUF allows 4");
+        }
+        long[] shape = new long[Math.max(1, hfShape.length)];
+        if (hfShape.length == 0) shape[0] = 1; // a scalar becomes a 1-element vector
+        for (int i = 0; i < hfShape.length; i++) shape[i] = hfShape[hfShape.length - 1 - i];
+
+        GgmlType type = outType;
+        if (hfShape.length <= 1 || gguf.endsWith("_norm.weight") || !gguf.endsWith(".weight")) type = GgmlType.F32;
+        if (type.blockSize > 1 && shape[0] % type.blockSize != 0) type = GgmlType.F16;
+
+        FloatTensor src = ck.tensor(hfName); // throws "unsupported dtype" for non-float tensors
+        SafetensorsDtype stored = SafetensorsDtype.fromName(info.dtype());
+        if (permuteHeads == 0 && stored != null && stored.ggmlType == type) {
+            w.addTensor(gguf, shape, type, ck.tensorData(hfName)); // zero copy: the writer reads the mapping
+            return;
+        }
+        long n = src.size();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new ModelFormatException(file, "tensor '" + hfName + "' has " + n + " elements, too many to convert in one array");
+        }
+        float[] values = new float[(int) n];
+        src.copyTo(0, values, 0, (int) n);
+        if (permuteHeads > 0) {
+            long rows = hfShape[0];
+            if (rows % (2L * permuteHeads) != 0) {
+                throw new ModelFormatException(file, "tensor '" + hfName + "' has " + rows + " rows, not divisible into "
+                        + permuteHeads + " heads of pairs");
+            }
+            values = permuteRows(values, (int) rows, (int) (n / rows), permuteHeads);
+        }
+        w.addTensor(gguf, shape, values, type);
+    }
+
+    /**
+     * convert_hf_to_gguf.py {@code LlamaModel.permute}: {@code w.reshape(n_head, 2, rows / n_head / 2, *rest)
+     * .swapaxes(1, 2).reshape(w.shape)}. Within each head, HF (rotate-half) keeps the first halves of the rotation pairs
+     * in rows [0, d/2) and the second halves in [d/2, d); GGUF llama (interleaved rope) wants pair i in rows 2i, 2i+1.
+     * So output row {@code h*d + 2*i + k} is input row {@code h*d + k*d/2 + i}. Works for 2-D weights and 1-D biases
+     * ({@code rowLen} = 1).
+     */
+    public static float[] permuteRows(float[] in, int rows, int rowLen, int heads) {
+        int headRows = rows / heads, half = headRows / 2;
+        float[] out = new float[in.length];
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < half; i++) {
+                for (int k = 0; k < 2; k++) {
+                    int dst = h * headRows + 2 * i + k;
+                    int srcRow = h * headRows + k * half + i;
+                    System.arraycopy(in, srcRow * rowLen, out, dst * rowLen, rowLen);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * RoPE scaling keys. llama3 needs none (the factors are the rope_freqs tensor); linear scaling writes
+     * {@code rope.scaling.type} and {@code rope.scaling.factor} as the reference does; other kinds (yarn, dynamic,
+     * longrope) are refused rather than converted into a model that silently runs with the wrong positions.
+     */
+    private static void ropeScalingKeys(Path configFile, JsonNode c, String arch, GgufWriter w) {
+        String type = RopeScaling.type(c);
+        if (type == null || type.equals("default") || type.equals("llama3")) return;
+        if (type.equals("linear")) {
+            w.putString(arch + ".rope.scaling.type", "linear");
+            w.putFloat32(arch + ".rope.scaling.factor", (float) RopeScaling.scaling(c).path("factor").asDouble(1.0));
+            return;
+        }
+        throw new ModelFormatException(configFile, "unsupported rope scaling type '" + type + "' (supported: llama3, linear)");
+    }
+
+    private static int requireInt(Path configFile, JsonNode c, String key) {
+        JsonNode v = c.get(key);
+        if (v == null || !v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() <= 0) {
+            throw new ModelFormatException(configFile, "needs a positive integer \"" + key + "\", got " + v);
+        }
+        return v.asInt();
+    }
+}

@@ -1,0 +1,80 @@
+package ai.autoglm.core.format.hf;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * RoPE settings read from a Hugging Face config.json, in both spellings transformers has used: {@code rope_theta} +
+ * {@code rope_scaling} (transformers 4.x) and {@code rope_parameters} (transformers 5).
+ */
+public final class RopeScaling {
+    private RopeScaling() {
+    }
+
+    /** {@code rope_theta}, 10000 when absent (the LlamaConfig default). */
+    public static double theta(JsonNode config) {
+        JsonNode params = config.get("rope_parameters");
+        if (params != null && params.hasNonNull("rope_theta")) return params.get("rope_theta").asDouble();
+        return config.path("rope_theta").asDouble(10000.0);
+    }
+
+    /** The rope scaling object ({@code rope_scaling} or {@code rope_parameters}), or null. */
+    public static JsonNode scaling(JsonNode config) {
+        JsonNode s = config.get("rope_scaling");
+        if (s != null && s.isObject()) return s;
+        s = config.get("rope_parameters");
+        return s != null && s.isObject() ? s : null;
+    }
+
+    /** The rope type ({@code rope_type}, or the older {@code type}), lower case; null when there is no scaling. */
+    public static String type(JsonNode config) {
+        JsonNode s = scaling(config);
+        if (s == null) return null;
+        JsonNode t = s.hasNonNull("rope_type") ? s.get("rope_type") : s.get("type");
+        return t == null || !t.isTextual() ? null : t.asText().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** Per-head RoPE dimension: {@code head_dim}, else {@code hidden_size / num_attention_heads}. */
+    public static int headDim(JsonNode config) {
+        if (config.hasNonNull("head_dim")) return config.get("head_dim").asInt();
+        return config.path("hidden_size").asInt() / config.path("num_attention_heads").asInt(1);
+    }
+
+    /**
+     * The Llama 3.1 frequency factors llama.cpp stores as the {@code rope_freqs.weight} tensor (F32, head_dim / 2
+     * values), or null when the config does not use {@code rope_type: "llama3"}. Same computation as
+     * convert_hf_to_gguf.py {@code LlamaModel.generate_extra_tensors} (itself transformers'
+     * {@code _compute_llama3_parameters}): with {@code freq_i = 1 / theta^(2i/dim)} and {@code wavelen = 2 pi / freq},
+     * the factor is 1 for short wavelengths (below original_context / high_freq_factor), {@code factor} for long ones
+     * (above original_context / low_freq_factor), and a smooth blend in between. llama.cpp divides the rotation
+     * frequency by these factors at inference time. Arithmetic in float32, as the converter does it in torch.
+     */
+    public static float[] llama3Factors(JsonNode config) {
+        if (!"llama3".equals(type(config))) return null;
+        JsonNode s = scaling(config);
+        double base = theta(config);
+        int dim = headDim(config);
+        float factor = (float) s.path("factor").asDouble(8.0);
+        float lowFreqFactor = (float) s.path("low_freq_factor").asDouble(1.0);
+        float highFreqFactor = (float) s.path("high_freq_factor").asDouble(4.0);
+        double oldContext = s.hasNonNull("original_max_position_embeddings")
+                ? s.get("original_max_position_embeddings").asDouble()
+                : config.path("original_max_position_embeddings").asDouble(8192);
+        float lowFreqWavelen = (float) (oldContext / lowFreqFactor);
+        float highFreqWavelen = (float) (oldContext / highFreqFactor);
+        float[] out = new float[dim / 2];
+        for (int i = 0; i < out.length; i++) {
+            float exponent = (float) (2 * i) / (float) dim;
+            float freq = 1.0f / (float) Math.pow(base, exponent);
+            float wavelen = (float) (2 * Math.PI) / freq;
+            if (wavelen < highFreqWavelen) {
+                out[i] = 1f;
+            } else if (wavelen > lowFreqWavelen) {
+                out[i] = factor;
+            } else {
+                float smooth = ((float) oldContext / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+                out[i] = 1f / ((1 - smooth) / factor + smooth);
+            }
+        }
+        return out;
+    }
+}
