@@ -2,12 +2,19 @@ package ai.autoglm.core.testing;
 
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufValueType;
+import ai.autoglm.core.format.gguf.GgufWriter;
+import ai.autoglm.core.format.safetensors.SafetensorsWriter;
 import ai.autoglm.core.model.MapWeightSource;
+import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.tensor.ArrayFloatTensor;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -409,8 +416,13 @@ public final class ModelFixtures {
         return String.valueOf((char) (256 + n));
     }
 
-    /** tokenizer.json (HF tokenizers format) for the fixture vocabulary. */
-    public static ObjectNode tokenizerJson() {
+    /** Llama 3's pre-tokenizer split regex (digits in runs of up to three). */
+    public static final String LLAMA3_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    /** Qwen2's pre-tokenizer split regex (single digits). */
+    public static final String QWEN2_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+    /** tokenizer.json (HF tokenizers format) for the fixture vocabulary, with the arch's pre-tokenizer. */
+    public static ObjectNode tokenizerJson(Spec s) {
         ObjectMapper om = new ObjectMapper();
         ObjectNode root = om.createObjectNode();
         root.put("version", "1.0");
@@ -428,11 +440,20 @@ public final class ModelFixtures {
             a.put("special", true);
         }
         root.putNull("normalizer");
+        // As the real Llama 3 / Qwen2 tokenizer.json: a Split on the model's regex, then ByteLevel without its own regex.
         ObjectNode pre = root.putObject("pre_tokenizer");
-        pre.put("type", "ByteLevel");
-        pre.put("add_prefix_space", false);
-        pre.put("trim_offsets", true);
-        pre.put("use_regex", true);
+        pre.put("type", "Sequence");
+        ArrayNode seq = pre.putArray("pretokenizers");
+        ObjectNode split = seq.addObject();
+        split.put("type", "Split");
+        split.putObject("pattern").put("Regex", s.arch().equals("qwen2") ? QWEN2_REGEX : LLAMA3_REGEX);
+        split.put("behavior", "Isolated");
+        split.put("invert", false);
+        ObjectNode bl = seq.addObject();
+        bl.put("type", "ByteLevel");
+        bl.put("add_prefix_space", false);
+        bl.put("trim_offsets", true);
+        bl.put("use_regex", false);
         root.putNull("post_processor");
         ObjectNode dec = root.putObject("decoder");
         dec.put("type", "ByteLevel");
@@ -478,5 +499,64 @@ public final class ModelFixtures {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) (1 + 0.1 * r.nextGaussian());
         return v;
+    }
+
+    // ------------------------------------------------------------------------------------ writers
+
+    /**
+     * Writes an HF model directory: config.json, model.safetensors (in {@code dtype}: F32, F16 or BF16),
+     * tokenizer.json, tokenizer_config.json. Returns {@code dir}.
+     */
+    public static Path writeHf(Spec s, Path dir, String dtype) {
+        try {
+            Files.createDirectories(dir);
+            SafetensorsWriter st = new SafetensorsWriter();
+            for (var e : hfWeights(s).entrySet()) st.add(e.getKey(), hfShape(s, e.getKey()), dtype, e.getValue());
+            st.write(dir.resolve("model.safetensors"));
+            ObjectMapper om = new ObjectMapper();
+            ObjectNode config = hfConfig(s);
+            config.put("torch_dtype", switch (dtype) { case "F16" -> "float16"; case "BF16" -> "bfloat16"; default -> "float32"; });
+            om.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), config);
+            om.writeValue(dir.resolve("tokenizer.json").toFile(), tokenizerJson(s));
+            om.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer_config.json").toFile(), tokenizerConfigJson(s));
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@link #writeHf(Spec, Path, String)} in F32. */
+    public static Path writeHf(Spec s, Path dir) {
+        return writeHf(s, dir, "F32");
+    }
+
+    /**
+     * Writes the GGUF file llama.cpp's converter would produce from {@link #writeHf}'s checkpoint, with
+     * every 2-D weight in {@code type} (1-D norms, biases and rope_freqs stay F32, as llama.cpp keeps them).
+     * Quantized rows must hold whole blocks: K-quants need dim and ffn multiples of 256.
+     */
+    public static Path writeGguf(Spec s, Path file, GgmlType type) {
+        GgufWriter g = new GgufWriter();
+        ggufMetadata(s).forEach(g::put);
+        g.putUint32("general.file_type", fileType(type));
+        for (var e : ggufTensors(s, hfWeights(s)).entrySet()) {
+            long[] shape = ggufShape(s, e.getKey(), e.getValue());
+            GgmlType t = shape.length == 2 ? type : GgmlType.F32;
+            if (shape[0] % t.blockSize != 0) {
+                throw new IllegalArgumentException(e.getKey() + ": rows of " + shape[0] + " are not whole " + t + " blocks of " + t.blockSize);
+            }
+            g.addTensor(e.getKey(), shape, e.getValue(), t);
+        }
+        g.write(file);
+        return file;
+    }
+
+    /** {@code general.file_type} (llama.h enum llama_ftype) of an all-{@code type} file. */
+    private static long fileType(GgmlType type) {
+        return switch (type) {
+            case F32 -> 0; case F16 -> 1; case Q4_0 -> 2; case Q4_1 -> 3; case Q8_0 -> 7; case Q5_0 -> 8; case Q5_1 -> 9;
+            case Q4_K -> 14; case Q5_K -> 16; case Q6_K -> 18; case BF16 -> 32;
+            default -> throw new IllegalArgumentException("no file type for " + type);
+        };
     }
 }

@@ -1,0 +1,122 @@
+package ai.autoglm.core.model;
+
+import ai.autoglm.core.format.ModelFormatException;
+import ai.autoglm.core.format.gguf.GgufFile;
+import ai.autoglm.core.format.hf.HfWeightSource;
+import ai.autoglm.core.tokenizer.Tokenizer;
+import ai.autoglm.core.tokenizer.Tokenizers;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Opens a model from disk: a {@code .gguf} file (weights, config and tokenizer all in its metadata) or a
+ * Hugging Face directory ({@code config.json}, safetensors shards, {@code tokenizer.json},
+ * {@code tokenizer_config.json}). Either way the result is one {@link TransformerModel} over GGUF-named
+ * weights; the caller closes it to unmap the files.
+ */
+public final class ModelLoader {
+    private static final byte[] GGUF_MAGIC = {'G', 'G', 'U', 'F'};
+    /** Chat templates above this size are not templates. */
+    private static final long MAX_TEMPLATE_BYTES = 1 << 20;
+
+    private ModelLoader() {
+    }
+
+    public static LanguageModel load(Path path) {
+        if (!Files.exists(path)) throw new ModelFormatException(path, "no such file or directory");
+        if (Files.isDirectory(path)) return loadHfDirectory(path);
+        if (!hasGgufMagic(path)) {
+            throw new ModelFormatException(path, "not a GGUF file (no GGUF magic) and not a Hugging Face model directory");
+        }
+        return loadGguf(path);
+    }
+
+    private static boolean hasGgufMagic(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] head = in.readNBytes(4);
+            return java.util.Arrays.equals(head, GGUF_MAGIC);
+        } catch (IOException e) {
+            throw new ModelFormatException(file, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    static LanguageModel loadGguf(Path file) {
+        GgufFile gguf = GgufFile.open(file);
+        try {
+            GgufWeightSource weights = new GgufWeightSource(gguf);
+            ModelConfig config = ModelConfig.fromGguf(file, gguf.metadata(), weights);
+            Tokenizer tokenizer = Tokenizers.fromGguf(gguf.metadata(), file);
+            checkVocab(file, config, tokenizer);
+            String template = gguf.getString("tokenizer.chat_template", null);
+            return new TransformerModel(config, weights, tokenizer, template, file);
+        } catch (RuntimeException e) {
+            gguf.close();
+            throw e;
+        }
+    }
+
+    static LanguageModel loadHfDirectory(Path dir) {
+        HfWeightSource weights = HfWeightSource.open(dir);
+        try {
+            ModelConfig config = ModelConfig.fromHfConfig(dir.resolve("config.json"), weights.checkpoint().config());
+            Tokenizer tokenizer = Tokenizers.fromHfDirectory(dir);
+            checkVocab(dir, config, tokenizer);
+            return new TransformerModel(config, weights, tokenizer, hfChatTemplate(dir), dir);
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
+        }
+    }
+
+    /** Token ids the tokenizer produces must have rows in the embedding (HF vocab_size may pad beyond it). */
+    private static void checkVocab(Path file, ModelConfig config, Tokenizer tokenizer) {
+        if (tokenizer.vocabSize() > config.vocabSize()) {
+            throw new ModelFormatException(file, "tokenizer has " + tokenizer.vocabSize() + " tokens but the model only "
+                    + config.vocabSize() + " embedding rows");
+        }
+    }
+
+    /**
+     * The HF chat template: {@code chat_template.jinja} (transformers >= 4.47 saves it separately), else
+     * {@code tokenizer_config.json}'s {@code chat_template}, a string or a list of {@code {name, template}}
+     * of which the one named {@code default} is used (transformers tokenization_utils_base.py).
+     */
+    static String hfChatTemplate(Path dir) {
+        Path jinja = dir.resolve("chat_template.jinja");
+        if (Files.isRegularFile(jinja)) return readSmall(jinja);
+        Path tc = dir.resolve("tokenizer_config.json");
+        if (!Files.isRegularFile(tc)) return null;
+        JsonNode root;
+        try {
+            if (Files.size(tc) > 64L * MAX_TEMPLATE_BYTES) throw new ModelFormatException(tc, "implausibly large (" + Files.size(tc) + " bytes)");
+            root = new ObjectMapper().readTree(tc.toFile());
+        } catch (IOException e) {
+            throw new ModelFormatException(tc, "not valid JSON: " + e.getMessage(), e);
+        }
+        JsonNode t = root == null ? null : root.get("chat_template");
+        if (t == null || t.isNull()) return null;
+        if (t.isTextual()) return t.asText();
+        if (t.isArray()) {
+            for (JsonNode named : t) {
+                if ("default".equals(named.path("name").asText()) && named.path("template").isTextual()) return named.get("template").asText();
+            }
+            if (!t.isEmpty() && t.get(0).path("template").isTextual()) return t.get(0).get("template").asText();
+        }
+        throw new ModelFormatException(tc, "chat_template is neither a string nor a list of {name, template}");
+    }
+
+    private static String readSmall(Path file) {
+        try {
+            if (Files.size(file) > MAX_TEMPLATE_BYTES) throw new ModelFormatException(file, "chat template larger than " + MAX_TEMPLATE_BYTES + " bytes");
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ModelFormatException(file, "cannot read: " + e.getMessage(), e);
+        }
+    }
+}
