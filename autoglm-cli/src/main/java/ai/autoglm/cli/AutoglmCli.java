@@ -5,7 +5,9 @@ import picocli.CommandLine.Command;
 
 /** The {@code autoglm} command: one subcommand per job. */
 @Command(name = "autoglm", mixinStandardHelpOptions = true, version = "autoglm 0.1.0",
-        description = "Run, convert and inspect GLM, Llama and Qwen models on the CPU, in pure Java.")
+        description = "Run, convert and inspect GLM, Llama and Qwen models on the CPU, in pure Java.",
+        subcommands = {RunCommand.class, ChatCommand.class, InfoCommand.class, LogitsCommand.class,
+                ConvertCommand.class, CommandLine.HelpCommand.class})
 public final class AutoglmCli implements Runnable {
 
     @Override
@@ -13,7 +15,14 @@ public final class AutoglmCli implements Runnable {
         CommandLine.usage(this, System.out);
     }
 
+    /** The configured command line: user errors exit 2 with one line, no stack trace unless --debug. */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new AutoglmCli());
+        cli.setExecutionExceptionHandler(new ErrorHandler());
+        return cli;
+    }
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new AutoglmCli()).execute(args));
+        System.exit(commandLine().execute(args));
     }
 }

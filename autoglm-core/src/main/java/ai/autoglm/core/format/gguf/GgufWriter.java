@@ -1,5 +1,7 @@
 package ai.autoglm.core.format.gguf;
 
+import ai.autoglm.core.format.AtomicFiles;
+
 import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.tensor.Quantizer;
 
@@ -128,40 +130,19 @@ public final class GgufWriter {
         int alignment = metadata.containsKey(GgufFile.ALIGNMENT_KEY)
                 ? (int) metadata.get(GgufFile.ALIGNMENT_KEY).asLong() : GgufFile.DEFAULT_ALIGNMENT;
         byte[] header = header(alignment);
-        Path tmp = null;
-        try {
-            // Not Files.createTempFile: that makes the file owner-only (0600); a model file gets the umask default.
-            Path candidate = target.resolveSibling("." + target.getFileName() + "." + Long.toUnsignedString(
-                    java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
-            FileChannel ch = FileChannel.open(candidate, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-            tmp = candidate;
-            try (ch) {
-                writeFully(ch, ByteBuffer.wrap(header));
-                byte[] chunk = new byte[1 << 20];
-                for (PendingTensor t : tensors) {
-                    long size = t.data.byteSize();
-                    for (long off = 0; off < size; off += chunk.length) {
-                        int len = (int) Math.min(chunk.length, size - off);
-                        MemorySegment.copy(t.data, ValueLayout.JAVA_BYTE, off, chunk, 0, len);
-                        writeFully(ch, ByteBuffer.wrap(chunk, 0, len));
-                    }
-                    writeFully(ch, ByteBuffer.allocate((int) (GgufFile.alignUp(size, alignment) - size)));
+        AtomicFiles.write(target, ch -> {
+            writeFully(ch, ByteBuffer.wrap(header));
+            byte[] chunk = new byte[1 << 20];
+            for (PendingTensor t : tensors) {
+                long size = t.data.byteSize();
+                for (long off = 0; off < size; off += chunk.length) {
+                    int len = (int) Math.min(chunk.length, size - off);
+                    MemorySegment.copy(t.data, ValueLayout.JAVA_BYTE, off, chunk, 0, len);
+                    writeFully(ch, ByteBuffer.wrap(chunk, 0, len));
                 }
-                ch.force(true);
+                writeFully(ch, ByteBuffer.allocate((int) (GgufFile.alignUp(size, alignment) - size)));
             }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            tmp = null;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the original failure is what matters
-                }
-            }
-        }
+        });
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {

@@ -1,5 +1,7 @@
 package ai.autoglm.core.format.safetensors;
 
+import ai.autoglm.core.format.AtomicFiles;
+
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 
@@ -9,7 +11,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.channels.Channels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -64,55 +66,41 @@ public final class SafetensorsWriter {
     /** Writes the file atomically (temp file in the same directory, then rename). */
     public void write(Path out) {
         Path abs = out.toAbsolutePath();
-        Path dir = abs.getParent();
-        Path tmp = null;
+        byte[] header;
         try {
-            byte[] header = header();
-            tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
-            try (OutputStream os = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
-                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
-                os.write(len.array());
-                os.write(header);
-                byte[] buf = new byte[4];
-                for (Entry e : entries.values()) {
-                    for (float v : e.values) {
-                        switch (e.dtype) {
-                            case F32 -> {
-                                int bits = Float.floatToRawIntBits(v);
-                                buf[0] = (byte) bits;
-                                buf[1] = (byte) (bits >>> 8);
-                                buf[2] = (byte) (bits >>> 16);
-                                buf[3] = (byte) (bits >>> 24);
-                                os.write(buf, 0, 4);
-                            }
-                            case F16, BF16 -> {
-                                short h = e.dtype == SafetensorsDtype.F16 ? Float.floatToFloat16(v) : floatToBf16(v);
-                                buf[0] = (byte) h;
-                                buf[1] = (byte) (h >>> 8);
-                                os.write(buf, 0, 2);
-                            }
-                            default -> throw new IllegalStateException();
+            header = header();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        AtomicFiles.write(abs, ch -> {
+            OutputStream os = new java.io.BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
+            os.write(len.array());
+            os.write(header);
+            byte[] buf = new byte[4];
+            for (Entry e : entries.values()) {
+                for (float v : e.values) {
+                    switch (e.dtype) {
+                        case F32 -> {
+                            int bits = Float.floatToRawIntBits(v);
+                            buf[0] = (byte) bits;
+                            buf[1] = (byte) (bits >>> 8);
+                            buf[2] = (byte) (bits >>> 16);
+                            buf[3] = (byte) (bits >>> 24);
+                            os.write(buf, 0, 4);
                         }
+                        case F16, BF16 -> {
+                            short h = e.dtype == SafetensorsDtype.F16 ? Float.floatToFloat16(v) : floatToBf16(v);
+                            buf[0] = (byte) h;
+                            buf[1] = (byte) (h >>> 8);
+                            os.write(buf, 0, 2);
+                        }
+                        default -> throw new IllegalStateException();
                     }
                 }
             }
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-            tmp = null;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // best effort: the failure that got us here is the one to report
-                }
-            }
-        }
+            os.flush();
+        });
     }
 
     private byte[] header() throws IOException {

@@ -1,0 +1,34 @@
+package ai.autoglm.cli;
+
+import ai.autoglm.core.model.LanguageModel;
+import ai.autoglm.core.model.ModelLoader;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/** Which model to load and how big a context to give it: shared by the commands that run a model. */
+final class ModelOptions {
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "M",
+            description = "A GGUF file or a Hugging Face model directory (config.json + safetensors + tokenizer files).")
+    Path model;
+
+    @Option(names = {"-c", "--ctx"}, paramLabel = "N",
+            description = "Context length to allocate (default: the model's, at most ${DEFAULT-VALUE}).", defaultValue = "4096")
+    int context;
+
+    @Option(names = "--debug", description = "Print stack traces of errors.")
+    boolean debug;
+
+    LanguageModel load() throws NoSuchFileException {
+        if (!Files.exists(model)) throw new NoSuchFileException(model.toString());
+        return ModelLoader.load(model);
+    }
+
+    /** The context to allocate: what was asked, never more than the model was trained for. */
+    int contextFor(LanguageModel m) {
+        if (context < 2) throw new IllegalArgumentException("--ctx must be at least 2, got " + context);
+        return Math.min(context, m.config().contextLength());
+    }
+}

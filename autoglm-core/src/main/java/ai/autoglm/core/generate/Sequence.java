@@ -1,0 +1,66 @@
+package ai.autoglm.core.generate;
+
+import ai.autoglm.core.model.InferenceState;
+import ai.autoglm.core.model.LanguageModel;
+
+import java.util.Arrays;
+
+/**
+ * One conversation's KV cache and the tokens in it. A new prompt that starts with tokens already in the
+ * cache (the previous turns of a chat) only runs its new suffix through the model.
+ */
+public final class Sequence {
+    private final LanguageModel model;
+    private final InferenceState state;
+    /** tokens[0 .. state.position()) are in the KV cache; the history may run one sampled token beyond. */
+    private int[] tokens;
+    private int length;
+
+    public Sequence(LanguageModel model, int capacity) {
+        this.model = model;
+        this.state = model.newState(capacity);
+        this.tokens = new int[Math.min(capacity, 1024)];
+    }
+
+    public InferenceState state() {
+        return state;
+    }
+
+    public int capacity() {
+        return state.capacity();
+    }
+
+    /** Tokens known to this sequence: the prompt so far plus what was generated. Used for penalties. */
+    int[] history() {
+        return tokens;
+    }
+
+    int historyLength() {
+        return length;
+    }
+
+    /**
+     * Makes the cache hold a prefix of {@code prompt} and runs the rest of it, returning the logits after the
+     * prompt's last token. At least the last token is always run, so there are logits to sample from.
+     */
+    float[] prefill(int[] prompt) {
+        int common = 0;
+        int limit = Math.min(Math.min(prompt.length - 1, state.position()), length);
+        while (common < limit && tokens[common] == prompt[common]) common++;
+        state.rewind(common);
+        length = common;
+        for (int i = common; i < prompt.length; i++) append(prompt[i]);
+        return model.forward(state, prompt, common, prompt.length - common, false);
+    }
+
+    /** Records a sampled token (not yet in the cache). */
+    void append(int token) {
+        if (length == tokens.length) tokens = Arrays.copyOf(tokens, Math.min(capacity() + 1, tokens.length * 2));
+        tokens[length++] = token;
+    }
+
+    /** Runs the last appended token through the model and returns the logits after it. */
+    float[] decodeLast() {
+        return model.forward(state, tokens, length - 1, 1, false);
+    }
+}
