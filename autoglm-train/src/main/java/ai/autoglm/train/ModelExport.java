@@ -1,6 +1,5 @@
 package ai.autoglm.train;
 
-import ai.autoglm.core.format.AtomicFiles;
 import ai.autoglm.core.format.hf.HfToGgufConverter;
 import ai.autoglm.core.format.hf.HfToGgufNames;
 import ai.autoglm.core.format.safetensors.SafetensorsWriter;
@@ -12,7 +11,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -61,7 +59,7 @@ public final class ModelExport {
             for (String f : TOKENIZER_FILES) {
                 Path src = tokenizerDir.resolve(f);
                 if (Files.isRegularFile(src) && !src.toAbsolutePath().normalize().equals(outDir.resolve(f).toAbsolutePath().normalize())) {
-                    writeBytes(outDir.resolve(f), Files.readAllBytes(src));
+                    AtomicWrites.writeBytes(outDir.resolve(f), Files.readAllBytes(src));
                 }
             }
         } catch (IOException e) {
@@ -102,14 +100,7 @@ public final class ModelExport {
     }
 
     private static void writeJson(Path file, ObjectNode node) throws IOException {
-        writeBytes(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node));
+        AtomicWrites.writeBytes(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node));
     }
 
-    /** Writes {@code bytes} to {@code file} atomically. */
-    static void writeBytes(Path file, byte[] bytes) {
-        AtomicFiles.write(file, ch -> {
-            ByteBuffer buf = ByteBuffer.wrap(bytes);
-            while (buf.hasRemaining()) ch.write(buf);
-        });
-    }
 }
