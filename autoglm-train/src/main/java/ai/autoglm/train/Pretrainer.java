@@ -43,6 +43,10 @@ public final class Pretrainer {
         return model;
     }
 
+    public TokenDataset data() {
+        return data;
+    }
+
     public TrainingOptions options() {
         return options;
     }

@@ -47,6 +47,8 @@ public final class TrainingCheckpoint {
         w.putMetadata("data_rng_state", Long.toString(run.dataRng().state()));
         w.putMetadata("config", configJson(model.config()).toString());
         w.putMetadata("options", optionsJson(run.options()).toString());
+        w.putMetadata("train_tokens", Long.toString(run.data().train().length));
+        w.putMetadata("train_tokens_hash", Integer.toString(java.util.Arrays.hashCode(run.data().train())));
         w.write(file);
     }
 
@@ -56,6 +58,11 @@ public final class TrainingCheckpoint {
             Map<String, String> md = st.metadata();
             if (!FORMAT.equals(md.get("format"))) {
                 throw new ModelFormatException(file, "not a training checkpoint (metadata format is " + md.get("format") + ", expected " + FORMAT + ")");
+            }
+            if (!Integer.toString(data.train().length).equals(md.get("train_tokens"))
+                    || !Integer.toString(java.util.Arrays.hashCode(data.train())).equals(md.get("train_tokens_hash"))) {
+                throw new IllegalArgumentException(file + ": the corpus (or tokenizer) differs from the one this checkpoint was trained on ("
+                        + data.train().length + " training tokens now, " + md.get("train_tokens") + " then); resuming needs the same data");
             }
             ModelConfig config = parseConfig(file, json(file, md, "config"));
             TrainingOptions options = parseOptions(file, json(file, md, "options"));
