@@ -245,7 +245,9 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
         int heads = hfInt(file, config, "num_attention_heads", null);
         if (heads <= 0) throw new ModelFormatException(file, "num_attention_heads " + heads + " is out of range");
         int kvHeads = hfInt(file, config, "num_key_value_heads", glm ? 2 : heads);
-        Integer explicitHeadDim = config.hasNonNull("head_dim") ? hfInt(file, config, "head_dim", null) : glm ? Integer.valueOf(128) : null;
+        Integer explicitHeadDim = null;
+        if (config.hasNonNull("head_dim")) explicitHeadDim = hfInt(file, config, "head_dim", null);
+        else if (glm) explicitHeadDim = 128;
         int headDim = headDim(file, dim, heads, explicitHeadDim);
         int ffn = hfInt(file, config, "intermediate_size", null);
         int vocab = hfInt(file, config, "vocab_size", null);
