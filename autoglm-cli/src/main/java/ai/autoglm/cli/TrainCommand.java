@@ -42,8 +42,8 @@ final class TrainCommand implements Callable<Integer> {
     static final String CHECKPOINT = "checkpoint.safetensors"; // not model*.safetensors: HF loaders would take it for weights
     static final String LOSS_LOG = "loss.tsv";
 
-    @Option(names = "--arch", defaultValue = "llama", paramLabel = "A",
-            description = "Architecture by GGUF name (llama, qwen2, and glm4 once the GLM rows exist; default ${DEFAULT-VALUE}).")
+    @Option(names = "--arch", defaultValue = "glm4", paramLabel = "A",
+            description = "Architecture by GGUF name: glm4 (GLM-4-0414 shape), chatglm (GLM-4-9B shape), llama, qwen2 (default ${DEFAULT-VALUE}).")
     String arch;
     @Option(names = "--dim", defaultValue = "256", description = "Hidden size (default ${DEFAULT-VALUE}).") int dim;
     @Option(names = "--layers", defaultValue = "4", description = "Blocks (default ${DEFAULT-VALUE}).") int layers;
@@ -100,7 +100,8 @@ final class TrainCommand implements Callable<Integer> {
             System.err.printf("autoglm: resumed %s at step %d of %d%n", resume, run.step(), run.options().steps());
         } else {
             ModelConfig config = config(tokenizer.vocabSize());
-            run = Pretrainer.start(new TrainableTransformer(config), data, TrainingOptions.defaults(steps, batch, ctx, lr, seed));
+            // q/k/v split: the layout of the transformers-native classes the result is written as (GlmForCausalLM, Glm4ForCausalLM).
+            run = Pretrainer.start(new TrainableTransformer(config, false), data, TrainingOptions.defaults(steps, batch, ctx, lr, seed));
         }
         ModelConfig c = run.model().config();
         System.err.printf("autoglm: %s, dim %d, %d layers, %d/%d heads, ffn %d, ctx %d, %,d parameters%n", c.architecture(), c.dim(),
@@ -153,11 +154,14 @@ final class TrainCommand implements Callable<Integer> {
         if (kv <= 0 || heads % kv != 0) throw new IllegalArgumentException("--kv-heads " + kv + " must divide --heads " + heads);
         int headDim = dim / heads;
         int f = ffn != null ? ffn : (int) Math.ceil(8.0 * dim / 3 / 64) * 64;
-        double fraction = rotaryFraction != null ? rotaryFraction : (a.ggufName().contains("glm") ? 0.5 : 1.0);
+        // GLM shapes (chatglm, glm4): rotary on half of each head and q/k/v bias, as GLM-4-9B's config
+        // (partial_rotary_factor 0.5, add_qkv_bias / attention_bias true); Llama/Qwen2: full rotary, their own bias rule.
+        boolean glm = a == Architecture.CHATGLM || a == Architecture.GLM4;
+        double fraction = rotaryFraction != null ? rotaryFraction : (glm ? 0.5 : 1.0);
         int rotary = (int) Math.round(headDim * fraction);
         if (rotary < 2 || rotary % 2 != 0) throw new IllegalArgumentException("--rotary-fraction " + fraction + " gives " + rotary + " rotary dims of a head of " + headDim + "; need an even number >= 2");
         return new ModelConfig(a, dim, layers, heads, kv, headDim, f, vocabSize, ctx, 1e-5f, 10000.0, a.hfRope(), rotary, null,
-                false, a.defaultQkvBias()).validate(Path.of("--arch/--dim/..."));
+                false, a.defaultQkvBias() || glm).validate(Path.of("--arch/--dim/..."));
     }
 
     private List<LossCurvePlot.Point> readLossLog(long upToStep) throws IOException {

@@ -14,6 +14,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Writes a trained model the way transformers' {@code save_pretrained} lays it out (config.json,
@@ -42,9 +43,8 @@ public final class ModelExport {
             throw new IllegalArgumentException("the model was trained with " + c.ropeStyle() + " rope pairs, the HF layout of "
                     + arch + " is " + arch.hfRope());
         }
-        String hfClass = arch.hfClasses().getFirst();
+        String hfClass = hfClass(model);
         HfToGgufNames names = HfToGgufNames.forArchitecture(hfClass);
-        if (names == null) throw new IllegalArgumentException("no HF tensor names for " + hfClass);
         try {
             Files.createDirectories(outDir);
             SafetensorsWriter st = new SafetensorsWriter();
@@ -67,6 +67,26 @@ public final class ModelExport {
         }
     }
 
+    /** transformers' {@code model_type} of the HF classes a trained model can be written as. */
+    private static final Map<String, String> MODEL_TYPES = Map.of("LlamaForCausalLM", "llama", "Qwen2ForCausalLM", "qwen2",
+            "GlmForCausalLM", "glm", "Glm4ForCausalLM", "glm4");
+
+    /**
+     * The HF class to write: the first of the architecture's classes with a transformers-native config (the remote-code
+     * ChatGLMModel's config keys differ) whose tensor-name table names every parameter, e.g. GlmForCausalLM for a chatglm
+     * model with split q/k/v.
+     */
+    static String hfClass(TrainableTransformer model) {
+        Architecture arch = model.config().architecture();
+        for (String cls : arch.hfClasses()) {
+            HfToGgufNames names = HfToGgufNames.forArchitecture(cls);
+            if (names == null || !MODEL_TYPES.containsKey(cls)) continue;
+            if (model.parameters().all().stream().allMatch(p -> names.toHf(p.name()) != null)) return cls;
+        }
+        throw new IllegalArgumentException("no Hugging Face layout of " + arch + " holds these parameters"
+                + (model.fusedQkv() ? " (fused q|k|v: train with split q/k/v)" : ""));
+    }
+
     /** Converts the HF directory written by {@link #writeHfDirectory} to an F32 GGUF file. */
     public static void writeGguf(Path hfDir, Path gguf) {
         HfToGgufConverter.convert(hfDir, gguf, GgmlType.F32);
@@ -80,7 +100,7 @@ public final class ModelExport {
     static ObjectNode hfConfig(ModelConfig c, String hfClass) {
         ObjectNode o = JSON.createObjectNode();
         o.putArray("architectures").add(hfClass);
-        o.put("model_type", c.architecture().ggufName());
+        o.put("model_type", MODEL_TYPES.get(hfClass));
         o.put("hidden_size", c.dim());
         o.put("num_hidden_layers", c.layers());
         o.put("num_attention_heads", c.heads());
@@ -90,7 +110,7 @@ public final class ModelExport {
         o.put("max_position_embeddings", c.contextLength());
         o.put("rms_norm_eps", c.rmsEps());
         o.put("rope_theta", c.ropeTheta());
-        if (c.rotaryDim() != c.headDim()) o.put("partial_rotary_factor", (double) c.rotaryDim() / c.headDim());
+        o.put("partial_rotary_factor", (double) c.rotaryDim() / c.headDim()); // explicit: GLM configs default to 0.5
         o.put("vocab_size", c.vocabSize());
         o.put("tie_word_embeddings", c.tiedEmbeddings());
         o.put("attention_bias", c.qkvBias());

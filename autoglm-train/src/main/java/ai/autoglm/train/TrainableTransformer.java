@@ -42,9 +42,24 @@ public final class TrainableTransformer {
                                Parameter down, Parameter ffnPostNorm) {
     }
 
-    /** A model with zero weights and unit norms; {@link #initialize} draws the random weights. */
+    private final boolean fusedQkv;
+
+    /** As {@link #TrainableTransformer(ModelConfig, boolean)} with q|k|v fused when the architecture allows it. */
     public TrainableTransformer(ModelConfig config) {
+        this(config, config.architecture().fusedQkv());
+    }
+
+    /**
+     * A model with zero weights and unit norms; {@link #initialize} draws the random weights.
+     *
+     * @param fusedQkv one {@code attn_qkv} projection (ChatGLM's {@code query_key_value}) instead of q, k, v; only for
+     *                 architectures that allow it. The transformers-native GLM classes (GlmForCausalLM,
+     *                 Glm4ForCausalLM) keep q/k/v split, as does the inference engine when the weights are split.
+     */
+    public TrainableTransformer(ModelConfig config, boolean fusedQkv) {
+        if (fusedQkv && !config.architecture().fusedQkv()) throw new IllegalArgumentException(config.architecture() + " has no fused q|k|v projection");
         this.config = config;
+        this.fusedQkv = fusedQkv;
         this.params = new ParameterSet();
         Architecture arch = config.architecture();
         int dim = config.dim(), qDim = config.qDim(), kvDim = config.kvDim(), ffn = config.ffnDim(), vocab = config.vocabSize();
@@ -55,7 +70,7 @@ public final class TrainableTransformer {
         for (int l = 0; l < layers.length; l++) {
             Parameter wq = null, wk = null, wv = null, wqkv = null, bq = null, bk = null, bv = null, bqkv = null, gate = null;
             Parameter attnNorm = norm(TensorRole.ATTN_NORM.tensorName(l), dim);
-            if (arch.fusedQkv()) {
+            if (fusedQkv) {
                 wqkv = matrix(TensorRole.ATTN_QKV.tensorName(l), dim, qDim + 2 * kvDim);
                 if (config.qkvBias()) bqkv = bias(TensorRole.ATTN_QKV_BIAS.tensorName(l), qDim + 2 * kvDim);
             } else {
@@ -123,6 +138,11 @@ public final class TrainableTransformer {
         return config;
     }
 
+    /** Whether q, k, v are one fused projection. */
+    public boolean fusedQkv() {
+        return fusedQkv;
+    }
+
     public ParameterSet parameters() {
         return params;
     }
@@ -138,11 +158,11 @@ public final class TrainableTransformer {
         final float[] xOut, xf, rOut, logits;
         int[] tokens;
 
-        Activations(ModelConfig c, CausalAttention attention, int n, int seqLen) {
+        Activations(ModelConfig c, boolean fusedQkv, CausalAttention attention, int n, int seqLen) {
             this.n = n;
             this.seqLen = seqLen;
             int L = c.layers(), dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim();
-            boolean fusedQkv = c.architecture().fusedQkv(), fusedGu = c.architecture().fusedGateUp(), post = c.architecture().postNorms();
+            boolean fusedGu = c.architecture().fusedGateUp(), post = c.architecture().postNorms();
             xIn = new float[L][n * dim];
             hAttn = new float[L][n * dim];
             q = new float[L][n * qDim];
@@ -172,7 +192,7 @@ public final class TrainableTransformer {
     private Activations activations(int n, int seqLen) {
         if (act == null || act.n != n || act.seqLen != seqLen) {
             act = null; // let the old buffers go before allocating new ones
-            act = new Activations(config, attention, n, seqLen);
+            act = new Activations(config, fusedQkv, attention, n, seqLen);
         }
         return act;
     }

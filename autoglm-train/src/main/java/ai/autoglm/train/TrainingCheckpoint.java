@@ -45,7 +45,7 @@ public final class TrainingCheckpoint {
         w.putMetadata("format", FORMAT);
         w.putMetadata("step", Long.toString(opt.step()));
         w.putMetadata("data_rng_state", Long.toString(run.dataRng().state()));
-        w.putMetadata("config", configJson(model.config()).toString());
+        w.putMetadata("config", configJson(model.config()).put("fused_qkv", model.fusedQkv()).toString());
         w.putMetadata("options", optionsJson(run.options()).toString());
         w.putMetadata("train_tokens", Long.toString(run.data().train().length));
         w.putMetadata("train_tokens_hash", Integer.toString(java.util.Arrays.hashCode(run.data().train())));
@@ -64,9 +64,13 @@ public final class TrainingCheckpoint {
                 throw new IllegalArgumentException(file + ": the corpus (or tokenizer) differs from the one this checkpoint was trained on ("
                         + data.train().length + " training tokens now, " + md.get("train_tokens") + " then); resuming needs the same data");
             }
-            ModelConfig config = parseConfig(file, json(file, md, "config"));
+            JsonNode configNode = json(file, md, "config");
+            ModelConfig config = parseConfig(file, configNode);
             TrainingOptions options = parseOptions(file, json(file, md, "options"));
-            TrainableTransformer model = new TrainableTransformer(config);
+            if (configNode.path("fused_qkv").asBoolean(false) && !config.architecture().fusedQkv()) {
+                throw new ModelFormatException(file, "fused_qkv is set but " + config.architecture() + " has no fused q|k|v");
+            }
+            TrainableTransformer model = new TrainableTransformer(config, configNode.path("fused_qkv").asBoolean(false));
             Pretrainer run = new Pretrainer(model, data, options, new SplitMix64(parseLong(file, md, "data_rng_state")));
             for (Parameter p : model.parameters().all()) {
                 read(st, file, "param." + p.name(), p.shape(), p.value());

@@ -1,10 +1,15 @@
 package ai.autoglm.train;
 
+import ai.autoglm.core.model.Architecture;
 import ai.autoglm.core.model.InferenceState;
+import ai.autoglm.core.model.RopeStyle;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelConfig;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.testing.ModelFixtures;
+import ai.autoglm.train.tokenizer.BpeTrainer;
+import ai.autoglm.train.tokenizer.BpeTrainerTest;
+import ai.autoglm.train.tokenizer.GlmTokenizerFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,6 +29,10 @@ class ModelExportTest {
     @TempDir
     Path dir;
 
+    /** GLM models get a tokenizer made by this module's BPE trainer (the GGUF converter wants the GLM specials). */
+    private static final BpeTrainer.Vocabulary GLM_TOKENS = new BpeTrainer().add(BpeTrainerTest.corpus(50, 5)).train(40, 2);
+    private static final int GLM_VOCAB = GlmTokenizerFiles.vocabSize(GLM_TOKENS);
+
     @Test
     void llamaHfDirectoryAndGgufGiveTheTrainingLogits() throws IOException {
         check(TrainTestModels.llama(ModelFixtures.VOCAB_SIZE), 21);
@@ -36,18 +45,40 @@ class ModelExportTest {
                 c.contextLength(), c.rmsEps(), c.ropeTheta(), c.ropeStyle(), c.rotaryDim(), null, true, false), 22);
     }
 
+    @Test
+    void glm4AsGlm4ForCausalLmAndGguf() throws IOException {
+        check(new TrainableTransformer(TrainTestModels.glm4(GLM_VOCAB), false), 23, "Glm4ForCausalLM");
+    }
+
+    @Test
+    void chatglmAsGlmForCausalLmAndGguf() throws IOException {
+        ModelConfig g = TrainTestModels.glm4(GLM_VOCAB);
+        ModelConfig c = new ModelConfig(Architecture.CHATGLM, g.dim(), g.layers(), g.heads(), g.kvHeads(), g.headDim(), g.ffnDim(),
+                g.vocabSize(), g.contextLength(), g.rmsEps(), 5e5, RopeStyle.NORMAL, g.rotaryDim(), null, false, true);
+        check(new TrainableTransformer(c, false), 24, "GlmForCausalLM");
+    }
+
     private void check(ModelConfig config, long seed) throws IOException {
-        TrainableTransformer model = new TrainableTransformer(config);
+        check(new TrainableTransformer(config), seed, "LlamaForCausalLM");
+    }
+
+    private void check(TrainableTransformer model, long seed, String hfClass) throws IOException {
+        ModelConfig config = model.config();
         TrainTestModels.randomize(model, seed);
         Path tok = dir.resolve("tok");
         java.nio.file.Files.createDirectories(tok);
-        ModelFixtures.Spec spec = TrainTestModels.spec(config);
         ObjectMapper om = new ObjectMapper();
-        om.writeValue(tok.resolve("tokenizer.json").toFile(), ModelFixtures.tokenizerJson(spec));
-        om.writeValue(tok.resolve("tokenizer_config.json").toFile(), ModelFixtures.tokenizerConfigJson(spec));
+        if (hfClass.startsWith("Glm")) {
+            GlmTokenizerFiles.write(GLM_TOKENS, config.contextLength(), tok);
+        } else {
+            ModelFixtures.Spec spec = TrainTestModels.spec(config);
+            om.writeValue(tok.resolve("tokenizer.json").toFile(), ModelFixtures.tokenizerJson(spec));
+            om.writeValue(tok.resolve("tokenizer_config.json").toFile(), ModelFixtures.tokenizerConfigJson(spec));
+        }
 
         Path hf = dir.resolve("hf");
         ModelExport.writeHfDirectory(model, tok, hf);
+        assertThat(om.readTree(hf.resolve("config.json").toFile()).get("architectures").get(0).asText()).isEqualTo(hfClass);
         Path gguf = dir.resolve("model.gguf");
         ModelExport.writeGguf(hf, gguf);
 
@@ -57,7 +88,9 @@ class ModelExportTest {
         float[] expected = model.forward(tokens, tokens.length).clone();
         for (Path p : new Path[]{hf, gguf}) {
             try (LanguageModel loaded = ModelLoader.load(p)) {
+                assertThat(loaded.config().architecture()).isEqualTo(config.architecture());
                 assertThat(loaded.config().rotaryDim()).isEqualTo(config.rotaryDim());
+                assertThat(loaded.config().qkvBias()).isEqualTo(config.qkvBias());
                 InferenceState s = loaded.newState(tokens.length);
                 float[] logits = loaded.forward(s, tokens, 0, tokens.length, true);
                 assertThat(logits).hasSameSizeAs(expected);

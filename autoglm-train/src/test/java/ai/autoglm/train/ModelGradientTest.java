@@ -1,6 +1,8 @@
 package ai.autoglm.train;
 
 import ai.autoglm.core.model.ModelConfig;
+import ai.autoglm.core.testing.GlmFixtures;
+import ai.autoglm.core.testing.GlmReferenceForward;
 import ai.autoglm.core.testing.ModelFixtures;
 import ai.autoglm.core.testing.ReferenceForward;
 import org.junit.jupiter.api.Test;
@@ -29,8 +31,37 @@ class ModelGradientTest {
         check(TrainTestModels.glmShaped(ModelFixtures.VOCAB_SIZE), 12);
     }
 
+    @Test
+    void glm4LayoutWithInterleavedPartialRotaryAgainstTheGlmReference() {
+        ModelConfig c = TrainTestModels.glm4(ModelFixtures.VOCAB_SIZE);
+        check(new TrainableTransformer(c, false), 13, (model, tokens, targets) -> {
+            double total = 0;
+            int counted = 0;
+            for (int s = 0; s < tokens.length / SEQ; s++) {
+                GlmReferenceForward ref = new GlmReferenceForward(TrainTestModels.glmSpec(c), GlmFixtures.Layout.GLM4_HF,
+                        TrainTestModels.glmHfTensors(model, "Glm4ForCausalLM"), SEQ);
+                double[][] logits = ref.run(java.util.Arrays.copyOfRange(tokens, s * SEQ, (s + 1) * SEQ));
+                for (int t = 0; t < SEQ; t++) {
+                    int y = targets[s * SEQ + t];
+                    if (y < 0) continue;
+                    total += crossEntropy(logits[t], y);
+                    counted++;
+                }
+            }
+            return total / counted;
+        });
+    }
+
+    interface ReferenceLoss {
+        double loss(TrainableTransformer model, int[] tokens, int[] targets);
+    }
+
     private static void check(ModelConfig config, long seed) {
-        TrainableTransformer model = new TrainableTransformer(config);
+        check(new TrainableTransformer(config), seed, ModelGradientTest::referenceLoss);
+    }
+
+    private static void check(TrainableTransformer model, long seed, ReferenceLoss reference) {
+        ModelConfig config = model.config();
         TrainTestModels.randomize(model, seed);
         Random r = new Random(seed);
         int[] tokens = new int[2 * SEQ], targets = new int[2 * SEQ];
@@ -42,7 +73,7 @@ class ModelGradientTest {
 
         model.parameters().zeroGradients();
         double loss = model.forwardBackward(tokens, targets, SEQ);
-        assertThat(loss).isCloseTo(referenceLoss(model, tokens, targets), within(1e-4));
+        assertThat(loss).isCloseTo(reference.loss(model, tokens, targets), within(1e-4));
 
         double worst = 0;
         for (Parameter p : model.parameters().all()) {
@@ -52,9 +83,9 @@ class ModelGradientTest {
                 float saved = v[i];
                 float plus = saved + 1e-3f, minus = saved - 1e-3f;
                 v[i] = plus;
-                double lp = referenceLoss(model, tokens, targets);
+                double lp = reference.loss(model, tokens, targets);
                 v[i] = minus;
-                double lm = referenceLoss(model, tokens, targets);
+                double lm = reference.loss(model, tokens, targets);
                 v[i] = saved;
                 double numeric = (lp - lm) / ((double) plus - minus);
                 double analytic = p.grad()[i];
@@ -63,6 +94,14 @@ class ModelGradientTest {
             }
         }
         assertThat(worst).isLessThan(1e-3);
+    }
+
+    private static double crossEntropy(double[] logits, int y) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double z : logits) max = Math.max(max, z);
+        double sum = 0;
+        for (double z : logits) sum += Math.exp(z - max);
+        return max + Math.log(sum) - logits[y];
     }
 
     /** Mean cross-entropy of the reference logits (double), sequences run separately from position 0. */
@@ -78,11 +117,7 @@ class ModelGradientTest {
             for (int t = 0; t < SEQ; t++) {
                 int y = targets[s * SEQ + t];
                 if (y < 0) continue;
-                double max = Double.NEGATIVE_INFINITY;
-                for (double z : logits[t]) max = Math.max(max, z);
-                double sum = 0;
-                for (double z : logits[t]) sum += Math.exp(z - max);
-                total += max + Math.log(sum) - logits[t][y];
+                total += crossEntropy(logits[t], y);
                 counted++;
             }
         }

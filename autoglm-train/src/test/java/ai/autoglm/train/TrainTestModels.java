@@ -3,6 +3,8 @@ package ai.autoglm.train;
 import ai.autoglm.core.model.Architecture;
 import ai.autoglm.core.model.ModelConfig;
 import ai.autoglm.core.model.RopeStyle;
+import ai.autoglm.core.format.hf.HfToGgufNames;
+import ai.autoglm.core.testing.GlmFixtures;
 import ai.autoglm.core.testing.ModelFixtures;
 
 import java.util.LinkedHashMap;
@@ -29,6 +31,26 @@ final class TrainTestModels {
         Architecture arch = new Architecture("llama", List.of("LlamaForCausalLM"), RopeStyle.NORMAL, RopeStyle.NEOX,
                 true, true, true, true);
         return new ModelConfig(arch, 16, 2, 4, 2, 4, 24, vocab, 32, 1e-5f, 10000.0, RopeStyle.NEOX, 2, null, true, true);
+    }
+
+    /** GLM-4-0414 as trained for export: split q/k/v with bias, fused gate|up, post-norms, interleaved rotary on half of each head. */
+    static ModelConfig glm4(int vocab) {
+        return new ModelConfig(Architecture.GLM4, 16, 2, 4, 2, 4, 24, vocab, 32, 1e-5f, 10000.0, RopeStyle.NORMAL, 2, null, false, true);
+    }
+
+    /** The spec core's GlmReferenceForward reads for {@code c} (rotary = half of each head, theta = 10000 * ratio). */
+    static GlmFixtures.Spec glmSpec(ModelConfig c) {
+        if (c.rotaryDim() * 2 != c.headDim()) throw new IllegalArgumentException("GlmReferenceForward rotates half of each head");
+        return new GlmFixtures.Spec("trained", c.dim(), c.layers(), c.heads(), c.kvHeads(), c.headDim(), c.ffnDim(), c.contextLength(),
+                c.rmsEps(), c.ropeTheta() / 10000.0, c.qkvBias(), c.vocabSize(), c.architecture().postNorms(), 1);
+    }
+
+    /** The parameters under the HF names of {@code hfClass} (the production name table), for GlmReferenceForward. */
+    static Map<String, GlmFixtures.Named> glmHfTensors(TrainableTransformer m, String hfClass) {
+        HfToGgufNames names = HfToGgufNames.forArchitecture(hfClass);
+        Map<String, GlmFixtures.Named> out = new LinkedHashMap<>();
+        for (Parameter p : m.parameters().all()) out.put(names.toHf(p.name()), new GlmFixtures.Named(p.value(), TrainingCheckpoint.hfOrder(p.shape())));
+        return out;
     }
 
     /** Weights of the size ModelFixtures uses (N(0, 1/in), norms near 1, biases 0.5), so gradients are far from zero. */

@@ -19,11 +19,11 @@ import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class BpeTrainerTest {
+public class BpeTrainerTest {
     @TempDir
     Path dir;
 
-    static String corpus(int lines, long seed) {
+    public static String corpus(int lines, long seed) {
         String[] words = {"the", "moon", "river", "春眠不觉晓", "处处闻啼鸟", "walking", "talked", "don't", "it's", "2024", "12345",
                 "hello", "world", "🙂", "naïve", "café", "  ", "\n", "\t", "tabs", "x=y+1;", "print(x)"};
         Random r = new Random(seed);
