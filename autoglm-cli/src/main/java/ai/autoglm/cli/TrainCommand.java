@@ -74,6 +74,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (resume == null) config(1); // check the shape options before spending time on the tokenizer
         Files.createDirectories(out);
         // 1. Tokenizer: given, already in OUT (a resumed run), or learned from the corpus now.
         List<String> docs = TrainingCorpus.readDocuments(corpus);
