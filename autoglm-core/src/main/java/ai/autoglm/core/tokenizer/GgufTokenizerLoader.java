@@ -12,8 +12,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -202,37 +200,14 @@ final class GgufTokenizerLoader {
 
     /**
      * SentencePiece BPE as llama.cpp's llm_tokenizer_spm_session runs it: any two adjacent symbols whose
-     * concatenation is a vocabulary token may merge, the highest-scoring result first, leftmost on ties.
-     * Expressed as merge rules: every split of every normal token into two vocabulary tokens, ranked by the
-     * token's score (equal scores share a rank so the position decides, as in llama.cpp).
+     * concatenation is a normal vocabulary token may merge, the highest-scoring result first, leftmost on ties.
      */
-    private MergeTable spmMerges(String[] tokens, int[] types, float[] scores, Map<String, Integer> vocab) {
-        Set<Float> distinct = new TreeSet<>((x, y) -> Float.compare(y, x));
+    private static MergeTable spmMerges(String[] tokens, int[] types, float[] scores, Map<String, Integer> vocab) {
+        boolean[] normal = new boolean[tokens.length];
         for (int i = 0; i < tokens.length; i++) {
-            if (types[i] == NORMAL) {
-                distinct.add(scores[i]);
-            }
+            normal[i] = types[i] == NORMAL;
         }
-        Map<Float, Integer> rankOf = new HashMap<>();
-        for (Float f : distinct) {
-            rankOf.put(f, rankOf.size());
-        }
-        MergeTable table = new MergeTable(tokens.length * 4);
-        for (int id = 0; id < tokens.length; id++) {
-            String t = tokens[id];
-            if (types[id] != NORMAL || t.codePointCount(0, t.length()) < 2 || vocab.get(t) != id) {
-                continue;
-            }
-            int rank = rankOf.get(scores[id]);
-            for (int k = t.offsetByCodePoints(0, 1); k < t.length(); k = t.offsetByCodePoints(k, 1)) {
-                Integer left = vocab.get(t.substring(0, k));
-                Integer right = vocab.get(t.substring(k));
-                if (left != null && right != null) {
-                    table.putIfAbsent(left, right, rank, id);
-                }
-            }
-        }
-        return table;
+        return MergeTable.fromConcatenations(tokens, MergeTable.ranksFromScores(scores, normal), vocab);
     }
 
     private float[] scores(int n) {
