@@ -107,9 +107,12 @@ final class SentencePieceLoader {
                     tokenBytes[i] = byteOf(p.piece(), i, file);
                 }
                 case SentencePieceModel.UNKNOWN -> {
+                    // sentencepiece never reads <unk> from text; HF and llama.cpp treat it as a special token
+                    // that parse-special mode recognises, and so do we (as for GGUF vocabularies)
                     modelVocab.putIfAbsent(p.piece(), i);
                     special[i] = true;
                     tokenBytes[i] = p.piece().getBytes(StandardCharsets.UTF_8);
+                    added.add(new AddedToken(p.piece(), i, true, false, false));
                 }
                 case SentencePieceModel.CONTROL -> {
                     special[i] = true;
