@@ -55,7 +55,7 @@ final class TrainCommand implements Callable<Integer> {
             description = "Share of each head that rotates (default: 0.5 for GLM architectures as GLM-4's partial_rotary_factor, else 1).")
     Double rotaryFraction;
     @Option(names = "--corpus", arity = "1..*", required = true, paramLabel = "FILE",
-            description = "UTF-8 text files; a line holding only % separates documents (fortune files).")
+            description = "UTF-8 text files; a line holding only %% separates documents (fortune files).")
     List<Path> corpus;
     @Option(names = "--tokenizer", paramLabel = "DIR", description = "Use this tokenizer (tokenizer.json); default: train one on the corpus.")
     Path tokenizerDir;
