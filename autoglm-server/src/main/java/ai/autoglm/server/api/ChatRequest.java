@@ -119,7 +119,7 @@ record ChatRequest(GenerationParams params, List<Map<String, Object>> messages, 
                 JsonNode part = c.get(i);
                 String type = part.path("type").asText("");
                 if (!type.equals("text")) {
-                    throw ApiException.unsupported(where + "[" + i + "].type", "content part type '" + type + "' is not supported; only text");
+                    throw ApiException.unsupported(where + "[" + i + "].type", where + "[" + i + "].type '" + type + "' is not supported; only text parts");
                 }
                 if (!part.path("text").isTextual()) throw ApiException.invalidParam(where + "[" + i + "].text", "a text part needs a string text");
                 sb.append(part.get("text").asText());
