@@ -34,9 +34,18 @@ final class TestServer implements AutoCloseable {
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
 
     private TestServer(Path dir, ServerConfig config, Path llama) {
+        this(dir, AutoglmServer.start(config), llama);
+    }
+
+    private TestServer(Path dir, AutoglmServer server, Path llama) {
         this.dir = dir;
         this.llama = llama;
-        this.server = AutoglmServer.start(config);
+        this.server = server;
+    }
+
+    /** The HTTP helpers for a server started elsewhere (closing it closes that server). */
+    static TestServer client(AutoglmServer server) {
+        return new TestServer(null, server, null);
     }
 
     static Path llamaFile(Path dir) {
