@@ -93,7 +93,7 @@ public final class TransformerModel implements LanguageModel {
         for (int l = 0; l < layers.length; l++) {
             FloatTensor wq = null, wk = null, wv = null, wqkv = null, gate = null;
             float[] bq = null, bk = null, bv = null, bqkv = null;
-            if (arch.fusedQkv()) {
+            if (arch.fusedQkv() && weights.tensor(TensorRole.ATTN_QKV.tensorName(l)) != null) {
                 wqkv = matrix(TensorRole.ATTN_QKV.tensorName(l), dim, qDim + 2 * kvDim);
                 if (config.qkvBias()) bqkv = vector(TensorRole.ATTN_QKV_BIAS.tensorName(l), qDim + 2 * kvDim, true);
             } else {
