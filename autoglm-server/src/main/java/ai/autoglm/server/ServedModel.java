@@ -7,18 +7,18 @@ import ai.autoglm.core.tokenizer.ChatTemplate;
 import ai.autoglm.server.api.ApiException;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.engine.ContinuousBatchScheduler;
-import ai.autoglm.server.tools.ToolCallParser;
+import ai.autoglm.server.tools.ToolCallFormat;
 
 import java.util.Set;
 
-/** A loaded model with its scheduler, compiled chat template, stop tokens and tool-call parser. */
+/** A loaded model with its scheduler, compiled chat template, stop tokens and tool-call format. */
 public final class ServedModel implements AutoCloseable {
     private final ModelSpec spec;
     private final LanguageModel model;
     private final ContinuousBatchScheduler scheduler;
     private final ChatTemplate chatTemplate; // null when the model has none
     private final Set<Integer> stopTokens;
-    private final ToolCallParser toolParser;
+    private final ToolCallFormat toolFormat;
 
     ServedModel(ModelSpec spec, LanguageModel model, ContinuousBatchScheduler scheduler) {
         this.spec = spec;
@@ -26,7 +26,8 @@ public final class ServedModel implements AutoCloseable {
         this.scheduler = scheduler;
         this.chatTemplate = model.chatTemplate().isPresent() ? Prompts.chatTemplate(model) : null;
         this.stopTokens = StopTokens.defaults(model.tokenizer());
-        this.toolParser = ToolCallParser.named(spec.toolParser());
+        this.toolFormat = spec.toolParser() != null ? ToolCallFormat.named(spec.toolParser())
+                : ToolCallFormat.forTemplate(model.chatTemplate().orElse(null));
     }
 
     public String alias() {
@@ -53,8 +54,9 @@ public final class ServedModel implements AutoCloseable {
         return stopTokens;
     }
 
-    public ToolCallParser toolParser() {
-        return toolParser;
+    /** How this model writes tool calls (configured, or read from its chat template). */
+    public ToolCallFormat toolFormat() {
+        return toolFormat;
     }
 
     @Override

@@ -7,8 +7,8 @@ import ai.autoglm.core.tokenizer.Tokenizer;
 import ai.autoglm.server.ServedModel;
 import ai.autoglm.server.engine.GenerationJob;
 import ai.autoglm.server.engine.JobEvent;
-import ai.autoglm.server.tools.ToolCall;
-import ai.autoglm.server.tools.ToolCallParser;
+import ai.autoglm.core.tokenizer.ToolCall;
+import ai.autoglm.core.tokenizer.ToolCallParser;
 import ai.autoglm.server.tools.ToolCallStreamFilter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -64,7 +64,7 @@ final class ChatCompletionsEndpoint {
             this.req = req;
             this.job = job;
             this.tok = m.model().tokenizer();
-            this.tools = req.parseToolCalls() ? new ToolCallStreamFilter(m.toolParser()) : null;
+            this.tools = req.parseToolCalls() ? new ToolCallStreamFilter(m.toolFormat(), req.toolNames()) : null;
         }
 
         void whole(JobEvent first, HttpExchange ex) {
@@ -86,10 +86,10 @@ final class ChatCompletionsEndpoint {
             String text = content.toString();
             List<ToolCall> calls = List.of();
             if (tools != null) {
-                ToolCallParser.Parsed parsed = m.toolParser().parse(text);
-                if (!parsed.calls().isEmpty()) {
-                    calls = parsed.calls();
-                    text = parsed.content();
+                ToolCallParser.Parsed parsed = ToolCallStreamFilter.parseAll(m.toolFormat(), text, req.toolNames());
+                if (parsed.hasToolCalls()) {
+                    calls = parsed.toolCalls();
+                    text = parsed.content() == null || parsed.content().isEmpty() ? null : parsed.content();
                     finish = "tool_calls";
                 }
             }
@@ -144,11 +144,11 @@ final class ChatCompletionsEndpoint {
                 JobEvent.Finished done = (JobEvent.Finished) e;
                 if (tools != null) {
                     ToolCallParser.Parsed parsed = tools.finish();
-                    if (parsed.content() != null) sse.send(chunk(contentDelta(parsed.content()), null, null));
-                    if (!parsed.calls().isEmpty()) {
+                    if (parsed.content() != null && !parsed.content().isEmpty()) sse.send(chunk(contentDelta(parsed.content()), null, null));
+                    if (parsed.hasToolCalls()) {
                         ObjectNode d = Json.object();
                         ArrayNode tc = d.putArray("tool_calls");
-                        for (int i = 0; i < parsed.calls().size(); i++) tc.add(toolCall(parsed.calls().get(i), i));
+                        for (int i = 0; i < parsed.toolCalls().size(); i++) tc.add(toolCall(parsed.toolCalls().get(i), i));
                         sse.send(chunk(d, null, null));
                         finish = "tool_calls";
                     }
@@ -196,7 +196,7 @@ final class ChatCompletionsEndpoint {
         private ObjectNode toolCall(ToolCall c, Integer index) {
             ObjectNode n = Json.object();
             if (index != null) n.put("index", index);
-            n.put("id", "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24));
+            n.put("id", c.id());
             n.put("type", "function");
             ObjectNode fn = n.putObject("function");
             fn.put("name", c.name());

@@ -16,6 +16,17 @@ import java.util.Set;
  */
 record ChatRequest(GenerationParams params, List<Map<String, Object>> messages, List<Map<String, Object>> tools,
                    boolean parseToolCalls) {
+
+    /** Names of the offered tools: a call to any other name is not a tool call. */
+    java.util.Set<String> toolNames() {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        if (tools != null) {
+            for (Map<String, Object> t : tools) {
+                if (t.get("function") instanceof Map<?, ?> f && f.get("name") instanceof String n) names.add(n);
+            }
+        }
+        return names;
+    }
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
     };

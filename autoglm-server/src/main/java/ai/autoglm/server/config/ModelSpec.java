@@ -11,7 +11,7 @@ import java.time.Duration;
  * @param context    KV positions per slot (prompt plus answer), or null for min(4096, the model's context)
  * @param slots      sequences generated at once
  * @param keepAlive  how long it stays loaded with no request; null means until the server stops
- * @param toolParser the tool-call format of the model's output ("qwen")
+ * @param toolParser the tool-call format of the model's output (qwen, glm4, llama3), or null to read it from the chat template
  */
 public record ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser) {
     public ModelSpec {
@@ -19,6 +19,5 @@ public record ModelSpec(String alias, Path path, Integer context, int slots, Dur
         if (path == null) throw new IllegalArgumentException("model '" + alias + "' needs a path");
         if (context != null && context < 2) throw new IllegalArgumentException("model '" + alias + "': context must be at least 2, got " + context);
         if (slots < 1) throw new IllegalArgumentException("model '" + alias + "': slots must be at least 1, got " + slots);
-        if (toolParser == null) toolParser = "qwen";
     }
 }

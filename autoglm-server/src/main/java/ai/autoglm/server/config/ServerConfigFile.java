@@ -30,7 +30,7 @@ import java.util.Set;
  *     context: 4096           # per slot
  *     slots: 4
  *     keep-alive: 15m         # unload after this long unused; "forever" keeps it
- *     tool-parser: qwen
+ *     tool-parser: qwen       # qwen (hermes), glm4 or llama3; default: read from the chat template
  * </pre>
  * Relative model paths are resolved against the file's directory. Unknown keys are errors (a typo should not be
  * silently ignored), each naming the file and the key.
