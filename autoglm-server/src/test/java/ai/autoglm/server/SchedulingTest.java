@@ -126,6 +126,23 @@ class SchedulingTest {
         }
     }
 
+    /** A request that reaches the server's time limit after producing tokens ends like max_tokens, with what it has. */
+    @Test
+    void theRequestTimeLimitEndsALongGeneration() {
+        Path zh = ScriptedModel.chinese(dir.resolve("zh-long.gguf"), 8192);
+        ServerConfig config = new ServerConfig("127.0.0.1", 0, 1 << 16, 1, Duration.ofMillis(300), 256,
+                List.of(new ModelSpec("zh", zh, 8192, 1, null, null)));
+        try (TestServer client = TestServer.client(AutoglmServer.start(config))) {
+            JsonNode r = TestServer.json(client.post("/v1/chat/completions", ChatApiTest.chat("zh", "x")));
+            JsonNode choice = r.get("choices").get(0);
+            assertThat(choice.get("finish_reason").asText()).isEqualTo("length");
+            int tokens = r.get("usage").get("completion_tokens").asInt();
+            assertThat(tokens).isGreaterThan(0).isLessThan(8000);
+            assertThat(choice.get("message").get("content").asText()).matches("(中文)*中?");
+            assertThat(client.metric("autoglm_requests_finished_total{model=\"zh\",outcome=\"timeout\"}")).isEqualTo(1);
+        }
+    }
+
     /** Waits (up to a generous bound) for a condition the server reaches asynchronously. */
     static void waitFor(BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
