@@ -12,7 +12,8 @@ done
 # The Chinese fortune files colour their titles with ANSI escape codes: strip them so the model learns text.
 strip_ansi() { sed -e 's/\x1b\[[0-9;]*m//g' "$@"; }
 strip_ansi "$FORTUNES"/tang300 "$FORTUNES"/song100 > "$WORK/poems-zh.txt"
-strip_ansi "$FORTUNES"/chinese | head -c 700000 > "$WORK/debian-zh.txt"
+strip_ansi "$FORTUNES"/chinese > "$WORK/debian-zh-all.txt"
+head -c 700000 "$WORK/debian-zh-all.txt" > "$WORK/debian-zh.txt"   # not a pipe: head closing it early would fail the pipefail
 cat "$FORTUNES"/{fortunes,literature,wisdom,people,science,love,platitudes} > "$WORK/fortunes-en.txt"
 
 "$ROOT/autoglm" train --arch glm4 --dim 256 --layers 4 --heads 8 --kv-heads 2 --ctx 128 --batch 8 \
