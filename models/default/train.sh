@@ -16,10 +16,9 @@ strip_ansi "$FORTUNES"/chinese > "$WORK/debian-zh-all.txt"
 head -c 700000 "$WORK/debian-zh-all.txt" > "$WORK/debian-zh.txt"   # not a pipe: head closing it early would fail the pipefail
 cat "$FORTUNES"/{fortunes,literature,wisdom,people,science,love,platitudes} > "$WORK/fortunes-en.txt"
 
-"$ROOT/autoglm" train --arch glm4 --dim 256 --layers 4 --heads 8 --kv-heads 2 --ctx 128 --batch 8 \
+"$ROOT/autoglm" train "$WORK/out" --arch glm4 --dim 256 --layers 4 --heads 8 --kv-heads 2 --ctx 128 --batch 8 \
   --vocab 4096 --steps "${STEPS:-2000}" --lr 2e-3 --seed 42 \
-  --corpus "$WORK/poems-zh.txt" --corpus "$WORK/debian-zh.txt" --corpus "$WORK/fortunes-en.txt" \
-  "$WORK/out"
+  --corpus "$WORK/poems-zh.txt" --corpus "$WORK/debian-zh.txt" --corpus "$WORK/fortunes-en.txt"
 "$ROOT/autoglm" convert "$WORK/out" "$HERE/model.gguf" --type f16
 cp "$WORK/out/loss.png" "$HERE/loss.png"
 cp "$WORK/out/loss.tsv" "$HERE/loss.tsv" 2>/dev/null || true
