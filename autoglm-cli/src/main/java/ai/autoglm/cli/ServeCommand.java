@@ -21,7 +21,8 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve models over an OpenAI-compatible HTTP API (chat/completions, completions, models, tokenize, metrics).")
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "M", description = "A GGUF file or Hugging Face directory to serve (added to the config's models).")
+    @Option(names = {"-m", "--model"}, paramLabel = "M", description = "A GGUF file or Hugging Face directory to serve (added to the config's models); "
+            + "default without --config: the bundled model in models/default.")
     Path model;
 
     @Option(names = "--alias", paramLabel = "NAME", description = "The name clients use for --model (default: its file name).")
@@ -68,7 +69,7 @@ final class ServeCommand implements Callable<Integer> {
 
     /** The config file (or defaults), with the command line's model and flags on top. */
     ServerConfig resolve() {
-        if (model == null && config == null) throw new IllegalArgumentException("give --model M or --config FILE");
+        if (model == null && config == null) model = DefaultModel.path();
         List<ModelSpec> models = new ArrayList<>();
         ServerConfig base = null;
         if (config != null) {
