@@ -13,15 +13,16 @@
 //       llama_tokenize without BOS/EOS (add_special false); detokenized: llama_detokenize of those ids with
 //       special tokens rendered
 // response: {"results": [result per job, in order]}
-import fs from "node:fs";
-
 if (Number(process.versions.node.split(".")[0]) < 20) {
     process.stderr.write(`node-llama-cpp needs Node.js >= 20, this is ${process.version}\n`);
     process.exit(1);
 }
 const {getLlama} = await import("node-llama-cpp");
 
-const request = JSON.parse(fs.readFileSync(0, "utf8"));
+// Streamed, not fs.readFileSync(0): that fails with EAGAIN when a large request is still arriving on the pipe.
+const chunks = [];
+for await (const chunk of process.stdin) chunks.push(chunk);
+const request = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 const llama = await getLlama({gpu: false, build: "never", logLevel: "error", progressLogs: false});
 const results = [];
 for (const job of request.jobs) {

@@ -57,11 +57,14 @@ public final class NodeScript {
         List<String> cmd = new ArrayList<>(List.of(nodeExecutable(), project.resolve(script).toString()));
         cmd.addAll(args);
         try {
+            byte[] input = JSON.writeValueAsBytes(request);
             Process p = new ProcessBuilder(cmd).directory(project.toFile()).start();
             CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
             CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
             try (OutputStream in = p.getOutputStream()) {
-                in.write(JSON.writeValueAsBytes(request));
+                in.write(input);
+            } catch (IOException e) {
+                // The script died before reading its request (a broken pipe); its exit code and stderr say why.
             }
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
