@@ -11,7 +11,8 @@ import java.util.function.Consumer;
  * The generation loop for one sequence: prefill the prompt, then sample, check stop tokens, decode bytes
  * to text holding back incomplete UTF-8, hold back text that may start a stop string, and stream what is
  * final to the caller. Special tokens (e.g. {@code <|im_end|>}) are not part of the text, as with
- * transformers' {@code skip_special_tokens=True}.
+ * transformers' {@code skip_special_tokens=True}. A request's {@link LogitsProcessor}, if any, edits the logits
+ * before each sample and ends generation (finish reason stop) once it reports its output complete.
  */
 public final class Generator {
     private final LanguageModel model;
@@ -50,12 +51,15 @@ public final class Generator {
         long prefillDone = System.nanoTime();
         FinishReason finish = FinishReason.LENGTH;
         int generated = 0;
+        LogitsProcessor constraint = request.logitsProcessor();
         while (true) {
+            if (constraint != null) constraint.process(logits);
             int token = sampler.sample(logits, sequence.history(), sequence.historyLength());
             if (request.stopTokens().contains(token)) {
                 finish = FinishReason.STOP;
                 break;
             }
+            if (constraint != null) constraint.accept(token);
             sequence.append(token);
             generated++;
             if (!tokenizer.isSpecial(token)) {
@@ -64,6 +68,10 @@ public final class Generator {
                     finish = FinishReason.STOP;
                     break;
                 }
+            }
+            if (constraint != null && constraint.isComplete()) {
+                finish = FinishReason.STOP;
+                break;
             }
             if (generated == maxTokens) break;
             logits = sequence.decodeLast();
