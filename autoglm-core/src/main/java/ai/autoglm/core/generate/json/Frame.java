@@ -209,6 +209,11 @@ sealed interface Frame permits Frame.RootFrame, Frame.ObjectFrame, Frame.ArrayFr
             }
         }
 
+        /** Whether byte {@code b} is a plain character that leaves this frame unchanged (no length is counted). */
+        boolean keepsStateOn(int b) {
+            return mode == NORMAL && rule.countCap == 0 && b >= 0x20 && b < 0x80 && b != '"' && b != '\\';
+        }
+
         private void normal(int b, FrameStack self, Transitions out) {
             if (b == '"') {
                 if (count >= rule.minLength) out.close(self);

@@ -35,6 +35,8 @@ public final class JsonState {
 
     /** The state after byte {@code b} (0..255), or null when no valid JSON text continues that way. */
     public JsonState advance(int b) {
+        // the hot path of a trie walk inside a string: a plain character leaves an unlimited string's state as it is
+        if (stacks.length == 1 && stacks[0].top instanceof Frame.StringFrame str && str.keepsStateOn(b)) return this;
         Transitions out = new Transitions(maxWhitespace);
         for (FrameStack s : stacks) s.top.step(b, s, out);
         if (out.size == 0) return null;
