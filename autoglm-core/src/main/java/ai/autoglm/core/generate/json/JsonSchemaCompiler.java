@@ -47,6 +47,8 @@ final class JsonSchemaCompiler {
 
     private final JsonNode root;
     private final Map<String, ValueRule.Ref> refs = new HashMap<>();
+    /** Every anyOf made: flattened before the grammar is shared, so that threads only ever read them. */
+    private final List<ValueRule.AnyOf> choices = new ArrayList<>();
 
     private JsonSchemaCompiler(JsonNode root) {
         this.root = root;
@@ -59,6 +61,7 @@ final class JsonSchemaCompiler {
         try {
             rule.alternatives();
             for (ValueRule.Ref r : c.refs.values()) r.alternatives();
+            for (ValueRule.AnyOf a : c.choices) a.alternatives();
         } catch (StackOverflowError e) {
             throw new IllegalArgumentException("the schema's anyOf/$ref nest too deeply");
         }
@@ -96,7 +99,7 @@ final class JsonSchemaCompiler {
             }
             List<ValueRule> rules = new ArrayList<>();
             for (int i = 0; i < options.size(); i++) rules.add(rule(options.get(i), path + "/anyOf/" + i));
-            return new ValueRule.AnyOf(rules);
+            return anyOf(rules);
         }
         List<String> types = types(schema, constraints, path);
         if (schema.has("enum") || schema.has("const")) {
@@ -110,7 +113,13 @@ final class JsonSchemaCompiler {
         if (types.isEmpty()) return AnyJson.VALUE;
         List<ValueRule> rules = new ArrayList<>();
         for (String t : types) rules.add(typed(t, schema, path));
-        return rules.size() == 1 ? rules.getFirst() : new ValueRule.AnyOf(rules);
+        return rules.size() == 1 ? rules.getFirst() : anyOf(rules);
+    }
+
+    private ValueRule.AnyOf anyOf(List<ValueRule> rules) {
+        ValueRule.AnyOf a = new ValueRule.AnyOf(rules);
+        choices.add(a);
+        return a;
     }
 
     private static void alone(String keyword, List<String> constraints, String path) {

@@ -213,6 +213,7 @@ class JsonSchemaGrammarTest {
             "{\"$ref\":\"#/$defs/missing\"}",
             "{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/a\"}},\"$ref\":\"#/$defs/a\"}",
             "{\"$defs\":{\"a\":{\"anyOf\":[{\"$ref\":\"#/$defs/a\"},{\"type\":\"null\"}]}},\"$ref\":\"#/$defs/a\"}",
+            "{\"type\":\"object\",\"properties\":{\"x\":{\"anyOf\":[{\"$ref\":\"#/properties/x\"},{\"type\":\"null\"}]}}}",
             "{\"type\":\"string\",\"minLength\":3,\"maxLength\":2}",
             "{\"type\":\"array\",\"minItems\":-1}",
             "{\"type\":\"strings\"}",
