@@ -6,10 +6,11 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
 
 /**
- * Data-parallel loops for the forward pass, on one pool sized to the cores (its workers are daemon
- * threads). Work below a threshold runs on the caller: forking costs more than tiny matrices do.
+ * Data-parallel loops for the forward pass (and the training module's backward pass), on one pool sized to
+ * the cores (its workers are daemon threads). Work below a threshold runs on the caller: forking costs more
+ * than tiny matrices do.
  */
-final class Parallel {
+public final class Parallel {
     private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
     /** Multiply-adds below which a loop stays on the calling thread. */
     private static final long MIN_PARALLEL_WORK = 1 << 15;
@@ -17,12 +18,12 @@ final class Parallel {
     private Parallel() {
     }
 
-    interface RangeBody {
+    public interface RangeBody {
         void run(int from, int to);
     }
 
     /** Runs {@code body} over {@code [0, n)} split into ranges, each item costing about {@code costPerItem}. */
-    static void forRange(int n, long costPerItem, RangeBody body) {
+    public static void forRange(int n, long costPerItem, RangeBody body) {
         int p = POOL.getParallelism();
         if (p == 1 || n < 2 || (long) n * costPerItem < MIN_PARALLEL_WORK) {
             body.run(0, n);
