@@ -59,9 +59,16 @@ public final class GenerationStream {
         this.ignoreStopTokens = ignoreStopTokens;
     }
 
-    /** Picks the next token from {@code logits} (the model's output after the sequence's last token). */
+    /**
+     * Picks the next token from {@code logits} (the model's output after the sequence's last token). The request's
+     * {@link LogitsProcessor}, if any, edits {@code logits} in place first (so logprobs are those of the constrained
+     * distribution), follows each counted token, and ends generation with STOP once its output is complete. With
+     * {@code ignoreStopTokens}, give the processor no end tokens, so that it never lets one through.
+     */
     public Step accept(float[] logits) {
         if (finish != null) throw new IllegalStateException("generation already finished: " + finish);
+        LogitsProcessor constraint = request.logitsProcessor();
+        if (constraint != null) constraint.process(logits);
         int token = sampler.sample(logits, sequence.history(), sequence.historyLength());
         float logprob = sampler.lastLogprob();
         int[] topIds = new int[topLogprobs];
@@ -75,6 +82,7 @@ public final class GenerationStream {
             finish = FinishReason.STOP;
             return new Step(token, false, finalText(), logprob, topIds, top, finish);
         }
+        if (constraint != null) constraint.accept(token);
         sequence.append(token);
         generated++;
         Tokenizer tokenizer = model.tokenizer();
@@ -83,6 +91,7 @@ public final class GenerationStream {
             text = stops.push(utf8.push(tokenizer.tokenBytes(token)));
             if (stops.stopped()) finish = FinishReason.STOP;
         }
+        if (finish == null && constraint != null && constraint.isComplete()) finish = FinishReason.STOP;
         if (finish == null && generated == maxTokens) finish = FinishReason.LENGTH;
         if (finish != null) text += finalText();
         return new Step(token, true, text, logprob, topIds, top, finish);

