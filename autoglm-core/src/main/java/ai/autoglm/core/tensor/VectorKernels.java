@@ -86,13 +86,7 @@ final class VectorKernels {
         FloatVector acc = FloatVector.zero(F);
         int upper = F.loopBound(n), i = 0;
         for (; i < upper; i += FLOAT_LANES) {
-            ShortVector h = ShortVector.fromMemorySegment(S, seg, (first + i) * 2, LE);
-            IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
-            IntVector em = bits.and(0x7fff);
-            IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
-            IntVector magnitude = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00));
-            FloatVector w = magnitude.or(bits.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector w = halfToFloat(ShortVector.fromMemorySegment(S, seg, (first + i) * 2, LE));
             acc = w.fma(FloatVector.fromArray(F, x, xo + i), acc);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
@@ -252,5 +246,99 @@ final class VectorKernels {
             xo += 256;
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    // ---------------------------------------------------------------- register-blocked: one row, four tokens
+    // Each weight block is decoded (and scaled) once into float vectors, then multiplied into four accumulators,
+    // one per token: the decode work, most of the cost of a quantized dot, is shared by four tokens (the idea of
+    // ggml's mul_mat tiling and llamafile's tinyBLAS, here in registers only).
+
+    /** The four accumulators' sums to {@code out[oo + t*os]}. */
+    private static void store4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] out, int oo, int os) {
+        out[oo] = a0.reduceLanes(VectorOperators.ADD);
+        out[oo + os] = a1.reduceLanes(VectorOperators.ADD);
+        out[oo + 2 * os] = a2.reduceLanes(VectorOperators.ADD);
+        out[oo + 3 * os] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    static void dot4Q4_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo, int xs, float[] out, int oo, int os) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < nBlocks; b++, xo += 32) {
+            long base = (first + b) * Q4_0Tensor.BLOCK_BYTES;
+            FloatVector d = FloatVector.broadcast(F, half(seg, base));
+            ByteVector q = bytes16(seg, base + 2);
+            ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
+            for (int p = 0; p < PARTS; p++) {
+                int o = xo + p * FLOAT_LANES;
+                FloatVector wl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d);
+                FloatVector wh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d);
+                a0 = wh.fma(FloatVector.fromArray(F, x, o + 16), wl.fma(FloatVector.fromArray(F, x, o), a0));
+                a1 = wh.fma(FloatVector.fromArray(F, x, o + xs + 16), wl.fma(FloatVector.fromArray(F, x, o + xs), a1));
+                a2 = wh.fma(FloatVector.fromArray(F, x, o + 2 * xs + 16), wl.fma(FloatVector.fromArray(F, x, o + 2 * xs), a2));
+                a3 = wh.fma(FloatVector.fromArray(F, x, o + 3 * xs + 16), wl.fma(FloatVector.fromArray(F, x, o + 3 * xs), a3));
+            }
+        }
+        store4(a0, a1, a2, a3, out, oo, os);
+    }
+
+    static void dot4Q8_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo, int xs, float[] out, int oo, int os) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < nBlocks; b++, xo += 32) {
+            long base = (first + b) * Q8_0Tensor.BLOCK_BYTES;
+            FloatVector d = FloatVector.broadcast(F, half(seg, base));
+            for (int h = 0; h < 2; h++) {
+                ByteVector q = bytes16(seg, base + 2 + 16 * h);
+                for (int p = 0; p < PARTS; p++) {
+                    int o = xo + 16 * h + p * FLOAT_LANES;
+                    FloatVector w = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d);
+                    a0 = w.fma(FloatVector.fromArray(F, x, o), a0);
+                    a1 = w.fma(FloatVector.fromArray(F, x, o + xs), a1);
+                    a2 = w.fma(FloatVector.fromArray(F, x, o + 2 * xs), a2);
+                    a3 = w.fma(FloatVector.fromArray(F, x, o + 3 * xs), a3);
+                }
+            }
+        }
+        store4(a0, a1, a2, a3, out, oo, os);
+    }
+
+    /** Weights {@code [first + i, first + i + FLOAT_LANES)} of an F16, BF16 or F32 row as floats. */
+    private static FloatVector plain(MemorySegment seg, GgmlType type, long at) {
+        return switch (type) {
+            case F32 -> FloatVector.fromMemorySegment(F, seg, at * 4, LE);
+            case BF16 -> ((IntVector) ShortVector.fromMemorySegment(S, seg, at * 2, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            default -> halfToFloat(ShortVector.fromMemorySegment(S, seg, at * 2, LE));
+        };
+    }
+
+    /** binary16 lanes to binary32 (the conversion documented at {@link #dotF16}). */
+    private static FloatVector halfToFloat(ShortVector h) {
+        IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
+        IntVector em = bits.and(0x7fff);
+        IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
+        IntVector magnitude = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00));
+        return magnitude.or(bits.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    /** F32, F16 and BF16 rows against four tokens; the tail past a multiple of FLOAT_LANES is scalar. */
+    static void dot4Plain(SegmentTensor w, GgmlType type, long first, int n, float[] x, int xo, int xs, float[] out, int oo, int os) {
+        MemorySegment seg = w.data;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int upper = F.loopBound(n), i = 0;
+        for (; i < upper; i += FLOAT_LANES) {
+            FloatVector v = plain(seg, type, first + i);
+            int o = xo + i;
+            a0 = v.fma(FloatVector.fromArray(F, x, o), a0);
+            a1 = v.fma(FloatVector.fromArray(F, x, o + xs), a1);
+            a2 = v.fma(FloatVector.fromArray(F, x, o + 2 * xs), a2);
+            a3 = v.fma(FloatVector.fromArray(F, x, o + 3 * xs), a3);
+        }
+        store4(a0, a1, a2, a3, out, oo, os);
+        for (; i < n; i++) {
+            float v = w.getFloat(first + i);
+            for (int t = 0; t < 4; t++) out[oo + t * os] += v * x[xo + t * xs + i];
+        }
     }
 }
