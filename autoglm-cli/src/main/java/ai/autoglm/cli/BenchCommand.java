@@ -4,6 +4,8 @@ import ai.autoglm.core.model.ComputeThreads;
 import ai.autoglm.core.model.InferenceState;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelLoader;
+import ai.autoglm.core.model.TransformerModel;
+import ai.autoglm.core.tensor.FloatTensor;
 import ai.autoglm.core.tensor.VectorSupport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,7 +29,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure prompt processing (pp) and generation (tg) speed, like llama-bench.")
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "M", description = "A GGUF file or a Hugging Face model directory.")
+    @Option(names = {"-m", "--model"}, paramLabel = "M", description = "A GGUF file or a Hugging Face model directory.")
     Path model;
 
     @Option(names = {"-p", "--n-prompt"}, defaultValue = "128", description = "Prompt tokens per pp run (0 = skip pp; default ${DEFAULT-VALUE}).")
@@ -41,6 +43,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = {"-t", "--threads"}, description = "Compute threads (default: physical cores, see ComputeThreads).")
     Integer threads;
+
+    @Option(names = "--bandwidth", description = "Measure main-memory read bandwidth (1 GiB buffer) with --threads threads instead of a model.")
+    boolean bandwidth;
 
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     boolean json;
@@ -68,6 +73,14 @@ final class BenchCommand implements Callable<Integer> {
             if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
             ComputeThreads.set(threads);
         }
+        if (bandwidth) {
+            int t = threads != null ? threads : ComputeThreads.count();
+            double bps = MemoryBandwidth.measure(1L << 30, t, 5);
+            System.out.println(json ? String.format(Locale.ROOT, "{\"bandwidth_bytes_per_s\":%.0f,\"threads\":%d}", bps, t)
+                    : String.format(Locale.ROOT, "memory read bandwidth, %d threads: %.2f GB/s", t, bps / 1e9));
+            return 0;
+        }
+        if (model == null) throw new IllegalArgumentException("--model is required (or --bandwidth)");
         if (!Files.exists(model)) throw new NoSuchFileException(model.toString());
         long t0 = System.nanoTime();
         try (LanguageModel m = ModelLoader.load(model)) {
@@ -89,9 +102,28 @@ final class BenchCommand implements Callable<Integer> {
                 if (gen > 0) tg[r] = gen / tg(m, state, tokens);
             }
             long bytes = Files.isDirectory(model) ? dirSize(model) : Files.size(model);
+            this.bytesPerToken = weightBytesPerToken(m);
             print(m, bytes, loadMs, prompt > 0 ? Stat.of(pp) : null, gen > 0 ? Stat.of(tg) : null, prompt > 0 ? Stat.of(ttft) : null);
             return 0;
         }
+    }
+
+    private long bytesPerToken;
+
+    /**
+     * Weight bytes one decode step reads: every matrix once except the token embedding, of which one row is read
+     * (the roofline numerator in bench/RESULTS.md). -1 when the weights are not a {@link TransformerModel}'s.
+     */
+    private static long weightBytesPerToken(LanguageModel m) {
+        if (!(m instanceof TransformerModel tm)) return -1;
+        long total = 0;
+        for (String name : tm.weights().names()) {
+            FloatTensor t = tm.weights().tensor(name);
+            long b = t.type().bytesFor(t.size());
+            total += name.equals("token_embd.weight") && tm.weights().tensor("output.weight") != null
+                    ? b / m.config().vocabSize() : b;
+        }
+        return total;
     }
 
     /** Seconds for one forward of the prompt from an empty context, up to the greedy pick of the next token. */
@@ -123,8 +155,8 @@ final class BenchCommand implements Callable<Integer> {
         String kernels = VectorSupport.ENABLED ? "vector" : "scalar";
         if (json) {
             StringBuilder b = new StringBuilder("{");
-            b.append(String.format(Locale.ROOT, "\"engine\":\"autoglm\",\"model\":\"%s\",\"arch\":\"%s\",\"size_bytes\":%d,\"threads\":%d,\"kernels\":\"%s\",\"load_ms\":%.1f,\"peak_rss_bytes\":%d",
-                    jsonEscape(model.toString()), m.config().architecture().ggufName(), bytes, t, kernels, loadMs, peakRss));
+            b.append(String.format(Locale.ROOT, "\"engine\":\"autoglm\",\"model\":\"%s\",\"arch\":\"%s\",\"size_bytes\":%d,\"threads\":%d,\"kernels\":\"%s\",\"load_ms\":%.1f,\"peak_rss_bytes\":%d,\"weight_bytes_per_token\":%d",
+                    jsonEscape(model.toString()), m.config().architecture().ggufName(), bytes, t, kernels, loadMs, peakRss, bytesPerToken));
             if (pp != null) b.append(",\"pp\":").append(json(pp, prompt)).append(String.format(Locale.ROOT, ",\"ttft_ms\":%.1f", ttft.mean()));
             if (tg != null) b.append(",\"tg\":").append(json(tg, gen));
             out.println(b.append('}'));
