@@ -42,6 +42,21 @@ final class VectorKernels {
         return ByteVector.fromMemorySegment(B16, seg, at, LE);
     }
 
+    /**
+     * Each byte shifted right by {@code k}, exact in the bits the caller keeps: x86 has no byte shift, so a
+     * lane-wise byte LSHR costs a widening and narrowing, while one 32-bit shift costs one instruction; the
+     * bits it pulls in from the next byte land in the top {@code k} bits of each byte, which every caller
+     * masks off.
+     */
+    private static ByteVector srl(ByteVector v, int k) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, k).reinterpretAsBytes();
+    }
+
+    /** Each byte (all below 16) shifted left by 4, with the same 32-bit shift as {@link #srl}. */
+    private static ByteVector sll4(ByteVector v) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes();
+    }
+
     /** acc + sum over 16 lanes of q[i] * x[xo + i], q holding small integers in byte lanes. */
     private static FloatVector fma16(ByteVector q, float[] x, int xo, FloatVector acc) {
         for (int p = 0; p < PARTS; p++) {
@@ -125,7 +140,7 @@ final class VectorKernels {
             long base = (first + b) * Q4_0Tensor.BLOCK_BYTES;
             ByteVector q = bytes16(seg, base + 2);
             ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
+            ByteVector hi = srl(q, 4).and((byte) 0x0F).sub((byte) 8);
             FloatVector v = fma16(hi, x, xo + 16, fma16(lo, x, xo, FloatVector.zero(F)));
             acc = scaled(v, half(seg, base), acc);
         }
@@ -138,7 +153,7 @@ final class VectorKernels {
             long base = (first + b) * Q4_1Tensor.BLOCK_BYTES;
             ByteVector q = bytes16(seg, base + 4);
             ByteVector lo = q.and((byte) 0x0F);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F);
+            ByteVector hi = srl(q, 4).and((byte) 0x0F);
             FloatVector v = fma16(hi, x, xo + 16, fma16(lo, x, xo, FloatVector.zero(F)));
             acc = scaled(v, half(seg, base), acc);
             acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), half(seg, base + 2), acc);
@@ -157,7 +172,7 @@ final class VectorKernels {
             ByteVector q = bytes16(seg, base + qhAt + 4);
             // The fifth bit of element j is bit j of qh: a lane mask straight from the bits.
             ByteVector lo = q.and((byte) 0x0F).add((byte) 16, VectorMask.fromLong(B16, qh & 0xFFFF));
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+            ByteVector hi = srl(q, 4).and((byte) 0x0F)
                     .add((byte) 16, VectorMask.fromLong(B16, (qh >>> 16) & 0xFFFF));
             if (!withMin) {
                 lo = lo.sub((byte) 16);
@@ -180,8 +195,8 @@ final class VectorKernels {
                 long qs = base + 16 + 32 * c;
                 ByteVector q0 = bytes16(seg, qs), q1 = bytes16(seg, qs + 16);
                 FloatVector v1 = fma16(q1.and((byte) 0x0F), x, xo + 16, fma16(q0.and((byte) 0x0F), x, xo, FloatVector.zero(F)));
-                FloatVector v2 = fma16(q1.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F), x, xo + 48,
-                        fma16(q0.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F), x, xo + 32, FloatVector.zero(F)));
+                FloatVector v2 = fma16(srl(q1, 4).and((byte) 0x0F), x, xo + 48,
+                        fma16(srl(q0, 4).and((byte) 0x0F), x, xo + 32, FloatVector.zero(F)));
                 acc = scaled(v1, d * (sm1 & 0xFF), acc);
                 acc = scaled(v2, d * (sm2 & 0xFF), acc);
                 acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), -(dmin * (sm1 >>> 8)), acc);
@@ -203,8 +218,8 @@ final class VectorKernels {
                 ByteVector q0 = bytes16(seg, qs), q1 = bytes16(seg, qs + 16);
                 ByteVector lo0 = q0.and((byte) 0x0F).add(fifthBit(h0, 2 * c));
                 ByteVector lo1 = q1.and((byte) 0x0F).add(fifthBit(h1, 2 * c));
-                ByteVector hi0 = q0.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).add(fifthBit(h0, 2 * c + 1));
-                ByteVector hi1 = q1.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).add(fifthBit(h1, 2 * c + 1));
+                ByteVector hi0 = srl(q0, 4).and((byte) 0x0F).add(fifthBit(h0, 2 * c + 1));
+                ByteVector hi1 = srl(q1, 4).and((byte) 0x0F).add(fifthBit(h1, 2 * c + 1));
                 FloatVector v1 = fma16(lo1, x, xo + 16, fma16(lo0, x, xo, FloatVector.zero(F)));
                 FloatVector v2 = fma16(hi1, x, xo + 48, fma16(hi0, x, xo + 32, FloatVector.zero(F)));
                 acc = scaled(v1, d * (sm1 & 0xFF), acc);
@@ -218,7 +233,7 @@ final class VectorKernels {
 
     /** 16 where bit {@code bit} of the qh byte is set, else 0. */
     private static ByteVector fifthBit(ByteVector qh, int bit) {
-        return qh.lanewise(VectorOperators.LSHR, bit).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
+        return sll4(srl(qh, bit).and((byte) 1));
     }
 
     static float dotQ6_K(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
@@ -232,10 +247,10 @@ final class VectorKernels {
                 for (int g = 0; g < 2; g++) { // elements l = 16g .. 16g+15 of each 32-group share scale index g
                     ByteVector a = bytes16(seg, ql + 16 * g), c = bytes16(seg, ql + 32 + 16 * g);
                     ByteVector hb = bytes16(seg, qh + 16 * g);
-                    ByteVector q1 = a.and((byte) 0x0F).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q2 = c.and((byte) 0x0F).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).or(hb.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).or(hb.lanewise(VectorOperators.LSHR, 6).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q1 = a.and((byte) 0x0F).or(sll4(hb.and((byte) 3))).sub((byte) 32);
+                    ByteVector q2 = c.and((byte) 0x0F).or(sll4(srl(hb, 2).and((byte) 3))).sub((byte) 32);
+                    ByteVector q3 = srl(a, 4).and((byte) 0x0F).or(sll4(srl(hb, 4).and((byte) 3))).sub((byte) 32);
+                    ByteVector q4 = srl(c, 4).and((byte) 0x0F).or(sll4(srl(hb, 6).and((byte) 3))).sub((byte) 32);
                     int yo = y + 16 * g;
                     acc = scaled(fma16(q1, x, yo, FloatVector.zero(F)), d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + g), acc);
                     acc = scaled(fma16(q2, x, yo + 32, FloatVector.zero(F)), d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + g + 2), acc);
@@ -268,7 +283,7 @@ final class VectorKernels {
             FloatVector d = FloatVector.broadcast(F, half(seg, base));
             ByteVector q = bytes16(seg, base + 2);
             ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
+            ByteVector hi = srl(q, 4).and((byte) 0x0F).sub((byte) 8);
             for (int p = 0; p < PARTS; p++) {
                 int o = xo + p * FLOAT_LANES;
                 FloatVector wl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d);
