@@ -149,9 +149,14 @@ final class TiktokenLoader {
         }
         MergeTable merges = MergeTable.fromConcatenations(tokens, rankOf, modelVocab);
         int eos = indexOf(specials, "<|endoftext|>"); // ChatGLM4Tokenizer.eos_token_id
+        // ChatGLM4Tokenizer.build_inputs_with_special_tokens puts get_prefix_tokens() = [gMASK], <sop> first.
+        int gmask = indexOf(specials, "[gMASK]");
+        int sop = indexOf(specials, "<sop>");
+        int[] prefix = "ChatGLM4Tokenizer".equals(config.path("tokenizer_class").asText()) && gmask >= 0 && sop >= 0
+                ? new int[] {gmask, sop} : new int[0];
         TextRules.PreTokenizer split = TextRules.regexSplit(List.of(TextRules.compileTiktoken(GLM4_PATTERN)));
         return new BpeTokenizer(new BpeTokenizer.Spec(BpeTokenizer.SymbolMode.BYTE_LEVEL, tokens, tokenBytes, special,
-                modelVocab, merges, added, null, split, true, false, -1, false, 0, -1, eos, false));
+                modelVocab, merges, added, null, split, true, false, -1, false, 0, -1, eos, prefix));
     }
 
     private static int indexOf(Map<Integer, String> specials, String content) {

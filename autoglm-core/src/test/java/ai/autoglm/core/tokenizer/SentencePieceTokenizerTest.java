@@ -204,6 +204,8 @@ class SentencePieceTokenizerTest {
             assertThat(tok.isSpecial(n + i)).isTrue();
         }
         assertThat(tok.vocabSize()).isEqualTo(n + specials.size());
+        // ChatGLMTokenizer.get_prefix_tokens: [gMASK] sop (64790, 64792 in chatglm3-6b)
+        assertThat(tok.prefixTokens()).containsExactly(n + 1, n + 3);
         for (String text : List.of("abc", "abca", "bcab c", "isopropyl", "你好 ab", "x€y", "  a  b ", "so isop iso",
                 "abcabcabc", "a\nb")) {
             assertThat(tok.encode(text, false)).as(text).containsExactly(ints(referenceBpe(text, pieces)));
