@@ -35,6 +35,11 @@ final class SentencePieceLoader {
     }
 
     static Tokenizer load(Path modelFile, JsonNode config, Path configFile) {
+        return build(read(modelFile), modelFile, config, configFile);
+    }
+
+    /** Parses {@code modelFile}, refusing files larger than any SentencePiece model. */
+    static SentencePieceModel read(Path modelFile) {
         byte[] data;
         try {
             if (Files.size(modelFile) > MAX_FILE_BYTES) {
@@ -45,7 +50,7 @@ final class SentencePieceLoader {
         } catch (IOException e) {
             throw new ModelFormatException(modelFile, "cannot read: " + e.getMessage(), e);
         }
-        return build(SentencePieceModel.parse(data, modelFile), modelFile, config, configFile);
+        return SentencePieceModel.parse(data, modelFile);
     }
 
     static Tokenizer build(SentencePieceModel m, Path file, JsonNode config, Path configFile) {
