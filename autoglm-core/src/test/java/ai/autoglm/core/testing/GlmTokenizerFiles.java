@@ -46,6 +46,19 @@ public final class GlmTokenizerFiles {
         }
     }
 
+    /** Replaces the {@code chat_template} of the HF directory's tokenizer_config.json. Returns {@code dir}. */
+    public static Path withChatTemplate(Path dir, String template) {
+        try {
+            ObjectMapper om = new ObjectMapper();
+            ObjectNode c = (ObjectNode) om.readTree(dir.resolve("tokenizer_config.json").toFile());
+            c.put("chat_template", template);
+            om.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer_config.json").toFile(), c);
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The rank file: token id i of the fixture vocabulary (its bytes) at rank i, for the ids before the specials. */
     public static String tiktokenRanks() {
         StringBuilder sb = new StringBuilder();
