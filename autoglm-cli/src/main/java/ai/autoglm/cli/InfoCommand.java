@@ -71,7 +71,7 @@ final class InfoCommand implements Callable<Integer> {
             out.println();
             Tokenizer tok = m.tokenizer();
             String prefix = java.util.Arrays.stream(tok.prefixTokens()).mapToObj(id -> tokenName(tok, id))
-                    .collect(java.util.stream.Collectors.joining(" "));
+                    .collect(java.util.stream.Collectors.joining(", "));
             out.printf(Locale.ROOT, "tokenizer:     %s, %d tokens, bos %s, eos %s, prompt prefix %s%n",
                     tok.getClass().getSimpleName(), tok.vocabSize(), tokenName(tok, tok.bosId()),
                     tokenName(tok, tok.eosId()), prefix.isEmpty() ? "none" : prefix);
