@@ -70,9 +70,11 @@ final class InfoCommand implements Callable<Integer> {
             byType.forEach((type, v) -> out.printf(Locale.ROOT, " %s x%d (%s)", type, v[0], human(v[1])));
             out.println();
             Tokenizer tok = m.tokenizer();
-            out.printf(Locale.ROOT, "tokenizer:     %s, %d tokens, bos %s, eos %s, add bos %s%n",
+            String prefix = java.util.Arrays.stream(tok.prefixTokens()).mapToObj(id -> tokenName(tok, id))
+                    .collect(java.util.stream.Collectors.joining(", "));
+            out.printf(Locale.ROOT, "tokenizer:     %s, %d tokens, bos %s, eos %s, prompt prefix %s%n",
                     tok.getClass().getSimpleName(), tok.vocabSize(), tokenName(tok, tok.bosId()),
-                    tokenName(tok, tok.eosId()), tok.addBosByDefault());
+                    tokenName(tok, tok.eosId()), prefix.isEmpty() ? "none" : prefix);
             String template = m.chatTemplate().orElse(null);
             if (template == null) {
                 out.println("chat template: none");

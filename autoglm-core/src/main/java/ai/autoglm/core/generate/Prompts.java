@@ -15,11 +15,11 @@ public final class Prompts {
     }
 
     /**
-     * Plain text completion: the text as written (special tokens in it are parsed), with BOS first when
-     * the model wants one.
+     * Plain text completion: the text as written (special tokens in it are parsed), after the tokenizer's
+     * {@link Tokenizer#prefixTokens() prefix} (BOS, or GLM's {@code [gMASK]<sop>}).
      */
     public static int[] completion(LanguageModel model, String text) {
-        return withBos(model.tokenizer(), model.tokenizer().encode(text, true));
+        return withPrefix(model.tokenizer(), model.tokenizer().encode(text, true));
     }
 
     /** The model's own chat template rendered over the conversation, then tokenized. */
@@ -40,15 +40,21 @@ public final class Prompts {
     }
 
     /**
-     * Prepends BOS when the tokenizer asks for it, unless the text already began with it (templates such as
-     * Llama 3's write {@code bos_token} themselves; llama.cpp avoids the double BOS the same way).
+     * Puts the tokenizer's prefix before {@code ids}, unless they already begin with it: chat templates write it
+     * themselves (Llama 3's {@code bos_token}, GLM's {@code [gMASK]<sop>}), and llama.cpp avoids the double BOS the
+     * same way (HF avoids it by encoding rendered templates with {@code add_special_tokens=False}).
      */
-    static int[] withBos(Tokenizer tok, int[] ids) {
-        if (!tok.addBosByDefault() || tok.bosId() < 0 || (ids.length > 0 && ids[0] == tok.bosId())) return ids;
-        int[] out = new int[ids.length + 1];
-        out[0] = tok.bosId();
-        System.arraycopy(ids, 0, out, 1, ids.length);
+    static int[] withPrefix(Tokenizer tok, int[] ids) {
+        int[] prefix = tok.prefixTokens();
+        if (prefix.length == 0 || startsWith(ids, prefix)) return ids;
+        int[] out = new int[prefix.length + ids.length];
+        System.arraycopy(prefix, 0, out, 0, prefix.length);
+        System.arraycopy(ids, 0, out, prefix.length, ids.length);
         return out;
+    }
+
+    private static boolean startsWith(int[] ids, int[] prefix) {
+        return ids.length >= prefix.length && Arrays.equals(ids, 0, prefix.length, prefix, 0, prefix.length);
     }
 
     /** Parses "1,2,3" into token ids, naming the bad entry when one is not a number. */

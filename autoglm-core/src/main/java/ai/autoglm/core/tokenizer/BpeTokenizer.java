@@ -42,7 +42,8 @@ final class BpeTokenizer implements Tokenizer {
             int unkId,
             boolean fuseUnk,
             int stripLeadingSpaces,                // decode: leading spaces to drop (HF Strip decoder / SPM prefix)
-            int bosId, int eosId, boolean addBos) {
+            int bosId, int eosId,
+            int[] prefix) {                        // ids put before the text by encode-with-special-tokens
     }
 
     private static final int CACHE_LIMIT = 50_000;
@@ -286,8 +287,8 @@ final class BpeTokenizer implements Tokenizer {
     }
 
     @Override
-    public boolean addBosByDefault() {
-        return spec.addBos();
+    public int[] prefixTokens() {
+        return spec.prefix().clone();
     }
 
     private void checkId(int id) {

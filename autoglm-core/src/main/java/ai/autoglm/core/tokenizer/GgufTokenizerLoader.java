@@ -46,9 +46,10 @@ final class GgufTokenizerLoader {
     }
 
     /** Split rules llama.cpp uses for a {@code tokenizer.ggml.pre} name (llm_tokenizer_bpe constructor). */
-    private record PreRules(List<String> regexes, boolean ignoreMerges, boolean addBos, boolean nfc, boolean tiktoken) {
+    private record PreRules(List<String> regexes, boolean ignoreMerges, boolean addBos, boolean nfc, boolean tiktoken,
+                            boolean noBos) {
         PreRules(List<String> regexes, boolean ignoreMerges, boolean addBos, boolean nfc) {
-            this(regexes, ignoreMerges, addBos, nfc, false);
+            this(regexes, ignoreMerges, addBos, nfc, false, false);
         }
     }
 
@@ -57,12 +58,13 @@ final class GgufTokenizerLoader {
             case "llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral" ->
                     new PreRules(List.of(TextRules.LLAMA3_REGEX), true, true, false);
             case "dbrx", "smaug-bpe" -> new PreRules(List.of(TextRules.LLAMA3_REGEX), false, false, false);
-            case "glm4" -> new PreRules(List.of(TextRules.LLAMA3_REGEX), false, false, false);
+            // llama-vocab.cpp: "glm4" and "chatglm-bpe" are LLAMA_VOCAB_PRE_TYPE_CHATGLM4 with special_bos_id null
+            case "glm4" -> new PreRules(List.of(TextRules.LLAMA3_REGEX), false, false, false, false, true);
             // GLM-4 (glm-4-9b-chat) is a tiktoken vocabulary: convert_hf_to_gguf.py set_vocab_chatglm4 writes the
             // tokens in rank order (id = rank) with merges rebuilt by replaying BPE per token. llama.cpp
             // (LLAMA_VOCAB_PRE_TYPE_CHATGLM4) splits with cl100k's regex and merges by that list; we encode as
             // tiktoken does (see TiktokenLoader), so a GGUF file and the original tokenizer.model give the same ids.
-            case "chatglm-bpe" -> new PreRules(List.of(TiktokenLoader.GLM4_PATTERN), true, false, false, true);
+            case "chatglm-bpe" -> new PreRules(List.of(TiktokenLoader.GLM4_PATTERN), true, false, false, true, true);
             // Qwen2's tokenizer.json NFC-normalizes before splitting; llama.cpp skips that step, which
             // only matters for text that is not already NFC. We follow the model's own tokenizer.
             case "qwen2", "deepseek-r1-qwen", "megrez", "stablelm2" ->
@@ -145,9 +147,12 @@ final class GgufTokenizerLoader {
                 throw bad("special token id " + id + " is outside the vocabulary of " + n);
             }
         }
+        String pre = string("tokenizer.ggml.pre", "default");
+        int[] glmPrefix = glmPrefix(pre, spm, tokens, types);
         if (spm) {
             boolean addSpacePrefix = bool("tokenizer.ggml.add_space_prefix", true);
             boolean addBos = bool("tokenizer.ggml.add_bos_token", true);
+            int[] prefix = glmPrefix != null ? glmPrefix : addBos && bos >= 0 ? new int[] {bos} : new int[0];
             float[] scores = scores(n);
             MergeTable merges = spmMerges(tokens, types, scores, modelVocab);
             TextRules.Normalizer norm = s -> {
@@ -158,21 +163,54 @@ final class GgufTokenizerLoader {
             };
             return new BpeTokenizer(new BpeTokenizer.Spec(BpeTokenizer.SymbolMode.CODE_POINT, tokens, tokenBytes, special,
                     modelVocab, merges, added, norm, TextRules.WHOLE, false, true, unk, false,
-                    addSpacePrefix ? 1 : 0, bos, eos, addBos));
+                    addSpacePrefix ? 1 : 0, bos, eos, prefix));
         }
-        String pre = string("tokenizer.ggml.pre", "default");
         PreRules rules = preRules(pre);
         List<Pattern> patterns = new ArrayList<>();
         for (String r : rules.regexes()) {
             patterns.add(rules.tiktoken() ? TextRules.compileTiktoken(r) : TextRules.compile(r));
         }
         boolean addBos = bool("tokenizer.ggml.add_bos_token", rules.addBos());
+        if (rules.noBos()) {
+            bos = -1; // llama.cpp: special_bos_id = LLAMA_TOKEN_NULL for these pre-tokenizers
+        }
+        int[] prefix = glmPrefix != null ? glmPrefix : addBos && bos >= 0 ? new int[] {bos} : new int[0];
         MergeTable merges = rules.tiktoken() ? rankMerges(tokens, types, modelVocab)
                 : bpeMerges(stringList("tokenizer.ggml.merges", true), modelVocab);
         TextRules.Normalizer norm = rules.nfc() ? s -> java.text.Normalizer.normalize(s, Form.NFC) : null;
         return new BpeTokenizer(new BpeTokenizer.Spec(BpeTokenizer.SymbolMode.BYTE_LEVEL, tokens, tokenBytes, special,
                 modelVocab, merges, added, norm, TextRules.regexSplit(patterns), rules.ignoreMerges(), false, unk, false,
-                0, bos, eos, addBos));
+                0, bos, eos, prefix));
+    }
+
+    /**
+     * GLM vocabularies ({@code chatglm-bpe} from glm-4-9b-chat's tiktoken file, {@code glm4} from the -hf / 0414
+     * tokenizer.json, {@code chatglm-spm} from ChatGLM3's SentencePiece file): the prompt prefix {@code [gMASK]<sop>}
+     * ({@code [gMASK]sop} for ChatGLM3) that the HF tokenizers put before every encoding with special tokens, when the
+     * vocabulary has both as control tokens; null for other vocabularies.
+     * <p>Deliberately more than llama.cpp, which gives these vocabularies no BOS and no prefix and relies on the chat
+     * template writing {@code [gMASK]<sop>} (llama-chat.cpp LLM_CHAT_TEMPLATE_CHATGLM_4, and the models' Jinja
+     * templates): with the prefix here a plain completion from a GGUF file gets the same prompt tokens as from the HF
+     * directory it was converted from, and the chat path is unchanged because a prompt that already starts with the
+     * prefix does not get it twice ({@code Prompts}).
+     */
+    private static int[] glmPrefix(String pre, boolean spm, String[] tokens, int[] types) {
+        boolean glm = spm ? pre.equals("chatglm-spm") : pre.equals("chatglm-bpe") || pre.equals("glm4");
+        if (!glm) {
+            return null;
+        }
+        int gmask = controlToken(tokens, types, "[gMASK]");
+        int sop = controlToken(tokens, types, spm ? "sop" : "<sop>");
+        return gmask >= 0 && sop >= 0 ? new int[] {gmask, sop} : new int[0];
+    }
+
+    private static int controlToken(String[] tokens, int[] types, String text) {
+        for (int i = 0; i < tokens.length; i++) {
+            if (types[i] == CONTROL && text.equals(tokens[i])) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private byte[] byteToken(String t, int id) {

@@ -146,14 +146,22 @@ final class HfTokenizerLoader {
         String eos = tokenText(cfg.get("eos_token"));
         int bosId = bos == null ? -1 : allIds.getOrDefault(bos, -1);
         int eosId = eos == null ? -1 : allIds.getOrDefault(eos, -1);
-        boolean addBos = cfg.path("add_bos_token").isBoolean()
-                ? cfg.get("add_bos_token").asBoolean()
-                : bos != null && templateStartsWith(root.path("post_processor"), bos);
+        // transformers: an explicit add_bos_token decides (LlamaTokenizerFast rebuilds its post-processor from it);
+        // otherwise the post-processor's template says what goes first (Llama 3: <|begin_of_text|>; GLM-4-0414 and
+        // glm-4-9b-chat-hf: [gMASK]<sop>).
+        int[] prefix = cfg.path("add_bos_token").isBoolean()
+                ? (cfg.get("add_bos_token").asBoolean() && bosId >= 0 ? new int[] {bosId} : new int[0])
+                : templatePrefix(root.path("post_processor"), allIds);
+        for (int id : prefix) {
+            if (id >= n || tokens[id] == null) {
+                throw bad("post_processor prefix token id " + id + " is not in the vocabulary");
+            }
+        }
 
         return new BpeTokenizer(new BpeTokenizer.Spec(mode, tokens, tokenBytes, special, modelVocab, merges, added,
                 parseNormalizer(root.path("normalizer")), parsePreTokenizer(root.path("pre_tokenizer")),
                 model.path("ignore_merges").asBoolean(false), model.path("byte_fallback").asBoolean(false),
-                unkId, model.path("fuse_unk").asBoolean(false), dec.stripLeading, bosId, eosId, addBos));
+                unkId, model.path("fuse_unk").asBoolean(false), dec.stripLeading, bosId, eosId, prefix));
     }
 
     private int checkId(JsonNode v, String what) {
@@ -226,21 +234,43 @@ final class HfTokenizerLoader {
         return false;
     }
 
-    /** Whether a TemplateProcessing post-processor puts {@code bos} first in single-sequence encodings. */
-    private static boolean templateStartsWith(JsonNode pp, String bos) {
+    /**
+     * The special tokens a TemplateProcessing post-processor writes before the text ({@code $A}) of a single
+     * sequence (tokenizers processors/template.rs), found directly or inside a Sequence of processors. A token is
+     * resolved through the processor's own {@code special_tokens} table (its {@code ids}), else by its text.
+     */
+    private int[] templatePrefix(JsonNode pp, Map<String, Integer> ids) {
         if (pp == null || pp.isMissingNode() || pp.isNull()) {
-            return false;
+            return new int[0];
         }
         if ("TemplateProcessing".equals(pp.path("type").asText())) {
-            JsonNode first = pp.path("single").path(0).path("SpecialToken").path("id");
-            return bos.equals(first.asText(null));
+            java.util.stream.IntStream.Builder out = java.util.stream.IntStream.builder();
+            for (JsonNode piece : pp.path("single")) {
+                JsonNode st = piece.path("SpecialToken");
+                if (st.isMissingNode()) {
+                    break; // the sequence itself: what follows is a suffix
+                }
+                String text = st.path("id").asText("");
+                JsonNode listed = pp.path("special_tokens").path(text).path("ids");
+                if (listed.isArray() && !listed.isEmpty()) {
+                    for (JsonNode id : listed) {
+                        out.add(checkId(id, "post_processor special token '" + text + "'"));
+                    }
+                } else if (ids.containsKey(text)) {
+                    out.add(ids.get(text));
+                } else {
+                    throw bad("post_processor names special token '" + text + "', which is not in the vocabulary");
+                }
+            }
+            return out.build().toArray();
         }
         for (JsonNode c : pp.path("processors")) {
-            if (templateStartsWith(c, bos)) {
-                return true;
+            int[] p = templatePrefix(c, ids);
+            if (p.length > 0) {
+                return p;
             }
         }
-        return false;
+        return new int[0];
     }
 
     private TextRules.Normalizer parseNormalizer(JsonNode n) {

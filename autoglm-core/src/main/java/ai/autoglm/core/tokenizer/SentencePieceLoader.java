@@ -35,6 +35,11 @@ final class SentencePieceLoader {
     }
 
     static Tokenizer load(Path modelFile, JsonNode config, Path configFile) {
+        return build(read(modelFile), modelFile, config, configFile);
+    }
+
+    /** Parses {@code modelFile}, refusing files larger than any SentencePiece model. */
+    static SentencePieceModel read(Path modelFile) {
         byte[] data;
         try {
             if (Files.size(modelFile) > MAX_FILE_BYTES) {
@@ -45,7 +50,7 @@ final class SentencePieceLoader {
         } catch (IOException e) {
             throw new ModelFormatException(modelFile, "cannot read: " + e.getMessage(), e);
         }
-        return build(SentencePieceModel.parse(data, modelFile), modelFile, config, configFile);
+        return SentencePieceModel.parse(data, modelFile);
     }
 
     static Tokenizer build(SentencePieceModel m, Path file, JsonNode config, Path configFile) {
@@ -157,10 +162,17 @@ final class SentencePieceLoader {
         int unk = m.unkId() >= 0 && m.unkId() < nPieces ? m.unkId() : -1;
         int bos = m.bosId() >= 0 && m.bosId() < nPieces ? m.bosId() : -1;
         int eos = m.eosId() >= 0 && m.eosId() < nPieces ? m.eosId() : -1;
-        boolean addBos = config.path("add_bos_token").asBoolean(false);
+        // ChatGLMTokenizer.build_inputs_with_special_tokens puts get_prefix_tokens() = [gMASK], sop first (THUDM/
+        // chatglm3-6b tokenization_chatglm.py); other SentencePiece tokenizers add BOS when add_bos_token says so.
+        int[] prefix;
+        if ("ChatGLMTokenizer".equals(config.path("tokenizer_class").asText())) {
+            prefix = new int[] {nPieces + CHATGLM3_SPECIAL_TOKENS.indexOf("[gMASK]"), nPieces + CHATGLM3_SPECIAL_TOKENS.indexOf("sop")};
+        } else {
+            prefix = config.path("add_bos_token").asBoolean(false) && bos >= 0 ? new int[] {bos} : new int[0];
+        }
         return new BpeTokenizer(new BpeTokenizer.Spec(BpeTokenizer.SymbolMode.CODE_POINT, tokens, tokenBytes, special,
                 modelVocab, merges, added, norm, TextRules.WHOLE, false, m.byteFallback(), unk, true,
-                dummy ? 1 : 0, bos, eos, addBos));
+                dummy ? 1 : 0, bos, eos, prefix));
     }
 
     /**

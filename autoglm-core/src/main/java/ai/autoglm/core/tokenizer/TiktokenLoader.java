@@ -70,22 +70,38 @@ final class TiktokenLoader {
      *               entries are added (or checked against the GLM-4 ones) in any case
      */
     static Tokenizer load(Path model, JsonNode config, Path configFile) {
-        return new TiktokenLoader(model).build(config, configFile);
+        return build(read(model, config, configFile));
+    }
+
+    /**
+     * The vocabulary as ChatGLM4Tokenizer holds it: {@code mergeable_ranks} (rank to token bytes, in rank order) and
+     * the added special tokens (id to text, with HF's {@code special} flag).
+     */
+    record Vocabulary(java.util.SortedMap<Integer, byte[]> ranks, java.util.SortedMap<Integer, String> specials,
+                      Map<Integer, Boolean> specialFlag, boolean chatGlm4Tokenizer) {
+        boolean isSpecial(int id) {
+            return specialFlag.getOrDefault(id, true);
+        }
+    }
+
+    /** Reads and checks the rank file and the special tokens, refusing what tiktoken or ChatGLM4Tokenizer would. */
+    static Vocabulary read(Path model, JsonNode config, Path configFile) {
+        return new TiktokenLoader(model).readVocabulary(config, configFile);
     }
 
     private ModelFormatException bad(String problem) {
         return new ModelFormatException(file, problem);
     }
 
-    private Tokenizer build(JsonNode config, Path configFile) {
+    private Vocabulary readVocabulary(JsonNode config, Path configFile) {
         Map<Integer, byte[]> ranks = readRanks();
         int n = ranks.size();
-        int maxRank = ranks.keySet().stream().mapToInt(Integer::intValue).max().orElse(-1);
 
         // Special tokens: ChatGLM4Tokenizer numbers them from len(mergeable_ranks); HF then registers the
         // added_tokens_decoder entries of tokenizer_config.json, which name the same ids for real GLM-4 files.
         Map<Integer, String> specials = new HashMap<>();
-        if ("ChatGLM4Tokenizer".equals(config.path("tokenizer_class").asText())) {
+        boolean glm4Class = "ChatGLM4Tokenizer".equals(config.path("tokenizer_class").asText());
+        if (glm4Class) {
             for (int i = 0; i < CHATGLM4_SPECIAL_TOKENS.size(); i++) {
                 specials.put(n + i, CHATGLM4_SPECIAL_TOKENS.get(i));
             }
@@ -117,6 +133,26 @@ final class TiktokenLoader {
                 throw bad("special token '" + specials.get(id) + "' has id " + id + ", which is also a rank in this file");
             }
         }
+        boolean[] singleByte = new boolean[256];
+        for (byte[] t : ranks.values()) {
+            if (t.length == 1) {
+                singleByte[t[0] & 0xFF] = true;
+            }
+        }
+        for (int b = 0; b < 256; b++) {
+            if (!singleByte[b]) {
+                // tiktoken's byte_pair_merge looks up every single byte; a file without one cannot encode all text.
+                throw bad(String.format("no token for the single byte 0x%02X (tiktoken needs all 256)", b));
+            }
+        }
+        return new Vocabulary(new java.util.TreeMap<>(ranks), new java.util.TreeMap<>(specials), specialFlag, glm4Class);
+    }
+
+    private static Tokenizer build(Vocabulary v) {
+        Map<Integer, byte[]> ranks = v.ranks();
+        Map<Integer, String> specials = v.specials();
+        int n = ranks.size();
+        int maxRank = v.ranks().isEmpty() ? -1 : v.ranks().lastKey();
 
         int size = Math.max(maxRank, specials.keySet().stream().mapToInt(Integer::intValue).max().orElse(-1)) + 1;
         String[] tokens = new String[size];
@@ -132,16 +168,10 @@ final class TiktokenLoader {
             rankOf[id] = id; // tiktoken: the token id is its rank
             modelVocab.put(tokens[id], id);
         }
-        for (int b = 0; b < 256; b++) {
-            if (!modelVocab.containsKey(String.valueOf(ByteLevel.BYTE_TO_CHAR[b]))) {
-                // tiktoken's byte_pair_merge looks up every single byte; a file without one cannot encode all text.
-                throw bad(String.format("no token for the single byte 0x%02X (tiktoken needs all 256)", b));
-            }
-        }
         List<AddedToken> added = new ArrayList<>();
         for (Map.Entry<Integer, String> e : specials.entrySet()) {
             int id = e.getKey();
-            boolean sp = specialFlag.getOrDefault(id, true);
+            boolean sp = v.isSpecial(id);
             tokens[id] = e.getValue();
             tokenBytes[id] = e.getValue().getBytes(StandardCharsets.UTF_8);
             special[id] = sp;
@@ -149,9 +179,14 @@ final class TiktokenLoader {
         }
         MergeTable merges = MergeTable.fromConcatenations(tokens, rankOf, modelVocab);
         int eos = indexOf(specials, "<|endoftext|>"); // ChatGLM4Tokenizer.eos_token_id
+        // ChatGLM4Tokenizer.build_inputs_with_special_tokens puts get_prefix_tokens() = [gMASK], <sop> first.
+        int gmask = indexOf(specials, "[gMASK]");
+        int sop = indexOf(specials, "<sop>");
+        int[] prefix = v.chatGlm4Tokenizer() && gmask >= 0 && sop >= 0
+                ? new int[] {gmask, sop} : new int[0];
         TextRules.PreTokenizer split = TextRules.regexSplit(List.of(TextRules.compileTiktoken(GLM4_PATTERN)));
         return new BpeTokenizer(new BpeTokenizer.Spec(BpeTokenizer.SymbolMode.BYTE_LEVEL, tokens, tokenBytes, special,
-                modelVocab, merges, added, null, split, true, false, -1, false, 0, -1, eos, false));
+                modelVocab, merges, added, null, split, true, false, -1, false, 0, -1, eos, prefix));
     }
 
     private static int indexOf(Map<Integer, String> specials, String content) {

@@ -12,7 +12,7 @@ public interface Tokenizer {
     /**
      * Encodes {@code text}. When {@code parseSpecial} is true, special/added tokens written in the text
      * (e.g. {@code <|im_start|>}) become their ids; otherwise they are encoded as plain text. Does not add
-     * BOS; see {@link #addBosByDefault()}.
+     * the {@link #prefixTokens() prefix}.
      */
     int[] encode(String text, boolean parseSpecial);
 
@@ -48,6 +48,12 @@ public interface Tokenizer {
     /** End-of-sequence id, or -1. */
     int eosId();
 
-    /** Whether the model expects BOS before a prompt (GGUF tokenizer.ggml.add_bos_token / HF add_bos_token). */
-    boolean addBosByDefault();
+    /**
+     * The ids the model's own tokenizer puts before the text when it encodes with special tokens (HF
+     * {@code encode(text, add_special_tokens=True)}, llama.cpp {@code add_special}): BOS for Llama
+     * ({@code add_bos_token} / a TemplateProcessing post-processor), {@code [gMASK]<sop>} for GLM's tokenizers
+     * (ChatGLMTokenizer / ChatGLM4Tokenizer {@code get_prefix_tokens}), nothing for Qwen. Never null; a fresh
+     * array the caller may keep.
+     */
+    int[] prefixTokens();
 }

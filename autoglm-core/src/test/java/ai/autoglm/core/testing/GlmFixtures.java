@@ -275,9 +275,32 @@ public final class GlmFixtures {
         return c;
     }
 
-    /** tokenizer.json: the fixture byte-level BPE with Llama 3's split regex (which is GLM-4's) and GLM-4's specials. */
+    /**
+     * tokenizer.json: the fixture byte-level BPE with Llama 3's split regex (which is GLM-4's) and GLM-4's specials, and
+     * the TemplateProcessing post-processor of glm-4-9b-chat-hf / GLM-4-0414's tokenizer.json, which puts
+     * {@code [gMASK]<sop>} before every single sequence (what the remote-code tokenizer's get_prefix_tokens did).
+     */
     public static ObjectNode tokenizerJson() {
-        return ModelFixtures.byteLevelTokenizerJson(ModelFixtures.LLAMA3_REGEX, SPECIALS);
+        ObjectNode root = ModelFixtures.byteLevelTokenizerJson(ModelFixtures.LLAMA3_REGEX, SPECIALS);
+        ObjectNode pp = root.putObject("post_processor");
+        pp.put("type", "TemplateProcessing");
+        var single = pp.putArray("single");
+        single.addObject().putObject("SpecialToken").put("id", "[gMASK]").put("type_id", 0);
+        single.addObject().putObject("SpecialToken").put("id", "<sop>").put("type_id", 0);
+        single.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
+        var pair = pp.putArray("pair");
+        pair.addObject().putObject("SpecialToken").put("id", "[gMASK]").put("type_id", 0);
+        pair.addObject().putObject("SpecialToken").put("id", "<sop>").put("type_id", 0);
+        pair.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
+        pair.addObject().putObject("Sequence").put("id", "B").put("type_id", 1);
+        ObjectNode st = pp.putObject("special_tokens");
+        Map.of("[gMASK]", GMASK_ID, "<sop>", SOP_ID).forEach((text, id) -> {
+            ObjectNode e = st.putObject(text);
+            e.put("id", text);
+            e.putArray("ids").add(id);
+            e.putArray("tokens").add(text);
+        });
+        return root;
     }
 
     public static ObjectNode tokenizerConfigJson(Spec s) {

@@ -114,7 +114,8 @@ class GlmTiktokenTokenizerTest {
         assertThat(tok.vocabSize()).isEqualTo(100256 + GLM4_SPECIALS.size());
         assertThat(tok.eosId()).isEqualTo(100256);
         assertThat(tok.bosId()).isEqualTo(-1);
-        assertThat(tok.addBosByDefault()).isFalse();
+        // ChatGLM4Tokenizer.get_prefix_tokens: [gMASK] <sop> before every encoding with special tokens, no BOS
+        assertThat(tok.prefixTokens()).containsExactly(tok.tokenId("[gMASK]"), tok.tokenId("<sop>"));
         assertThat(tok.isSpecial(tok.tokenId("[gMASK]"))).isTrue();
         assertMatchesTiktoken(tok, cl100kDir.resolve("tokenizer.model"), 100256);
     }

@@ -1,11 +1,12 @@
 package ai.autoglm.core.tokenizer;
 
 import ai.autoglm.core.format.ModelFormatException;
+import ai.autoglm.core.testing.SentencePieceProto.P;
+import ai.autoglm.core.testing.SentencePieceProto.Proto;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +15,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import static ai.autoglm.core.testing.SentencePieceProto.chatglm3StylePieces;
+import static ai.autoglm.core.testing.SentencePieceProto.modelProto;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -23,70 +26,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * ChatGLM3-style model is checked against a plain re-implementation of sentencepiece's BPE written here.
  */
 class SentencePieceTokenizerTest {
-
-    // ---- a minimal protobuf writer (wire format: varint tags, length-delimited messages, fixed32 floats) ----
-
-    static final class Proto {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-
-        Proto varint(long v) {
-            while ((v & ~0x7FL) != 0) {
-                out.write((int) ((v & 0x7F) | 0x80));
-                v >>>= 7;
-            }
-            out.write((int) v);
-            return this;
-        }
-
-        Proto intField(int field, long v) {
-            return varint((long) field << 3).varint(v);
-        }
-
-        Proto bytesField(int field, byte[] b) {
-            varint(((long) field << 3) | 2).varint(b.length);
-            out.writeBytes(b);
-            return this;
-        }
-
-        Proto stringField(int field, String s) {
-            return bytesField(field, s.getBytes(StandardCharsets.UTF_8));
-        }
-
-        Proto floatField(int field, float f) {
-            varint(((long) field << 3) | 5);
-            int bits = Float.floatToIntBits(f);
-            for (int i = 0; i < 4; i++) {
-                out.write((bits >>> (8 * i)) & 0xFF);
-            }
-            return this;
-        }
-
-        byte[] bytes() {
-            return out.toByteArray();
-        }
-    }
-
-    record P(String piece, float score, int type) {
-    }
-
-    /** ModelProto bytes (field numbers from google/sentencepiece src/sentencepiece_model.proto). */
-    static byte[] modelProto(List<P> pieces, boolean byteFallback, boolean dummyPrefix, boolean removeExtra) {
-        Proto m = new Proto();
-        for (P p : pieces) {
-            Proto sp = new Proto().stringField(1, p.piece()).floatField(2, p.score());
-            if (p.type() != 1) {
-                sp.intField(3, p.type());
-            }
-            m.bytesField(1, sp.bytes());
-        }
-        Proto trainer = new Proto().intField(3, 2).intField(4, pieces.size()).intField(35, byteFallback ? 1 : 0)
-                .intField(40, 0).intField(41, 1).intField(42, 2).intField(43, -1L); // pad_id = -1 as 10-byte varint
-        m.bytesField(2, trainer.bytes());
-        Proto norm = new Proto().stringField(1, "identity").intField(3, dummyPrefix ? 1 : 0)
-                .intField(4, removeExtra ? 1 : 0).intField(5, 1);
-        m.bytesField(3, norm.bytes());
-        return m.bytes();
-    }
 
     @Test
     void llama2VocabularyAsSentencePieceModelMatchesTransformersJs(@TempDir Path dir) throws Exception {
@@ -173,22 +112,6 @@ class SentencePieceTokenizerTest {
         return out;
     }
 
-    static List<P> chatglm3StylePieces() {
-        List<P> pieces = new ArrayList<>(List.of(new P("<unk>", 0, 2), new P("<s>", 0, 3), new P("</s>", 0, 3)));
-        for (int b = 0; b < 256; b++) {
-            pieces.add(new P(String.format("<0x%02X>", b), 0, 6));
-        }
-        String[] normal = {"\u2581", "a", "b", "c", "i", "s", "o", "p", "r", "y", "l", "你", "好", "\n", "ab", "bc", "abc",
-            "\u2581a", "\u2581ab", "\u2581abc", "so", "sop", "op", "is", "iso", "\u2581i", "\u2581iso", "pr", "ro", "pro",
-            "你好", "\u2581你", "\u2581你好", "yl", "pyl"};
-        float score = -1;
-        for (String t : normal) {
-            pieces.add(new P(t, t.codePointCount(0, t.length()) == 1 ? -1000 : score--, 1));
-        }
-        pieces.add(new P("bca", -0.5f, 1)); // a high score for a piece reachable only as "bc"+"a"
-        return pieces;
-    }
-
     @Test
     void chatglm3StyleModelMatchesPlainSentencePieceBpeAndAddsChatglm3Specials(@TempDir Path dir) throws Exception {
         List<P> pieces = chatglm3StylePieces();
@@ -204,6 +127,8 @@ class SentencePieceTokenizerTest {
             assertThat(tok.isSpecial(n + i)).isTrue();
         }
         assertThat(tok.vocabSize()).isEqualTo(n + specials.size());
+        // ChatGLMTokenizer.get_prefix_tokens: [gMASK] sop (64790, 64792 in chatglm3-6b)
+        assertThat(tok.prefixTokens()).containsExactly(n + 1, n + 3);
         for (String text : List.of("abc", "abca", "bcab c", "isopropyl", "你好 ab", "x€y", "  a  b ", "so isop iso",
                 "abcabcabc", "a\nb")) {
             assertThat(tok.encode(text, false)).as(text).containsExactly(ints(referenceBpe(text, pieces)));

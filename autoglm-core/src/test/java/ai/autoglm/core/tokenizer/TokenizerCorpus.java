@@ -5,11 +5,11 @@ import java.util.List;
 import java.util.Random;
 
 /** Mixed test text: scripts, code, emoji, whitespace runs, numbers, contractions, special-token text. */
-final class TokenizerCorpus {
+public final class TokenizerCorpus {
     private TokenizerCorpus() {
     }
 
-    static final List<String> FIXED = List.of(
+    public static final List<String> FIXED = List.of(
             "",
             " ",
             "Hello world",
@@ -73,7 +73,7 @@ final class TokenizerCorpus {
             "<think>", "▁", "Ġ", "\u00a0", "\u3000"};
 
     /** Deterministic random concatenations of the pieces above: boundary cases the fixed texts miss. */
-    static List<String> random(int count, long seed) {
+    public static List<String> random(int count, long seed) {
         Random r = new Random(seed);
         List<String> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -87,7 +87,7 @@ final class TokenizerCorpus {
         return out;
     }
 
-    static List<String> all() {
+    public static List<String> all() {
         List<String> all = new ArrayList<>(FIXED);
         all.addAll(random(300, 20240611L));
         StringBuilder longText = new StringBuilder();

@@ -72,9 +72,10 @@ class TokenizerPropertiesTest {
         assertThat(b.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("混合 text 😀 <|im_start|>");
         assertThat(t.tokenString(t.eosId())).isEqualTo("<|im_end|>");
         assertThat(t.bosId()).isEqualTo(-1);
-        assertThat(t.addBosByDefault()).isFalse();
+        assertThat(t.prefixTokens()).isEmpty(); // Qwen adds nothing before the text
+        // Llama 2: add_bos_token true in tokenizer_config.json, so HF encode(add_special_tokens=True) adds <s>
         Tokenizer l2 = Tokenizers.fromHfDirectory(NodeReference.modelDir("llama2"));
         assertThat(l2.tokenString(l2.bosId())).isEqualTo("<s>");
-        assertThat(l2.addBosByDefault()).isTrue();
+        assertThat(l2.prefixTokens()).containsExactly(l2.bosId());
     }
 }

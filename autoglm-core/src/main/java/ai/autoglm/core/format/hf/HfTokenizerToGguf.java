@@ -33,6 +33,10 @@ import java.util.regex.Pattern;
  * tokenizer.json pre-tokenizer, which is what that hash stands for: the Llama-3 regex (digits in runs of 1-3) gives
  * {@code "llama-bpe"}, the Qwen2 regex (single digits) gives {@code "qwen2"}; any other regex is refused with its
  * text in the message, as the reference refuses an unknown hash.
+ *
+ * <p>A GLM directory without tokenizer.json (glm-4-9b-chat's tiktoken or ChatGLM3's SentencePiece
+ * {@code tokenizer.model}) gets its vocabulary from {@link GlmTokenizerModelVocab}; the special ids, add-token flags and
+ * chat template come from the same SpecialVocab steps.
  */
 final class HfTokenizerToGguf {
     // gguf-py constants.py TokenType
@@ -70,14 +74,10 @@ final class HfTokenizerToGguf {
         this.config = config;
         this.ggufArch = ggufArch;
         this.tokenizerFile = dir.resolve("tokenizer.json");
-        if (!Files.isRegularFile(tokenizerFile)) {
-            // TODO(GLM): glm-4-9b-chat's remote-code tokenizer is a tiktoken tokenizer.model (tokenization_chatglm.py)
-            // and ChatGLM3's a SentencePiece one; llama.cpp converts them through AutoTokenizer (pre "chatglm-bpe" /
-            // "chatglm-spm"). Not done here yet.
-            throw new ModelFormatException(tokenizerFile, "missing: the GGUF needs the vocabulary from tokenizer.json"
-                    + " (a SentencePiece or tiktoken tokenizer.model alone is not supported)");
-        }
-        this.tokenizer = HfCheckpoint.readJson(tokenizerFile);
+        // Without tokenizer.json (THUDM's remote-code GLM checkpoints) there is no tokenizer.json content: SpecialVocab
+        // then finds no added_tokens and no post-processor, as here with an empty object.
+        this.tokenizer = Files.isRegularFile(tokenizerFile) ? HfCheckpoint.readJson(tokenizerFile)
+                : com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
         Path tc = dir.resolve("tokenizer_config.json");
         this.tokenizerConfig = Files.isRegularFile(tc) ? HfCheckpoint.readJson(tc) : null;
     }
@@ -85,6 +85,15 @@ final class HfTokenizerToGguf {
     /** The tokenizer metadata in the order the reference writes it. {@code ggufArch} picks llama-only extras. */
     static Map<String, GgufValue> metadata(Path dir, JsonNode config, String ggufArch) {
         HfTokenizerToGguf t = new HfTokenizerToGguf(dir, config, ggufArch);
+        if (!Files.isRegularFile(t.tokenizerFile)) {
+            Path model = dir.resolve("tokenizer.model");
+            if (Files.isRegularFile(model) && t.isGlm()) {
+                t.glmTokenizerModel(model);
+                return t.out;
+            }
+            throw new ModelFormatException(t.tokenizerFile, "missing: the GGUF needs the vocabulary from tokenizer.json"
+                    + " (a tokenizer.model alone is converted for the GLM remote-code checkpoints only)");
+        }
         JsonNode model = t.tokenizer.path("model");
         String type = model.path("type").asText("");
         boolean byteFallback = model.path("byte_fallback").asBoolean(false);
@@ -143,7 +152,7 @@ final class HfTokenizerToGguf {
         out.put("tokenizer.ggml.pre", GgufValue.string(preTokenizer()));
         out.put("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, tokens));
         out.put("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, types));
-        specialVocab(true, null);
+        specialVocab(tokenizerJsonMerges(), null, isGlm() ? addedVocab() : null);
     }
 
     /** TextModel.does_token_look_special. */
@@ -231,7 +240,7 @@ final class HfTokenizerToGguf {
         out.put("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, tokens));
         out.put("tokenizer.ggml.scores", GgufValue.array(GgufValueType.FLOAT32, scores));
         out.put("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, types));
-        specialVocab(false, tokens.size());
+        specialVocab(null, tokens.size(), isGlm() ? addedVocab() : null);
     }
 
     /**
@@ -259,6 +268,40 @@ final class HfTokenizerToGguf {
         List<String[]> merges = merges();
         for (int r = 0; r < merges.size(); r++) rank.putIfAbsent(merges.get(r)[0] + merges.get(r)[1], r);
         return rank;
+    }
+
+    // ---- GLM remote code: tokenizer.model only ----
+
+    /** ChatGLMModel.set_vocab (tiktoken, GLM-4) or set_vocab_chatglm3 (SentencePiece); see {@link GlmTokenizerModelVocab}. */
+    private void glmTokenizerModel(Path model) {
+        GlmTokenizerModelVocab.Vocab v;
+        if (ai.autoglm.core.tokenizer.TokenizerModelFile.isTiktoken(model)) {
+            // set_vocab: hparams.get("padded_vocab_size", hparams["vocab_size"])
+            JsonNode size = config.hasNonNull("padded_vocab_size") ? config.get("padded_vocab_size") : config.get("vocab_size");
+            if (size == null || !size.canConvertToInt() || size.asInt() <= 0) {
+                throw new ModelFormatException(dir.resolve(HfCheckpoint.CONFIG), "padded_vocab_size (or vocab_size) is missing or not a positive integer");
+            }
+            v = GlmTokenizerModelVocab.fromTiktoken(model, size.asInt());
+        } else {
+            // set_vocab_chatglm3: hparams.get("padded_vocab_size", len(tokenizer.get_vocab()))
+            JsonNode size = config.get("padded_vocab_size");
+            if (size != null && (!size.canConvertToInt() || size.asInt() <= 0)) {
+                throw new ModelFormatException(dir.resolve(HfCheckpoint.CONFIG), "padded_vocab_size is not a positive integer");
+            }
+            v = GlmTokenizerModelVocab.fromSentencePiece(model, size == null ? null : size.asInt());
+        }
+        out.put("tokenizer.ggml.model", GgufValue.string(v.model()));
+        out.put("tokenizer.ggml.pre", GgufValue.string(v.pre()));
+        out.put("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, v.tokens()));
+        if (v.scores() != null) out.put("tokenizer.ggml.scores", GgufValue.array(GgufValueType.FLOAT32, v.scores()));
+        out.put("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, v.types()));
+        if (v.merges() != null) {
+            // SpecialVocab(load_merges=False) with .merges set to the recovered list; eos/eot/unk from the added vocab
+            specialVocab(v.merges(), null, v.addedVocab());
+        } else {
+            // SpecialVocab(n_vocab=len(tokens)): no merges, no GLM eos/eot/unk overrides
+            specialVocab(null, v.tokens().size(), null);
+        }
     }
 
     // ---- shared ----
@@ -319,15 +362,8 @@ final class HfTokenizerToGguf {
      * from a TemplateProcessing post-processor then tokenizer_config.json's {@code add_<type>_token}, and the chat
      * template (tokenizer_config.json, else chat_template.jinja / chat_template.json).
      */
-    private void specialVocab(boolean loadMerges, Integer nVocab) {
-        if (loadMerges) {
-            List<String> merges = new ArrayList<>();
-            for (String[] m : merges()) {
-                // spaces inside a pair part are written as U+0120 (chr(ord(' ') + 256)) so "a b" stays splittable
-                merges.add(m[0].replace(" ", "\u0120") + " " + m[1].replace(" ", "\u0120"));
-            }
-            if (!merges.isEmpty()) out.put("tokenizer.ggml.merges", GgufValue.array(GgufValueType.STRING, merges));
-        }
+    private void specialVocab(List<String> merges, Integer nVocab, Map<String, Integer> glmAddedVocab) {
+        if (merges != null && !merges.isEmpty()) out.put("tokenizer.ggml.merges", GgufValue.array(GgufValueType.STRING, merges));
         Map<String, Integer> ids = new LinkedHashMap<>();
         Map<String, Boolean> add = new LinkedHashMap<>();
         JsonNode tc = tokenizerConfig;
@@ -371,7 +407,7 @@ final class HfTokenizerToGguf {
             }
         }
         for (String typ : SPECIAL_KEYS.keySet()) setSpecial(ids, typ, config.get(typ + "_token_id"), nVocab);
-        if (isGlm()) glmSpecials(ids, nVocab);
+        if (glmAddedVocab != null) glmSpecials(ids, nVocab, glmAddedVocab);
         for (Map.Entry<String, Integer> e : ids.entrySet()) {
             out.put(SPECIAL_KEYS.get(e.getKey()), GgufValue.uint32(e.getValue()));
         }
@@ -393,27 +429,45 @@ final class HfTokenizerToGguf {
      * turn ends when the model starts the next user turn), and for glm4 bos is {@code <|endoftext|>} too; each only when
      * not already set from the tokenizer files (SpecialVocab._set_special_token keeps the first value).
      */
-    private void glmSpecials(Map<String, Integer> ids, Integer nVocab) {
-        Map<String, JsonNode> byContent = new HashMap<>();
-        for (JsonNode a : tokenizer.path("added_tokens")) byContent.putIfAbsent(a.path("content").asText(), a.path("id"));
+    private void glmSpecials(Map<String, Integer> ids, Integer nVocab, Map<String, Integer> addedVocab) {
         for (String needed : List.of("<|endoftext|>", "<|user|>")) {
-            if (!byContent.containsKey(needed)) {
+            if (!addedVocab.containsKey(needed)) {
                 throw new ModelFormatException(tokenizerFile, "GLM vocabulary has no added token " + needed);
             }
         }
-        setSpecial(ids, "eos", byContent.get("<|endoftext|>"), nVocab);
-        setSpecial(ids, "eot", byContent.get("<|user|>"), nVocab);
-        setSpecial(ids, "unk", byContent.get("<|endoftext|>"), nVocab);
-        if (ggufArch.equals("glm4")) setSpecial(ids, "bos", byContent.get("<|endoftext|>"), nVocab);
+        setSpecial(ids, "eos", addedVocab.get("<|endoftext|>"), nVocab);
+        setSpecial(ids, "eot", addedVocab.get("<|user|>"), nVocab);
+        setSpecial(ids, "unk", addedVocab.get("<|endoftext|>"), nVocab);
+        if (ggufArch.equals("glm4")) setSpecial(ids, "bos", addedVocab.get("<|endoftext|>"), nVocab);
+    }
+
+    /** tokenizer.json added_tokens as content to id (the first entry of a content wins), i.e. get_added_vocab(). */
+    private Map<String, Integer> addedVocab() {
+        Map<String, Integer> byContent = new LinkedHashMap<>();
+        for (JsonNode a : tokenizer.path("added_tokens")) {
+            if (a.path("id").canConvertToInt()) byContent.putIfAbsent(a.path("content").asText(), a.path("id").asInt());
+        }
+        return byContent;
+    }
+
+    /** tokenizer.json merges as GGUF merge lines: spaces inside a part written as U+0120 (chr(ord(' ') + 256)). */
+    private List<String> tokenizerJsonMerges() {
+        List<String> lines = new ArrayList<>();
+        for (String[] m : merges()) lines.add(m[0].replace(" ", "\u0120") + " " + m[1].replace(" ", "\u0120"));
+        return lines;
+    }
+
+    private void setSpecial(Map<String, Integer> ids, String typ, Integer id, Integer nVocab) {
+        if (id == null) return; // (the reference raises KeyError for a missing GLM token; checked by the caller)
+        if (id < 0) throw new ModelFormatException(dir, "invalid value for special token type " + typ + ": " + id);
+        if (nVocab != null && id >= nVocab) return;
+        ids.putIfAbsent(typ, id);
     }
 
     /** SpecialVocab._set_special_token: ints only, first one wins, ids at or past n_vocab skipped. */
     private void setSpecial(Map<String, Integer> ids, String typ, JsonNode id, Integer nVocab) {
         if (id == null || !id.isIntegralNumber() || !id.canConvertToInt()) return;
-        int v = id.asInt();
-        if (v < 0) throw new ModelFormatException(dir, "invalid value for special token type " + typ + ": " + v);
-        if (nVocab != null && v >= nVocab) return;
-        ids.putIfAbsent(typ, v);
+        setSpecial(ids, typ, id.asInt(), nVocab);
     }
 
     private static String tokenContent(JsonNode entry) {
