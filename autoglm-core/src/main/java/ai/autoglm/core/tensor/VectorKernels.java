@@ -185,48 +185,60 @@ final class VectorKernels {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    // The K-quant kernels below run one flat loop over sub-block groups (the block index and position within it
+    // are computed as scalars) rather than a block loop with an inner loop over chunks: C2 fully unrolls only
+    // small constant-trip inner loops, and a FloatVector accumulator carried through an inner loop it does not
+    // unroll is boxed on every iteration (a heap allocation per chunk): written with nested loops these kernels
+    // measured 0.1-0.7 GMAC/s against 14-22 for Q4_0 (bench/RESULTS.md).
+
+    /** Q4_K: one iteration per 64-element chunk c of block b (sub-blocks 2c from low nibbles, 2c+1 from high). */
     static float dotQ4_K(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nBlocks; b++) {
-            long base = (first + b) * Q4_KTensor.BLOCK_BYTES;
-            float d = half(seg, base), dmin = half(seg, base + 2);
-            for (int c = 0; c < 4; c++, xo += 64) {
-                int sm1 = Q4_KTensor.scaleMin(seg, base + 4, 2 * c), sm2 = Q4_KTensor.scaleMin(seg, base + 4, 2 * c + 1);
-                long qs = base + 16 + 32 * c;
-                ByteVector q0 = bytes16(seg, qs), q1 = bytes16(seg, qs + 16);
-                FloatVector v1 = fma16(q1.and((byte) 0x0F), x, xo + 16, fma16(q0.and((byte) 0x0F), x, xo, FloatVector.zero(F)));
-                FloatVector v2 = fma16(srl(q1, 4).and((byte) 0x0F), x, xo + 48,
-                        fma16(srl(q0, 4).and((byte) 0x0F), x, xo + 32, FloatVector.zero(F)));
-                acc = scaled(v1, d * (sm1 & 0xFF), acc);
-                acc = scaled(v2, d * (sm2 & 0xFF), acc);
-                acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), -(dmin * (sm1 >>> 8)), acc);
-                acc = scaled(sumX(x, xo + 32, 32, FloatVector.zero(F)), -(dmin * (sm2 >>> 8)), acc);
-            }
+        for (int k = 0, chunks = 4 * nBlocks; k < chunks; k++, xo += 64) {
+            long base = (first + (k >>> 2)) * Q4_KTensor.BLOCK_BYTES;
+            int c = k & 3;
+            int dd = seg.get(SegmentTensor.INT_LE, base); // d and dmin
+            float d = Float.float16ToFloat((short) dd), dmin = Float.float16ToFloat((short) (dd >>> 16));
+            long scLo = seg.get(SegmentTensor.LONG_LE, base + 4);
+            int scHi = seg.get(SegmentTensor.INT_LE, base + 12);
+            int sm1 = Q4_KTensor.scaleMin(scLo, scHi, 2 * c), sm2 = Q4_KTensor.scaleMin(scLo, scHi, 2 * c + 1);
+            long qs = base + 16 + 32 * c;
+            ByteVector q0 = bytes16(seg, qs), q1 = bytes16(seg, qs + 16);
+            FloatVector v1 = fma16(q1.and((byte) 0x0F), x, xo + 16, fma16(q0.and((byte) 0x0F), x, xo, FloatVector.zero(F)));
+            FloatVector v2 = fma16(srl(q1, 4).and((byte) 0x0F), x, xo + 48,
+                    fma16(srl(q0, 4).and((byte) 0x0F), x, xo + 32, FloatVector.zero(F)));
+            acc = scaled(v1, d * (sm1 & 0xFF), acc);
+            acc = scaled(v2, d * (sm2 & 0xFF), acc);
+            acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), -(dmin * (sm1 >>> 8)), acc);
+            acc = scaled(sumX(x, xo + 32, 32, FloatVector.zero(F)), -(dmin * (sm2 >>> 8)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /** Q5_K: as Q4_K, plus the fifth bit of element l of sub-block s, bit s of qh[l]. */
     static float dotQ5_K(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nBlocks; b++) {
-            long base = (first + b) * Q5_KTensor.BLOCK_BYTES;
-            float d = half(seg, base), dmin = half(seg, base + 2);
+        for (int k = 0, chunks = 4 * nBlocks; k < chunks; k++, xo += 64) {
+            long base = (first + (k >>> 2)) * Q5_KTensor.BLOCK_BYTES;
+            int c = k & 3;
+            int dd = seg.get(SegmentTensor.INT_LE, base); // d and dmin
+            float d = Float.float16ToFloat((short) dd), dmin = Float.float16ToFloat((short) (dd >>> 16));
+            long scLo = seg.get(SegmentTensor.LONG_LE, base + 4);
+            int scHi = seg.get(SegmentTensor.INT_LE, base + 12);
+            int sm1 = Q4_KTensor.scaleMin(scLo, scHi, 2 * c), sm2 = Q4_KTensor.scaleMin(scLo, scHi, 2 * c + 1);
             ByteVector h0 = bytes16(seg, base + 16), h1 = bytes16(seg, base + 32);
-            for (int c = 0; c < 4; c++, xo += 64) {
-                int sm1 = Q4_KTensor.scaleMin(seg, base + 4, 2 * c), sm2 = Q4_KTensor.scaleMin(seg, base + 4, 2 * c + 1);
-                long qs = base + 48 + 32 * c;
-                ByteVector q0 = bytes16(seg, qs), q1 = bytes16(seg, qs + 16);
-                ByteVector lo0 = q0.and((byte) 0x0F).add(fifthBit(h0, 2 * c));
-                ByteVector lo1 = q1.and((byte) 0x0F).add(fifthBit(h1, 2 * c));
-                ByteVector hi0 = srl(q0, 4).and((byte) 0x0F).add(fifthBit(h0, 2 * c + 1));
-                ByteVector hi1 = srl(q1, 4).and((byte) 0x0F).add(fifthBit(h1, 2 * c + 1));
-                FloatVector v1 = fma16(lo1, x, xo + 16, fma16(lo0, x, xo, FloatVector.zero(F)));
-                FloatVector v2 = fma16(hi1, x, xo + 48, fma16(hi0, x, xo + 32, FloatVector.zero(F)));
-                acc = scaled(v1, d * (sm1 & 0xFF), acc);
-                acc = scaled(v2, d * (sm2 & 0xFF), acc);
-                acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), -(dmin * (sm1 >>> 8)), acc);
-                acc = scaled(sumX(x, xo + 32, 32, FloatVector.zero(F)), -(dmin * (sm2 >>> 8)), acc);
-            }
+            long qs = base + 48 + 32 * c;
+            ByteVector q0 = bytes16(seg, qs), q1 = bytes16(seg, qs + 16);
+            ByteVector lo0 = q0.and((byte) 0x0F).add(fifthBit(h0, 2 * c));
+            ByteVector lo1 = q1.and((byte) 0x0F).add(fifthBit(h1, 2 * c));
+            ByteVector hi0 = srl(q0, 4).and((byte) 0x0F).add(fifthBit(h0, 2 * c + 1));
+            ByteVector hi1 = srl(q1, 4).and((byte) 0x0F).add(fifthBit(h1, 2 * c + 1));
+            FloatVector v1 = fma16(lo1, x, xo + 16, fma16(lo0, x, xo, FloatVector.zero(F)));
+            FloatVector v2 = fma16(hi1, x, xo + 48, fma16(hi0, x, xo + 32, FloatVector.zero(F)));
+            acc = scaled(v1, d * (sm1 & 0xFF), acc);
+            acc = scaled(v2, d * (sm2 & 0xFF), acc);
+            acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), -(dmin * (sm1 >>> 8)), acc);
+            acc = scaled(sumX(x, xo + 32, 32, FloatVector.zero(F)), -(dmin * (sm2 >>> 8)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -236,29 +248,29 @@ final class VectorKernels {
         return sll4(srl(qh, bit).and((byte) 1));
     }
 
+    /**
+     * Q6_K: one iteration per quarter (h, g) of block b: half h (128 elements), lanes l = 16g .. 16g+15 of its
+     * four 32-element groups, which share scales[8h + g + 2i] (i = group).
+     */
     static float dotQ6_K(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nBlocks; b++) {
-            long base = (first + b) * Q6_KTensor.BLOCK_BYTES;
+        for (int k = 0, quarters = 4 * nBlocks; k < quarters; k++) {
+            long base = (first + (k >>> 2)) * Q6_KTensor.BLOCK_BYTES;
+            int h = (k >>> 1) & 1, g = k & 1;
             float d = half(seg, base + 208);
-            for (int h = 0; h < 2; h++) {
-                long ql = base + 64 * h, qh = base + 128 + 32 * h, sc = base + 192 + 8 * h;
-                int y = xo + 128 * h;
-                for (int g = 0; g < 2; g++) { // elements l = 16g .. 16g+15 of each 32-group share scale index g
-                    ByteVector a = bytes16(seg, ql + 16 * g), c = bytes16(seg, ql + 32 + 16 * g);
-                    ByteVector hb = bytes16(seg, qh + 16 * g);
-                    ByteVector q1 = a.and((byte) 0x0F).or(sll4(hb.and((byte) 3))).sub((byte) 32);
-                    ByteVector q2 = c.and((byte) 0x0F).or(sll4(srl(hb, 2).and((byte) 3))).sub((byte) 32);
-                    ByteVector q3 = srl(a, 4).and((byte) 0x0F).or(sll4(srl(hb, 4).and((byte) 3))).sub((byte) 32);
-                    ByteVector q4 = srl(c, 4).and((byte) 0x0F).or(sll4(srl(hb, 6).and((byte) 3))).sub((byte) 32);
-                    int yo = y + 16 * g;
-                    acc = scaled(fma16(q1, x, yo, FloatVector.zero(F)), d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + g), acc);
-                    acc = scaled(fma16(q2, x, yo + 32, FloatVector.zero(F)), d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + g + 2), acc);
-                    acc = scaled(fma16(q3, x, yo + 64, FloatVector.zero(F)), d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + g + 4), acc);
-                    acc = scaled(fma16(q4, x, yo + 96, FloatVector.zero(F)), d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + g + 6), acc);
-                }
-            }
-            xo += 256;
+            long ql = base + 64 * h + 16 * g, qh = base + 128 + 32 * h + 16 * g;
+            long sc = seg.get(SegmentTensor.LONG_LE, base + 192 + 8 * h) >>> (8 * g); // int8 scales[8h + g + 2i] at bits 16i
+            ByteVector a = bytes16(seg, ql), c = bytes16(seg, ql + 32);
+            ByteVector hb = bytes16(seg, qh);
+            ByteVector q1 = a.and((byte) 0x0F).or(sll4(hb.and((byte) 3))).sub((byte) 32);
+            ByteVector q2 = c.and((byte) 0x0F).or(sll4(srl(hb, 2).and((byte) 3))).sub((byte) 32);
+            ByteVector q3 = srl(a, 4).and((byte) 0x0F).or(sll4(srl(hb, 4).and((byte) 3))).sub((byte) 32);
+            ByteVector q4 = srl(c, 4).and((byte) 0x0F).or(sll4(srl(hb, 6).and((byte) 3))).sub((byte) 32);
+            int yo = xo + 256 * (k >>> 2) + 128 * h + 16 * g;
+            acc = scaled(fma16(q1, x, yo, FloatVector.zero(F)), d * (byte) (sc >>> 0), acc);
+            acc = scaled(fma16(q2, x, yo + 32, FloatVector.zero(F)), d * (byte) (sc >>> 16), acc);
+            acc = scaled(fma16(q3, x, yo + 64, FloatVector.zero(F)), d * (byte) (sc >>> 32), acc);
+            acc = scaled(fma16(q4, x, yo + 96, FloatVector.zero(F)), d * (byte) (sc >>> 48), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
