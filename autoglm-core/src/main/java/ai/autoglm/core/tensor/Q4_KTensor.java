@@ -23,14 +23,24 @@ public final class Q4_KTensor extends SegmentTensor {
 
     /** get_scale_min_k4: 6-bit scale (low byte of the result) and min (next byte) of sub-block j. */
     static int scaleMin(MemorySegment data, long scalesAt, int j) {
+        return scaleMin(data.get(LONG_LE, scalesAt), data.get(INT_LE, scalesAt + 8), j);
+    }
+
+    /**
+     * get_scale_min_k4 over the 12 scale bytes loaded as {@code lo} (bytes 0-7) and {@code hi} (bytes 8-11):
+     * two loads instead of up to four byte loads per sub-block. The vector kernels depend on this: every
+     * MemorySegment access adds many C2 nodes before optimisation, and byte-wise scale reads pushed the K-quant
+     * kernels past C2's inlining node budget, so their vector helpers were not inlined and boxed every vector.
+     */
+    static int scaleMin(long lo, int hi, int j) {
         int sc, m;
         if (j < 4) {
-            sc = u8(data, scalesAt + j) & 63;
-            m = u8(data, scalesAt + j + 4) & 63;
+            sc = (int) (lo >>> (8 * j)) & 63;
+            m = (int) (lo >>> (8 * j + 32)) & 63;
         } else {
-            int b = u8(data, scalesAt + j + 4);
-            sc = (b & 0x0F) | ((u8(data, scalesAt + j - 4) >>> 6) << 4);
-            m = (b >>> 4) | ((u8(data, scalesAt + j) >>> 6) << 4);
+            int b = (hi >>> (8 * (j - 4))) & 0xFF;
+            sc = (b & 0x0F) | (((int) (lo >>> (8 * (j - 4) + 6)) & 3) << 4);
+            m = (b >>> 4) | (((int) (lo >>> (8 * j + 6)) & 3) << 4);
         }
         return sc | (m << 8);
     }

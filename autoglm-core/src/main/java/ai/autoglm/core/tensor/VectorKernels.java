@@ -185,48 +185,67 @@ final class VectorKernels {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    // The K-quant kernels are shaped by C2's inlining budget: C2 stops inlining once a compilation holds about
+    // 18000 IR nodes (NodeCountInliningCutoff, a develop flag that product JVMs cannot raise), counted before
+    // the Vector API calls are reduced to machine vectors, and every MemorySegment access and vector op adds
+    // dozens. Past the cutoff, helpers such as fma16 are called instead of inlined, so each vector crossing them
+    // is boxed on the heap: written with a whole block per iteration and byte-wise scale reads these kernels ran
+    // at 0.1-0.7 GMAC/s against ~20 for Q4_0 (-XX:+PrintInlining shows "failed to inline:
+    // NodeCountInliningCutoff"). So: one flat loop with a small body (a chunk, sub-block or eighth of a block,
+    // its position computed as scalars), scales read with a few wide loads, and Q5_K's mins in a separate loop.
+
+    /** Q4_K: one iteration per 64-element chunk c of block b (sub-blocks 2c from low nibbles, 2c+1 from high). */
     static float dotQ4_K(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nBlocks; b++) {
-            long base = (first + b) * Q4_KTensor.BLOCK_BYTES;
-            float d = half(seg, base), dmin = half(seg, base + 2);
-            for (int c = 0; c < 4; c++, xo += 64) {
-                int sm1 = Q4_KTensor.scaleMin(seg, base + 4, 2 * c), sm2 = Q4_KTensor.scaleMin(seg, base + 4, 2 * c + 1);
-                long qs = base + 16 + 32 * c;
-                ByteVector q0 = bytes16(seg, qs), q1 = bytes16(seg, qs + 16);
-                FloatVector v1 = fma16(q1.and((byte) 0x0F), x, xo + 16, fma16(q0.and((byte) 0x0F), x, xo, FloatVector.zero(F)));
-                FloatVector v2 = fma16(srl(q1, 4).and((byte) 0x0F), x, xo + 48,
-                        fma16(srl(q0, 4).and((byte) 0x0F), x, xo + 32, FloatVector.zero(F)));
-                acc = scaled(v1, d * (sm1 & 0xFF), acc);
-                acc = scaled(v2, d * (sm2 & 0xFF), acc);
-                acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), -(dmin * (sm1 >>> 8)), acc);
-                acc = scaled(sumX(x, xo + 32, 32, FloatVector.zero(F)), -(dmin * (sm2 >>> 8)), acc);
-            }
+        for (int k = 0, chunks = 4 * nBlocks; k < chunks; k++, xo += 64) {
+            long base = (first + (k >>> 2)) * Q4_KTensor.BLOCK_BYTES;
+            int c = k & 3;
+            int dd = seg.get(SegmentTensor.INT_LE, base); // d and dmin
+            float d = Float.float16ToFloat((short) dd), dmin = Float.float16ToFloat((short) (dd >>> 16));
+            long scLo = seg.get(SegmentTensor.LONG_LE, base + 4);
+            int scHi = seg.get(SegmentTensor.INT_LE, base + 12);
+            int sm1 = Q4_KTensor.scaleMin(scLo, scHi, 2 * c), sm2 = Q4_KTensor.scaleMin(scLo, scHi, 2 * c + 1);
+            long qs = base + 16 + 32 * c;
+            ByteVector q0 = bytes16(seg, qs), q1 = bytes16(seg, qs + 16);
+            FloatVector v1 = fma16(q1.and((byte) 0x0F), x, xo + 16, fma16(q0.and((byte) 0x0F), x, xo, FloatVector.zero(F)));
+            FloatVector v2 = fma16(srl(q1, 4).and((byte) 0x0F), x, xo + 48,
+                    fma16(srl(q0, 4).and((byte) 0x0F), x, xo + 32, FloatVector.zero(F)));
+            acc = scaled(v1, d * (sm1 & 0xFF), acc);
+            acc = scaled(v2, d * (sm2 & 0xFF), acc);
+            acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), -(dmin * (sm1 >>> 8)), acc);
+            acc = scaled(sumX(x, xo + 32, 32, FloatVector.zero(F)), -(dmin * (sm2 >>> 8)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * Q5_K: as Q4_K plus the fifth bit of element l of sub-block j, bit j of qh[l]. One iteration per 32-element
+     * sub-block j of block b (the low nibbles of chunk j/2 for even j, the high ones for odd j), and the mins in a
+     * second loop: anything larger per iteration exceeded C2's inlining node budget, as described above.
+     */
     static float dotQ5_K(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nBlocks; b++) {
-            long base = (first + b) * Q5_KTensor.BLOCK_BYTES;
-            float d = half(seg, base), dmin = half(seg, base + 2);
-            ByteVector h0 = bytes16(seg, base + 16), h1 = bytes16(seg, base + 32);
-            for (int c = 0; c < 4; c++, xo += 64) {
-                int sm1 = Q4_KTensor.scaleMin(seg, base + 4, 2 * c), sm2 = Q4_KTensor.scaleMin(seg, base + 4, 2 * c + 1);
-                long qs = base + 48 + 32 * c;
-                ByteVector q0 = bytes16(seg, qs), q1 = bytes16(seg, qs + 16);
-                ByteVector lo0 = q0.and((byte) 0x0F).add(fifthBit(h0, 2 * c));
-                ByteVector lo1 = q1.and((byte) 0x0F).add(fifthBit(h1, 2 * c));
-                ByteVector hi0 = srl(q0, 4).and((byte) 0x0F).add(fifthBit(h0, 2 * c + 1));
-                ByteVector hi1 = srl(q1, 4).and((byte) 0x0F).add(fifthBit(h1, 2 * c + 1));
-                FloatVector v1 = fma16(lo1, x, xo + 16, fma16(lo0, x, xo, FloatVector.zero(F)));
-                FloatVector v2 = fma16(hi1, x, xo + 48, fma16(hi0, x, xo + 32, FloatVector.zero(F)));
-                acc = scaled(v1, d * (sm1 & 0xFF), acc);
-                acc = scaled(v2, d * (sm2 & 0xFF), acc);
-                acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), -(dmin * (sm1 >>> 8)), acc);
-                acc = scaled(sumX(x, xo + 32, 32, FloatVector.zero(F)), -(dmin * (sm2 >>> 8)), acc);
-            }
+        for (int k = 0, subBlocks = 8 * nBlocks, y = xo; k < subBlocks; k++, y += 32) {
+            long base = (first + (k >>> 3)) * Q5_KTensor.BLOCK_BYTES;
+            int j = k & 7;
+            int sm = Q4_KTensor.scaleMin(seg.get(SegmentTensor.LONG_LE, base + 4), seg.get(SegmentTensor.INT_LE, base + 12), j);
+            long qs = base + 48 + 32 * (j >>> 1);
+            int nibble = 4 * (j & 1);
+            ByteVector lo = srl(bytes16(seg, qs), nibble).and((byte) 0x0F).add(fifthBit(bytes16(seg, base + 16), j));
+            ByteVector hi = srl(bytes16(seg, qs + 16), nibble).and((byte) 0x0F).add(fifthBit(bytes16(seg, base + 32), j));
+            FloatVector v = fma16(hi, x, y + 16, fma16(lo, x, y, FloatVector.zero(F)));
+            acc = scaled(v, half(seg, base) * (sm & 0xFF), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - kQuantMins(seg, first, nBlocks, Q5_KTensor.BLOCK_BYTES, x, xo);
+    }
+
+    /** Sum over the sub-blocks j of Q4_K/Q5_K blocks of dmin * m_j * (sum of x over sub-block j). */
+    private static float kQuantMins(MemorySegment seg, long first, int nBlocks, int blockBytes, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0, subBlocks = 8 * nBlocks; k < subBlocks; k++, xo += 32) {
+            long base = (first + (k >>> 3)) * blockBytes;
+            int sm = Q4_KTensor.scaleMin(seg.get(SegmentTensor.LONG_LE, base + 4), seg.get(SegmentTensor.INT_LE, base + 12), k & 7);
+            acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), half(seg, base + 2) * (sm >>> 8), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -236,29 +255,26 @@ final class VectorKernels {
         return sll4(srl(qh, bit).and((byte) 1));
     }
 
+    /**
+     * Q6_K: one iteration per eighth (h, g, p) of block b: half h (128 elements), lanes l = 16g .. 16g+15, and the
+     * 16 ql bytes at 32p (low nibbles: group p, high nibbles: group p + 2; qh bits 2p..2p+1 and 2p+4..2p+5).
+     * Group i's lanes share scales[8h + g + 2i]. A larger step per iteration exceeded C2's inlining node budget.
+     */
     static float dotQ6_K(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nBlocks; b++) {
-            long base = (first + b) * Q6_KTensor.BLOCK_BYTES;
+        for (int k = 0, eighths = 8 * nBlocks; k < eighths; k++) {
+            long base = (first + (k >>> 3)) * Q6_KTensor.BLOCK_BYTES;
+            int h = (k >>> 2) & 1, g = (k >>> 1) & 1, p = k & 1;
             float d = half(seg, base + 208);
-            for (int h = 0; h < 2; h++) {
-                long ql = base + 64 * h, qh = base + 128 + 32 * h, sc = base + 192 + 8 * h;
-                int y = xo + 128 * h;
-                for (int g = 0; g < 2; g++) { // elements l = 16g .. 16g+15 of each 32-group share scale index g
-                    ByteVector a = bytes16(seg, ql + 16 * g), c = bytes16(seg, ql + 32 + 16 * g);
-                    ByteVector hb = bytes16(seg, qh + 16 * g);
-                    ByteVector q1 = a.and((byte) 0x0F).or(sll4(hb.and((byte) 3))).sub((byte) 32);
-                    ByteVector q2 = c.and((byte) 0x0F).or(sll4(srl(hb, 2).and((byte) 3))).sub((byte) 32);
-                    ByteVector q3 = srl(a, 4).and((byte) 0x0F).or(sll4(srl(hb, 4).and((byte) 3))).sub((byte) 32);
-                    ByteVector q4 = srl(c, 4).and((byte) 0x0F).or(sll4(srl(hb, 6).and((byte) 3))).sub((byte) 32);
-                    int yo = y + 16 * g;
-                    acc = scaled(fma16(q1, x, yo, FloatVector.zero(F)), d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + g), acc);
-                    acc = scaled(fma16(q2, x, yo + 32, FloatVector.zero(F)), d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + g + 2), acc);
-                    acc = scaled(fma16(q3, x, yo + 64, FloatVector.zero(F)), d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + g + 4), acc);
-                    acc = scaled(fma16(q4, x, yo + 96, FloatVector.zero(F)), d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + g + 6), acc);
-                }
-            }
-            xo += 256;
+            long sc = seg.get(SegmentTensor.LONG_LE, base + 192 + 8 * h) >>> (8 * (g + 2 * p)); // scales[8h+g+2p] in bits 0-7, [.. +4] in 32-39
+            ByteVector v = bytes16(seg, base + 64 * h + 32 * p + 16 * g);
+            ByteVector hb = srl(bytes16(seg, base + 128 + 32 * h + 16 * g), 2 * p);
+            // bits 0-1 of hb to bits 4-5 (the int-lane shift's spill into the next byte is masked off), bits 4-5 stay
+            ByteVector qa = v.and((byte) 0x0F).or(sll4(hb).and((byte) 0x30)).sub((byte) 32);
+            ByteVector qb = srl(v, 4).and((byte) 0x0F).or(hb.and((byte) 0x30)).sub((byte) 32);
+            int yo = xo + 256 * (k >>> 3) + 128 * h + 16 * g + 32 * p;
+            acc = scaled(fma16(qa, x, yo, FloatVector.zero(F)), d * (byte) sc, acc);
+            acc = scaled(fma16(qb, x, yo + 64, FloatVector.zero(F)), d * (byte) (sc >>> 32), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
