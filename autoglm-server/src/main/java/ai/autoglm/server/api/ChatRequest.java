@@ -38,7 +38,6 @@ record ChatRequest(GenerationParams params, List<Map<String, Object>> messages, 
             throw ApiException.invalidParam("top_logprobs", "top_logprobs requires logprobs to be true");
         }
         GenerationParams params = GenerationParams.read(root, Boolean.TRUE.equals(logprobs), top == null ? 0 : top.intValue());
-        checkResponseFormat(root);
 
         JsonNode msgs = root.get("messages");
         if (msgs == null || msgs.isNull()) throw ApiException.invalidParam("messages", "messages is required");
@@ -57,15 +56,6 @@ record ChatRequest(GenerationParams params, List<Map<String, Object>> messages, 
             }
         }
         return new ChatRequest(params, messages, useTools ? tools : null, useTools);
-    }
-
-    private static void checkResponseFormat(JsonNode root) {
-        if (!Fields.given(root, "response_format")) return;
-        JsonNode rf = root.get("response_format");
-        if (!rf.isObject() || !rf.path("type").isTextual()) throw ApiException.invalidParam("response_format", "response_format must be an object with a type");
-        if (!rf.get("type").asText().equals("text")) {
-            throw ApiException.unsupported("response_format", "response_format type '" + rf.get("type").asText() + "' is not supported; only 'text'");
-        }
     }
 
     private static Map<String, Object> message(JsonNode m, String where) {

@@ -1,6 +1,7 @@
 package ai.autoglm.server.api;
 
 import ai.autoglm.core.generate.GenerationRequest;
+import ai.autoglm.core.generate.LogitsProcessor;
 import ai.autoglm.server.ServedModel;
 import ai.autoglm.server.engine.GenerationJob;
 import ai.autoglm.server.engine.JobEvent;
@@ -8,6 +9,7 @@ import ai.autoglm.server.engine.QueueFullException;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 
 /** Submitting a prompt to a model's scheduler, with the context and queue checks that become 400 and 429. */
 final class Generations {
@@ -39,7 +41,11 @@ final class Generations {
             if (id < 0 || id >= vocab) throw ApiException.invalidParam(promptParam, "token id " + id + " is outside the vocabulary [0, " + vocab + ")");
         }
         int maxTokens = p.maxTokens() == null ? context - prompt.length : p.maxTokens();
-        GenerationRequest request = new GenerationRequest(prompt, maxTokens, p.sampling(), m.stopTokens(), p.stop());
+        // Constrained decoding: a fresh processor per request (it follows this answer's tokens). With ignore_eos
+        // the stop tokens are no end for the grammar either, so it never lets one through.
+        LogitsProcessor constraint = p.grammar() == null ? null
+                : p.grammar().newLogitsProcessor(m.model().tokenizer(), p.ignoreEos() ? Set.of() : m.stopTokens());
+        GenerationRequest request = new GenerationRequest(prompt, maxTokens, p.sampling(), m.stopTokens(), p.stop(), constraint);
         GenerationJob job = new GenerationJob(request, p.topLogprobs(), p.ignoreEos(), timeout.toNanos());
         try {
             m.scheduler().submit(job);
