@@ -11,6 +11,8 @@ import java.nio.file.Path;
 final class DefaultModel {
     /** Set by the ./autoglm launcher to the repository root. */
     static final String HOME_PROPERTY = "autoglm.home";
+    /** The name clients use for it when it is served. */
+    static final String ALIAS = "autoglm-default";
 
     private DefaultModel() {
     }

@@ -69,7 +69,10 @@ final class ServeCommand implements Callable<Integer> {
 
     /** The config file (or defaults), with the command line's model and flags on top. */
     ServerConfig resolve() {
-        if (model == null && config == null) model = DefaultModel.path();
+        if (model == null && config == null) {
+            model = DefaultModel.path();
+            if (alias == null) alias = DefaultModel.ALIAS;
+        }
         List<ModelSpec> models = new ArrayList<>();
         ServerConfig base = null;
         if (config != null) {

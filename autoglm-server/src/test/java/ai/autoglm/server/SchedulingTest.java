@@ -89,6 +89,7 @@ class SchedulingTest {
             TestServer client = h.client();
             String body = ChatApiTest.chat("zh", "x").put("stream", true).toString();
             byte[] bodyBytes = body.getBytes(StandardCharsets.UTF_8);
+            CompletableFuture<HttpResponse<String>> b;
             try (Socket a = new Socket("127.0.0.1", h.server.port())) {
                 OutputStream out = a.getOutputStream();
                 out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
@@ -102,7 +103,7 @@ class SchedulingTest {
                 }
                 assertThat(line).as("A streams").isNotNull();
 
-                CompletableFuture<HttpResponse<String>> b = client.http.sendAsync(HttpRequest.newBuilder(URI.create(client.base() + "/v1/chat/completions"))
+                b = client.http.sendAsync(HttpRequest.newBuilder(URI.create(client.base() + "/v1/chat/completions"))
                         .POST(HttpRequest.BodyPublishers.ofString(ChatApiTest.chat("zh", "y").put("max_tokens", 6).toString())).build(),
                         HttpResponse.BodyHandlers.ofString());
                 waitFor(() -> client.metric("autoglm_queue_depth{model=\"zh\"}") == 1);
@@ -114,11 +115,10 @@ class SchedulingTest {
                 assertThat(b).isNotDone();
             } // A disconnects
 
-            HttpResponse<String> b = client.http.send(HttpRequest.newBuilder(URI.create(client.base() + "/v1/chat/completions"))
-                    .POST(HttpRequest.BodyPublishers.ofString(ChatApiTest.chat("zh", "y").put("max_tokens", 6).toString())).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(b.statusCode()).isEqualTo(200);
-            assertThat(TestServer.json(b).get("choices").get(0).get("message").get("content").asText()).isEqualTo("中文");
+            // The queued request B gets A's slot once the server notices A is gone.
+            HttpResponse<String> done = b.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(done.statusCode()).isEqualTo(200);
+            assertThat(TestServer.json(done).get("choices").get(0).get("message").get("content").asText()).isEqualTo("中文");
             waitFor(() -> client.metric("autoglm_requests_finished_total{model=\"zh\",outcome=\"cancelled\"}") == 1);
             waitFor(() -> client.metric("autoglm_active_slots{model=\"zh\"}") == 0);
             // A was stopped long before the ~8180 tokens it would have run to.

@@ -5,6 +5,7 @@ import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.testing.LlamaCppReference;
+import ai.autoglm.core.testing.GlmFixtures;
 import ai.autoglm.core.testing.ModelFixtures;
 import ai.autoglm.core.testing.ModelFixtures.Spec;
 import org.junit.jupiter.api.AfterAll;
@@ -97,6 +98,13 @@ class LlamaCppForwardTest {
                 cases.add(new Case(e.getKey() + " converted " + type, type, file, type == GgmlType.Q8_0 ? file : hf));
             }
         }
+        // The GLM architectures (llama.cpp's chatglm and glm4) and the model this project trained and ships.
+        cases.add(new Case("chatglm (glm-4-9b layout) written F32", GgmlType.F32, GlmFixtures.writeGguf(GlmFixtures.glm4_9b(),
+                GlmFixtures.Layout.CHATGLM_REMOTE, tmp.resolve("chatglm.gguf")), tmp.resolve("chatglm.gguf")));
+        cases.add(new Case("glm4 (0414 layout) written F32", GgmlType.F32, GlmFixtures.writeGguf(GlmFixtures.glm4_0414(),
+                GlmFixtures.Layout.GLM4_HF, tmp.resolve("glm4.gguf")), tmp.resolve("glm4.gguf")));
+        Path bundled = Path.of("").toAbsolutePath().getParent().resolve("models/default/model.gguf"); // tests run in autoglm-core/
+        cases.add(new Case("bundled default model F16", GgmlType.F16, bundled, bundled));
         LlamaCppReference.Batch batch = new LlamaCppReference.Batch();
         for (Case c : cases) reference.put(c.name(), batch.nextTokenLogits(c.gguf(), List.of(PROMPT)));
         batch.run();
