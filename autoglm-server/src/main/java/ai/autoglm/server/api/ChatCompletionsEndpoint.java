@@ -51,13 +51,20 @@ final class ChatCompletionsEndpoint {
         if (req.params().stream()) reply.stream(first, ex); else reply.whole(first, ex);
     }
 
+    /** Forced-call grammars by format and tools (the same tools come with every request of a conversation). */
+    private static final CompiledCache<ForcedToolCall> FORCED_CALLS = new CompiledCache<>(32);
+
     /** The constraint that makes the model write one call to one of the forced tools, in its tool-call format. */
     private static LogitsProcessor forcedCall(ServedModel m, ChatRequest req) {
-        try {
-            return ForcedToolCall.of(m.toolFormat(), req.forcedTools()).newLogitsProcessor(m.model().tokenizer());
-        } catch (IllegalArgumentException e) {
-            throw ApiException.unsupported("tool_choice", "cannot force this tool call: " + e.getMessage());
-        }
+        String key = m.toolFormat().name() + "\n" + Json.MAPPER.valueToTree(req.forcedTools());
+        ForcedToolCall grammar = FORCED_CALLS.get(key, () -> {
+            try {
+                return ForcedToolCall.of(m.toolFormat(), req.forcedTools());
+            } catch (IllegalArgumentException e) {
+                throw ApiException.unsupported("tool_choice", "cannot force this tool call: " + e.getMessage());
+            }
+        });
+        return grammar.newLogitsProcessor(m.model().tokenizer());
     }
 
     /** One response being built from the job's events. */

@@ -4,23 +4,13 @@ import ai.autoglm.core.generate.json.JsonGrammar;
 import ai.autoglm.core.generate.json.ResponseFormats;
 import com.fasterxml.jackson.databind.JsonNode;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 /**
  * The {@code response_format} request field as a grammar for constrained decoding (core's
  * {@link ResponseFormats}: {@code text}, {@code json_object}, {@code json_schema}). Compiled grammars are kept by
- * the field's JSON text in a small LRU map, because a grammar also holds the token masks it has computed: a client
- * that sends the same schema on every request (the usual case) pays the mask computation once, not per request.
+ * the field's JSON text ({@link CompiledCache}), so that their token masks are reused across requests.
  */
 final class ResponseFormatField {
-    private static final int CACHED_GRAMMARS = 32;
-    private static final Map<String, JsonGrammar> GRAMMARS = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, JsonGrammar> eldest) {
-            return size() > CACHED_GRAMMARS;
-        }
-    };
+    private static final CompiledCache<JsonGrammar> GRAMMARS = new CompiledCache<>(32);
 
     private ResponseFormatField() {
     }
@@ -34,22 +24,12 @@ final class ResponseFormatField {
     static JsonGrammar read(JsonNode root) {
         if (!Fields.given(root, "response_format")) return null;
         JsonNode field = root.get("response_format");
-        String key = field.toString();
-        synchronized (GRAMMARS) {
-            JsonGrammar known = GRAMMARS.get(key);
-            if (known != null) return known;
-        }
-        JsonGrammar grammar;
-        try {
-            grammar = ResponseFormats.grammar(field).orElse(null);
-        } catch (IllegalArgumentException e) {
-            throw ApiException.invalidParam("response_format", e.getMessage());
-        }
-        if (grammar != null) {
-            synchronized (GRAMMARS) {
-                GRAMMARS.put(key, grammar);
+        return GRAMMARS.get(field.toString(), () -> {
+            try {
+                return ResponseFormats.grammar(field).orElse(null);
+            } catch (IllegalArgumentException e) {
+                throw ApiException.invalidParam("response_format", e.getMessage());
             }
-        }
-        return grammar;
+        });
     }
 }
