@@ -18,6 +18,14 @@ import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionNamedToolChoice;
 import com.openai.models.chat.completions.ChatCompletionTool;
 import com.openai.models.chat.completions.ChatCompletionToolChoiceOption;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.request.ToolChoice;
+import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.openai.OpenAiChatModel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -163,5 +171,21 @@ class ForcedToolCallTest {
                     assertThat(e.param()).hasValue("tool_choice");
                     assertThat(e.getMessage()).contains("minimum");
                 });
+    }
+
+    @Test
+    void langChain4jToolChoiceRequired() {
+        OpenAiChatModel model = OpenAiChatModel.builder().baseUrl("http://127.0.0.1:" + server.port() + "/v1").apiKey("unused")
+                .modelName("qwen").temperature(1.0).seed(3).maxTokens(600).maxRetries(0).build();
+        ToolSpecification weather = ToolSpecification.builder().name("get_weather").parameters(JsonObjectSchema.builder()
+                .addEnumProperty("city", List.of("Paris", "Lima")).addEnumProperty("unit", List.of("celsius", "fahrenheit"))
+                .required("city", "unit").build()).build();
+        ChatResponse r = model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder()
+                .messages(UserMessage.from("Weather in Paris?")).toolSpecifications(weather)
+                .parameters(ChatRequestParameters.builder().toolChoice(ToolChoice.REQUIRED).build()).build());
+        List<ToolExecutionRequest> calls = r.aiMessage().toolExecutionRequests();
+        assertThat(calls).hasSize(1);
+        assertThat(calls.getFirst().name()).isEqualTo("get_weather");
+        assertThat(schemaErrors(parse(PARAMETERS.get("get_weather")), parse(calls.getFirst().arguments()))).isEmpty();
     }
 }
