@@ -87,9 +87,16 @@ class ErrorsTest {
     void documentedValuesWeCannotHonourAreRefusedByName() {
         badParam(chat().put("n", 2), "n");
         badParam(chat().put("tool_choice", "required"), "tool_choice");
-        ObjectNode rf = chat();
-        rf.putObject("response_format").put("type", "json_object");
-        badParam(rf, "response_format");
+        ObjectNode xml = chat();
+        xml.putObject("response_format").put("type", "xml");
+        badParam(xml, "response_format");
+        // a schema keyword the grammar compiler cannot enforce is refused, never silently ignored
+        ObjectNode pattern = chat();
+        pattern.putObject("response_format").put("type", "json_schema").putObject("json_schema").put("name", "p")
+                .putObject("schema").put("type", "string").put("pattern", "^a+$");
+        JsonNode e1 = error(server.post("/v1/chat/completions", pattern), 400);
+        assertThat(e1.get("param").asText()).isEqualTo("response_format");
+        assertThat(e1.get("message").asText()).contains("pattern");
         ObjectNode bias = chat();
         bias.putObject("logit_bias").put("42", 5);
         badParam(bias, "logit_bias");

@@ -156,4 +156,20 @@ final class ScriptedModel {
         chain.put(close, ModelFixtures.TOKENS.indexOf(ModelFixtures.IM_END));
         return write(file, List.of("<tool_call>", "\n" + TOOL_JSON + "\n", "</tool_call>"), chain, context, TOOLS_TEMPLATE);
     }
+
+    static final String JSON_ANSWER = "{\"city\": \"Paris\", \"days\": 3}";
+    static final String CHATTER = " Hope this helps!";
+
+    /**
+     * After the generation prompt: {@link #JSON_ANSWER} (one token), then {@link #CHATTER} (one token), then
+     * {@code <|im_end|>}: with JSON mode the answer must end where the object closes, before the chatter.
+     */
+    static Path jsonWriter(Path file, int context) {
+        int json = ModelFixtures.VOCAB_SIZE, chatter = json + 1;
+        Map<Integer, Integer> chain = new LinkedHashMap<>();
+        chain.put((int) '\n', json);
+        chain.put(json, chatter);
+        chain.put(chatter, ModelFixtures.TOKENS.indexOf(ModelFixtures.IM_END));
+        return write(file, List.of(JSON_ANSWER, CHATTER), chain, context, ModelFixtures.CHAT_TEMPLATE);
+    }
 }

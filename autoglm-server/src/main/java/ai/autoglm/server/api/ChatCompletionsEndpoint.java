@@ -1,6 +1,7 @@
 package ai.autoglm.server.api;
 
 import ai.autoglm.core.generate.GenerationStream;
+import ai.autoglm.core.generate.LogitsProcessor;
 import ai.autoglm.core.generate.Prompts;
 import ai.autoglm.core.tokenizer.ChatTemplateException;
 import ai.autoglm.core.tokenizer.Tokenizer;
@@ -9,6 +10,7 @@ import ai.autoglm.server.engine.GenerationJob;
 import ai.autoglm.server.engine.JobEvent;
 import ai.autoglm.core.tokenizer.ToolCall;
 import ai.autoglm.core.tokenizer.ToolCallParser;
+import ai.autoglm.server.tools.ForcedToolCall;
 import ai.autoglm.server.tools.ToolCallStreamFilter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -41,11 +43,28 @@ final class ChatCompletionsEndpoint {
         }
         int[] prompt = Prompts.completion(m.model(), text);
         api.metrics().promptTokens(m.alias(), prompt.length);
-        GenerationJob job = Generations.submit(m, prompt, req.params(), api.config().requestTimeout(), "messages");
+        LogitsProcessor constraint = req.forcedTools() == null ? Generations.responseFormat(m, req.params()) : forcedCall(m, req);
+        GenerationJob job = Generations.submit(m, prompt, req.params(), api.config().requestTimeout(), "messages", constraint);
         Reply reply = new Reply(m, req, job);
         JobEvent first = Generations.next(job);
         if (first instanceof JobEvent.Failed f) throw Generations.error(f);
         if (req.params().stream()) reply.stream(first, ex); else reply.whole(first, ex);
+    }
+
+    /** Forced-call grammars by format and tools (the same tools come with every request of a conversation). */
+    private static final CompiledCache<ForcedToolCall> FORCED_CALLS = new CompiledCache<>(32);
+
+    /** The constraint that makes the model write one call to one of the forced tools, in its tool-call format. */
+    private static LogitsProcessor forcedCall(ServedModel m, ChatRequest req) {
+        String key = m.toolFormat().name() + "\n" + Json.MAPPER.valueToTree(req.forcedTools());
+        ForcedToolCall grammar = FORCED_CALLS.get(key, () -> {
+            try {
+                return ForcedToolCall.of(m.toolFormat(), req.forcedTools());
+            } catch (IllegalArgumentException e) {
+                throw ApiException.unsupported("tool_choice", "cannot force this tool call: " + e.getMessage());
+            }
+        });
+        return grammar.newLogitsProcessor(m.model().tokenizer());
     }
 
     /** One response being built from the job's events. */

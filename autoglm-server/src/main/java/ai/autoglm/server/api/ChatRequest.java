@@ -13,9 +13,12 @@ import java.util.Set;
  * A validated {@code POST /v1/chat/completions} body: the conversation as maps for the chat template (content
  * parts joined to text, tool-call arguments parsed from their JSON strings into objects as vLLM does before
  * rendering, since templates write them with {@code tojson}), the tools, and whether to look for tool calls.
+ *
+ * @param forcedTools the tools one of which must be called ({@code tool_choice} "required": all of them; a named
+ *                    function: that one), or null when the model chooses
  */
 record ChatRequest(GenerationParams params, List<Map<String, Object>> messages, List<Map<String, Object>> tools,
-                   boolean parseToolCalls) {
+                   boolean parseToolCalls, List<Map<String, Object>> forcedTools) {
 
     /** Names of the offered tools: a call to any other name is not a tool call. */
     java.util.Set<String> toolNames() {
@@ -38,7 +41,6 @@ record ChatRequest(GenerationParams params, List<Map<String, Object>> messages, 
             throw ApiException.invalidParam("top_logprobs", "top_logprobs requires logprobs to be true");
         }
         GenerationParams params = GenerationParams.read(root, Boolean.TRUE.equals(logprobs), top == null ? 0 : top.intValue());
-        checkResponseFormat(root);
 
         JsonNode msgs = root.get("messages");
         if (msgs == null || msgs.isNull()) throw ApiException.invalidParam("messages", "messages is required");
@@ -48,24 +50,27 @@ record ChatRequest(GenerationParams params, List<Map<String, Object>> messages, 
 
         List<Map<String, Object>> tools = tools(root);
         boolean useTools = !tools.isEmpty();
+        List<Map<String, Object>> forced = null;
         if (Fields.given(root, "tool_choice")) {
             JsonNode tc = root.get("tool_choice");
-            if (tc.isTextual() && tc.asText().equals("none")) {
+            String choice = tc.isTextual() ? tc.asText() : null;
+            if ("none".equals(choice)) {
                 useTools = false;
-            } else if (!(tc.isTextual() && tc.asText().equals("auto"))) {
-                throw ApiException.unsupported("tool_choice", "tool_choice must be \"auto\" or \"none\": this server cannot force a tool call");
+            } else if ("required".equals(choice)) {
+                forced = tools;
+            } else if (tc.isObject() && tc.path("type").asText("").equals("function") && tc.path("function").path("name").isTextual()) {
+                String name = tc.get("function").get("name").asText();
+                forced = tools.stream().filter(t -> name.equals(((Map<?, ?>) t.get("function")).get("name"))).toList();
+                if (forced.isEmpty()) throw ApiException.invalidParam("tool_choice", "tool_choice names function '" + name + "', which is not in tools");
+            } else if (!"auto".equals(choice)) {
+                throw ApiException.invalidParam("tool_choice", "tool_choice must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}");
+            }
+            if (forced != null && forced.isEmpty()) throw ApiException.invalidParam("tool_choice", "tool_choice \"required\" needs tools");
+            if (forced != null && params.grammar() != null) {
+                throw ApiException.unsupported("tool_choice", "a forced tool call cannot be combined with a JSON response_format");
             }
         }
-        return new ChatRequest(params, messages, useTools ? tools : null, useTools);
-    }
-
-    private static void checkResponseFormat(JsonNode root) {
-        if (!Fields.given(root, "response_format")) return;
-        JsonNode rf = root.get("response_format");
-        if (!rf.isObject() || !rf.path("type").isTextual()) throw ApiException.invalidParam("response_format", "response_format must be an object with a type");
-        if (!rf.get("type").asText().equals("text")) {
-            throw ApiException.unsupported("response_format", "response_format type '" + rf.get("type").asText() + "' is not supported; only 'text'");
-        }
+        return new ChatRequest(params, messages, useTools ? tools : null, useTools, forced);
     }
 
     private static Map<String, Object> message(JsonNode m, String where) {

@@ -1,6 +1,7 @@
 package ai.autoglm.server.api;
 
 import ai.autoglm.core.generate.SamplerSettings;
+import ai.autoglm.core.generate.json.JsonGrammar;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.List;
@@ -12,9 +13,10 @@ import java.util.List;
  *
  * @param maxTokens   the most tokens to generate, or null for "until the context is full"
  * @param topLogprobs alternatives per token when {@code logprobs}
+ * @param grammar     what the output must be ({@code response_format} json_object / json_schema), or null for text
  */
 record GenerationParams(String model, Integer maxTokens, SamplerSettings sampling, List<String> stop, boolean stream,
-                        boolean includeUsage, boolean logprobs, int topLogprobs, boolean ignoreEos) {
+                        boolean includeUsage, boolean logprobs, int topLogprobs, boolean ignoreEos, JsonGrammar grammar) {
 
     /** Reads the shared fields; {@code logprobs} and {@code top_logprobs} are left to the caller (they differ). */
     static GenerationParams read(JsonNode root, boolean logprobs, int topLogprobs) {
@@ -63,7 +65,7 @@ record GenerationParams(String model, Integer maxTokens, SamplerSettings samplin
         }
         boolean ignoreEos = Boolean.TRUE.equals(Fields.bool(root, "ignore_eos"));
         return new GenerationParams(model, maxTokens == null ? null : maxTokens.intValue(), sampling, stop, stream,
-                includeUsage, logprobs, topLogprobs, ignoreEos);
+                includeUsage, logprobs, topLogprobs, ignoreEos, ResponseFormatField.read(root));
     }
 
     private static double orElse(Double v, double d) {

@@ -1,6 +1,7 @@
 package ai.autoglm.server.api;
 
 import ai.autoglm.core.generate.GenerationRequest;
+import ai.autoglm.core.generate.LogitsProcessor;
 import ai.autoglm.server.ServedModel;
 import ai.autoglm.server.engine.GenerationJob;
 import ai.autoglm.server.engine.JobEvent;
@@ -8,6 +9,7 @@ import ai.autoglm.server.engine.QueueFullException;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 
 /** Submitting a prompt to a model's scheduler, with the context and queue checks that become 400 and 429. */
 final class Generations {
@@ -21,6 +23,22 @@ final class Generations {
      * @param promptParam the request field the prompt came from, named in a too-long error
      */
     static GenerationJob submit(ServedModel m, int[] prompt, GenerationParams p, Duration timeout, String promptParam) {
+        return submit(m, prompt, p, timeout, promptParam, responseFormat(m, p));
+    }
+
+    /**
+     * The {@code response_format} constraint: a fresh processor per request (it follows this answer's tokens), or
+     * null for plain text. With ignore_eos the stop tokens are no end for the grammar either, so it never lets one
+     * through.
+     */
+    static LogitsProcessor responseFormat(ServedModel m, GenerationParams p) {
+        return p.grammar() == null ? null
+                : p.grammar().newLogitsProcessor(m.model().tokenizer(), p.ignoreEos() ? Set.of() : m.stopTokens());
+    }
+
+    /** @param constraint the request's logits processor (constrained decoding), or null */
+    static GenerationJob submit(ServedModel m, int[] prompt, GenerationParams p, Duration timeout, String promptParam,
+                                LogitsProcessor constraint) {
         int context = m.scheduler().contextPerSlot();
         if (prompt.length == 0) throw ApiException.invalidParam(promptParam, "the prompt is empty");
         if (prompt.length >= context) {
@@ -39,7 +57,7 @@ final class Generations {
             if (id < 0 || id >= vocab) throw ApiException.invalidParam(promptParam, "token id " + id + " is outside the vocabulary [0, " + vocab + ")");
         }
         int maxTokens = p.maxTokens() == null ? context - prompt.length : p.maxTokens();
-        GenerationRequest request = new GenerationRequest(prompt, maxTokens, p.sampling(), m.stopTokens(), p.stop());
+        GenerationRequest request = new GenerationRequest(prompt, maxTokens, p.sampling(), m.stopTokens(), p.stop(), constraint);
         GenerationJob job = new GenerationJob(request, p.topLogprobs(), p.ignoreEos(), timeout.toNanos());
         try {
             m.scheduler().submit(job);
