@@ -7,9 +7,10 @@ import java.util.concurrent.RecursiveAction;
 
 /**
  * Data-parallel loops for the forward pass, on one pool sized to the cores (its workers are daemon
- * threads). Work below a threshold runs on the caller: forking costs more than tiny matrices do.
+ * threads; public so the encoder models in {@code model.encoder} share the pool). Work below a
+ * threshold runs on the caller: forking costs more than tiny matrices do.
  */
-final class Parallel {
+public final class Parallel {
     private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
     /** Multiply-adds below which a loop stays on the calling thread. */
     private static final long MIN_PARALLEL_WORK = 1 << 15;
@@ -17,12 +18,12 @@ final class Parallel {
     private Parallel() {
     }
 
-    interface RangeBody {
+    public interface RangeBody {
         void run(int from, int to);
     }
 
     /** Runs {@code body} over {@code [0, n)} split into ranges, each item costing about {@code costPerItem}. */
-    static void forRange(int n, long costPerItem, RangeBody body) {
+    public static void forRange(int n, long costPerItem, RangeBody body) {
         int p = POOL.getParallelism();
         if (p == 1 || n < 2 || (long) n * costPerItem < MIN_PARALLEL_WORK) {
             body.run(0, n);
@@ -36,7 +37,7 @@ final class Parallel {
      * {@code out[outOff + t*d + i] = W[i] . x[xOff + t*n ..]} for rows {@code i < d} and tokens {@code t < count}:
      * a matrix-matrix product that reads each weight row once per chunk, parallel over rows.
      */
-    static void matmul(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
+    public static void matmul(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
         forRange(d, (long) n * count, (from, to) -> {
             for (int i = from; i < to; i++) {
                 long row = (long) i * n;
