@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@code autoglm-core/src/test/node} (package.json + package-lock.json; {@code npm ci} there installs it).
  * Missing Node or packages fail the test with instructions: they are a CI prerequisite, not optional.
  */
-final class NodeReference {
+public final class NodeReference {
     static final ObjectMapper JSON = new ObjectMapper();
 
     record Result(int[] ids, String decoded) {
@@ -52,7 +52,19 @@ final class NodeReference {
 
     /** Encodes {@code texts} (and decodes the result); {@code plain} drops special added tokens (parseSpecial=false). */
     static List<Result> encode(Path modelDir, List<String> texts, boolean plain) {
-        JsonNode root = run(modelDir, plain, Map.of("texts", texts));
+        return encode(modelDir, texts, plain, false);
+    }
+
+    /**
+     * Encodes {@code texts} with add_special_tokens = true (BERT: {@code [CLS] ... [SEP]}), untruncated.
+     * {@code tokenizer} is a model directory or one tokenizer.json file under any name.
+     */
+    public static List<int[]> encodeWithSpecialTokens(Path tokenizer, List<String> texts) {
+        return encode(tokenizer, texts, false, true).stream().map(Result::ids).toList();
+    }
+
+    private static List<Result> encode(Path modelDir, List<String> texts, boolean plain, boolean special) {
+        JsonNode root = run(modelDir, plain, special, Map.of("texts", texts));
         List<Result> results = new ArrayList<>();
         for (JsonNode r : root.get("results")) {
             results.add(new Result(ints(r.get("ids")), r.get("decoded").asText()));
@@ -66,14 +78,14 @@ final class NodeReference {
     /** Decodes arbitrary id lists with the reference. */
     static List<String> decode(Path modelDir, List<int[]> idLists) {
         List<String> out = new ArrayList<>();
-        run(modelDir, false, Map.of("decode", idLists)).get("decoded").forEach(n -> out.add(n.asText()));
+        run(modelDir, false, false, Map.of("decode", idLists)).get("decoded").forEach(n -> out.add(n.asText()));
         return out;
     }
 
     /** Decodes byte arrays with the WHATWG TextDecoder (U+FFFD per maximal subpart). */
     static List<String> utf8(List<int[]> byteArrays) {
         List<String> out = new ArrayList<>();
-        run(null, false, Map.of("utf8", byteArrays)).get("utf8").forEach(n -> out.add(n.asText()));
+        run(null, false, false, Map.of("utf8", byteArrays)).get("utf8").forEach(n -> out.add(n.asText()));
         return out;
     }
 
@@ -85,7 +97,7 @@ final class NodeReference {
         return ids;
     }
 
-    private static JsonNode run(Path modelDir, boolean plain, Map<String, ?> request) {
+    private static JsonNode run(Path modelDir, boolean plain, boolean special, Map<String, ?> request) {
         Path script = nodeDir().resolve("reference-tokenize.js");
         if (!Files.isDirectory(nodeDir().resolve("node_modules/@lenml/tokenizers"))) {
             fail("npm package @lenml/tokenizers missing under " + nodeDir() + "/node_modules. Install it: cd "
@@ -97,6 +109,9 @@ final class NodeReference {
         }
         if (plain) {
             cmd.add("--plain");
+        }
+        if (special) {
+            cmd.add("--special");
         }
         try {
             Process p = new ProcessBuilder(cmd).directory(nodeDir().toFile()).start();
