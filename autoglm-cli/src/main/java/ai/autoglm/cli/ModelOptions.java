@@ -10,8 +10,9 @@ import java.nio.file.Path;
 
 /** Which model to load and how big a context to give it: shared by the commands that run a model. */
 final class ModelOptions {
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "M",
-            description = "A GGUF file or a Hugging Face model directory (config.json + safetensors + tokenizer files).")
+    @Option(names = {"-m", "--model"}, paramLabel = "M",
+            description = "A GGUF file or a Hugging Face model directory (config.json + safetensors + tokenizer files); "
+                    + "default: the bundled model in models/default.")
     Path model;
 
     @Option(names = {"-c", "--ctx"}, paramLabel = "N",
@@ -22,8 +23,9 @@ final class ModelOptions {
     boolean debug;
 
     LanguageModel load() throws NoSuchFileException {
-        if (!Files.exists(model)) throw new NoSuchFileException(model.toString());
-        return ModelLoader.load(model);
+        Path file = DefaultModel.orDefault(model);
+        if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
+        return ModelLoader.load(file);
     }
 
     /** The context to allocate: what was asked, never more than the model was trained for. */

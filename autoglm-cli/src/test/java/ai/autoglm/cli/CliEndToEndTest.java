@@ -154,6 +154,30 @@ class CliEndToEndTest {
         assertThat(Files.exists(dir.resolve("x.gguf"))).isFalse();
     }
 
+    @Test
+    void withoutModelTheBundledDefaultModelIsUsed() {
+        Path root = Path.of("").toAbsolutePath().getParent();  // tests run in autoglm-cli/
+        Path bundled = root.resolve("models/default/model.gguf");
+        assertThat(bundled).exists();
+        String previous = System.getProperty(DefaultModel.HOME_PROPERTY);
+        System.setProperty(DefaultModel.HOME_PROPERTY, root.toString());
+        try {
+            CliRunner.Result implicit = CliRunner.run("run", "--prompt", "床前明月光", "--temperature", "0", "-n", "8", "--quiet");
+            CliRunner.Result explicit = CliRunner.run("run", "--model", bundled.toString(), "--prompt", "床前明月光",
+                    "--temperature", "0", "-n", "8", "--quiet");
+            assertThat(implicit.exitCode()).as(implicit.err()).isZero();
+            assertThat(implicit.out()).isEqualTo(explicit.out()).isNotBlank();
+            assertThat(CliRunner.run("info", bundled.toString()).out()).contains("architecture:  glm4");
+            System.setProperty(DefaultModel.HOME_PROPERTY, root.resolve("nowhere").toString());
+            CliRunner.Result missing = CliRunner.run("run", "--prompt", "x");
+            assertThat(missing.exitCode()).isEqualTo(2);
+            assertThat(missing.err()).contains("bundled default model is missing");
+        } finally {
+            if (previous == null) System.clearProperty(DefaultModel.HOME_PROPERTY);
+            else System.setProperty(DefaultModel.HOME_PROPERTY, previous);
+        }
+    }
+
     /** Greedy decoding by the reference forward pass, decoded with the model's tokenizer. */
     private static String referenceGreedy(String prompt, int maxTokens) {
         try (LanguageModel m = ModelLoader.load(gguf)) {

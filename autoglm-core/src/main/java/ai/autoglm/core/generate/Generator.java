@@ -2,8 +2,6 @@ package ai.autoglm.core.generate;
 
 import ai.autoglm.core.model.ContextOverflowException;
 import ai.autoglm.core.model.LanguageModel;
-import ai.autoglm.core.tokenizer.Tokenizer;
-import ai.autoglm.core.tokenizer.Utf8StreamDecoder;
 
 import java.util.function.Consumer;
 
@@ -27,54 +25,22 @@ public final class Generator {
      * @throws ContextOverflowException when the prompt leaves no room in the sequence for a single new token
      */
     public GenerationResult generate(Sequence sequence, GenerationRequest request, Consumer<String> onText) {
-        int[] prompt = request.promptTokens();
-        if (prompt.length >= sequence.capacity()) {
-            throw new ContextOverflowException(prompt.length, 1, sequence.capacity());
-        }
-        // The answer is cut short ("length") where the context runs out before max tokens.
-        int maxTokens = Math.min(request.maxTokens(), sequence.capacity() - prompt.length);
-        Tokenizer tokenizer = model.tokenizer();
-        Sampler sampler = new Sampler(request.sampling(), model.config().vocabSize());
-        Utf8StreamDecoder utf8 = new Utf8StreamDecoder();
-        StopSequenceMatcher stops = new StopSequenceMatcher(request.stopStrings());
+        GenerationStream stream = new GenerationStream(model, sequence, request, 0, false);
         StringBuilder text = new StringBuilder();
-        Consumer<String> emit = chunk -> {
-            if (!chunk.isEmpty()) {
-                text.append(chunk);
-                onText.accept(chunk);
-            }
-        };
-
         long start = System.nanoTime();
-        float[] logits = sequence.prefill(prompt);
+        float[] logits = sequence.prefill(request.promptTokens());
         long prefillDone = System.nanoTime();
-        FinishReason finish = FinishReason.LENGTH;
-        int generated = 0;
         while (true) {
-            int token = sampler.sample(logits, sequence.history(), sequence.historyLength());
-            if (request.stopTokens().contains(token)) {
-                finish = FinishReason.STOP;
-                break;
+            GenerationStream.Step step = stream.accept(logits);
+            if (!step.text().isEmpty()) {
+                text.append(step.text());
+                onText.accept(step.text());
             }
-            sequence.append(token);
-            generated++;
-            if (!tokenizer.isSpecial(token)) {
-                emit.accept(stops.push(utf8.push(tokenizer.tokenBytes(token))));
-                if (stops.stopped()) {
-                    finish = FinishReason.STOP;
-                    break;
-                }
-            }
-            if (generated == maxTokens) break;
+            if (step.finish() != null) break;
             logits = sequence.decodeLast();
         }
-        if (!stops.stopped()) {
-            emit.accept(stops.push(utf8.flush()));
-            emit.accept(stops.flush());
-            if (stops.stopped()) finish = FinishReason.STOP;
-        }
         long end = System.nanoTime();
-        return new GenerationResult(text.toString(), prompt.length, generated, finish,
+        return new GenerationResult(text.toString(), request.promptTokens().length, stream.generated(), stream.finish(),
                 prefillDone - start, end - prefillDone);
     }
 }

@@ -88,7 +88,11 @@ public final class Sampler {
             chosen = (int) order[0];
         } else {
             double u = random.nextDouble() * weightSum;
-            chosen = (int) order[candidateCount - 1]; // rounding at the top end lands on the last candidate
+            // rounding at the top end lands on the last candidate that has weight: a -infinity logit (a token a
+            // LogitsProcessor forbade) has weight 0 and must never be chosen
+            int last = candidateCount - 1;
+            while (last > 0 && weights[last] == 0) last--;
+            chosen = (int) order[last];
             double acc = 0;
             for (int i = 0; i < candidateCount; i++) {
                 acc += weights[i];

@@ -35,7 +35,7 @@ public final class Sequence {
         return tokens;
     }
 
-    int historyLength() {
+    public int historyLength() {
         return length;
     }
 
@@ -44,13 +44,37 @@ public final class Sequence {
      * prompt's last token. At least the last token is always run, so there are logits to sample from.
      */
     float[] prefill(int[] prompt) {
+        int from = startPrompt(prompt);
+        return model.forward(state, prompt, from, prompt.length - from, false);
+    }
+
+    /**
+     * How many leading tokens of {@code prompt} are already in the cache and would be reused (at most
+     * {@code prompt.length - 1}: the last token always runs). A scheduler prefers the slot where this is longest.
+     */
+    public int reusablePrefix(int[] prompt) {
         int common = 0;
         int limit = Math.min(Math.min(prompt.length - 1, state.position()), length);
         while (common < limit && tokens[common] == prompt[common]) common++;
+        return common;
+    }
+
+    /**
+     * Starts a new prompt: keeps the reusable prefix in the cache, records the prompt as the history and returns
+     * the index of its first token still to run; the caller runs {@code prompt[from ..]} through the model on
+     * {@link #state()} (in one call or in chunks) and samples from the logits after the last one.
+     */
+    public int startPrompt(int[] prompt) {
+        int common = reusablePrefix(prompt);
         state.rewind(common);
         length = common;
         for (int i = common; i < prompt.length; i++) append(prompt[i]);
-        return model.forward(state, prompt, common, prompt.length - common, false);
+        return common;
+    }
+
+    /** The tokens of this sequence (prompt and generated); entries {@code [0, historyLength())} are valid. */
+    public int[] tokens() {
+        return tokens;
     }
 
     /** Records a sampled token (not yet in the cache). */

@@ -34,6 +34,24 @@ public interface LanguageModel extends AutoCloseable {
      */
     float[] forward(InferenceState state, int[] tokens, int start, int count, boolean allLogits);
 
+    /**
+     * One forward pass over several sequences at once (continuous batching): each entry's tokens are run at
+     * its state's positions and the state advances by its count. Returns, per entry in order, the logits
+     * after its last token ({@code vocab} floats owned by that entry's state, overwritten by its next
+     * forward call). The result equals calling {@link #forward} on each entry alone; implementations read
+     * each weight row once for all entries instead of once per sequence. States must be distinct.
+     *
+     * @throws ContextOverflowException when an entry's tokens do not fit in its state
+     */
+    default float[][] forwardBatch(java.util.List<BatchEntry> entries) {
+        float[][] out = new float[entries.size()][];
+        for (int i = 0; i < out.length; i++) {
+            BatchEntry e = entries.get(i);
+            out[i] = forward(e.state(), e.tokens(), e.start(), e.count(), false);
+        }
+        return out;
+    }
+
     /** Throws {@link ContextOverflowException} unless a prompt of this length plus this many new tokens fits the model. */
     default void checkFits(int promptTokens, int newTokens) {
         if (promptTokens < 0 || newTokens < 0) throw new IllegalArgumentException("negative token count");

@@ -233,23 +233,33 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
             throw new ModelFormatException(file, "unsupported architecture '" + name + "' (supported: "
                     + Architecture.ALL.stream().flatMap(a -> a.hfClasses().stream()).toList() + ")");
         }
+        if (arch == Architecture.CHATGLM && "chatglm".equals(config.path("model_type").asText())) {
+            return fromChatGlmConfig(file, config);
+        }
         boolean qwen = arch == Architecture.QWEN2;
+        // transformers GlmConfig / Glm4Config defaults (configuration_glm.py, configuration_glm4.py): head_dim 128,
+        // 2 kv heads, q/k/v bias, partial_rotary_factor 0.5, rms_norm_eps 1.5625e-7, 131072 positions.
+        boolean glm = arch == Architecture.CHATGLM || arch == Architecture.GLM4;
         int dim = hfInt(file, config, "hidden_size", null);
         int layers = hfInt(file, config, "num_hidden_layers", null);
         int heads = hfInt(file, config, "num_attention_heads", null);
         if (heads <= 0) throw new ModelFormatException(file, "num_attention_heads " + heads + " is out of range");
-        int kvHeads = hfInt(file, config, "num_key_value_heads", heads);
-        Integer explicitHeadDim = config.hasNonNull("head_dim") ? hfInt(file, config, "head_dim", null) : null;
+        int kvHeads = hfInt(file, config, "num_key_value_heads", glm ? 2 : heads);
+        Integer explicitHeadDim = null;
+        if (config.hasNonNull("head_dim")) explicitHeadDim = hfInt(file, config, "head_dim", null);
+        else if (glm) explicitHeadDim = 128;
         int headDim = headDim(file, dim, heads, explicitHeadDim);
         int ffn = hfInt(file, config, "intermediate_size", null);
         int vocab = hfInt(file, config, "vocab_size", null);
-        int context = hfInt(file, config, "max_position_embeddings", qwen ? 32768 : 2048);
-        double eps = hfDouble(file, config, "rms_norm_eps", 1e-6);
+        int context = hfInt(file, config, "max_position_embeddings", qwen ? 32768 : glm ? 131072 : 2048);
+        double eps = hfDouble(file, config, "rms_norm_eps", glm ? 1.5625e-7 : 1e-6);
         double theta = hfDouble(file, config, "rope_theta", 10000.0);
-        double partial = hfDouble(file, config, "partial_rotary_factor", 1.0);
-        int rotaryDim = (int) Math.round(headDim * partial);
+        double partial = hfDouble(file, config, "partial_rotary_factor", glm ? 0.5 : 1.0);
+        if (!(partial > 0 && partial <= 1)) throw new ModelFormatException(file, "partial_rotary_factor " + partial + " is not in (0, 1]");
+        // int(head_dim * partial_rotary_factor), as modeling_rope_utils _compute_default_rope_parameters truncates
+        int rotaryDim = (int) (headDim * partial);
         boolean tied = config.path("tie_word_embeddings").asBoolean(false);
-        boolean bias = arch.defaultQkvBias() || config.path("attention_bias").asBoolean(false);
+        boolean bias = arch.defaultQkvBias() || config.path("attention_bias").asBoolean(glm);
         if (config.path("use_sliding_window").asBoolean(false)) {
             throw new ModelFormatException(file, "sliding-window attention (use_sliding_window) is not supported");
         }
@@ -275,6 +285,46 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
         }
         return new ModelConfig(arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, (float) eps, theta,
                 arch.hfRope(), rotaryDim, scaling, tied, bias).validate(file);
+    }
+
+    /**
+     * The remote-code ChatGLM config ({@code model_type: chatglm}; THUDM chatglm3-6b / glm-4-9b-chat
+     * configuration_chatglm.py and modeling_chatglm.py). Heads of {@code kv_channels} (default hidden/heads),
+     * {@code multi_query_group_num} key/value groups, {@code ffn_hidden_size}, {@code padded_vocab_size} embedding rows,
+     * {@code seq_length} positions, {@code layernorm_epsilon}. ChatGLMModel builds {@code RotaryEmbedding(kv_channels // 2)}
+     * whose cache has kv_channels/4 frequencies {@code base^(-2i/(kv_channels/2))}, base = 10000 * rope_ratio, and
+     * apply_rotary_pos_emb rotates the first {@code rot_dim = kv_channels/2} dimensions as adjacent pairs. Variants the
+     * one forward pass does not implement (LayerNorm instead of RMSNorm, linear biases, residual from the normed input,
+     * no final norm, per-head interleaved q|k|v without multi-query attention) are refused.
+     */
+    private static ModelConfig fromChatGlmConfig(Path file, JsonNode config) {
+        int dim = hfInt(file, config, "hidden_size", null);
+        int layers = config.hasNonNull("num_layers") ? hfInt(file, config, "num_layers", null) : hfInt(file, config, "num_hidden_layers", null);
+        int heads = hfInt(file, config, "num_attention_heads", null);
+        if (heads <= 0) throw new ModelFormatException(file, "num_attention_heads " + heads + " is out of range");
+        if (!config.path("multi_query_attention").asBoolean(false)) {
+            throw new ModelFormatException(file, "multi_query_attention must be true (the per-head interleaved q|k|v layout of ChatGLM2 without it is not supported)");
+        }
+        int kvHeads = hfInt(file, config, "multi_query_group_num", null);
+        Integer kvChannels = config.hasNonNull("kv_channels") ? hfInt(file, config, "kv_channels", null) : null;
+        int headDim = headDim(file, dim, heads, kvChannels);
+        int ffn = hfInt(file, config, "ffn_hidden_size", null);
+        int vocab = config.hasNonNull("padded_vocab_size") ? hfInt(file, config, "padded_vocab_size", null) : hfInt(file, config, "vocab_size", null);
+        int context = hfInt(file, config, "seq_length", null);
+        double eps = hfDouble(file, config, "layernorm_epsilon", 1e-5);
+        double ropeRatio = hfDouble(file, config, "rope_ratio", 1.0);
+        if (!(ropeRatio > 0) || !Double.isFinite(ropeRatio)) throw new ModelFormatException(file, "rope_ratio " + ropeRatio + " must be a positive number");
+        if (!config.path("rmsnorm").asBoolean(false)) throw new ModelFormatException(file, "rmsnorm must be true (LayerNorm ChatGLM variants are not supported)");
+        if (config.path("add_bias_linear").asBoolean(false)) throw new ModelFormatException(file, "add_bias_linear (biases on every linear layer) is not supported");
+        if (config.path("apply_residual_connection_post_layernorm").asBoolean(false)) {
+            throw new ModelFormatException(file, "apply_residual_connection_post_layernorm is not supported");
+        }
+        if (!config.path("post_layer_norm").asBoolean(true)) throw new ModelFormatException(file, "post_layer_norm false (no final norm) is not supported");
+        if (config.hasNonNull("rope_scaling")) throw new ModelFormatException(file, "rope_scaling is not supported for ChatGLM");
+        boolean bias = config.path("add_qkv_bias").asBoolean(false);
+        boolean tied = config.path("tie_word_embeddings").asBoolean(false);
+        return new ModelConfig(Architecture.CHATGLM, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, (float) eps,
+                10000.0 * ropeRatio, Architecture.CHATGLM.hfRope(), headDim / 2, null, tied, bias).validate(file);
     }
 
     private static double positive(Path file, JsonNode node, String key) {

@@ -6,6 +6,8 @@ import ai.autoglm.core.tokenizer.Tokenizer;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -14,6 +16,8 @@ import java.util.Optional;
  * gate/up projections, optional post-attention/post-MLP norms, and a SwiGLU MLP (HF modeling_llama.py,
  * modeling_qwen2.py; llama.cpp llm_build_llama / llm_build_qwen2). A chunk of tokens is processed layer by
  * layer as matrix-matrix products, so each weight row is read once per chunk; decoding is a chunk of one.
+ * {@link #forwardBatch} runs rows of several sequences as one chunk: the projections and the MLP are the same
+ * matrix-matrix products, only rotary positions, the KV cache written and attention differ per row.
  */
 public final class TransformerModel implements LanguageModel {
     /** Largest number of tokens processed together; bounds scratch memory. */
@@ -30,6 +34,30 @@ public final class TransformerModel implements LanguageModel {
     private final float[] outputNorm;
     private final Layer[] layers;
     private final double[] invFreq;
+    /** Scratch for {@link #forwardBatch}, reused between calls (guarded by its own monitor). */
+    private final Object batchLock = new Object();
+    private BatchScratch batchScratch;
+
+    /**
+     * Which sequence each row of a chunk belongs to and at which position. {@code owners == null} means the
+     * plain single-sequence chunk: every row belongs to the scratch state, at its position onwards.
+     */
+    private record RowMap(InferenceState[] owners, int[] positions) {
+        static final RowMap SINGLE = new RowMap(null, null);
+
+        InferenceState owner(InferenceState buf, int t) {
+            return owners == null ? buf : owners[t];
+        }
+
+        int position(InferenceState buf, int t) {
+            return owners == null ? buf.position() + t : positions[t];
+        }
+    }
+
+    /** Buffers of a batched forward: activations for MAX_BATCH rows, the row map, logits of the rows that need them. */
+    private record BatchScratch(InferenceState rows, InferenceState[] owners, int[] positions, int[] tokens,
+                                int[] lastRowEntry, float[] logits) {
+    }
 
     /** One block's weights; null fields are absent in this architecture. */
     private record Layer(float[] attnNorm, FloatTensor wq, FloatTensor wk, FloatTensor wv, FloatTensor wqkv,
@@ -65,7 +93,7 @@ public final class TransformerModel implements LanguageModel {
         for (int l = 0; l < layers.length; l++) {
             FloatTensor wq = null, wk = null, wv = null, wqkv = null, gate = null;
             float[] bq = null, bk = null, bv = null, bqkv = null;
-            if (arch.fusedQkv()) {
+            if (arch.fusedQkv() && weights.tensor(TensorRole.ATTN_QKV.tensorName(l)) != null) {
                 wqkv = matrix(TensorRole.ATTN_QKV.tensorName(l), dim, qDim + 2 * kvDim);
                 if (config.qkvBias()) bqkv = vector(TensorRole.ATTN_QKV_BIAS.tensorName(l), qDim + 2 * kvDim, true);
             } else {
@@ -180,7 +208,7 @@ public final class TransformerModel implements LanguageModel {
         for (int done = 0; done < count; ) {
             int n = Math.min(s.batch, count - done);
             boolean last = done + n == count;
-            runChunk(s, tokens, start + done, n);
+            runChunk(s, tokens, start + done, n, RowMap.SINGLE);
             if (allLogits) {
                 logits(s, 0, n, all, done * vocab);
             } else if (last) {
@@ -192,6 +220,74 @@ public final class TransformerModel implements LanguageModel {
         return allLogits ? all : s.logits;
     }
 
+    @Override
+    public float[][] forwardBatch(List<BatchEntry> entries) {
+        IdentityHashMap<InferenceState, Boolean> seen = new IdentityHashMap<>();
+        long rows = 0;
+        for (BatchEntry e : entries) {
+            InferenceState s = e.state();
+            if (s.config != config) throw new IllegalArgumentException("state belongs to another model");
+            if (seen.put(s, Boolean.TRUE) != null) throw new IllegalArgumentException("the same state appears twice in a batch");
+            if ((long) s.position() + e.count() > s.capacity()) throw new ContextOverflowException(s.position(), e.count(), s.capacity());
+            for (int i = e.start(); i < e.start() + e.count(); i++) {
+                if (e.tokens()[i] < 0 || e.tokens()[i] >= config.vocabSize()) {
+                    throw new IllegalArgumentException("token id " + e.tokens()[i] + " is outside the vocabulary of " + config.vocabSize());
+                }
+            }
+            rows += e.count();
+        }
+        float[][] out = new float[entries.size()][];
+        if (rows == 0) return out;
+        synchronized (batchLock) {
+            if (batchScratch == null) {
+                batchScratch = new BatchScratch(new InferenceState(config, MAX_BATCH, MAX_BATCH), new InferenceState[MAX_BATCH],
+                        new int[MAX_BATCH], new int[MAX_BATCH], new int[MAX_BATCH], new float[Math.multiplyExact(MAX_BATCH, config.vocabSize())]);
+            }
+            BatchScratch b = batchScratch;
+            // Chunks of up to MAX_BATCH rows in entry order; an entry may span chunks (its earlier rows reach the
+            // KV cache first). Logits are computed only for each entry's last row.
+            int n = 0;
+            for (int ei = 0; ei < entries.size(); ei++) {
+                BatchEntry e = entries.get(ei);
+                int pos = e.state().position();
+                for (int i = 0; i < e.count(); i++) {
+                    b.owners[n] = e.state();
+                    b.positions[n] = pos + i;
+                    b.tokens[n] = e.tokens()[e.start() + i];
+                    b.lastRowEntry[n] = i == e.count() - 1 ? ei : -1;
+                    if (++n == MAX_BATCH) {
+                        runBatchChunk(b, n, entries, out);
+                        n = 0;
+                    }
+                }
+            }
+            if (n > 0) runBatchChunk(b, n, entries, out);
+            Arrays.fill(b.owners, null); // keep no finished sequence reachable
+        }
+        for (BatchEntry e : entries) e.state().advance(e.count());
+        return out;
+    }
+
+    /** Runs {@code n} mapped rows, then the output projection of the rows that end an entry, as one matmul. */
+    private void runBatchChunk(BatchScratch b, int n, List<BatchEntry> entries, float[][] out) {
+        int vocab = config.vocabSize(), dim = config.dim();
+        InferenceState buf = b.rows;
+        runChunk(buf, b.tokens, 0, n, new RowMap(b.owners, b.positions));
+        int wanted = 0;
+        for (int t = 0; t < n; t++) {
+            if (b.lastRowEntry[t] >= 0) rmsnorm(buf.xb, wanted++ * dim, buf.x, t * dim, outputNorm, dim);
+        }
+        if (wanted == 0) return;
+        Parallel.matmul(output, buf.xb, 0, dim, b.logits, 0, vocab, wanted);
+        int r = 0;
+        for (int t = 0; t < n; t++) {
+            if (b.lastRowEntry[t] < 0) continue;
+            InferenceState owner = entries.get(b.lastRowEntry[t]).state();
+            System.arraycopy(b.logits, r++ * vocab, owner.logits, 0, vocab);
+            out[b.lastRowEntry[t]] = owner.logits;
+        }
+    }
+
     /** Final norm and output projection of chunk rows {@code [from, from+n)} into {@code out[outOff..]}. */
     private void logits(InferenceState s, int from, int n, float[] out, int outOff) {
         int dim = config.dim();
@@ -199,14 +295,16 @@ public final class TransformerModel implements LanguageModel {
         Parallel.matmul(output, s.xb, from * dim, dim, out, outOff, config.vocabSize(), n);
     }
 
-    /** All layers for {@code n} tokens at positions {@code s.position() ..}; leaves the residual stream in {@code s.x}. */
-    private void runChunk(InferenceState s, int[] tokens, int start, int n) {
+    /**
+     * All layers for {@code n} tokens, row t in sequence {@code rows.owner(t)} at position {@code rows.position(t)},
+     * in {@code s}'s scratch buffers; leaves the residual stream in {@code s.x}.
+     */
+    private void runChunk(InferenceState s, int[] tokens, int start, int n, RowMap rows) {
         ModelConfig c = config;
         int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim(), hd = c.headDim();
-        int pos0 = s.position();
 
         for (int t = 0; t < n; t++) tokenEmbd.copyTo((long) tokens[start + t] * dim, s.x, t * dim, dim);
-        ropeTables(s, pos0, n);
+        ropeTables(s, n, rows);
 
         for (int l = 0; l < layers.length; l++) {
             Layer w = layers[l];
@@ -238,10 +336,14 @@ public final class TransformerModel implements LanguageModel {
                 for (int h = 0; h < c.heads(); h++) rope(s, t, s.q, t * qDim + h * hd);
                 for (int h = 0; h < c.kvHeads(); h++) rope(s, t, s.k, t * kvDim + h * hd);
             }
-            float[] kc = s.cache.keys(l), vc = s.cache.values(l);
-            System.arraycopy(s.k, 0, kc, pos0 * kvDim, n * kvDim);
-            System.arraycopy(s.v, 0, vc, pos0 * kvDim, n * kvDim);
-            attention(s, kc, vc, pos0, n);
+            // Every row's K/V reaches its sequence's cache before attention, so a row sees the earlier rows of its own sequence.
+            for (int t = 0; t < n; t++) {
+                KvCache cache = rows.owner(s, t).cache;
+                int at = rows.position(s, t) * kvDim;
+                System.arraycopy(s.k, t * kvDim, cache.keys(l), at, kvDim);
+                System.arraycopy(s.v, t * kvDim, cache.values(l), at, kvDim);
+            }
+            attention(s, l, n, rows);
             Parallel.matmul(w.wo, s.att, 0, qDim, s.xb, 0, dim, n);
             if (w.attnPostNorm != null) {
                 for (int t = 0; t < n; t++) rmsnorm(s.xb, t * dim, s.xb, t * dim, w.attnPostNorm, dim);
@@ -270,11 +372,12 @@ public final class TransformerModel implements LanguageModel {
     }
 
     /** cos/sin of {@code position * invFreq[i]} for the chunk's tokens, computed in double once per chunk. */
-    private void ropeTables(InferenceState s, int pos0, int n) {
+    private void ropeTables(InferenceState s, int n, RowMap rows) {
         int half = invFreq.length;
         for (int t = 0; t < n; t++) {
+            int pos = rows.position(s, t);
             for (int i = 0; i < half; i++) {
-                double angle = (double) (pos0 + t) * invFreq[i];
+                double angle = (double) pos * invFreq[i];
                 s.ropeCos[t * half + i] = (float) Math.cos(angle);
                 s.ropeSin[t * half + i] = (float) Math.sin(angle);
             }
@@ -297,41 +400,45 @@ public final class TransformerModel implements LanguageModel {
     }
 
     /**
-     * Causal multi-head attention of the chunk's queries over cache positions {@code [0, pos0 + t]},
-     * parallel over query heads; query head h reads kv head {@code h / (heads / kvHeads)} (GQA).
+     * Causal multi-head attention of each row's query over its own sequence's cache positions
+     * {@code [0, position(t)]} of layer {@code l}, parallel over query heads; query head h reads kv head
+     * {@code h / (heads / kvHeads)} (GQA). Scores go to the row's sequence's buffer (a head's rows run in turn).
      */
-    private void attention(InferenceState s, float[] kc, float[] vc, int pos0, int n) {
+    private void attention(InferenceState s, int l, int n, RowMap rows) {
         ModelConfig c = config;
         int hd = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim(), group = c.heads() / c.kvHeads();
-        int capacity = s.capacity();
         float scale = (float) (1.0 / Math.sqrt(hd));
-        Parallel.forRange(c.heads(), (long) n * (pos0 + n) * hd * 2, (from, to) -> {
+        long span = 0;
+        for (int t = 0; t < n; t++) span += rows.position(s, t) + 1;
+        Parallel.forRange(c.heads(), span * hd * 2, (from, to) -> {
             for (int h = from; h < to; h++) {
                 int kvOff = (h / group) * hd;
-                int sc = h * capacity;
                 for (int t = 0; t < n; t++) {
+                    InferenceState owner = rows.owner(s, t);
+                    float[] kc = owner.cache.keys(l), vc = owner.cache.values(l), scores = owner.scores;
+                    int sc = h * owner.capacity();
                     int qOff = t * qDim + h * hd;
-                    int len = pos0 + t + 1;
+                    int len = rows.position(s, t) + 1;
                     float max = Float.NEGATIVE_INFINITY;
                     for (int p = 0; p < len; p++) {
                         float dot = 0f;
                         int kOff = p * kvDim + kvOff;
                         for (int i = 0; i < hd; i++) dot += s.q[qOff + i] * kc[kOff + i];
                         float score = dot * scale;
-                        s.scores[sc + p] = score;
+                        scores[sc + p] = score;
                         if (score > max) max = score;
                     }
                     float sum = 0f;
                     for (int p = 0; p < len; p++) {
-                        float e = (float) Math.exp(s.scores[sc + p] - max);
-                        s.scores[sc + p] = e;
+                        float e = (float) Math.exp(scores[sc + p] - max);
+                        scores[sc + p] = e;
                         sum += e;
                     }
                     float inv = 1f / sum;
                     int outOff = t * qDim + h * hd;
                     Arrays.fill(s.att, outOff, outOff + hd, 0f);
                     for (int p = 0; p < len; p++) {
-                        float a = s.scores[sc + p] * inv;
+                        float a = scores[sc + p] * inv;
                         int vOff = p * kvDim + kvOff;
                         for (int i = 0; i < hd; i++) s.att[outOff + i] += a * vc[vOff + i];
                     }

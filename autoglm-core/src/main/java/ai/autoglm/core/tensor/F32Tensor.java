@@ -39,4 +39,9 @@ public final class F32Tensor extends SegmentTensor {
     float vectorDot(long firstBlock, int nBlocks, float[] x, int xOffset) {
         return VectorKernels.dotF32(data, firstBlock, nBlocks, x, xOffset);
     }
+
+    @Override
+    void vectorDot4(long firstBlock, int nBlocks, float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride) {
+        VectorKernels.dot4Plain(this, GgmlType.F32, firstBlock, nBlocks, x, xOffset, xStride, out, outOffset, outStride);
+    }
 }

@@ -30,6 +30,15 @@ public abstract class FloatTensor {
         return sum;
     }
 
+    /**
+     * One row against several vectors: {@code out[outOffset + t*outStride] = dot(offset, x, xOffset + t*xStride, n)}
+     * for {@code t < count}. The matrix-matrix product of prefill is this per row, so a kernel can decode each
+     * weight block once and apply it to several tokens (register blocking); the default loops {@link #dot}.
+     */
+    public void dotMany(long offset, int n, float[] x, int xOffset, int xStride, int count, float[] out, int outOffset, int outStride) {
+        for (int t = 0; t < count; t++) out[outOffset + t * outStride] = dot(offset, x, xOffset + t * xStride, n);
+    }
+
     /** Copies elements {@code [offset, offset + n)} dequantized into {@code out[outOffset ..]}. */
     public void copyTo(long offset, float[] out, int outOffset, int n) {
         for (int i = 0; i < n; i++) {

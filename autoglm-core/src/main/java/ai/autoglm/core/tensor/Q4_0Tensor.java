@@ -43,4 +43,9 @@ public final class Q4_0Tensor extends SegmentTensor {
     float vectorDot(long firstBlock, int nBlocks, float[] x, int xOffset) {
         return VectorKernels.dotQ4_0(data, firstBlock, nBlocks, x, xOffset);
     }
+
+    @Override
+    void vectorDot4(long firstBlock, int nBlocks, float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride) {
+        VectorKernels.dot4Q4_0(data, firstBlock, nBlocks, x, xOffset, xStride, out, outOffset, outStride);
+    }
 }

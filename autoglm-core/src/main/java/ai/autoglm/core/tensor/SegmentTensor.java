@@ -54,6 +54,35 @@ public abstract class SegmentTensor extends FloatTensor {
     /** Vector API dot of whole blocks {@code [firstBlock, firstBlock + nBlocks)} with {@code x[xOffset ..]}. */
     abstract float vectorDot(long firstBlock, int nBlocks, float[] x, int xOffset);
 
+    /**
+     * Vector API dot of whole blocks with {@link #TOKENS_PER_PASS} vectors at once ({@code x[xOffset + t*xStride ..]}),
+     * results to {@code out[outOffset + t*outStride]}. Kernels that decode a block once for all of them override
+     * this; the default runs {@link #vectorDot} per vector.
+     */
+    void vectorDot4(long firstBlock, int nBlocks, float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride) {
+        for (int t = 0; t < TOKENS_PER_PASS; t++) {
+            out[outOffset + t * outStride] = vectorDot(firstBlock, nBlocks, x, xOffset + t * xStride);
+        }
+    }
+
+    /** Tokens per pass of the register-blocked kernels: 4 accumulators of 16 floats, with the decoded weights, fit the 32 AVX-512 registers. */
+    static final int TOKENS_PER_PASS = 4;
+
+    @Override
+    public void dotMany(long offset, int n, float[] x, int xOffset, int xStride, int count, float[] out, int outOffset, int outStride) {
+        int bs = type().blockSize;
+        if (!vectorPath || offset % bs != 0 || n % bs != 0) {
+            super.dotMany(offset, n, x, xOffset, xStride, count, out, outOffset, outStride);
+            return;
+        }
+        long first = offset / bs;
+        int blocks = n / bs, t = 0;
+        for (; t + TOKENS_PER_PASS <= count; t += TOKENS_PER_PASS) {
+            vectorDot4(first, blocks, x, xOffset + t * xStride, xStride, out, outOffset + t * outStride, outStride);
+        }
+        for (; t < count; t++) out[outOffset + t * outStride] = vectorDot(first, blocks, x, xOffset + t * xStride);
+    }
+
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         return vectorPath ? dotVector(offset, x, xOffset, n) : dotScalar(offset, x, xOffset, n);

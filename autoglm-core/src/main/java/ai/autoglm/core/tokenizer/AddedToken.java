@@ -11,6 +11,12 @@ package ai.autoglm.core.tokenizer;
  *                tokens are always split out, as llama.cpp's tokenizer_st_partition does for USER_DEFINED
  * @param lstrip  swallow whitespace to the left (HF AddedToken.lstrip)
  * @param rstrip  swallow whitespace to the right (HF AddedToken.rstrip)
+ * @param singleWord only matched where no word character (letter, digit, '_') touches it on either side (HF
+ *                AddedToken.single_word); used for ChatGLM3's bare-word specials "sop"/"eop", which must not be cut
+ *                out of words such as "isopropyl"
  */
-record AddedToken(String content, int id, boolean special, boolean lstrip, boolean rstrip) {
+record AddedToken(String content, int id, boolean special, boolean lstrip, boolean rstrip, boolean singleWord) {
+    AddedToken(String content, int id, boolean special, boolean lstrip, boolean rstrip) {
+        this(content, id, special, lstrip, rstrip, false);
+    }
 }

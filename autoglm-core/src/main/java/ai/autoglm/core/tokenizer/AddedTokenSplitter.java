@@ -37,6 +37,19 @@ final class AddedTokenSplitter {
         empty = root.children.isEmpty();
     }
 
+    /** HF tokenizers added_vocabulary.rs single_word: no word character (alphanumeric or '_') on either side. */
+    private static boolean standsAlone(String text, int start, int end) {
+        return (start == 0 || !isWordChar(text.codePointBefore(start)))
+                && (end == text.length() || !isWordChar(text.codePointAt(end)));
+    }
+
+    /** Rust char::is_alphanumeric (Alphabetic or a numeric category) or '_'. */
+    private static boolean isWordChar(int cp) {
+        int type = Character.getType(cp);
+        return Character.isAlphabetic(cp) || type == Character.DECIMAL_DIGIT_NUMBER || type == Character.LETTER_NUMBER
+                || type == Character.OTHER_NUMBER || cp == '_';
+    }
+
     List<Section> split(String text, boolean parseSpecial) {
         List<Section> out = new ArrayList<>();
         int n = text.length();
@@ -56,7 +69,8 @@ final class AddedTokenSplitter {
                 if (node == null) {
                     break;
                 }
-                if (node.token != null && (parseSpecial || !node.token.special())) {
+                if (node.token != null && (parseSpecial || !node.token.special())
+                        && (!node.token.singleWord() || standsAlone(text, i, j + 1))) {
                     match = node.token;
                 }
             }

@@ -6,7 +6,7 @@ package ai.autoglm.core.tokenizer;
  * Latin-1 bytes map to themselves, the other 68 bytes to U+0100.. in byte order, so every byte string is a
  * string of visible characters and byte-level BPE vocabularies can be stored as text.
  */
-final class ByteLevel {
+public final class ByteLevel {
     /** byte (0..255) → the character standing for it. */
     static final char[] BYTE_TO_CHAR = new char[256];
     /** character → byte, or -1 for characters outside the mapping. Indexed by char value (all are < 0x200). */
@@ -32,7 +32,7 @@ final class ByteLevel {
     }
 
     /** Encodes raw bytes into the byte-level alphabet. */
-    static String encode(byte[] bytes) {
+    public static String encode(byte[] bytes) {
         char[] out = new char[bytes.length];
         for (int i = 0; i < bytes.length; i++) {
             out[i] = BYTE_TO_CHAR[bytes[i] & 0xFF];

@@ -12,8 +12,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -48,7 +46,10 @@ final class GgufTokenizerLoader {
     }
 
     /** Split rules llama.cpp uses for a {@code tokenizer.ggml.pre} name (llm_tokenizer_bpe constructor). */
-    private record PreRules(List<String> regexes, boolean ignoreMerges, boolean addBos, boolean nfc) {
+    private record PreRules(List<String> regexes, boolean ignoreMerges, boolean addBos, boolean nfc, boolean tiktoken) {
+        PreRules(List<String> regexes, boolean ignoreMerges, boolean addBos, boolean nfc) {
+            this(regexes, ignoreMerges, addBos, nfc, false);
+        }
     }
 
     private PreRules preRules(String pre) {
@@ -56,7 +57,12 @@ final class GgufTokenizerLoader {
             case "llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral" ->
                     new PreRules(List.of(TextRules.LLAMA3_REGEX), true, true, false);
             case "dbrx", "smaug-bpe" -> new PreRules(List.of(TextRules.LLAMA3_REGEX), false, false, false);
-            case "glm4", "chatglm-bpe" -> new PreRules(List.of(TextRules.LLAMA3_REGEX), false, false, false);
+            case "glm4" -> new PreRules(List.of(TextRules.LLAMA3_REGEX), false, false, false);
+            // GLM-4 (glm-4-9b-chat) is a tiktoken vocabulary: convert_hf_to_gguf.py set_vocab_chatglm4 writes the
+            // tokens in rank order (id = rank) with merges rebuilt by replaying BPE per token. llama.cpp
+            // (LLAMA_VOCAB_PRE_TYPE_CHATGLM4) splits with cl100k's regex and merges by that list; we encode as
+            // tiktoken does (see TiktokenLoader), so a GGUF file and the original tokenizer.model give the same ids.
+            case "chatglm-bpe" -> new PreRules(List.of(TiktokenLoader.GLM4_PATTERN), true, false, false, true);
             // Qwen2's tokenizer.json NFC-normalizes before splitting; llama.cpp skips that step, which
             // only matters for text that is not already NFC. We follow the model's own tokenizer.
             case "qwen2", "deepseek-r1-qwen", "megrez", "stablelm2" ->
@@ -185,10 +191,11 @@ final class GgufTokenizerLoader {
         PreRules rules = preRules(pre);
         List<Pattern> patterns = new ArrayList<>();
         for (String r : rules.regexes()) {
-            patterns.add(TextRules.compile(r));
+            patterns.add(rules.tiktoken() ? TextRules.compileTiktoken(r) : TextRules.compile(r));
         }
         boolean addBos = bool("tokenizer.ggml.add_bos_token", rules.addBos());
-        MergeTable merges = bpeMerges(stringList("tokenizer.ggml.merges", true), modelVocab);
+        MergeTable merges = rules.tiktoken() ? rankMerges(tokens, types, modelVocab)
+                : bpeMerges(stringList("tokenizer.ggml.merges", true), modelVocab);
         TextRules.Normalizer norm = rules.nfc() ? s -> java.text.Normalizer.normalize(s, Form.NFC) : null;
         return new BpeTokenizer(new BpeTokenizer.Spec(BpeTokenizer.SymbolMode.BYTE_LEVEL, tokens, tokenBytes, special,
                 modelVocab, merges, added, norm, TextRules.regexSplit(patterns), rules.ignoreMerges(), false, unk, false,
@@ -204,6 +211,15 @@ final class GgufTokenizerLoader {
             }
         }
         throw bad("byte token " + id + " is '" + t + "', expected <0xXX>");
+    }
+
+    /** tiktoken's rule for a vocabulary stored in rank order: any pair merges into a normal token, lowest id first. */
+    private static MergeTable rankMerges(String[] tokens, int[] types, Map<String, Integer> vocab) {
+        int[] ranks = new int[tokens.length];
+        for (int i = 0; i < tokens.length; i++) {
+            ranks[i] = types[i] == NORMAL ? i : -1;
+        }
+        return MergeTable.fromConcatenations(tokens, ranks, vocab);
     }
 
     /** Merge rules "a b" by rank (llama.cpp bpe_ranks); rules naming unknown tokens can never apply and are skipped. */
@@ -229,37 +245,14 @@ final class GgufTokenizerLoader {
 
     /**
      * SentencePiece BPE as llama.cpp's llm_tokenizer_spm_session runs it: any two adjacent symbols whose
-     * concatenation is a vocabulary token may merge, the highest-scoring result first, leftmost on ties.
-     * Expressed as merge rules: every split of every normal token into two vocabulary tokens, ranked by the
-     * token's score (equal scores share a rank so the position decides, as in llama.cpp).
+     * concatenation is a normal vocabulary token may merge, the highest-scoring result first, leftmost on ties.
      */
-    private MergeTable spmMerges(String[] tokens, int[] types, float[] scores, Map<String, Integer> vocab) {
-        Set<Float> distinct = new TreeSet<>((x, y) -> Float.compare(y, x));
+    private static MergeTable spmMerges(String[] tokens, int[] types, float[] scores, Map<String, Integer> vocab) {
+        boolean[] normal = new boolean[tokens.length];
         for (int i = 0; i < tokens.length; i++) {
-            if (types[i] == NORMAL) {
-                distinct.add(scores[i]);
-            }
+            normal[i] = types[i] == NORMAL;
         }
-        Map<Float, Integer> rankOf = new HashMap<>();
-        for (Float f : distinct) {
-            rankOf.put(f, rankOf.size());
-        }
-        MergeTable table = new MergeTable(tokens.length * 4);
-        for (int id = 0; id < tokens.length; id++) {
-            String t = tokens[id];
-            if (types[id] != NORMAL || t.codePointCount(0, t.length()) < 2 || vocab.get(t) != id) {
-                continue;
-            }
-            int rank = rankOf.get(scores[id]);
-            for (int k = t.offsetByCodePoints(0, 1); k < t.length(); k = t.offsetByCodePoints(k, 1)) {
-                Integer left = vocab.get(t.substring(0, k));
-                Integer right = vocab.get(t.substring(k));
-                if (left != null && right != null) {
-                    table.putIfAbsent(left, right, rank, id);
-                }
-            }
-        }
-        return table;
+        return MergeTable.fromConcatenations(tokens, MergeTable.ranksFromScores(scores, normal), vocab);
     }
 
     private float[] scores(int n) {

@@ -70,7 +70,8 @@ final class HfTokenizerLoader {
     /** Real tokenizer.json files are up to ~35 MB; refuse absurd sizes before reading them into memory. */
     private static final long MAX_JSON_BYTES = 512L * 1024 * 1024;
 
-    private static JsonNode read(Path p) {
+    /** Reads a JSON object file (tokenizer.json, tokenizer_config.json) with a size cap and file-naming errors. */
+    static JsonNode read(Path p) {
         try {
             if (Files.size(p) > MAX_JSON_BYTES) {
                 throw new ModelFormatException(p, "file is " + Files.size(p) + " bytes, more than any tokenizer file ("

@@ -21,6 +21,68 @@ final class MergeTable {
         mask = cap - 1;
     }
 
+    /**
+     * Merge rules for vocabularies that rank tokens instead of listing merges: any two adjacent symbols whose
+     * concatenation is a vocabulary token may merge, at that token's rank (lowest first). This is tiktoken's
+     * byte_pair_merge (openai/tiktoken src/lib.rs: the pair whose concatenated bytes have the lowest rank) and
+     * SentencePiece's BPE (sentencepiece bpe_model.cc: the pair whose concatenated piece has the highest score),
+     * expressed as one rule per split of each token into two vocabulary tokens. Unlike rules reconstructed by
+     * replaying BPE on each token (llama.cpp convert_hf_to_gguf.py {@code QwenModel.bpe}), every split is kept, so
+     * a token is reached from whichever pair of its parts the text happens to produce.
+     *
+     * @param tokens id → vocabulary string (null = skip); a token splits only at code point boundaries
+     * @param ranks  id → rank, lower merges first (negative = this token is never the result of a merge);
+     *               equal ranks are allowed and resolved by position, leftmost first
+     * @param vocab  the strings symbols may take (string → id)
+     */
+    static MergeTable fromConcatenations(String[] tokens, int[] ranks, java.util.Map<String, Integer> vocab) {
+        MergeTable table = new MergeTable(tokens.length * 4);
+        for (int id = 0; id < tokens.length; id++) {
+            String t = tokens[id];
+            if (t == null || ranks[id] < 0 || t.length() < 2) {
+                continue;
+            }
+            Integer self = vocab.get(t);
+            if (self == null || self != id) {
+                continue; // a duplicate string: the id the vocabulary maps it to is the one merges produce
+            }
+            for (int k = t.offsetByCodePoints(0, 1); k < t.length(); k = t.offsetByCodePoints(k, 1)) {
+                Integer left = vocab.get(t.substring(0, k));
+                if (left == null) {
+                    continue;
+                }
+                Integer right = vocab.get(t.substring(k));
+                if (right != null) {
+                    table.putIfAbsent(left, right, ranks[id], id);
+                }
+            }
+        }
+        return table;
+    }
+
+    /**
+     * Ranks for {@link #fromConcatenations} from SentencePiece scores: the highest score merges first, equal scores
+     * share a rank (so the leftmost pair wins, as in sentencepiece bpe_model.cc and llama.cpp
+     * llm_tokenizer_spm_session). Tokens with {@code eligible[id] == false} get -1.
+     */
+    static int[] ranksFromScores(float[] scores, boolean[] eligible) {
+        java.util.TreeSet<Float> distinct = new java.util.TreeSet<>((x, y) -> Float.compare(y, x));
+        for (int i = 0; i < scores.length; i++) {
+            if (eligible[i]) {
+                distinct.add(scores[i]);
+            }
+        }
+        java.util.Map<Float, Integer> rankOf = new java.util.HashMap<>();
+        for (Float f : distinct) {
+            rankOf.put(f, rankOf.size());
+        }
+        int[] ranks = new int[scores.length];
+        for (int i = 0; i < scores.length; i++) {
+            ranks[i] = eligible[i] ? rankOf.get(scores[i]) : -1;
+        }
+        return ranks;
+    }
+
     int size() {
         return size;
     }

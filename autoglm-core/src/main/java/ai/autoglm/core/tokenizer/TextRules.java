@@ -43,6 +43,18 @@ final class TextRules {
      * ({@code '[sS]|'[tT]...}) and transformers.js do; onig would also fold U+017F and U+212A.
      */
     static Pattern compile(String regex) {
+        return Pattern.compile(translate(regex));
+    }
+
+    /**
+     * As {@link #compile}, for the Rust regex crate tiktoken uses (openai/tiktoken src/lib.rs, fancy-regex over
+     * regex): there {@code (?i)} folds case by Unicode rules, so {@code (?i:'s)} also matches U+017F LONG S.
+     */
+    static Pattern compileTiktoken(String regex) {
+        return Pattern.compile(translate(regex), Pattern.UNICODE_CASE);
+    }
+
+    private static String translate(String regex) {
         StringBuilder sb = new StringBuilder(regex.length() + 32);
         for (int i = 0; i < regex.length(); i++) {
             char c = regex.charAt(i);
@@ -59,7 +71,7 @@ final class TextRules {
                 sb.append(c);
             }
         }
-        return Pattern.compile(sb.toString());
+        return sb.toString();
     }
 
     /**

@@ -3,6 +3,10 @@ package ai.autoglm.core.tokenizer;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufValue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -12,13 +16,33 @@ public final class Tokenizers {
     }
 
     /**
-     * From a Hugging Face model directory: {@code tokenizer.json} (required) and {@code tokenizer_config.json}
-     * (bos/eos token strings and add_bos_token; optional).
+     * From a Hugging Face model directory, in this order:
+     * <ol>
+     *   <li>{@code tokenizer.json} (the tokenizers library's file) with {@code tokenizer_config.json} (bos/eos
+     *       token strings and add_bos_token; optional);</li>
+     *   <li>otherwise {@code tokenizer.model} whose first line is {@code base64 rank}: a tiktoken rank file, as
+     *       GLM-4 (THUDM/glm-4-9b-chat, {@code tokenizer_class} ChatGLM4Tokenizer) ships it; that class adds
+     *       GLM-4's special tokens, {@code added_tokens_decoder} is honoured in any case;</li>
+     *   <li>otherwise {@code tokenizer.model} as a SentencePiece ModelProto (BPE type), as ChatGLM3-6B ships it;
+     *       {@code tokenizer_class} ChatGLMTokenizer adds ChatGLM3's special tokens after the pieces.</li>
+     * </ol>
      *
      * @throws ModelFormatException naming the file and the problem for missing, corrupt or unsupported files
      */
     public static Tokenizer fromHfDirectory(Path dir) {
-        return HfTokenizerLoader.load(dir);
+        if (Files.isRegularFile(dir.resolve("tokenizer.json"))) {
+            return HfTokenizerLoader.load(dir);
+        }
+        Path model = dir.resolve("tokenizer.model");
+        if (!Files.isRegularFile(model)) {
+            throw new ModelFormatException(dir, "no tokenizer.json (nor tokenizer.model) in this directory");
+        }
+        Path cfgPath = dir.resolve("tokenizer_config.json");
+        JsonNode cfg = Files.isRegularFile(cfgPath) ? HfTokenizerLoader.read(cfgPath)
+                : JsonNodeFactory.instance.objectNode();
+        return TiktokenLoader.looksLikeRankFile(model)
+                ? TiktokenLoader.load(model, cfg, cfgPath)
+                : SentencePieceLoader.load(model, cfg, cfgPath);
     }
 
     /** From one {@code tokenizer.json} file, whatever its name (no tokenizer_config.json is read). */

@@ -5,11 +5,16 @@ import ai.autoglm.core.testing.ModelFixtures;
 import ai.autoglm.core.testing.ModelFixtures.Spec;
 import ai.autoglm.core.testing.ReferenceForward;
 import ai.autoglm.core.tensor.ArrayFloatTensor;
+import ai.autoglm.core.tensor.FloatTensor;
+import ai.autoglm.core.tensor.GgmlType;
+import ai.autoglm.core.tensor.Quantizer;
+import ai.autoglm.core.tensor.Tensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -169,6 +174,46 @@ class TransformerModelTest {
         m.forward(mixed, tokens, 5, 1, false);
         float[] last = m.forward(mixed, tokens, 6, 3, false);
         assertThat(relativeError(batched, 8 * vocab, toDouble(last, 0, vocab))).isLessThanOrEqualTo(1e-6);
+    }
+
+    /**
+     * The block kernels (decode dot and the register-blocked prefill {@code dotMany}) inside the whole forward pass,
+     * on one thread and on three (an odd split of every matmul's rows and of the heads): a model whose matrices are
+     * F16 / Q8_0 / Q4_0 views over quantized bytes, against the reference run on the same weights dequantized by
+     * {@code getFloat}. Widened width (ffn 224, 7 blocks of 32) and 20 tokens, so matmuls are big enough to be
+     * split and chunks hold whole passes of four tokens plus a remainder. (Not bit-equal across runs: the Vector API's
+     * float lane reduction order differs between its interpreted fallback and the JIT-compiled intrinsic.)
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = GgmlType.class, names = {"F16", "Q8_0", "Q4_0"})
+    void quantizedBlocksOnOneAndThreeThreadsMatchTheReference(GgmlType type) {
+        Spec s = ModelFixtures.llama().withDims(128, 4, 2, 224).withSeed(60 + type.id);
+        Map<String, float[]> gguf = ModelFixtures.ggufTensors(s, ModelFixtures.hfWeights(s));
+        MapWeightSource src = new MapWeightSource();
+        Map<String, float[]> dequantized = new LinkedHashMap<>();
+        for (var e : gguf.entrySet()) {
+            long[] shape = ModelFixtures.ggufShape(s, e.getKey(), e.getValue());
+            float[] v = e.getValue();
+            FloatTensor t = shape.length == 2 ? Tensors.view(type, Quantizer.quantize(type, v), v.length) : new ArrayFloatTensor(v);
+            float[] back = new float[v.length];
+            t.copyTo(0, back, 0, v.length);
+            dequantized.put(e.getKey(), back);
+            src.put(e.getKey(), t, shape);
+        }
+        TransformerModel m = new TransformerModel(ModelConfig.fromGguf(ModelFixtures.ggufMetadata(s), src), src, null, null, null);
+        int[] tokens = prompt(20, s.seed());
+        double[][] ref = new ReferenceForward(s, ModelFixtures.hfFromGguf(s, dequantized), tokens.length).run(tokens);
+        int before = ComputeThreads.count();
+        try {
+            ComputeThreads.set(1);
+            float[] one = m.forward(m.newState(32), tokens, 0, tokens.length, true);
+            ComputeThreads.set(3);
+            float[] three = m.forward(m.newState(32), tokens, 0, tokens.length, true);
+            assertRowsClose(type + " one thread", one, ref, TOL);
+            assertRowsClose(type + " three threads", three, ref, TOL);
+        } finally {
+            ComputeThreads.set(before);
+        }
     }
 
     @Test

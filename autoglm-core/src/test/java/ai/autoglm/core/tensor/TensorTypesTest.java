@@ -102,6 +102,44 @@ class TensorTypesTest {
         }
     }
 
+    /**
+     * The register-blocked row-times-several-tokens kernels ({@link FloatTensor#dotMany}) against the double-precision
+     * dot of {@code getFloat}: every token count from 1 to 9 (whole passes of {@link SegmentTensor#TOKENS_PER_PASS}
+     * and remainders), strided x and out, odd row lengths for the element types, and an unaligned window (the
+     * fallback path). Under {@code -Dautoglm.scalar=true} the same test checks the scalar path.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
+    void dotManyAgreesWithGetFloatForEveryTokenCount(GgmlType type) {
+        int len = type.blockSize == 1 ? 77 : 3 * type.blockSize;
+        int rows = 3, maxTokens = 9, xStride = len + 5, outStride = 11;
+        FloatTensor t = Tensors.view(type, Quantizer.quantize(type, sample(rows * len, 91 + type.id)), (long) rows * len);
+        Random r = new Random(type.id);
+        float[] x = new float[2 + maxTokens * xStride];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        for (int count = 1; count <= maxTokens; count++) {
+            for (int row = 0; row < rows; row++) {
+                for (int[] win : new int[][]{{0, len}, {3, len - 7}}) {
+                    long off = (long) row * len + win[0];
+                    int n = win[1];
+                    float[] out = new float[1 + count * outStride];
+                    t.dotMany(off, n, x, 2, xStride, count, out, 1, outStride);
+                    for (int tok = 0; tok < count; tok++) {
+                        double ref = 0, abs = 0;
+                        for (int i = 0; i < n; i++) {
+                            double p = (double) t.getFloat(off + i) * x[2 + tok * xStride + i];
+                            ref += p;
+                            abs += Math.abs(p);
+                        }
+                        double tol = n * 0x1p-24 * abs * 2 + 1e-6; // as in the dot test above
+                        assertThat((double) out[1 + tok * outStride]).as("%s dotMany count %d row %d token %d window %d", type, count, row, tok, win[0])
+                                .isCloseTo(ref, org.assertj.core.data.Offset.offset(tol));
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void vectorPathIsActiveUnlessForcedScalar() {
         assumeThat(Boolean.getBoolean("autoglm.scalar")).isFalse();

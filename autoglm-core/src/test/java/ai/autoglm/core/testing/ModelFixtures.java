@@ -423,16 +423,24 @@ public final class ModelFixtures {
 
     /** tokenizer.json (HF tokenizers format) for the fixture vocabulary, with the arch's pre-tokenizer. */
     public static ObjectNode tokenizerJson(Spec s) {
+        return byteLevelTokenizerJson(s.arch().equals("qwen2") ? QWEN2_REGEX : LLAMA3_REGEX, TOKENS.subList(FIRST_SPECIAL, VOCAB_SIZE));
+    }
+
+    /**
+     * tokenizer.json of the fixture's byte-level BPE (256 byte tokens, {@link #MERGES}) with {@code specials} as special
+     * added tokens from id {@link #FIRST_SPECIAL} on, and {@code splitRegex} as the Split pre-tokenizer.
+     */
+    public static ObjectNode byteLevelTokenizerJson(String splitRegex, List<String> specials) {
         ObjectMapper om = new ObjectMapper();
         ObjectNode root = om.createObjectNode();
         root.put("version", "1.0");
         root.putNull("truncation");
         root.putNull("padding");
         ArrayNode added = root.putArray("added_tokens");
-        for (int id = FIRST_SPECIAL; id < VOCAB_SIZE; id++) {
+        for (int i = 0; i < specials.size(); i++) {
             ObjectNode a = added.addObject();
-            a.put("id", id);
-            a.put("content", TOKENS.get(id));
+            a.put("id", FIRST_SPECIAL + i);
+            a.put("content", specials.get(i));
             a.put("single_word", false);
             a.put("lstrip", false);
             a.put("rstrip", false);
@@ -446,7 +454,7 @@ public final class ModelFixtures {
         ArrayNode seq = pre.putArray("pretokenizers");
         ObjectNode split = seq.addObject();
         split.put("type", "Split");
-        split.putObject("pattern").put("Regex", s.arch().equals("qwen2") ? QWEN2_REGEX : LLAMA3_REGEX);
+        split.putObject("pattern").put("Regex", splitRegex);
         split.put("behavior", "Isolated");
         split.put("invert", false);
         ObjectNode bl = seq.addObject();

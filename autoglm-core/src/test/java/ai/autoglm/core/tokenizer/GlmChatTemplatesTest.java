@@ -1,0 +1,130 @@
+package ai.autoglm.core.tokenizer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The real GLM chat templates (copies in src/test/resources/chat-templates, sources in the README there) rendered
+ * by {@link ChatTemplate} and by CPython's jinja2 as transformers configures it ({@link Jinja2Reference}): the
+ * output must be identical, for conversations with system, user, assistant, tool-call (assistant with
+ * {@code metadata}) and {@code observation} turns, with and without tools and the generation prompt.
+ */
+class GlmChatTemplatesTest {
+
+    static String template(String name) {
+        Path p = Path.of("src/test/resources/chat-templates", name);
+        try {
+            return Files.readString(p, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new AssertionError("cannot read " + p.toAbsolutePath(), e);
+        }
+    }
+
+    static Map<String, Object> msg(String role, String content, Object... more) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("role", role);
+        m.put("content", content);
+        for (int i = 0; i < more.length; i += 2) {
+            m.put((String) more[i], more[i + 1]);
+        }
+        return m;
+    }
+
+    static Map<String, Object> weatherTool() {
+        Map<String, Object> city = new LinkedHashMap<>();
+        city.put("type", "string");
+        city.put("description", "城市名称, e.g. 北京");
+        Map<String, Object> params = new LinkedHashMap<>();
+        params.put("type", "object");
+        params.put("properties", Map.of("city", city));
+        params.put("required", List.of("city"));
+        Map<String, Object> fn = new LinkedHashMap<>();
+        fn.put("name", "get_weather");
+        fn.put("description", "查询天气 \"quoted\" \\ back\tslash");
+        fn.put("parameters", params);
+        Map<String, Object> tool = new LinkedHashMap<>();
+        tool.put("type", "function");
+        tool.put("function", fn);
+        return tool;
+    }
+
+    record Conv(String name, List<Map<String, Object>> messages, List<Map<String, Object>> tools) {
+    }
+
+    private static void assertSameAsJinja2(String templateName, List<Conv> convs) {
+        String source = template(templateName);
+        ChatTemplate chat = new ChatTemplate(source, null, "<|endoftext|>");
+        List<Jinja2Reference.Case> cases = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (Conv c : convs) {
+            for (boolean agp : new boolean[] {true, false}) {
+                cases.add(new Jinja2Reference.Case(source, c.messages(), c.tools(), agp, null, "<|endoftext|>", null, null));
+                names.add(templateName + " / " + c.name() + " / agp=" + agp);
+            }
+        }
+        List<Jinja2Reference.Result> expected = Jinja2Reference.render(cases);
+        for (int i = 0; i < cases.size(); i++) {
+            Jinja2Reference.Case c = cases.get(i);
+            assertThat(expected.get(i).error()).as(names.get(i)).isNull();
+            String actual = chat.renderRaw(c.messages(), c.addGenerationPrompt(), c.tools(), null);
+            assertThat(actual).as(names.get(i)).isEqualTo(expected.get(i).text());
+        }
+    }
+
+    @Test
+    void glm4ChatTemplate() {
+        List<Map<String, Object>> allTools = List.of(weatherTool(), Map.of("type", "python"),
+                Map.of("type", "simple_browser"), Map.of("type", "cogview"));
+        List<Conv> convs = List.of(
+                new Conv("plain", List.of(msg("system", "You are a helpful assistant"), msg("user", "Hello"),
+                        msg("assistant", "Hi there"), msg("user", "你好，今天北京天气怎么样？")), null),
+                new Conv("tools on the system message, call and observation", List.of(
+                        msg("system", "", "tools", allTools),
+                        msg("user", "北京天气如何？"),
+                        msg("assistant", "{\"city\": \"北京\"}", "metadata", "get_weather"),
+                        msg("observation", "{\"temperature\": 25, \"condition\": \"晴\"}"),
+                        msg("assistant", "北京今天晴，25°C。"),
+                        msg("user", "谢谢")), null),
+                new Conv("empty contents are skipped", List.of(msg("user", ""), msg("user", "x"),
+                        msg("assistant", "")), null));
+        assertSameAsJinja2("glm-4-9b-chat.jinja", convs);
+        // What the model sees: the GLM turn markers in order.
+        String text = new ChatTemplate(template("glm-4-9b-chat.jinja"), null, null)
+                .renderRaw(convs.get(1).messages(), true, null, null);
+        assertThat(text).startsWith("[gMASK]<sop><|system|>\n你是一个名为 ChatGLM 的人工智能助手。")
+                .contains("## get_weather\n\n{\n    \"name\": \"get_weather\",")
+                .contains("<|assistant|>get_weather\n{\"city\": \"北京\"}<|observation|>\n{\"temperature\"")
+                .endsWith("<|user|>\n谢谢<|assistant|>");
+    }
+
+    @Test
+    void chatglm3ChatTemplate() {
+        assertSameAsJinja2("chatglm3-6b.jinja", List.of(
+                new Conv("plain", List.of(msg("system", "You are a helpful assistant"), msg("user", "Hello"),
+                        msg("assistant", "   I am an assistant   "), msg("user", "再见")), null),
+                new Conv("observation", List.of(msg("user", "天气"), msg("assistant", "get_weather\n{\"city\": \"上海\"}"),
+                        msg("observation", "{\"t\": 20}")), null)));
+    }
+
+    @Test
+    void glmZ1ChatTemplate() {
+        assertSameAsJinja2("glm-z1-0414.jinja", List.of(
+                new Conv("tools variable, metadata call, observation, think stripped", List.of(
+                        msg("system", "系统提示"),
+                        msg("user", "  北京天气？ "),
+                        msg("assistant", "{\"city\": \"北京\"}", "metadata", "get_weather"),
+                        msg("observation", "{\"temperature\": 25}"),
+                        msg("assistant", "<think>用户问天气</think>\n\n北京 25°C。"),
+                        msg("user", "ok")), List.of(weatherTool())),
+                new Conv("no tools", List.of(msg("user", "hi")), null)));
+    }
+}

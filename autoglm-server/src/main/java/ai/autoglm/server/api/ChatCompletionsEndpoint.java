@@ -1,0 +1,216 @@
+package ai.autoglm.server.api;
+
+import ai.autoglm.core.generate.GenerationStream;
+import ai.autoglm.core.generate.Prompts;
+import ai.autoglm.core.tokenizer.ChatTemplateException;
+import ai.autoglm.core.tokenizer.Tokenizer;
+import ai.autoglm.server.ServedModel;
+import ai.autoglm.server.engine.GenerationJob;
+import ai.autoglm.server.engine.JobEvent;
+import ai.autoglm.core.tokenizer.ToolCall;
+import ai.autoglm.core.tokenizer.ToolCallParser;
+import ai.autoglm.server.tools.ToolCallStreamFilter;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * {@code POST /v1/chat/completions}: renders the conversation (and tools) with the model's chat template, generates
+ * through the scheduler and answers with a {@code chat.completion} or a stream of {@code chat.completion.chunk}s
+ * (first chunk carries the role, the last one the finish reason, then the usage chunk when asked for).
+ */
+final class ChatCompletionsEndpoint {
+    private final OpenAiApi api;
+
+    ChatCompletionsEndpoint(OpenAiApi api) {
+        this.api = api;
+    }
+
+    void handle(JsonNode body, HttpExchange ex) throws IOException {
+        ChatRequest req = ChatRequest.read(body);
+        ServedModel m = api.registry().acquire(req.params().model());
+        String text;
+        try {
+            text = m.chatTemplate().renderRaw(req.messages(), true, req.tools(), null);
+        } catch (ChatTemplateException e) {
+            throw ApiException.invalidParam("messages", "the model's chat template rejected the conversation: " + e.getMessage());
+        }
+        int[] prompt = Prompts.completion(m.model(), text);
+        api.metrics().promptTokens(m.alias(), prompt.length);
+        GenerationJob job = Generations.submit(m, prompt, req.params(), api.config().requestTimeout(), "messages");
+        Reply reply = new Reply(m, req, job);
+        JobEvent first = Generations.next(job);
+        if (first instanceof JobEvent.Failed f) throw Generations.error(f);
+        if (req.params().stream()) reply.stream(first, ex); else reply.whole(first, ex);
+    }
+
+    /** One response being built from the job's events. */
+    private final class Reply {
+        final ServedModel m;
+        final ChatRequest req;
+        final GenerationJob job;
+        final Tokenizer tok;
+        final String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
+        final long created = System.currentTimeMillis() / 1000;
+        final ToolCallStreamFilter tools;
+        String finish;
+
+        Reply(ServedModel m, ChatRequest req, GenerationJob job) {
+            this.m = m;
+            this.req = req;
+            this.job = job;
+            this.tok = m.model().tokenizer();
+            this.tools = req.parseToolCalls() ? new ToolCallStreamFilter(m.toolFormat(), req.toolNames()) : null;
+        }
+
+        void whole(JobEvent first, HttpExchange ex) {
+            StringBuilder content = new StringBuilder();
+            ArrayNode logprobs = Json.MAPPER.createArrayNode();
+            JobEvent e = first;
+            while (e instanceof JobEvent.Token t) {
+                GenerationStream.Step step = t.step();
+                content.append(step.text());
+                if (req.params().logprobs() && step.counted()) logprobs.add(Logprobs.chatEntry(tok, step));
+                if (step.finish() != null) finish = step.finish().wireName;
+                e = Generations.next(job);
+            }
+            if (e instanceof JobEvent.Failed f) throw Generations.error(f);
+            JobEvent.Finished done = (JobEvent.Finished) e;
+
+            ObjectNode message = Json.object();
+            message.put("role", "assistant");
+            String text = content.toString();
+            List<ToolCall> calls = List.of();
+            if (tools != null) {
+                ToolCallParser.Parsed parsed = ToolCallStreamFilter.parseAll(m.toolFormat(), text, req.toolNames());
+                if (parsed.hasToolCalls()) {
+                    calls = parsed.toolCalls();
+                    text = parsed.content() == null || parsed.content().isEmpty() ? null : parsed.content();
+                    finish = "tool_calls";
+                }
+            }
+            message.put("content", text);
+            message.putNull("refusal");
+            if (!calls.isEmpty()) {
+                ArrayNode tc = message.putArray("tool_calls");
+                for (ToolCall c : calls) tc.add(toolCall(c, null));
+            }
+            ObjectNode root = envelope("chat.completion");
+            ObjectNode choice = root.putArray("choices").addObject();
+            choice.put("index", 0);
+            choice.set("message", message);
+            if (req.params().logprobs()) {
+                ObjectNode lp = choice.putObject("logprobs");
+                lp.set("content", logprobs);
+                lp.putNull("refusal");
+            } else {
+                choice.putNull("logprobs");
+            }
+            choice.put("finish_reason", finish);
+            root.set("usage", usage(done));
+            ex.sendJson(200, root);
+        }
+
+        void stream(JobEvent first, HttpExchange ex) throws IOException {
+            Sse sse = ex.startEventStream();
+            try {
+                ObjectNode delta = Json.object();
+                delta.put("role", "assistant");
+                delta.put("content", "");
+                sse.send(chunk(delta, null, null));
+                JobEvent e = first;
+                while (e instanceof JobEvent.Token t) {
+                    GenerationStream.Step step = t.step();
+                    String text = tools == null ? step.text() : tools.push(step.text());
+                    ObjectNode lp = null;
+                    if (req.params().logprobs() && step.counted()) {
+                        lp = Json.object();
+                        lp.putArray("content").add(Logprobs.chatEntry(tok, step));
+                        lp.putNull("refusal");
+                    }
+                    if (!text.isEmpty() || lp != null) sse.send(chunk(contentDelta(text), lp, null));
+                    if (step.finish() != null) finish = step.finish().wireName;
+                    e = Generations.next(job);
+                }
+                if (e instanceof JobEvent.Failed f) {
+                    sse.send(Json.error(Generations.error(f)));
+                    sse.done();
+                    return;
+                }
+                JobEvent.Finished done = (JobEvent.Finished) e;
+                if (tools != null) {
+                    ToolCallParser.Parsed parsed = tools.finish();
+                    if (parsed.content() != null && !parsed.content().isEmpty()) sse.send(chunk(contentDelta(parsed.content()), null, null));
+                    if (parsed.hasToolCalls()) {
+                        ObjectNode d = Json.object();
+                        ArrayNode tc = d.putArray("tool_calls");
+                        for (int i = 0; i < parsed.toolCalls().size(); i++) tc.add(toolCall(parsed.toolCalls().get(i), i));
+                        sse.send(chunk(d, null, null));
+                        finish = "tool_calls";
+                    }
+                }
+                sse.send(chunk(Json.object(), null, finish));
+                if (req.params().includeUsage()) {
+                    ObjectNode u = envelope("chat.completion.chunk");
+                    u.putArray("choices");
+                    u.set("usage", usage(done));
+                    sse.send(u);
+                }
+                sse.done();
+            } catch (IOException | RuntimeException writeFailed) {
+                job.cancel(); // the client is gone: free the slot at the next step
+                throw writeFailed;
+            }
+        }
+
+        private ObjectNode contentDelta(String text) {
+            ObjectNode d = Json.object();
+            d.put("content", text);
+            return d;
+        }
+
+        private ObjectNode chunk(ObjectNode delta, ObjectNode logprobs, String finishReason) {
+            ObjectNode root = envelope("chat.completion.chunk");
+            ObjectNode choice = root.putArray("choices").addObject();
+            choice.put("index", 0);
+            choice.set("delta", delta);
+            if (logprobs == null) choice.putNull("logprobs"); else choice.set("logprobs", logprobs);
+            choice.put("finish_reason", finishReason);
+            return root;
+        }
+
+        private ObjectNode envelope(String object) {
+            ObjectNode root = Json.object();
+            root.put("id", id);
+            root.put("object", object);
+            root.put("created", created);
+            root.put("model", m.alias());
+            root.putNull("system_fingerprint");
+            return root;
+        }
+
+        private ObjectNode toolCall(ToolCall c, Integer index) {
+            ObjectNode n = Json.object();
+            if (index != null) n.put("index", index);
+            n.put("id", c.id());
+            n.put("type", "function");
+            ObjectNode fn = n.putObject("function");
+            fn.put("name", c.name());
+            fn.put("arguments", c.argumentsJson());
+            return n;
+        }
+    }
+
+    static ObjectNode usage(JobEvent.Finished done) {
+        ObjectNode u = Json.object();
+        u.put("prompt_tokens", done.promptTokens());
+        u.put("completion_tokens", done.completionTokens());
+        u.put("total_tokens", done.promptTokens() + done.completionTokens());
+        u.putObject("prompt_tokens_details").put("cached_tokens", done.cachedPromptTokens());
+        return u;
+    }
+}

@@ -1,0 +1,94 @@
+package ai.autoglm.server.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.OptionalLong;
+
+/** One HTTP request and its response, as the endpoints need them: a size-limited body, JSON, an event stream. */
+final class HttpExchange {
+    private final ServerRequest req;
+    private final ServerResponse res;
+    private final long maxBodyBytes;
+    private int status = 200;
+    private OutputStream stream;
+
+    HttpExchange(ServerRequest req, ServerResponse res, long maxBodyBytes) {
+        this.req = req;
+        this.res = res;
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    /** The body, or 413 when it is larger than the limit (checked against Content-Length first, then while reading). */
+    byte[] body() throws IOException {
+        OptionalLong declared = req.headers().contentLength();
+        if (declared.isPresent() && declared.getAsLong() > maxBodyBytes) throw tooLarge();
+        try (InputStream in = req.content().inputStream()) {
+            byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
+            if (b.length > maxBodyBytes) throw tooLarge();
+            return b;
+        }
+    }
+
+    private ApiException tooLarge() {
+        return new ApiException(413, "invalid_request_error", null, "request_too_large",
+                "the request body is larger than the server's limit of " + maxBodyBytes + " bytes");
+    }
+
+    void sendJson(int status, JsonNode body) {
+        this.status = status;
+        res.status(status);
+        res.header("Content-Type", "application/json");
+        res.send(Json.bytes(body));
+    }
+
+    void send(int status, String contentType, byte[] body) {
+        this.status = status;
+        res.status(status);
+        res.header("Content-Type", contentType);
+        res.send(body);
+    }
+
+    void sendError(ApiException e) {
+        e.headers().forEach(res::header);
+        sendJson(e.status(), Json.error(e));
+    }
+
+    /** Commits a 200 {@code text/event-stream} response. */
+    Sse startEventStream() {
+        res.status(200);
+        res.header("Content-Type", "text/event-stream; charset=utf-8");
+        res.header("Cache-Control", "no-cache");
+        stream = res.outputStream();
+        return new Sse(stream);
+    }
+
+    boolean streaming() {
+        return stream != null;
+    }
+
+    /** Ends a streamed response (closing its stream). */
+    void finishStream() {
+        try {
+            if (stream != null) stream.close();
+        } catch (IOException | RuntimeException ignored) {
+            // the client is gone already
+        }
+    }
+
+    boolean sent() {
+        return res.isSent();
+    }
+
+    int status() {
+        return status;
+    }
+
+    ServerRequest request() {
+        return req;
+    }
+}

@@ -1,0 +1,35 @@
+package ai.autoglm.server.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Server-sent events exactly as OpenAI frames them: {@code data: {json}\n\n} per chunk, then {@code data: [DONE]\n\n}.
+ * Each event is flushed at once so that the client sees tokens as they come; a failed write means the client left.
+ */
+final class Sse {
+    private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final OutputStream out;
+
+    Sse(OutputStream out) {
+        this.out = out;
+    }
+
+    void send(JsonNode chunk) throws IOException {
+        out.write(DATA);
+        out.write(Json.bytes(chunk));
+        out.write(END);
+        out.flush();
+    }
+
+    void done() throws IOException {
+        out.write(DONE);
+        out.flush();
+    }
+}

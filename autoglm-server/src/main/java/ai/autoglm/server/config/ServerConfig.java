@@ -1,0 +1,64 @@
+package ai.autoglm.server.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Everything {@code autoglm serve} needs.
+ *
+ * @param host           address to bind (default 127.0.0.1: only this machine)
+ * @param port           TCP port (0 picks a free one)
+ * @param maxBodyBytes   larger request bodies get 413
+ * @param queueSize      requests that may wait for a slot, per model, before 429
+ * @param requestTimeout the most time a request may take from arrival to its last token
+ * @param prefillBudget  prompt tokens run per engine step (bounds how long one long prompt delays the others)
+ * @param models         the models offered; the first is used when a request names none
+ */
+public record ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout,
+                           int prefillBudget, List<ModelSpec> models) {
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final int DEFAULT_PORT = 8000;
+    public static final long DEFAULT_MAX_BODY = 8L << 20;
+    public static final int DEFAULT_QUEUE = 64;
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
+    public static final int DEFAULT_PREFILL_BUDGET = 256;
+
+    public ServerConfig {
+        if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be in 0..65535, got " + port);
+        if (maxBodyBytes < 1) throw new IllegalArgumentException("max-body-bytes must be positive, got " + maxBodyBytes);
+        if (queueSize < 0) throw new IllegalArgumentException("queue-size must be >= 0, got " + queueSize);
+        if (requestTimeout.isNegative() || requestTimeout.isZero()) throw new IllegalArgumentException("request-timeout must be positive");
+        if (prefillBudget < 1) throw new IllegalArgumentException("prefill-budget must be at least 1, got " + prefillBudget);
+        models = List.copyOf(models);
+        if (models.isEmpty()) throw new IllegalArgumentException("no model to serve: give --model or list models in the config file");
+        if (models.stream().map(ModelSpec::alias).distinct().count() != models.size()) {
+            throw new IllegalArgumentException("model aliases must be unique");
+        }
+    }
+
+    /** One model, every setting at its default. */
+    public static ServerConfig single(ModelSpec model) {
+        return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MAX_BODY, DEFAULT_QUEUE, DEFAULT_TIMEOUT,
+                DEFAULT_PREFILL_BUDGET, List.of(model));
+    }
+
+    public ServerConfig withAddress(String host, int port) {
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models);
+    }
+
+    public ServerConfig withQueueSize(int q) {
+        return new ServerConfig(host, port, maxBodyBytes, q, requestTimeout, prefillBudget, models);
+    }
+
+    public ServerConfig withRequestTimeout(Duration t) {
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, t, prefillBudget, models);
+    }
+
+    public ServerConfig withMaxBodyBytes(long b) {
+        return new ServerConfig(host, port, b, queueSize, requestTimeout, prefillBudget, models);
+    }
+
+    public ServerConfig withModels(List<ModelSpec> m) {
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, m);
+    }
+}

@@ -1,0 +1,126 @@
+package ai.autoglm.server.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Reads the YAML server configuration:
+ * <pre>
+ * server:
+ *   host: 127.0.0.1
+ *   port: 8000
+ *   queue-size: 64            # waiting requests per model before 429
+ *   request-timeout: 10m
+ *   max-body-bytes: 8388608
+ *   prefill-budget: 256
+ * models:
+ *   - alias: qwen
+ *     path: /models/qwen2.5-0.5b-instruct-q8_0.gguf
+ *     context: 4096           # per slot
+ *     slots: 4
+ *     keep-alive: 15m         # unload after this long unused; "forever" keeps it
+ *     tool-parser: qwen       # qwen (hermes), glm4 or llama3; default: read from the chat template
+ * </pre>
+ * Relative model paths are resolved against the file's directory. Unknown keys are errors (a typo should not be
+ * silently ignored), each naming the file and the key.
+ */
+public final class ServerConfigFile {
+    private static final Set<String> SERVER_KEYS = Set.of("host", "port", "queue-size", "request-timeout", "max-body-bytes", "prefill-budget");
+    private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "context", "slots", "keep-alive", "tool-parser");
+
+    private ServerConfigFile() {
+    }
+
+    public static ServerConfig read(Path file) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": cannot read the config: " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject()) throw new IllegalArgumentException(file + ": expected a YAML mapping with 'server' and 'models'");
+        checkKeys(file, "", root, Set.of("server", "models"));
+        JsonNode server = root.path("server");
+        if (!server.isMissingNode()) checkKeys(file, "server.", server, SERVER_KEYS);
+        JsonNode models = root.path("models");
+        if (!models.isArray() || models.isEmpty()) throw new IllegalArgumentException(file + ": 'models' must be a non-empty list");
+        Path base = file.toAbsolutePath().getParent();
+        List<ModelSpec> specs = new ArrayList<>();
+        for (int i = 0; i < models.size(); i++) {
+            JsonNode m = models.get(i);
+            String where = "models[" + i + "].";
+            checkKeys(file, where, m, MODEL_KEYS);
+            String path = text(file, where + "path", m.get("path"));
+            String alias = m.has("alias") ? text(file, where + "alias", m.get("alias")) : Path.of(path).getFileName().toString();
+            try {
+                specs.add(new ModelSpec(alias, base.resolve(path),
+                        m.has("context") ? integer(file, where + "context", m.get("context")) : null,
+                        m.has("slots") ? integer(file, where + "slots", m.get("slots")) : 1,
+                        m.has("keep-alive") ? duration(file, where + "keep-alive", m.get("keep-alive")) : null,
+                        m.has("tool-parser") ? text(file, where + "tool-parser", m.get("tool-parser")) : null));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+            }
+        }
+        try {
+            return new ServerConfig(
+                    server.has("host") ? text(file, "server.host", server.get("host")) : ServerConfig.DEFAULT_HOST,
+                    server.has("port") ? integer(file, "server.port", server.get("port")) : ServerConfig.DEFAULT_PORT,
+                    server.has("max-body-bytes") ? integer(file, "server.max-body-bytes", server.get("max-body-bytes")) : ServerConfig.DEFAULT_MAX_BODY,
+                    server.has("queue-size") ? integer(file, "server.queue-size", server.get("queue-size")) : ServerConfig.DEFAULT_QUEUE,
+                    server.has("request-timeout") ? duration(file, "server.request-timeout", server.get("request-timeout")) : ServerConfig.DEFAULT_TIMEOUT,
+                    server.has("prefill-budget") ? integer(file, "server.prefill-budget", server.get("prefill-budget")) : ServerConfig.DEFAULT_PREFILL_BUDGET,
+                    specs);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkKeys(Path file, String prefix, JsonNode node, Set<String> known) {
+        if (!node.isObject()) throw new IllegalArgumentException(file + ": '" + (prefix.isEmpty() ? "(top level)" : prefix) + "' must be a mapping");
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!known.contains(k)) throw new IllegalArgumentException(file + ": unknown key '" + prefix + k + "'; known: " + known.stream().sorted().toList());
+        }
+    }
+
+    private static String text(Path file, String key, JsonNode v) {
+        if (v == null || !v.isValueNode() || v.isNull()) throw new IllegalArgumentException(file + ": '" + key + "' must be a string");
+        return v.asText();
+    }
+
+    private static int integer(Path file, String key, JsonNode v) {
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt()) throw new IllegalArgumentException(file + ": '" + key + "' must be an integer, got " + v);
+        return v.asInt();
+    }
+
+    /** "30s", "15m", "2h", a number of seconds, or "forever" (null). */
+    static Duration duration(Path file, String key, JsonNode v) {
+        if (v.isIntegralNumber()) return Duration.ofSeconds(v.asLong());
+        String s = v.asText().trim().toLowerCase(Locale.ROOT);
+        if (s.equals("forever") || s.equals("-1")) return null;
+        try {
+            if (s.endsWith("ms")) return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
+            long n = Long.parseLong(s.substring(0, s.length() - 1));
+            return switch (s.charAt(s.length() - 1)) {
+                case 's' -> Duration.ofSeconds(n);
+                case 'm' -> Duration.ofMinutes(n);
+                case 'h' -> Duration.ofHours(n);
+                default -> throw new NumberFormatException();
+            };
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(file + ": '" + key + "' must be a duration like 30s, 15m, 2h or forever, got '" + v.asText() + "'");
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package ai.autoglm.server.engine;
+
+import ai.autoglm.core.generate.GenerationRequest;
+
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request as the scheduler sees it: the prompt and how to generate, a deadline, a cancel flag the HTTP side
+ * sets when the client goes away, and the queue of {@link JobEvent}s the scheduler fills. The queue is unbounded
+ * so the scheduler never waits on a slow client (events are small; a job makes at most max-tokens of them).
+ */
+public final class GenerationJob {
+    private final GenerationRequest request;
+    private final int topLogprobs;
+    private final boolean ignoreEos;
+    private final long submittedNanos = System.nanoTime();
+    private final long deadlineNanos;
+    private final BlockingQueue<JobEvent> events = new LinkedBlockingQueue<>();
+    private volatile boolean cancelled;
+
+    /**
+     * @param topLogprobs how many alternatives each token reports (0: none)
+     * @param ignoreEos   generate past end-of-generation tokens (vLLM extension {@code ignore_eos})
+     * @param timeLimitNanos the most time from submission to the last token
+     */
+    public GenerationJob(GenerationRequest request, int topLogprobs, boolean ignoreEos, long timeLimitNanos) {
+        this.request = request;
+        this.topLogprobs = topLogprobs;
+        this.ignoreEos = ignoreEos;
+        this.deadlineNanos = submittedNanos + timeLimitNanos;
+    }
+
+    public GenerationRequest request() {
+        return request;
+    }
+
+    public int[] prompt() {
+        return request.promptTokens();
+    }
+
+    int topLogprobs() {
+        return topLogprobs;
+    }
+
+    boolean ignoreEos() {
+        return ignoreEos;
+    }
+
+    long submittedNanos() {
+        return submittedNanos;
+    }
+
+    boolean pastDeadline(long now) {
+        return now - deadlineNanos > 0;
+    }
+
+    /** The client is gone: the scheduler drops the job (freeing its slot) at its next step. */
+    public void cancel() {
+        cancelled = true;
+    }
+
+    public boolean cancelled() {
+        return cancelled;
+    }
+
+    void emit(JobEvent event) {
+        events.add(event);
+    }
+
+    /** The next event, waiting at most {@code timeoutMillis}; null on timeout. */
+    public JobEvent next(long timeoutMillis) throws InterruptedException {
+        return events.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+}

@@ -1,0 +1,127 @@
+package ai.autoglm.server.engine;
+
+import ai.autoglm.core.generate.GenerationRequest;
+import ai.autoglm.core.generate.Generator;
+import ai.autoglm.core.generate.Prompts;
+import ai.autoglm.core.generate.SamplerSettings;
+import ai.autoglm.core.generate.Sequence;
+import ai.autoglm.core.generate.StopTokens;
+import ai.autoglm.core.model.LanguageModel;
+import ai.autoglm.core.model.ModelLoader;
+import ai.autoglm.core.tensor.GgmlType;
+import ai.autoglm.core.testing.ModelFixtures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The scheduler on its own, with the real engine: sequences really share engine steps (several decode rows in one
+ * forward pass) and still produce exactly what the single-sequence Generator produces. A prefill budget of one
+ * token per step makes every job take many steps, so jobs submitted together overlap.
+ */
+class ContinuousBatchSchedulerTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void jobsShareStepsAndEachEqualsTheGenerator() throws Exception {
+        Path file = ModelFixtures.writeGguf(ModelFixtures.llama().withContext(512), dir.resolve("m.gguf"), GgmlType.F32);
+        try (LanguageModel model = ModelLoader.load(file)) {
+            AtomicInteger maxDecodeRows = new AtomicInteger();
+            SchedulerListener listener = new SchedulerListener() {
+                @Override
+                public void stepDone(int rows, int decodeRows, long nanos) {
+                    maxDecodeRows.accumulateAndGet(decodeRows, Math::max);
+                }
+
+                @Override
+                public void firstToken(long nanos) {
+                }
+
+                @Override
+                public void occupancy(int queued, int activeSlots, long kvUsed, long kvCapacity) {
+                }
+
+                @Override
+                public void jobEnded(String outcome, int completionTokens) {
+                }
+            };
+            String[] prompts = {"hello world, hello the world", "or the world or hello", "lo lo lo he he he", "world world"};
+            List<GenerationRequest> requests = new ArrayList<>();
+            for (String p : prompts) {
+                requests.add(new GenerationRequest(Prompts.completion(model, p), 24, SamplerSettings.greedy(),
+                        StopTokens.defaults(model.tokenizer()), List.of()));
+            }
+            List<GenerationJob> jobs = new ArrayList<>();
+            try (ContinuousBatchScheduler scheduler = new ContinuousBatchScheduler("t", model, 4, 128, 8, 1, listener)) {
+                for (GenerationRequest r : requests) {
+                    GenerationJob job = new GenerationJob(r, 0, true, 60_000_000_000L);
+                    scheduler.submit(job);
+                    jobs.add(job);
+                }
+                for (int i = 0; i < jobs.size(); i++) {
+                    StringBuilder text = new StringBuilder();
+                    int tokens = 0;
+                    JobEvent e;
+                    while ((e = jobs.get(i).next(30_000)) instanceof JobEvent.Token t) {
+                        text.append(t.step().text());
+                        tokens++;
+                    }
+                    assertThat(e).isInstanceOf(JobEvent.Finished.class);
+                    assertThat(((JobEvent.Finished) e).completionTokens()).isEqualTo(24); // ignore_eos: runs to max_tokens
+                    assertThat(tokens).isEqualTo(24);
+                    assertThat(text.toString()).as(prompts[i]).isEqualTo(reference(model, requests.get(i)));
+                }
+            }
+            assertThat(maxDecodeRows.get()).as("decode rows of different sequences in one engine step").isGreaterThanOrEqualTo(2);
+        }
+    }
+
+    /**
+     * A job whose engine step throws (here: a token id outside the vocabulary, which only the HTTP layer would
+     * normally catch) fails alone; the jobs batched with it finish with their exact output.
+     */
+    @Test
+    void aFailingJobDoesNotDisturbTheOthers() throws Exception {
+        Path file = ModelFixtures.writeGguf(ModelFixtures.llama().withContext(512), dir.resolve("m.gguf"), GgmlType.F32);
+        try (LanguageModel model = ModelLoader.load(file);
+             ContinuousBatchScheduler scheduler = new ContinuousBatchScheduler("t", model, 3, 128, 8, 1, SchedulerListener.NONE)) {
+            GenerationRequest good = new GenerationRequest(Prompts.completion(model, "hello the world"), 16, SamplerSettings.greedy(),
+                    java.util.Set.of(), List.of());
+            int[] badPrompt = Prompts.completion(model, "hello");
+            badPrompt[badPrompt.length - 1] = ModelFixtures.VOCAB_SIZE + 5;
+            GenerationRequest bad = new GenerationRequest(badPrompt, 16, SamplerSettings.greedy(), java.util.Set.of(), List.of());
+            GenerationJob a = new GenerationJob(good, 0, true, 60_000_000_000L);
+            GenerationJob b = new GenerationJob(bad, 0, true, 60_000_000_000L);
+            GenerationJob c = new GenerationJob(good, 0, true, 60_000_000_000L);
+            scheduler.submit(a);
+            scheduler.submit(b);
+            scheduler.submit(c);
+            JobEvent e;
+            while ((e = b.next(30_000)) instanceof JobEvent.Token) {
+                // none expected
+            }
+            assertThat(e).isInstanceOf(JobEvent.Failed.class);
+            assertThat(((JobEvent.Failed) e).message()).contains("outside the vocabulary");
+            for (GenerationJob job : List.of(a, c)) {
+                StringBuilder text = new StringBuilder();
+                while ((e = job.next(30_000)) instanceof JobEvent.Token t) text.append(t.step().text());
+                assertThat(e).isInstanceOf(JobEvent.Finished.class);
+                assertThat(text.toString()).isEqualTo(reference(model, good));
+            }
+        }
+    }
+
+    /** The Generator, with the job's stop tokens removed as the job ignores them. */
+    private static String reference(LanguageModel model, GenerationRequest r) {
+        GenerationRequest noStops = new GenerationRequest(r.promptTokens(), r.maxTokens(), r.sampling(), java.util.Set.of(), List.of());
+        return new Generator(model).generate(new Sequence(model, 128), noStops, s -> {
+        }).text();
+    }
+}

@@ -1,0 +1,363 @@
+package ai.autoglm.train;
+
+import ai.autoglm.core.model.Architecture;
+import ai.autoglm.core.model.ModelConfig;
+import ai.autoglm.core.model.TensorRole;
+import ai.autoglm.train.ops.CausalAttention;
+import ai.autoglm.train.ops.CrossEntropy;
+import ai.autoglm.train.ops.Embedding;
+import ai.autoglm.train.ops.Linear;
+import ai.autoglm.train.ops.RmsNorm;
+import ai.autoglm.train.ops.Rope;
+import ai.autoglm.train.ops.SwiGlu;
+
+import java.util.Arrays;
+
+/**
+ * The decoder of {@link ai.autoglm.core.model.TransformerModel}, trainable: the same {@link ModelConfig} and
+ * {@link Architecture} switches (split or fused q|k|v with optional bias, NORMAL or NEOX rotary on the first
+ * {@code rotaryDim} dims of each head, GQA, split or fused gate|up SwiGLU, optional post-attention/post-MLP
+ * norms, tied or separate output), over F32 heap parameters named like GGUF tensors, with a hand-derived
+ * backward pass: each op's forward keeps what its backward needs, and {@link #forwardBackward} runs the ops'
+ * backward functions (package {@code ops}, each citing its derivation) in reverse order.
+ *
+ * <p>A batch is {@code n = sequences * seqLen} token rows; matmuls run over all rows at once (each weight row is
+ * read once per tile of tokens), attention within each sequence.
+ */
+public final class TrainableTransformer {
+    private final ModelConfig config;
+    private final ParameterSet params;
+    private final Parameter tokenEmbd;
+    private final Parameter output;
+    private final Parameter outputNorm;
+    private final LayerParams[] layers;
+    private final Rope rope;
+    private final CausalAttention attention;
+    private Activations act;
+
+    /** One block's parameters; null when the architecture does not have it. */
+    private record LayerParams(Parameter attnNorm, Parameter wq, Parameter wk, Parameter wv, Parameter wqkv,
+                               Parameter bq, Parameter bk, Parameter bv, Parameter bqkv, Parameter wo,
+                               Parameter attnPostNorm, Parameter ffnNorm, Parameter gate, Parameter up,
+                               Parameter down, Parameter ffnPostNorm) {
+    }
+
+    private final boolean fusedQkv;
+
+    /** As {@link #TrainableTransformer(ModelConfig, boolean)} with q|k|v fused when the architecture allows it. */
+    public TrainableTransformer(ModelConfig config) {
+        this(config, config.architecture().fusedQkv());
+    }
+
+    /**
+     * A model with zero weights and unit norms; {@link #initialize} draws the random weights.
+     *
+     * @param fusedQkv one {@code attn_qkv} projection (ChatGLM's {@code query_key_value}) instead of q, k, v; only for
+     *                 architectures that allow it. The transformers-native GLM classes (GlmForCausalLM,
+     *                 Glm4ForCausalLM) keep q/k/v split, as does the inference engine when the weights are split.
+     */
+    public TrainableTransformer(ModelConfig config, boolean fusedQkv) {
+        if (fusedQkv && !config.architecture().fusedQkv()) throw new IllegalArgumentException(config.architecture() + " has no fused q|k|v projection");
+        this.config = config;
+        this.fusedQkv = fusedQkv;
+        this.params = new ParameterSet();
+        Architecture arch = config.architecture();
+        int dim = config.dim(), qDim = config.qDim(), kvDim = config.kvDim(), ffn = config.ffnDim(), vocab = config.vocabSize();
+        // Weight decay on the projection matrices only; none on embeddings, norms and biases (nanoGPT
+        // configure_optimizers and most LLM recipes exclude 1-D tensors; we exclude the embedding too).
+        tokenEmbd = params.add(new Parameter(TensorRole.TOKEN_EMBD.tensorName(), new long[]{dim, vocab}, false));
+        layers = new LayerParams[config.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            Parameter wq = null, wk = null, wv = null, wqkv = null, bq = null, bk = null, bv = null, bqkv = null, gate = null;
+            Parameter attnNorm = norm(TensorRole.ATTN_NORM.tensorName(l), dim);
+            if (fusedQkv) {
+                wqkv = matrix(TensorRole.ATTN_QKV.tensorName(l), dim, qDim + 2 * kvDim);
+                if (config.qkvBias()) bqkv = bias(TensorRole.ATTN_QKV_BIAS.tensorName(l), qDim + 2 * kvDim);
+            } else {
+                wq = matrix(TensorRole.ATTN_Q.tensorName(l), dim, qDim);
+                wk = matrix(TensorRole.ATTN_K.tensorName(l), dim, kvDim);
+                wv = matrix(TensorRole.ATTN_V.tensorName(l), dim, kvDim);
+                if (config.qkvBias()) {
+                    bq = bias(TensorRole.ATTN_Q_BIAS.tensorName(l), qDim);
+                    bk = bias(TensorRole.ATTN_K_BIAS.tensorName(l), kvDim);
+                    bv = bias(TensorRole.ATTN_V_BIAS.tensorName(l), kvDim);
+                }
+            }
+            Parameter wo = matrix(TensorRole.ATTN_OUT.tensorName(l), qDim, dim);
+            Parameter attnPost = arch.postNorms() ? norm(TensorRole.ATTN_POST_NORM.tensorName(l), dim) : null;
+            Parameter ffnNorm = norm(TensorRole.FFN_NORM.tensorName(l), dim);
+            Parameter up;
+            if (arch.fusedGateUp()) {
+                up = matrix(TensorRole.FFN_UP.tensorName(l), dim, 2 * ffn);
+            } else {
+                gate = matrix(TensorRole.FFN_GATE.tensorName(l), dim, ffn);
+                up = matrix(TensorRole.FFN_UP.tensorName(l), dim, ffn);
+            }
+            Parameter down = matrix(TensorRole.FFN_DOWN.tensorName(l), ffn, dim);
+            Parameter ffnPost = arch.postNorms() ? norm(TensorRole.FFN_POST_NORM.tensorName(l), dim) : null;
+            layers[l] = new LayerParams(attnNorm, wq, wk, wv, wqkv, bq, bk, bv, bqkv, wo, attnPost, ffnNorm, gate, up, down, ffnPost);
+        }
+        outputNorm = norm(TensorRole.OUTPUT_NORM.tensorName(), dim);
+        output = config.tiedEmbeddings() ? tokenEmbd : matrix(TensorRole.OUTPUT.tensorName(), dim, vocab);
+        rope = new Rope(config.ropeStyle(), config.headDim(), config.ropeInvFreq(), config.contextLength());
+        attention = new CausalAttention(config.heads(), config.kvHeads(), config.headDim());
+    }
+
+    private Parameter matrix(String name, int rowLength, int rows) {
+        return params.add(new Parameter(name, new long[]{rowLength, rows}, true));
+    }
+
+    private Parameter bias(String name, int n) {
+        return params.add(new Parameter(name, new long[]{n}, false));
+    }
+
+    private Parameter norm(String name, int n) {
+        Parameter p = params.add(new Parameter(name, new long[]{n}, false));
+        Arrays.fill(p.value(), 1f);
+        return p;
+    }
+
+    /**
+     * GPT-2 initialization (Radford et al. 2019, section 2.3; nanoGPT {@code _init_weights}): matrices and the
+     * embedding N(0, 0.02), the projections that write into the residual stream (attention output, MLP down)
+     * scaled by {@code 1/sqrt(2 * layers)}; biases zero, norms one.
+     */
+    public TrainableTransformer initialize(SplitMix64 rng) {
+        double std = 0.02, residualStd = std / Math.sqrt(2.0 * config.layers());
+        for (Parameter p : params.all()) {
+            if (p.shape().length != 2) continue;
+            boolean residual = p.name().endsWith(".attn_output.weight") || p.name().endsWith(".ffn_down.weight");
+            double s = residual ? residualStd : std;
+            float[] v = p.value();
+            for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextGaussian() * s);
+        }
+        return this;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** Whether q, k, v are one fused projection. */
+    public boolean fusedQkv() {
+        return fusedQkv;
+    }
+
+    public ParameterSet parameters() {
+        return params;
+    }
+
+    // ------------------------------------------------------------------------------------------ activations
+
+    /** Everything the backward pass reads, for one batch shape; reused while the shape stays the same. */
+    private static final class Activations {
+        final int n;
+        final int seqLen;
+        final float[][] xIn, hAttn, q, k, v, qkv, probs, att, o, xMid, hFfn, gu, g, m, d;
+        final float[][] rAttn, rAttnPost, rFfn, rFfnPost;
+        final float[] xOut, xf, rOut, logits;
+        int[] tokens;
+
+        Activations(ModelConfig c, boolean fusedQkv, CausalAttention attention, int n, int seqLen) {
+            this.n = n;
+            this.seqLen = seqLen;
+            int L = c.layers(), dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim();
+            boolean fusedGu = c.architecture().fusedGateUp(), post = c.architecture().postNorms();
+            xIn = new float[L][n * dim];
+            hAttn = new float[L][n * dim];
+            q = new float[L][n * qDim];
+            k = new float[L][n * kvDim];
+            v = new float[L][n * kvDim];
+            qkv = fusedQkv ? new float[L][n * (qDim + 2 * kvDim)] : null;
+            probs = new float[L][Math.toIntExact(attention.probsSize(n, seqLen))];
+            att = new float[L][n * qDim];
+            o = new float[L][n * dim];
+            xMid = new float[L][n * dim];
+            hFfn = new float[L][n * dim];
+            gu = new float[L][n * ffn * (fusedGu ? 2 : 1)]; // fused gate|up, or up alone
+            g = fusedGu ? null : new float[L][n * ffn];
+            m = new float[L][n * ffn];
+            d = new float[L][n * dim];
+            rAttn = new float[L][n];
+            rAttnPost = post ? new float[L][n] : null;
+            rFfn = new float[L][n];
+            rFfnPost = post ? new float[L][n] : null;
+            xOut = new float[n * dim];
+            xf = new float[n * dim];
+            rOut = new float[n];
+            logits = new float[Math.multiplyExact(n, c.vocabSize())];
+        }
+    }
+
+    private Activations activations(int n, int seqLen) {
+        if (act == null || act.n != n || act.seqLen != seqLen) {
+            act = null; // let the old buffers go before allocating new ones
+            act = new Activations(config, fusedQkv, attention, n, seqLen);
+        }
+        return act;
+    }
+
+    // ------------------------------------------------------------------------------------------ forward
+
+    /**
+     * Runs {@code tokens} ({@code tokens.length / seqLen} sequences of {@code seqLen}, each starting at position 0)
+     * and returns the logits, {@code [tokens.length][vocab]} (an array reused by the next call).
+     */
+    public float[] forward(int[] tokens, int seqLen) {
+        if (seqLen <= 0 || tokens.length == 0 || tokens.length % seqLen != 0) {
+            throw new IllegalArgumentException(tokens.length + " tokens are not whole sequences of " + seqLen);
+        }
+        if (seqLen > config.contextLength()) {
+            throw new IllegalArgumentException("sequence length " + seqLen + " exceeds the context length " + config.contextLength());
+        }
+        for (int t : tokens) {
+            if (t < 0 || t >= config.vocabSize()) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary of " + config.vocabSize());
+        }
+        ModelConfig c = config;
+        int n = tokens.length, dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim();
+        float rmsEps = c.rmsEps();
+        Activations a = activations(n, seqLen);
+        a.tokens = tokens.clone();
+        float[] x = new float[n * dim];
+        Embedding.forward(tokenEmbd.value(), dim, tokens, x);
+        for (int l = 0; l < layers.length; l++) {
+            LayerParams w = layers[l];
+            System.arraycopy(x, 0, a.xIn[l], 0, x.length);
+            RmsNorm.forward(x, n, dim, w.attnNorm.value(), rmsEps, a.hAttn[l], a.rAttn[l]);
+            if (w.wqkv != null) {
+                int width = qDim + 2 * kvDim;
+                Linear.forward(a.hAttn[l], n, dim, w.wqkv.value(), w.bqkv == null ? null : w.bqkv.value(), width, a.qkv[l]);
+                for (int t = 0; t < n; t++) {
+                    System.arraycopy(a.qkv[l], t * width, a.q[l], t * qDim, qDim);
+                    System.arraycopy(a.qkv[l], t * width + qDim, a.k[l], t * kvDim, kvDim);
+                    System.arraycopy(a.qkv[l], t * width + qDim + kvDim, a.v[l], t * kvDim, kvDim);
+                }
+            } else {
+                Linear.forward(a.hAttn[l], n, dim, w.wq.value(), w.bq == null ? null : w.bq.value(), qDim, a.q[l]);
+                Linear.forward(a.hAttn[l], n, dim, w.wk.value(), w.bk == null ? null : w.bk.value(), kvDim, a.k[l]);
+                Linear.forward(a.hAttn[l], n, dim, w.wv.value(), w.bv == null ? null : w.bv.value(), kvDim, a.v[l]);
+            }
+            rope.forward(a.q[l], n, c.heads(), seqLen);
+            rope.forward(a.k[l], n, c.kvHeads(), seqLen);
+            attention.forward(a.q[l], a.k[l], a.v[l], n, seqLen, a.probs[l], a.att[l]);
+            Linear.forward(a.att[l], n, qDim, w.wo.value(), null, dim, a.o[l]);
+            addResidual(x, a.o[l], w.attnPostNorm, a.rAttnPost == null ? null : a.rAttnPost[l], n, dim);
+            System.arraycopy(x, 0, a.xMid[l], 0, x.length);
+
+            RmsNorm.forward(x, n, dim, w.ffnNorm.value(), rmsEps, a.hFfn[l], a.rFfn[l]);
+            if (w.gate == null) {
+                Linear.forward(a.hFfn[l], n, dim, w.up.value(), null, 2 * ffn, a.gu[l]);
+                SwiGlu.forward(a.gu[l], 0, a.gu[l], ffn, 2 * ffn, n, ffn, a.m[l]);
+            } else {
+                Linear.forward(a.hFfn[l], n, dim, w.gate.value(), null, ffn, a.g[l]);
+                Linear.forward(a.hFfn[l], n, dim, w.up.value(), null, ffn, a.gu[l]);
+                SwiGlu.forward(a.g[l], 0, a.gu[l], 0, ffn, n, ffn, a.m[l]);
+            }
+            Linear.forward(a.m[l], n, ffn, w.down.value(), null, dim, a.d[l]);
+            addResidual(x, a.d[l], w.ffnPostNorm, a.rFfnPost == null ? null : a.rFfnPost[l], n, dim);
+        }
+        System.arraycopy(x, 0, a.xOut, 0, x.length);
+        RmsNorm.forward(x, n, dim, outputNorm.value(), rmsEps, a.xf, a.rOut);
+        Linear.forward(a.xf, n, dim, output.value(), null, c.vocabSize(), a.logits);
+        return a.logits;
+    }
+
+    /** {@code x += postNorm(y)} (GLM-4-0414 post norms) or {@code x += y}; {@code y} keeps the pre-norm values. */
+    private void addResidual(float[] x, float[] y, Parameter postNorm, float[] rstd, int n, int dim) {
+        if (postNorm == null) {
+            for (int i = 0; i < n * dim; i++) x[i] += y[i];
+            return;
+        }
+        float[] normed = new float[n * dim];
+        RmsNorm.forward(y, n, dim, postNorm.value(), config.rmsEps(), normed, rstd);
+        for (int i = 0; i < n * dim; i++) x[i] += normed[i];
+    }
+
+    /** Mean cross-entropy of predicting {@code targets} (same layout as {@code tokens}; -1 = no target). */
+    public double loss(int[] tokens, int[] targets, int seqLen) {
+        float[] logits = forward(tokens, seqLen);
+        return CrossEntropy.forwardBackward(logits, tokens.length, config.vocabSize(), targets, null);
+    }
+
+    // ------------------------------------------------------------------------------------------ backward
+
+    /**
+     * Forward, loss and backward: <b>adds</b> the gradient of the mean cross-entropy to every parameter's
+     * {@code grad} (call {@link ParameterSet#zeroGradients} first) and returns the loss.
+     */
+    public double forwardBackward(int[] tokens, int[] targets, int seqLen) {
+        float[] logits = forward(tokens, seqLen);
+        Activations a = act;
+        ModelConfig c = config;
+        int n = a.n, dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim(), vocab = c.vocabSize();
+        double loss = CrossEntropy.forwardBackward(logits, n, vocab, targets, logits); // logits now hold dlogits
+
+        float[] dxf = new float[n * dim];
+        Linear.backward(logits, a.xf, n, dim, output.value(), vocab, dxf, output.grad(), null);
+        float[] dx = new float[n * dim];
+        RmsNorm.backward(dxf, a.xOut, n, dim, outputNorm.value(), a.rOut, dx, outputNorm.grad());
+
+        float[] dTmp = new float[n * dim];
+        float[] dh = new float[n * dim];
+        float[] dm = new float[n * ffn];
+        float[] dgu = new float[a.gu[0].length];
+        float[] dg = a.g == null ? null : new float[n * ffn];
+        float[] datt = new float[n * qDim];
+        float[] dq = new float[n * qDim], dk = new float[n * kvDim], dv = new float[n * kvDim];
+        float[] dqkv = a.qkv == null ? null : new float[a.qkv[0].length];
+        for (int l = layers.length - 1; l >= 0; l--) {
+            LayerParams w = layers[l];
+            // ---- MLP: x = xMid + post(down(swiglu(norm(xMid))))
+            float[] dd = residualBranchGrad(dx, a.d[l], w.ffnPostNorm, a.rFfnPost == null ? null : a.rFfnPost[l], n, dim, dTmp);
+            Arrays.fill(dm, 0f);
+            Linear.backward(dd, a.m[l], n, ffn, w.down.value(), dim, dm, w.down.grad(), null);
+            Arrays.fill(dh, 0f);
+            if (w.gate == null) {
+                SwiGlu.backward(dm, a.gu[l], 0, a.gu[l], ffn, 2 * ffn, n, ffn, dgu, dgu);
+                Linear.backward(dgu, a.hFfn[l], n, dim, w.up.value(), 2 * ffn, dh, w.up.grad(), null);
+            } else {
+                SwiGlu.backward(dm, a.g[l], 0, a.gu[l], 0, ffn, n, ffn, dg, dgu);
+                Linear.backward(dg, a.hFfn[l], n, dim, w.gate.value(), ffn, dh, w.gate.grad(), null);
+                Linear.backward(dgu, a.hFfn[l], n, dim, w.up.value(), ffn, dh, w.up.grad(), null);
+            }
+            RmsNorm.backward(dh, a.xMid[l], n, dim, w.ffnNorm.value(), a.rFfn[l], dTmp, w.ffnNorm.grad());
+            for (int i = 0; i < n * dim; i++) dx[i] += dTmp[i];
+
+            // ---- attention: xMid = xIn + post(wo(attention(rope(q), rope(k), v)))
+            float[] dob = residualBranchGrad(dx, a.o[l], w.attnPostNorm, a.rAttnPost == null ? null : a.rAttnPost[l], n, dim, dTmp);
+            Arrays.fill(datt, 0f);
+            Linear.backward(dob, a.att[l], n, qDim, w.wo.value(), dim, datt, w.wo.grad(), null);
+            attention.backward(datt, a.q[l], a.k[l], a.v[l], n, a.seqLen, a.probs[l], dq, dk, dv);
+            rope.backward(dq, n, c.heads(), a.seqLen);
+            rope.backward(dk, n, c.kvHeads(), a.seqLen);
+            Arrays.fill(dh, 0f);
+            if (w.wqkv != null) {
+                int width = qDim + 2 * kvDim;
+                for (int t = 0; t < n; t++) {
+                    System.arraycopy(dq, t * qDim, dqkv, t * width, qDim);
+                    System.arraycopy(dk, t * kvDim, dqkv, t * width + qDim, kvDim);
+                    System.arraycopy(dv, t * kvDim, dqkv, t * width + qDim + kvDim, kvDim);
+                }
+                Linear.backward(dqkv, a.hAttn[l], n, dim, w.wqkv.value(), width, dh, w.wqkv.grad(), w.bqkv == null ? null : w.bqkv.grad());
+            } else {
+                Linear.backward(dq, a.hAttn[l], n, dim, w.wq.value(), qDim, dh, w.wq.grad(), w.bq == null ? null : w.bq.grad());
+                Linear.backward(dk, a.hAttn[l], n, dim, w.wk.value(), kvDim, dh, w.wk.grad(), w.bk == null ? null : w.bk.grad());
+                Linear.backward(dv, a.hAttn[l], n, dim, w.wv.value(), kvDim, dh, w.wv.grad(), w.bv == null ? null : w.bv.grad());
+            }
+            RmsNorm.backward(dh, a.xIn[l], n, dim, w.attnNorm.value(), a.rAttn[l], dTmp, w.attnNorm.grad());
+            for (int i = 0; i < n * dim; i++) dx[i] += dTmp[i];
+        }
+        Embedding.backward(dx, dim, a.tokens, tokenEmbd.grad());
+        return loss;
+    }
+
+    /**
+     * The gradient reaching a residual branch's output {@code y} from {@code dx}: {@code dx} itself, or through the
+     * post-norm (accumulating its weight gradient) into {@code scratch}.
+     */
+    private float[] residualBranchGrad(float[] dx, float[] y, Parameter postNorm, float[] rstd, int n, int dim, float[] scratch) {
+        if (postNorm == null) return dx;
+        RmsNorm.backward(dx, y, n, dim, postNorm.value(), rstd, scratch, postNorm.grad());
+        return scratch;
+    }
+}
