@@ -38,7 +38,7 @@ public final class Parallel {
      * a matrix-matrix product that reads each weight row once per chunk (decoding its blocks once per
      * {@link FloatTensor#dotMany} pass of several tokens), parallel over rows.
      */
-    static void matmul(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
+    public static void matmul(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
         forRange(d, (long) n * count, (from, to) -> {
             for (int i = from; i < to; i++) w.dotMany((long) i * n, n, x, xOff, n, count, out, outOff + i, d);
         });

@@ -77,15 +77,42 @@ final class GgufTokenizerLoader {
         };
     }
 
+    /**
+     * A WordPiece vocabulary (llama.cpp LLAMA_VOCAB_TYPE_WPM): gguf-py SpecialVocab stores [CLS] as
+     * {@code tokenizer.ggml.cls_token_id} and [SEP] as {@code tokenizer.ggml.seperator_token_id} (sic).
+     */
+    private Tokenizer bert() {
+        List<String> tokens = stringList("tokenizer.ggml.tokens", true);
+        int[] types = new int[tokens.size()];
+        Arrays.fill(types, NORMAL);
+        List<Object> typeList = list("tokenizer.ggml.token_type", false);
+        if (typeList != null) {
+            if (typeList.size() != types.length) {
+                throw bad("tokenizer.ggml.token_type has " + typeList.size() + " entries for " + types.length + " tokens");
+            }
+            for (int i = 0; i < types.length; i++) types[i] = number(typeList.get(i), "tokenizer.ggml.token_type").intValue();
+        }
+        for (int i = 0; i < types.length; i++) {
+            if (tokens.get(i) == null) throw bad("tokenizer.ggml.tokens[" + i + "] is not a string");
+        }
+        int cls = (int) longValue("tokenizer.ggml.cls_token_id", longValue("tokenizer.ggml.bos_token_id", -1));
+        int sep = (int) longValue("tokenizer.ggml.seperator_token_id", longValue("tokenizer.ggml.eos_token_id", -1));
+        int unk = (int) longValue("tokenizer.ggml.unknown_token_id", -1);
+        return WordPieceLoader.fromGgufTokens(file, tokens, types, unk, cls, sep);
+    }
+
     private Tokenizer build() {
         String model = string("tokenizer.ggml.model", null);
         if (model == null) {
             throw bad("tokenizer.ggml.model is missing");
         }
+        if ("bert".equals(model)) {
+            return bert();
+        }
         boolean spm = switch (model) {
             case "llama" -> true;
             case "gpt2" -> false;
-            default -> throw bad("unsupported tokenizer model '" + model + "' (supported: gpt2, llama)");
+            default -> throw bad("unsupported tokenizer model '" + model + "' (supported: gpt2, llama, bert)");
         };
         List<String> tokenList = stringList("tokenizer.ggml.tokens", true);
         int n = tokenList.size();

@@ -48,6 +48,25 @@ final class HfTokenizerLoader {
         return new HfTokenizerLoader(tj).build(read(tj), cfg);
     }
 
+    /** A tokenizer.json under any name (e.g. inside a jar, extracted), without tokenizer_config.json. */
+    static Tokenizer loadFile(Path tokenizerJson) {
+        return new HfTokenizerLoader(tokenizerJson).build(read(tokenizerJson), JSON.createObjectNode());
+    }
+
+    /** tokenizer.json content already in memory; {@code name} is used in error messages. */
+    static Tokenizer loadBytes(Path name, byte[] json) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (IOException e) {
+            throw new ModelFormatException(name, "cannot read JSON: " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new ModelFormatException(name, "not a JSON object");
+        }
+        return new HfTokenizerLoader(name).build(root, JSON.createObjectNode());
+    }
+
     /** Real tokenizer.json files are up to ~35 MB; refuse absurd sizes before reading them into memory. */
     private static final long MAX_JSON_BYTES = 512L * 1024 * 1024;
 
@@ -78,8 +97,11 @@ final class HfTokenizerLoader {
     private Tokenizer build(JsonNode root, JsonNode cfg) {
         JsonNode model = root.path("model");
         String type = model.path("type").asText("BPE");
+        if ("WordPiece".equals(type)) {
+            return WordPieceLoader.fromTokenizerJson(file, root);
+        }
         if (!"BPE".equals(type) || !model.has("vocab") || !model.has("merges")) {
-            throw bad("unsupported tokenizer model '" + type + "' (only BPE is supported)");
+            throw bad("unsupported tokenizer model '" + type + "' (supported: BPE, WordPiece)");
         }
         if (!model.path("continuing_subword_prefix").asText("").isEmpty()
                 || !model.path("end_of_word_suffix").asText("").isEmpty()) {

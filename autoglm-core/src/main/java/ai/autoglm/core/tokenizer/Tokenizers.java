@@ -45,6 +45,16 @@ public final class Tokenizers {
                 : SentencePieceLoader.load(model, cfg, cfgPath);
     }
 
+    /** From one {@code tokenizer.json} file, whatever its name (no tokenizer_config.json is read). */
+    public static Tokenizer fromTokenizerJson(Path tokenizerJson) {
+        return HfTokenizerLoader.loadFile(tokenizerJson);
+    }
+
+    /** From {@code tokenizer.json} content in memory (e.g. a jar entry); {@code name} appears in error messages. */
+    public static Tokenizer fromTokenizerJson(Path name, byte[] json) {
+        return HfTokenizerLoader.loadBytes(name, json);
+    }
+
     /**
      * From GGUF metadata ({@code tokenizer.ggml.*}).
      *

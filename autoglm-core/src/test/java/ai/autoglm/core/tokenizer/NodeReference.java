@@ -44,7 +44,19 @@ public final class NodeReference {
 
     /** Encodes {@code texts} (and decodes the result); {@code plain} drops special added tokens (parseSpecial=false). */
     static List<Result> encode(Path modelDir, List<String> texts, boolean plain) {
-        JsonNode root = run(modelDir, plain, Map.of("texts", texts));
+        return encode(modelDir, texts, plain, false);
+    }
+
+    /**
+     * Encodes {@code texts} with add_special_tokens = true (BERT: {@code [CLS] ... [SEP]}), untruncated.
+     * {@code tokenizer} is a model directory or one tokenizer.json file under any name.
+     */
+    public static List<int[]> encodeWithSpecialTokens(Path tokenizer, List<String> texts) {
+        return encode(tokenizer, texts, false, true).stream().map(Result::ids).toList();
+    }
+
+    private static List<Result> encode(Path modelDir, List<String> texts, boolean plain, boolean special) {
+        JsonNode root = run(modelDir, plain, special, Map.of("texts", texts));
         List<Result> results = new ArrayList<>();
         for (JsonNode r : root.get("results")) {
             results.add(new Result(ints(r.get("ids")), r.get("decoded").asText()));
@@ -58,14 +70,14 @@ public final class NodeReference {
     /** Decodes arbitrary id lists with the reference. */
     static List<String> decode(Path modelDir, List<int[]> idLists) {
         List<String> out = new ArrayList<>();
-        run(modelDir, false, Map.of("decode", idLists)).get("decoded").forEach(n -> out.add(n.asText()));
+        run(modelDir, false, false, Map.of("decode", idLists)).get("decoded").forEach(n -> out.add(n.asText()));
         return out;
     }
 
     /** Decodes byte arrays with the WHATWG TextDecoder (U+FFFD per maximal subpart). */
     static List<String> utf8(List<int[]> byteArrays) {
         List<String> out = new ArrayList<>();
-        run(null, false, Map.of("utf8", byteArrays)).get("utf8").forEach(n -> out.add(n.asText()));
+        run(null, false, false, Map.of("utf8", byteArrays)).get("utf8").forEach(n -> out.add(n.asText()));
         return out;
     }
 
@@ -77,7 +89,7 @@ public final class NodeReference {
         return ids;
     }
 
-    private static JsonNode run(Path modelDir, boolean plain, Map<String, ?> request) {
+    private static JsonNode run(Path modelDir, boolean plain, boolean special, Map<String, ?> request) {
         NodeScript.requirePackage(nodeDir(), "@lenml/tokenizers");
         List<String> args = new ArrayList<>();
         if (modelDir != null) {
@@ -85,6 +97,9 @@ public final class NodeReference {
         }
         if (plain) {
             args.add("--plain");
+        }
+        if (special) {
+            args.add("--special");
         }
         return NodeScript.run(nodeDir(), "reference-tokenize.js", args, request, Duration.ofSeconds(120));
     }

@@ -55,7 +55,7 @@ class TokenizerLoadingErrorsTest {
     @Test
     void badGgufMetadata() {
         assertBadGguf(md -> md.remove("tokenizer.ggml.model"), "tokenizer.ggml.model is missing");
-        assertBadGguf(md -> md.put("tokenizer.ggml.model", GgufValue.string("bert")), "unsupported tokenizer model 'bert'");
+        assertBadGguf(md -> md.put("tokenizer.ggml.model", GgufValue.string("t5")), "unsupported tokenizer model 't5'");
         assertBadGguf(md -> md.put("tokenizer.ggml.model", GgufValue.uint32(3)), "should be a string");
         assertBadGguf(md -> md.remove("tokenizer.ggml.tokens"), "tokenizer.ggml.tokens is missing");
         assertBadGguf(md -> md.put("tokenizer.ggml.tokens", GgufValue.string("abc")), "should be an array");
@@ -91,7 +91,10 @@ class TokenizerLoadingErrorsTest {
                 .isInstanceOf(ModelFormatException.class).hasMessageContaining("no tokenizer.json");
         assertBadHf(dir, "{not json", "cannot read JSON");
         assertBadHf(dir, "[1,2]", "not a JSON object");
-        assertBadHf(dir, "{\"model\":{\"type\":\"WordPiece\",\"vocab\":{}}}", "unsupported tokenizer model 'WordPiece'");
+        assertBadHf(dir, "{\"model\":{\"type\":\"Unigram\",\"vocab\":[]}}", "unsupported tokenizer model 'Unigram'");
+        assertBadHf(dir, "{\"model\":{\"type\":\"WordPiece\",\"vocab\":{}}}", "unsupported pre_tokenizer");
+        assertBadHf(dir, "{\"model\":{\"type\":\"WordPiece\",\"vocab\":{\"a\":0}},\"pre_tokenizer\":{\"type\":\"BertPreTokenizer\"}}",
+                "'[UNK]' is not in the vocabulary");
         String model = "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"ab\":2},\"merges\":[%s]}";
         assertBadHf(dir, "{" + model.formatted("\"a c\"") + "}", "not in the vocabulary");
         assertBadHf(dir, "{" + model.formatted("7") + "}", "neither");
