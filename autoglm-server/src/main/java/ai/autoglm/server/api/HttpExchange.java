@@ -1,5 +1,6 @@
 package ai.autoglm.server.api;
 
+import ai.autoglm.server.gateway.RequestContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -14,6 +15,7 @@ final class HttpExchange {
     private final ServerRequest req;
     private final ServerResponse res;
     private final long maxBodyBytes;
+    private final RequestContext context = new RequestContext();
     private int status = 200;
     private OutputStream stream;
 
@@ -86,6 +88,11 @@ final class HttpExchange {
 
     int status() {
         return status;
+    }
+
+    /** What the gateway learns about this request, for its audit record. */
+    RequestContext context() {
+        return context;
     }
 
     ServerRequest request() {

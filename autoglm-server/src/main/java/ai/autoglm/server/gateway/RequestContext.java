@@ -1,0 +1,77 @@
+package ai.autoglm.server.gateway;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * What the gateway learns about one request on its way through the server (who sent it, for which model, what it
+ * cost, whether the cache answered it, what the filters did), so that the audit record written at its end can say
+ * so. One per HTTP exchange; the route's virtual thread owns it, so plain fields suffice.
+ */
+public final class RequestContext {
+    private final String requestId = "req-" + UUID.randomUUID().toString().replace("-", "");
+    private String keyName;
+    private String role;
+    private String model;
+    private int promptTokens;
+    private int completionTokens;
+    private boolean cacheHit;
+    private final List<String> filterActions = new ArrayList<>();
+
+    public String requestId() {
+        return requestId;
+    }
+
+    public String keyName() {
+        return keyName;
+    }
+
+    public String role() {
+        return role;
+    }
+
+    /** The authenticated key's name and role (null for both while no key is configured). */
+    public void authenticated(String keyName, String role) {
+        this.keyName = keyName;
+        this.role = role;
+    }
+
+    public String model() {
+        return model;
+    }
+
+    public void model(String model) {
+        this.model = model;
+    }
+
+    public int promptTokens() {
+        return promptTokens;
+    }
+
+    public int completionTokens() {
+        return completionTokens;
+    }
+
+    public void tokens(int prompt, int completion) {
+        this.promptTokens = prompt;
+        this.completionTokens = completion;
+    }
+
+    public boolean cacheHit() {
+        return cacheHit;
+    }
+
+    public void cacheHit(boolean hit) {
+        this.cacheHit = hit;
+    }
+
+    /** What the PII filter and other filters did, e.g. {@code "redact:email:input"}. */
+    public List<String> filterActions() {
+        return List.copyOf(filterActions);
+    }
+
+    public void filterAction(String action) {
+        filterActions.add(action);
+    }
+}
