@@ -29,12 +29,17 @@ public final class ModelLoader {
     }
 
     public static LanguageModel load(Path path) {
+        return load(path, ProjectionDecorator.NONE);
+    }
+
+    /** As {@link #load(Path)}, with every projection passed through {@code decorator} (LoRA at load time, calibration). */
+    public static LanguageModel load(Path path, ProjectionDecorator decorator) {
         if (!Files.exists(path)) throw new ModelFormatException(path, "no such file or directory");
-        if (Files.isDirectory(path)) return loadHfDirectory(path);
+        if (Files.isDirectory(path)) return loadHfDirectory(path, decorator);
         if (!hasGgufMagic(path)) {
             throw new ModelFormatException(path, "not a GGUF file (no GGUF magic) and not a Hugging Face model directory");
         }
-        return loadGguf(path);
+        return loadGguf(path, decorator);
     }
 
     private static boolean hasGgufMagic(Path file) {
@@ -46,7 +51,7 @@ public final class ModelLoader {
         }
     }
 
-    static LanguageModel loadGguf(Path file) {
+    static LanguageModel loadGguf(Path file, ProjectionDecorator decorator) {
         GgufFile gguf = GgufFile.open(file);
         try {
             GgufWeightSource weights = new GgufWeightSource(gguf);
@@ -54,20 +59,20 @@ public final class ModelLoader {
             Tokenizer tokenizer = Tokenizers.fromGguf(gguf.metadata(), file);
             checkVocab(file, config, tokenizer);
             String template = gguf.getString("tokenizer.chat_template", null);
-            return new TransformerModel(config, weights, tokenizer, template, file);
+            return new TransformerModel(config, weights, tokenizer, template, file, decorator);
         } catch (RuntimeException e) {
             gguf.close();
             throw e;
         }
     }
 
-    static LanguageModel loadHfDirectory(Path dir) {
+    static LanguageModel loadHfDirectory(Path dir, ProjectionDecorator decorator) {
         HfWeightSource weights = HfWeightSource.open(dir);
         try {
             ModelConfig config = ModelConfig.fromHfConfig(dir.resolve("config.json"), weights.checkpoint().config());
             Tokenizer tokenizer = Tokenizers.fromHfDirectory(dir);
             checkVocab(dir, config, tokenizer);
-            return new TransformerModel(config, weights, tokenizer, hfChatTemplate(dir), dir);
+            return new TransformerModel(config, weights, tokenizer, hfChatTemplate(dir), dir, decorator);
         } catch (RuntimeException e) {
             weights.close();
             throw e;

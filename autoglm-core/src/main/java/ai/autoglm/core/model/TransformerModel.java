@@ -30,7 +30,8 @@ public final class TransformerModel implements LanguageModel {
     private final Path origin;
 
     private final FloatTensor tokenEmbd;
-    private final FloatTensor output;
+    private final ProjectionDecorator decorator;
+    private final Projection output;
     private final float[] outputNorm;
     private final Layer[] layers;
     private final double[] invFreq;
@@ -60,9 +61,9 @@ public final class TransformerModel implements LanguageModel {
     }
 
     /** One block's weights; null fields are absent in this architecture. */
-    private record Layer(float[] attnNorm, FloatTensor wq, FloatTensor wk, FloatTensor wv, FloatTensor wqkv,
-                         float[] bq, float[] bk, float[] bv, float[] bqkv, FloatTensor wo, float[] attnPostNorm,
-                         float[] ffnNorm, FloatTensor gate, FloatTensor up, FloatTensor down, float[] ffnPostNorm) {
+    private record Layer(float[] attnNorm, Projection wq, Projection wk, Projection wv, Projection wqkv,
+                         float[] bq, float[] bk, float[] bv, float[] bqkv, Projection wo, float[] attnPostNorm,
+                         float[] ffnNorm, Projection gate, Projection up, Projection down, float[] ffnPostNorm) {
     }
 
     /**
@@ -71,7 +72,17 @@ public final class TransformerModel implements LanguageModel {
      * @param origin the file or directory the weights came from, for error messages (may be null)
      */
     public TransformerModel(ModelConfig config, WeightSource weights, Tokenizer tokenizer, String chatTemplate, Path origin) {
+        this(config, weights, tokenizer, chatTemplate, origin, ProjectionDecorator.NONE);
+    }
+
+    /**
+     * As {@link #TransformerModel(ModelConfig, WeightSource, Tokenizer, String, Path)}, with every projection
+     * (q/k/v/o, gate/up/down, output) passed through {@code decorator} once bound (LoRA at load time, calibration).
+     */
+    public TransformerModel(ModelConfig config, WeightSource weights, Tokenizer tokenizer, String chatTemplate, Path origin,
+                            ProjectionDecorator decorator) {
         this.config = config;
+        this.decorator = decorator;
         this.weights = weights;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
@@ -83,7 +94,9 @@ public final class TransformerModel implements LanguageModel {
         tokenEmbd = matrix(TensorRole.TOKEN_EMBD.tensorName(), dim, config.vocabSize());
         FloatTensor out = weights.tensor(TensorRole.OUTPUT.tensorName());
         // Tied embeddings (Llama 3.2 1B/3B, small Qwen2): llama.cpp falls back to token_embd when output is absent.
-        output = out == null ? tokenEmbd : matrix(TensorRole.OUTPUT.tensorName(), dim, config.vocabSize());
+        output = out == null
+                ? decorator.decorate(TensorRole.OUTPUT.tensorName(), new DenseProjection(tokenEmbd, dim, config.vocabSize()))
+                : projection(TensorRole.OUTPUT.tensorName(), dim, config.vocabSize());
         if (out == null && !config.tiedEmbeddings()) {
             throw new ModelFormatException(this.origin, "missing tensor output.weight (and embeddings are not tied)");
         }
@@ -91,37 +104,42 @@ public final class TransformerModel implements LanguageModel {
 
         layers = new Layer[config.layers()];
         for (int l = 0; l < layers.length; l++) {
-            FloatTensor wq = null, wk = null, wv = null, wqkv = null, gate = null;
+            Projection wq = null, wk = null, wv = null, wqkv = null, gate = null;
             float[] bq = null, bk = null, bv = null, bqkv = null;
             if (arch.fusedQkv() && weights.tensor(TensorRole.ATTN_QKV.tensorName(l)) != null) {
-                wqkv = matrix(TensorRole.ATTN_QKV.tensorName(l), dim, qDim + 2 * kvDim);
+                wqkv = projection(TensorRole.ATTN_QKV.tensorName(l), dim, qDim + 2 * kvDim);
                 if (config.qkvBias()) bqkv = vector(TensorRole.ATTN_QKV_BIAS.tensorName(l), qDim + 2 * kvDim, true);
             } else {
-                wq = matrix(TensorRole.ATTN_Q.tensorName(l), dim, qDim);
-                wk = matrix(TensorRole.ATTN_K.tensorName(l), dim, kvDim);
-                wv = matrix(TensorRole.ATTN_V.tensorName(l), dim, kvDim);
+                wq = projection(TensorRole.ATTN_Q.tensorName(l), dim, qDim);
+                wk = projection(TensorRole.ATTN_K.tensorName(l), dim, kvDim);
+                wv = projection(TensorRole.ATTN_V.tensorName(l), dim, kvDim);
                 if (config.qkvBias()) {
                     bq = vector(TensorRole.ATTN_Q_BIAS.tensorName(l), qDim, true);
                     bk = vector(TensorRole.ATTN_K_BIAS.tensorName(l), kvDim, true);
                     bv = vector(TensorRole.ATTN_V_BIAS.tensorName(l), kvDim, true);
                 }
             }
-            FloatTensor up;
+            Projection up;
             if (arch.fusedGateUp()) {
-                up = matrix(TensorRole.FFN_UP.tensorName(l), dim, 2 * ffn);
+                up = projection(TensorRole.FFN_UP.tensorName(l), dim, 2 * ffn);
             } else {
-                gate = matrix(TensorRole.FFN_GATE.tensorName(l), dim, ffn);
-                up = matrix(TensorRole.FFN_UP.tensorName(l), dim, ffn);
+                gate = projection(TensorRole.FFN_GATE.tensorName(l), dim, ffn);
+                up = projection(TensorRole.FFN_UP.tensorName(l), dim, ffn);
             }
             layers[l] = new Layer(
                     vector(TensorRole.ATTN_NORM.tensorName(l), dim, true), wq, wk, wv, wqkv, bq, bk, bv, bqkv,
-                    matrix(TensorRole.ATTN_OUT.tensorName(l), qDim, dim),
+                    projection(TensorRole.ATTN_OUT.tensorName(l), qDim, dim),
                     arch.postNorms() ? vector(TensorRole.ATTN_POST_NORM.tensorName(l), dim, true) : null,
                     vector(TensorRole.FFN_NORM.tensorName(l), dim, true), gate, up,
-                    matrix(TensorRole.FFN_DOWN.tensorName(l), ffn, dim),
+                    projection(TensorRole.FFN_DOWN.tensorName(l), ffn, dim),
                     arch.postNorms() ? vector(TensorRole.FFN_POST_NORM.tensorName(l), dim, true) : null);
         }
         invFreq = config.ropeInvFreq();
+    }
+
+    /** The projection stored as tensor {@code name} ({@code rows} outputs of {@code rowLength} inputs), decorated. */
+    private Projection projection(String name, int rowLength, int rows) {
+        return decorator.decorate(name, new DenseProjection(matrix(name, rowLength, rows), rowLength, rows));
     }
 
     private FloatTensor matrix(String name, int rowLength, int rows) {
@@ -278,7 +296,7 @@ public final class TransformerModel implements LanguageModel {
             if (b.lastRowEntry[t] >= 0) rmsnorm(buf.xb, wanted++ * dim, buf.x, t * dim, outputNorm, dim);
         }
         if (wanted == 0) return;
-        Parallel.matmul(output, buf.xb, 0, dim, b.logits, 0, vocab, wanted);
+        output.apply(buf.xb, 0, b.logits, 0, wanted);
         int r = 0;
         for (int t = 0; t < n; t++) {
             if (b.lastRowEntry[t] < 0) continue;
@@ -292,7 +310,7 @@ public final class TransformerModel implements LanguageModel {
     private void logits(InferenceState s, int from, int n, float[] out, int outOff) {
         int dim = config.dim();
         for (int t = from; t < from + n; t++) rmsnorm(s.xb, t * dim, s.x, t * dim, outputNorm, dim);
-        Parallel.matmul(output, s.xb, from * dim, dim, out, outOff, config.vocabSize(), n);
+        output.apply(s.xb, from * dim, out, outOff, n);
     }
 
     /**
@@ -312,7 +330,7 @@ public final class TransformerModel implements LanguageModel {
             for (int t = 0; t < n; t++) rmsnorm(s.xb, t * dim, s.x, t * dim, w.attnNorm, dim);
             if (w.wqkv != null) {
                 int width = qDim + 2 * kvDim;
-                Parallel.matmul(w.wqkv, s.xb, 0, dim, s.qkv, 0, width, n);
+                w.wqkv.apply(s.xb, 0, s.qkv, 0, n);
                 for (int t = 0; t < n; t++) {
                     int row = t * width;
                     if (w.bqkv != null) addInPlace(s.qkv, row, w.bqkv, width);
@@ -321,9 +339,9 @@ public final class TransformerModel implements LanguageModel {
                     System.arraycopy(s.qkv, row + qDim + kvDim, s.v, t * kvDim, kvDim);
                 }
             } else {
-                Parallel.matmul(w.wq, s.xb, 0, dim, s.q, 0, qDim, n);
-                Parallel.matmul(w.wk, s.xb, 0, dim, s.k, 0, kvDim, n);
-                Parallel.matmul(w.wv, s.xb, 0, dim, s.v, 0, kvDim, n);
+                w.wq.apply(s.xb, 0, s.q, 0, n);
+                w.wk.apply(s.xb, 0, s.k, 0, n);
+                w.wv.apply(s.xb, 0, s.v, 0, n);
                 if (w.bq != null) {
                     for (int t = 0; t < n; t++) {
                         addInPlace(s.q, t * qDim, w.bq, qDim);
@@ -344,7 +362,7 @@ public final class TransformerModel implements LanguageModel {
                 System.arraycopy(s.v, t * kvDim, cache.values(l), at, kvDim);
             }
             attention(s, l, n, rows);
-            Parallel.matmul(w.wo, s.att, 0, qDim, s.xb, 0, dim, n);
+            w.wo.apply(s.att, 0, s.xb, 0, n);
             if (w.attnPostNorm != null) {
                 for (int t = 0; t < n; t++) rmsnorm(s.xb, t * dim, s.xb, t * dim, w.attnPostNorm, dim);
             }
@@ -354,16 +372,16 @@ public final class TransformerModel implements LanguageModel {
             for (int t = 0; t < n; t++) rmsnorm(s.xb, t * dim, s.x, t * dim, w.ffnNorm, dim);
             if (w.gate == null) {
                 // Fused rows: gate then up (llama.cpp LLM_FFN_SWIGLU splits ffn_up's output in halves).
-                Parallel.matmul(w.up, s.xb, 0, dim, s.hb2, 0, 2 * ffn, n);
+                w.up.apply(s.xb, 0, s.hb2, 0, n);
                 for (int t = 0; t < n; t++) {
                     for (int i = 0; i < ffn; i++) s.hb[t * ffn + i] = silu(s.hb2[t * 2 * ffn + i]) * s.hb2[t * 2 * ffn + ffn + i];
                 }
             } else {
-                Parallel.matmul(w.gate, s.xb, 0, dim, s.hb, 0, ffn, n);
-                Parallel.matmul(w.up, s.xb, 0, dim, s.hb2, 0, ffn, n);
+                w.gate.apply(s.xb, 0, s.hb, 0, n);
+                w.up.apply(s.xb, 0, s.hb2, 0, n);
                 for (int i = 0; i < n * ffn; i++) s.hb[i] = silu(s.hb[i]) * s.hb2[i];
             }
-            Parallel.matmul(w.down, s.hb, 0, ffn, s.xb, 0, dim, n);
+            w.down.apply(s.hb, 0, s.xb, 0, n);
             if (w.ffnPostNorm != null) {
                 for (int t = 0; t < n; t++) rmsnorm(s.xb, t * dim, s.xb, t * dim, w.ffnPostNorm, dim);
             }
