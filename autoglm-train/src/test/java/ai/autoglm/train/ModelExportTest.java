@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.within;
 
 /**
  * A trained model written as an HF directory and as GGUF loads through core's ModelLoader (the inference engine)
- * and gives the training forward pass's logits.
+ * and gives the training forward pass's logits, and loads back for training ({@link PretrainedWeights}) unchanged.
  */
 class ModelExportTest {
     @TempDir
@@ -97,6 +97,11 @@ class ModelExportTest {
                 for (int i = 0; i < expected.length; i++) {
                     assertThat((double) logits[i]).as(p.getFileName() + " logit " + i).isCloseTo(expected[i], within(1e-4 * Math.max(1, Math.abs(expected[i]))));
                 }
+            }
+            // Loading it back for training gives the same F32 parameters, so the same training logits.
+            float[] reloaded = PretrainedWeights.load(p).forward(tokens, tokens.length);
+            for (int i = 0; i < expected.length; i++) {
+                assertThat(reloaded[i]).as(p.getFileName() + " reloaded logit " + i).isCloseTo(expected[i], within(1e-5f * Math.max(1, Math.abs(expected[i]))));
             }
         }
     }
