@@ -55,7 +55,7 @@ final class PiiDetectors {
                         PiiDetectors::ipv6),
                 // Generic tokens: long runs of base64/base64url characters mixing cases and digits with high entropy
                 // (random 32+ character keys have about 4.5-5 bits per character; words and identifiers far less).
-                new PiiDetector("secret", "(?<![\\w+/=-])[A-Za-z0-9+/_=-]{32,}(?![\\w+/=-])", PiiDetectors::highEntropy));
+                new PiiDetector("secret", "(?<![\\w+/-])[A-Za-z0-9+/_-]{32,}={0,2}(?![\\w+/=-])", PiiDetectors::highEntropy));
     }
 
     static Pattern blockedTerm(String term) {
