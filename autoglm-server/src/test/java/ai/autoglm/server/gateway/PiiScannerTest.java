@@ -14,11 +14,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Each kind of personal data with positives and near misses, whole and split into chunks at every position.
  * Valid ID numbers and card numbers are made here by a second, plain implementation of the check digits.
  */
-class PiiScannerTest {
+public class PiiScannerTest {
     static final List<PiiDetector> ALL = PiiDetectors.of(PiiConfig.redactAll());
 
     /** GB 11643-1999 check character, written from the standard: weight of position i (1-based from the right) is 2^(i-1) mod 11. */
-    static String withIdCheck(String first17) {
+    public static String withIdCheck(String first17) {
         int sum = 0;
         for (int i = 0; i < 17; i++) sum += (first17.charAt(i) - '0') * (int) (Math.pow(2, 17 - i) % 11);
         int check = (12 - sum % 11) % 11;
