@@ -67,7 +67,7 @@ public final class ServedModel implements AutoCloseable {
      * (streaming every file: the first caller of a large model waits for it); the response cache keys on it.
      */
     public synchronized String contentDigest() {
-        if (contentDigest == null) contentDigest = ModelFiles.contentDigest(ModelFiles.hash(spec.path()));
+        if (contentDigest == null) contentDigest = ModelFiles.contentDigest(spec.path(), ModelFiles.hash(spec.path()));
         return contentDigest;
     }
 

@@ -64,10 +64,13 @@ public final class ModelFiles {
     }
 
     /**
-     * One digest for the whole model's content: SHA-256 over "path NUL size NUL sha256 LF" per file in order. It
-     * changes when any byte of any file changes, and not when a file is only touched (no times are in it).
+     * One digest for the whole model's content: a single file's own SHA-256; for a directory, SHA-256 over
+     * "path NUL size NUL sha256 LF" per file in order (names inside a directory matter: config.json is not
+     * tokenizer.json). It changes when any byte of any file changes, and not when the model is only moved,
+     * renamed or touched (no paths of the model itself, no times are in it).
      */
-    public static String contentDigest(List<Entry> files) {
+    public static String contentDigest(Path model, List<Entry> files) {
+        if (!Files.isDirectory(model) && files.size() == 1) return files.getFirst().sha256();
         StringBuilder sb = new StringBuilder();
         for (Entry e : files) sb.append(e.path()).append('\0').append(e.size()).append('\0').append(e.sha256()).append('\n');
         return FileDigest.sha256(sb.toString().getBytes(StandardCharsets.UTF_8));

@@ -1,5 +1,6 @@
 package ai.autoglm.server.gateway;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
@@ -76,7 +77,7 @@ public final class ModelSignatures {
             throw new ModelVerificationException(manifestFile + ": the signature is malformed: " + e.getMessage());
         }
         checkFiles(model, manifest.files());
-        return new Verified(keyId, !trusted.isEmpty(), ModelFiles.contentDigest(manifest.files()), manifest.files());
+        return new Verified(keyId, !trusted.isEmpty(), ModelFiles.contentDigest(model, manifest.files()), manifest.files());
     }
 
     /** Sizes first (cheap), then the hashes, each file streamed. */
@@ -86,7 +87,8 @@ public final class ModelSignatures {
         List<Path> actual = ModelFiles.list(model);
         Map<String, Path> present = new HashMap<>();
         for (Path p : actual) {
-            String rel = ModelFiles.relative(model, p);
+            // A single-file model may be renamed (with its manifest): its one entry is compared whatever its name.
+            String rel = !Files.isDirectory(model) && signed.size() == 1 ? signed.getFirst().path() : ModelFiles.relative(model, p);
             if (!byPath.containsKey(rel)) throw new ModelVerificationException(model + ": file " + rel + " was added after the model was signed");
             present.put(rel, p);
         }
