@@ -17,13 +17,14 @@ public final class AutoglmServer implements AutoCloseable {
     private final ServerConfig config;
     private final ServerMetrics metrics = new ServerMetrics();
     private final ModelRegistry registry;
+    private final OpenAiApi api;
     private final WebServer web;
     private final ScheduledExecutorService reaper;
 
     private AutoglmServer(ServerConfig config) {
         this.config = config;
         this.registry = new ModelRegistry(config, metrics);
-        OpenAiApi api = new OpenAiApi(registry, config, metrics);
+        this.api = new OpenAiApi(registry, config, metrics);
         this.web = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
@@ -59,5 +60,6 @@ public final class AutoglmServer implements AutoCloseable {
         reaper.shutdownNow();
         registry.close();
         web.stop();
+        api.close();
     }
 }

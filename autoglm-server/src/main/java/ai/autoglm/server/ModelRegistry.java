@@ -7,7 +7,14 @@ import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.server.engine.ContinuousBatchScheduler;
 
+import ai.autoglm.server.gateway.ModelFiles;
+import ai.autoglm.server.gateway.ModelSignatures;
+import ai.autoglm.server.gateway.ModelTrust;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,10 +32,14 @@ public final class ModelRegistry implements AutoCloseable {
     private final ServerConfig config;
     private final ServerMetrics metrics;
     private final Map<String, Entry> entries = new LinkedHashMap<>();
+    private final ModelTrust trust;
 
     private static final class Entry {
         final ModelSpec spec;
         ServedModel loaded;
+        /** The last signature-check failure and the files' sizes and times then: not re-hashed until they change. */
+        ApiException refused;
+        String refusedStat;
 
         Entry(ModelSpec spec) {
             this.spec = spec;
@@ -39,6 +50,7 @@ public final class ModelRegistry implements AutoCloseable {
     public ModelRegistry(ServerConfig config, ServerMetrics metrics) {
         this.config = config;
         this.metrics = metrics;
+        this.trust = new ModelTrust(config.filters().trust());
         for (ModelSpec m : config.models()) {
             if (!Files.exists(m.path())) throw new IllegalArgumentException("model '" + m.alias() + "': " + m.path() + ": no such file or directory");
             entries.put(m.alias(), new Entry(m));
@@ -54,13 +66,53 @@ public final class ModelRegistry implements AutoCloseable {
         Entry e = alias == null ? entries.values().iterator().next() : entries.get(alias);
         if (e == null) throw ApiException.modelNotFound(alias);
         synchronized (e) {
-            if (e.loaded == null) e.loaded = load(e.spec);
+            if (e.loaded == null) e.loaded = load(e, verify(e));
             e.loaded.scheduler().touch();
             return e.loaded;
         }
     }
 
-    private ServedModel load(ModelSpec spec) {
+    /**
+     * With trusted keys configured: the model's signature and files are checked before it loads (its content digest,
+     * a by-product, is returned), and a refused model answers 503 naming the reason while the others keep serving.
+     * Null when no keys are configured.
+     */
+    private String verify(Entry e) {
+        if (!trust.enabled()) return null;
+        String stat = statOf(e.spec.path());
+        if (e.refused != null && stat.equals(e.refusedStat)) throw e.refused;
+        try {
+            ModelSignatures.Verified v = trust.verify(e.spec.path());
+            e.refused = null;
+            LOG.info(() -> "model " + e.spec.alias() + ": signature by key " + v.keyId() + " and " + v.files().size() + " file(s) verified");
+            return v.contentDigest();
+        } catch (IllegalArgumentException | UncheckedIOException ex) { // ModelVerificationException, or a malformed key in the manifest
+            LOG.warning("model " + e.spec.alias() + " refused: " + ex.getMessage());
+            // Clients get the reason with the server's directories taken out.
+            Path dir = e.spec.path().toAbsolutePath().getParent();
+            String reason = dir == null ? ex.getMessage() : ex.getMessage().replace(dir + java.io.File.separator, "");
+            e.refused = new ApiException(503, "server_error", "model", "model_verification_failed",
+                    "model `" + e.spec.alias() + "` is not served: its signature check failed: " + reason);
+            e.refusedStat = stat;
+            throw e.refused;
+        }
+    }
+
+    /** Sizes and modification times of the model's files and manifest: only decides when to re-check a refused model. */
+    private static String statOf(Path model) {
+        StringBuilder sb = new StringBuilder();
+        try {
+            for (Path p : ModelFiles.list(model)) sb.append(p).append(Files.size(p)).append(Files.getLastModifiedTime(p)).append('\n');
+            Path manifest = ModelFiles.manifestPath(model);
+            if (Files.exists(manifest)) sb.append(Files.size(manifest)).append(Files.getLastModifiedTime(manifest));
+        } catch (IOException | RuntimeException ex) {
+            sb.append(ex);
+        }
+        return sb.toString();
+    }
+
+    private ServedModel load(Entry entry, String verifiedDigest) {
+        ModelSpec spec = entry.spec;
         long start = System.nanoTime();
         LanguageModel model;
         try {
@@ -79,7 +131,7 @@ public final class ModelRegistry implements AutoCloseable {
                     config.queueSize(), config.prefillBudget(), metrics.forModel(spec.alias()));
             LOG.info(() -> String.format("loaded %s from %s in %.1f s (%d slots x %d positions)", spec.alias(), spec.path(),
                     (System.nanoTime() - start) / 1e9, spec.slots(), context));
-            return new ServedModel(spec, model, scheduler);
+            return new ServedModel(spec, model, scheduler, verifiedDigest);
         } catch (RuntimeException ex) {
             model.close();
             throw new ApiException(503, "server_error", "model", "model_load_failed",

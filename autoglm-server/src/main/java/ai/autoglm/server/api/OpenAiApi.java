@@ -3,6 +3,7 @@ package ai.autoglm.server.api;
 import ai.autoglm.server.ModelRegistry;
 import ai.autoglm.server.ServerMetrics;
 import ai.autoglm.server.config.ServerConfig;
+import ai.autoglm.server.gateway.RequestFilters;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -32,11 +33,18 @@ public final class OpenAiApi {
     private final ServerConfig config;
     private final ServerMetrics metrics;
     private final long started = System.currentTimeMillis() / 1000;
+    private final RequestFilters filters;
 
     public OpenAiApi(ModelRegistry registry, ServerConfig config, ServerMetrics metrics) {
         this.registry = registry;
         this.config = config;
         this.metrics = metrics;
+        this.filters = new RequestFilters(config.filters());
+    }
+
+    /** Releases the gateway's resources (the Redis connections of a shared cache). */
+    public void close() {
+        filters.close();
     }
 
     ModelRegistry registry() {
@@ -52,7 +60,7 @@ public final class OpenAiApi {
     }
 
     /** A route body: the parsed JSON request (null for GET) and the exchange. */
-    private interface Endpoint {
+    interface Endpoint {
         void handle(JsonNode body, HttpExchange ex) throws IOException;
     }
 
@@ -60,8 +68,9 @@ public final class OpenAiApi {
         ChatCompletionsEndpoint chat = new ChatCompletionsEndpoint(this);
         CompletionsEndpoint completions = new CompletionsEndpoint(this);
         TokenizeEndpoints tokenize = new TokenizeEndpoints(this);
-        routing.post("/v1/chat/completions", route("/v1/chat/completions", true, chat::handle))
-                .post("/v1/completions", route("/v1/completions", true, completions::handle))
+        GatewayRoute gateway = new GatewayRoute(this, filters);
+        routing.post("/v1/chat/completions", route("/v1/chat/completions", true, gateway.wrap("/v1/chat/completions", chat::handle)))
+                .post("/v1/completions", route("/v1/completions", true, gateway.wrap("/v1/completions", completions::handle)))
                 .get("/v1/models", route("/v1/models", false, (b, ex) -> ex.sendJson(200, models())))
                 .get("/v1/models/{id}", route("/v1/models/{id}", false, this::model))
                 .post("/tokenize", route("/tokenize", true, tokenize::tokenize))
