@@ -1,5 +1,6 @@
 package ai.autoglm.server.api;
 
+import ai.autoglm.server.engine.GenerationJob;
 import ai.autoglm.server.gateway.RequestContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.helidon.webserver.http.ServerRequest;
@@ -18,6 +19,8 @@ final class HttpExchange {
     private final RequestContext context = new RequestContext();
     private int status = 200;
     private OutputStream stream;
+    private ClientConnections.Watch watch;
+    private volatile boolean clientGone;
 
     HttpExchange(ServerRequest req, ServerResponse res, long maxBodyBytes) {
         this.req = req;
@@ -41,18 +44,39 @@ final class HttpExchange {
                 "the request body is larger than the server's limit of " + maxBodyBytes + " bytes");
     }
 
+    /**
+     * Cancels {@code job} (freeing its slot at the scheduler's next step) if the client disconnects before the answer
+     * is sent; for non-streamed answers, where nothing is written until the end (see {@link ClientConnections}).
+     */
+    void cancelWhenClientLeaves(GenerationJob job) {
+        watch = ClientConnections.watch(() -> {
+            clientGone = true;
+            status = 499; // nginx's "client closed request", for the metrics
+            job.cancel();
+        });
+    }
+
     void sendJson(int status, JsonNode body) {
-        this.status = status;
-        res.status(status);
-        res.header("Content-Type", "application/json");
-        res.send(Json.bytes(body));
+        send(status, "application/json", Json.bytes(body));
     }
 
     void send(int status, String contentType, byte[] body) {
+        if (clientGone) {
+            // Nobody reads it; answering anyway keeps Helidon from treating the route as broken.
+            try {
+                res.status(499).send();
+            } catch (RuntimeException ignored) {
+                // the connection is gone
+            }
+            return;
+        }
+        boolean closeAfter = watch != null && watch.stop();
         this.status = status;
         res.status(status);
         res.header("Content-Type", contentType);
+        if (closeAfter) res.header("Connection", "close");
         res.send(body);
+        if (closeAfter) watch.endsConnection();
     }
 
     void sendError(ApiException e) {
