@@ -59,6 +59,57 @@ class SchedulingTest {
         }
     }
 
+    /**
+     * Failing requests among running ones: malformed JSON, a prompt longer than the context, a 404, a schema the
+     * grammar refuses, and a streaming client that vanishes mid-answer, all while three greedy streams run. Each
+     * stream still equals its sequential greedy output and the failures are only their own.
+     */
+    @Test
+    void failingRequestsNeverDisturbTheOthers() throws Exception {
+        try (TestServer server = TestServer.start(dir, 4, 16); GreedyReference reference = new GreedyReference(server.llama);
+             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            String[] prompts = {"hello world", "the world", "or hello"};
+            List<Future<String>> answers = new ArrayList<>();
+            for (String p : prompts) {
+                ObjectNode body = ChatApiTest.chat("llama", p).put("temperature", 0).put("max_tokens", 60).put("stream", true);
+                answers.add(pool.submit(() -> {
+                    StringBuilder text = new StringBuilder();
+                    for (String e : ChatApiTest.events(server.post("/v1/chat/completions", body).body())) {
+                        text.append(TestServer.JSON.readTree(e).get("choices").get(0).get("delta").path("content").asText(""));
+                    }
+                    return text.toString();
+                }));
+            }
+            ObjectNode schema = ChatApiTest.chat("llama", "x");
+            schema.putObject("response_format").put("type", "json_schema").putObject("json_schema").put("name", "p")
+                    .putObject("schema").put("type", "string").put("pattern", "^a+$");
+            List<Future<Integer>> failures = List.of(
+                    pool.submit(() -> server.post("/v1/chat/completions", "{\"model\": \"llama\", \"messages\": [").statusCode()),
+                    pool.submit(() -> server.post("/v1/chat/completions", ChatApiTest.chat("llama", "hello ".repeat(300))).statusCode()),
+                    pool.submit(() -> server.post("/v1/chat/completions", ChatApiTest.chat("nope", "x")).statusCode()),
+                    pool.submit(() -> server.post("/v1/chat/completions", schema).statusCode()));
+            try (Socket gone = new Socket("127.0.0.1", server.server.port())) {
+                byte[] body = ChatApiTest.chat("llama", "world").put("stream", true).put("max_tokens", 200).toString().getBytes(StandardCharsets.UTF_8);
+                gone.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                        + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                gone.getOutputStream().write(body);
+                gone.getOutputStream().flush();
+                new BufferedReader(new InputStreamReader(gone.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            } // leaves mid-stream
+            assertThat(failures.stream().map(f -> {
+                try {
+                    return f.get();
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }).toList()).containsExactly(400, 400, 404, 400);
+            for (int i = 0; i < prompts.length; i++) {
+                assertThat(answers.get(i).get()).as(prompts[i]).isEqualTo(reference.chat(prompts[i], 60, 256));
+            }
+            assertThat(server.metric("autoglm_requests_finished_total{model=\"llama\",outcome=\"error\"}")).isZero();
+        }
+    }
+
     @Test
     void theNextTurnReusesTheCachedPrefix() {
         try (TestServer server = TestServer.start(dir, 2, 4); GreedyReference reference = new GreedyReference(server.llama)) {
