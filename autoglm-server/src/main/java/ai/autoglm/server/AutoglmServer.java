@@ -1,8 +1,10 @@
 package ai.autoglm.server;
 
+import ai.autoglm.server.api.ClientConnections;
 import ai.autoglm.server.api.OpenAiApi;
 import ai.autoglm.server.config.ServerConfig;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http1.Http1Config;
 
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -29,6 +31,8 @@ public final class AutoglmServer implements AutoCloseable {
                 .host(config.host())
                 .port(config.port())
                 .shutdownHook(false)
+                // lets a non-streamed request notice that its client disconnected (see ClientConnections)
+                .addProtocol(Http1Config.builder().addReceiveListener(ClientConnections.listener()).build())
                 .routing(api::register)
                 .build();
         this.reaper = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon(true).name("autoglm-keep-alive").unstarted(r));

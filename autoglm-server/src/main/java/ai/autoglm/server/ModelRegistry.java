@@ -2,6 +2,7 @@ package ai.autoglm.server;
 
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelLoader;
+import ai.autoglm.core.model.encoder.EmbeddingModels;
 import ai.autoglm.server.api.ApiException;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
@@ -23,7 +24,9 @@ import java.util.logging.Logger;
 
 /**
  * The models a server offers, by alias: each is loaded on its first request and unloaded when it has been idle
- * for its keep-alive (checked by {@link #unloadIdle}, which the server calls periodically).
+ * for its keep-alive (checked by {@link #unloadIdle}, which the server calls periodically). Each is generative (chat
+ * and completions) or an embedding model, as {@link ModelKind#detect} reads it from the file at start-up; asking one
+ * for the other's work is a 400.
  */
 public final class ModelRegistry implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ModelRegistry.class.getName());
@@ -36,13 +39,16 @@ public final class ModelRegistry implements AutoCloseable {
 
     private static final class Entry {
         final ModelSpec spec;
+        final ModelKind kind;
         ServedModel loaded;
         /** The last signature-check failure and the files' sizes and times then: not re-hashed until they change. */
         ApiException refused;
         String refusedStat;
+        ServedEmbeddingModel embedder;
 
-        Entry(ModelSpec spec) {
+        Entry(ModelSpec spec, ModelKind kind) {
             this.spec = spec;
+            this.kind = kind;
         }
     }
 
@@ -53,7 +59,7 @@ public final class ModelRegistry implements AutoCloseable {
         this.trust = new ModelTrust(config.filters().trust());
         for (ModelSpec m : config.models()) {
             if (!Files.exists(m.path())) throw new IllegalArgumentException("model '" + m.alias() + "': " + m.path() + ": no such file or directory");
-            entries.put(m.alias(), new Entry(m));
+            entries.put(m.alias(), new Entry(m, ModelKind.detect(m.path())));
         }
     }
 
@@ -63,12 +69,55 @@ public final class ModelRegistry implements AutoCloseable {
 
     /** The model named {@code alias} (the first one when null), loading it if needed; 404 for an unknown name. */
     public ServedModel acquire(String alias) {
-        Entry e = alias == null ? entries.values().iterator().next() : entries.get(alias);
-        if (e == null) throw ApiException.modelNotFound(alias);
+        Entry e = entry(alias, ModelKind.GENERATIVE);
         synchronized (e) {
             if (e.loaded == null) e.loaded = load(e, verify(e));
             e.loaded.scheduler().touch();
             return e.loaded;
+        }
+    }
+
+    /**
+     * The embedding model named {@code alias} (the first embedding model when null), loading it if needed and held
+     * until {@link ServedEmbeddingModel#release}; 404 for an unknown name, 400 for a generative model.
+     */
+    public ServedEmbeddingModel acquireEmbedding(String alias) {
+        Entry e = entry(alias, ModelKind.EMBEDDING);
+        synchronized (e) {
+            if (e.embedder == null) {
+                verify(e); // signed-model check, as for generative models
+                e.embedder = loadEmbedding(e.spec);
+            }
+            e.embedder.retain();
+            return e.embedder;
+        }
+    }
+
+    /** The entry for a request: by alias, or the first of the wanted kind when the request names none. */
+    private Entry entry(String alias, ModelKind wanted) {
+        Entry e = alias == null
+                ? entries.values().stream().filter(x -> x.kind == wanted).findFirst().orElse(entries.values().iterator().next())
+                : entries.get(alias);
+        if (e == null) throw ApiException.modelNotFound(alias);
+        if (e.kind != wanted) {
+            throw ApiException.invalidParam("model", wanted == ModelKind.EMBEDDING
+                    ? "model `" + e.spec.alias() + "` generates text and cannot make embeddings; use /v1/chat/completions or /v1/completions, or name an embedding model"
+                    : "model `" + e.spec.alias() + "` is an embedding model; use /v1/embeddings, or name a chat model");
+        }
+        return e;
+    }
+
+    private ServedEmbeddingModel loadEmbedding(ModelSpec spec) {
+        long start = System.nanoTime();
+        try {
+            ServedEmbeddingModel m = new ServedEmbeddingModel(spec.alias(), EmbeddingModels.load(spec.path(), EmbeddingModels.Options.DEFAULT));
+            LOG.info(() -> String.format("loaded embedding model %s from %s in %.1f s (%s)", spec.alias(), spec.path(),
+                    (System.nanoTime() - start) / 1e9, m.model()));
+            return m;
+        } catch (RuntimeException ex) {
+            LOG.log(Level.WARNING, "cannot load model " + spec.alias(), ex);
+            throw new ApiException(503, "server_error", "model", "model_load_failed",
+                    "model `" + spec.alias() + "` could not be loaded: " + ex.getMessage());
         }
     }
 
@@ -143,11 +192,17 @@ public final class ModelRegistry implements AutoCloseable {
     public void unloadIdle() {
         for (Entry e : entries.values()) {
             synchronized (e) {
-                if (e.loaded == null || e.spec.keepAlive() == null) continue;
-                if (e.loaded.scheduler().idleFor(e.spec.keepAlive().toNanos())) {
+                if (e.spec.keepAlive() == null) continue;
+                long keep = e.spec.keepAlive().toNanos();
+                if (e.loaded != null && e.loaded.scheduler().idleFor(keep)) {
                     LOG.info(() -> "unloading idle model " + e.spec.alias());
                     e.loaded.close();
                     e.loaded = null;
+                }
+                if (e.embedder != null && e.embedder.idleFor(keep)) {
+                    LOG.info(() -> "unloading idle embedding model " + e.spec.alias());
+                    e.embedder.close();
+                    e.embedder = null;
                 }
             }
         }
@@ -158,7 +213,7 @@ public final class ModelRegistry implements AutoCloseable {
         Entry e = entries.get(alias);
         if (e == null) return false;
         synchronized (e) {
-            return e.loaded != null;
+            return e.loaded != null || e.embedder != null;
         }
     }
 
@@ -167,7 +222,9 @@ public final class ModelRegistry implements AutoCloseable {
         for (Entry e : entries.values()) {
             synchronized (e) {
                 if (e.loaded != null) e.loaded.close();
+                if (e.embedder != null) e.embedder.close();
                 e.loaded = null;
+                e.embedder = null;
             }
         }
     }

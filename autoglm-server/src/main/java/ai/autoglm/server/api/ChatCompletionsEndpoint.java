@@ -46,6 +46,7 @@ final class ChatCompletionsEndpoint {
         api.metrics().promptTokens(m.alias(), prompt.length);
         LogitsProcessor constraint = req.forcedTools() == null ? Generations.responseFormat(m, req.params()) : forcedCall(m, req);
         GenerationJob job = Generations.submit(m, prompt, req.params(), api.config().requestTimeout(), "messages", constraint);
+        if (!req.params().stream()) ex.cancelWhenClientLeaves(job);
         Reply reply = new Reply(m, req, job);
         JobEvent first = Generations.next(job);
         if (first instanceof JobEvent.Failed f) throw Generations.error(f);

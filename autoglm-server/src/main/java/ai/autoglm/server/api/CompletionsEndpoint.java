@@ -28,6 +28,7 @@ final class CompletionsEndpoint {
         int[] prompt = req.tokens() != null ? req.tokens() : Prompts.completion(m.model(), req.text());
         api.metrics().promptTokens(m.alias(), prompt.length);
         GenerationJob job = Generations.submit(m, prompt, req.params(), api.config().requestTimeout(), "prompt");
+        if (!req.params().stream()) ex.cancelWhenClientLeaves(job);
         String echo = !req.echo() ? "" : req.text() != null ? req.text() : tok.decode(prompt, true);
 
         String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");

@@ -2,6 +2,7 @@ package ai.autoglm.server.api;
 
 import ai.autoglm.server.gateway.CachedResponse;
 import ai.autoglm.server.gateway.OutputFilter;
+import ai.autoglm.server.engine.GenerationJob;
 import ai.autoglm.server.gateway.RequestContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.helidon.webserver.http.ServerRequest;
@@ -24,6 +25,8 @@ final class HttpExchange {
     private OutputFilter outputFilter = OutputFilter.NONE;
     /** Captures the response for the cache when set: the bytes sent, up to a limit. */
     private ResponseRecorder recorder;
+    private ClientConnections.Watch watch;
+    private volatile boolean clientGone;
 
     HttpExchange(ServerRequest req, ServerResponse res, long maxBodyBytes) {
         this.req = req;
@@ -47,16 +50,40 @@ final class HttpExchange {
                 "the request body is larger than the server's limit of " + maxBodyBytes + " bytes");
     }
 
+    /**
+     * Cancels {@code job} (freeing its slot at the scheduler's next step) if the client disconnects before the answer
+     * is sent; for non-streamed answers, where nothing is written until the end (see {@link ClientConnections}).
+     */
+    void cancelWhenClientLeaves(GenerationJob job) {
+        watch = ClientConnections.watch(() -> {
+            clientGone = true;
+            status = 499; // nginx's "client closed request", for the metrics
+            job.cancel();
+        });
+    }
+
     void sendJson(int status, JsonNode body) {
         send(status, "application/json", Json.bytes(body));
     }
 
     void send(int status, String contentType, byte[] body) {
+        if (clientGone) {
+            // Nobody reads it; answering anyway keeps Helidon from treating the route as broken.
+            try {
+                res.status(499).send();
+            } catch (RuntimeException ignored) {
+                // the connection is gone
+            }
+            return;
+        }
+        boolean closeAfter = watch != null && watch.stop();
         this.status = status;
         res.status(status);
         res.header("Content-Type", contentType);
         if (recorder != null) recorder.whole(contentType, body);
+        if (closeAfter) res.header("Connection", "close");
         res.send(body);
+        if (closeAfter) watch.endsConnection();
     }
 
     /** Sets a response header (before the response is sent). */

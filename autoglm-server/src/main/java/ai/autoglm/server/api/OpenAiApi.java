@@ -26,7 +26,7 @@ import java.util.logging.Logger;
 public final class OpenAiApi {
     private static final Logger LOG = Logger.getLogger(OpenAiApi.class.getName());
     private static final Map<String, String> KNOWN = Map.of(
-            "/v1/chat/completions", "POST", "/v1/completions", "POST", "/v1/models", "GET", "/tokenize", "POST",
+            "/v1/chat/completions", "POST", "/v1/completions", "POST", "/v1/embeddings", "POST", "/v1/models", "GET", "/tokenize", "POST",
             "/detokenize", "POST", "/health", "GET", "/metrics", "GET");
 
     private final ModelRegistry registry;
@@ -71,6 +71,7 @@ public final class OpenAiApi {
         GatewayRoute gateway = new GatewayRoute(this, filters);
         routing.post("/v1/chat/completions", route("/v1/chat/completions", true, gateway.wrap("/v1/chat/completions", chat::handle)))
                 .post("/v1/completions", route("/v1/completions", true, gateway.wrap("/v1/completions", completions::handle)))
+                .post("/v1/embeddings", route("/v1/embeddings", true, new EmbeddingsEndpoint(this)::handle))
                 .get("/v1/models", route("/v1/models", false, (b, ex) -> ex.sendJson(200, models())))
                 .get("/v1/models/{id}", route("/v1/models/{id}", false, this::model))
                 .post("/tokenize", route("/tokenize", true, tokenize::tokenize))
