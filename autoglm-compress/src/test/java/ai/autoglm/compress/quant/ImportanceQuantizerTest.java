@@ -64,6 +64,37 @@ class ImportanceQuantizerTest {
         assertThat(weighted).as("%s: sum_j imatrix_j * (w - q(w))^2, imatrix-weighted vs reference", type).isLessThan(plain);
     }
 
+    /**
+     * Relative RMS round-trip error on Gaussian rows, with and without an imatrix, below a bound from the step size:
+     * a uniform quantizer with step {@code s} has RMS error {@code s / sqrt(12)}. Per block of 32 (16 for Q6_K) the
+     * largest |x| of Gaussians is about 2.5 sigma (the range about 4 sigma), so the steps are: Q8_0 2.5/127,
+     * Q4_0 2.5/8, Q5_0 2.5/16, Q4_1 and Q4_K 4/15, Q5_1 and Q5_K 4/31, Q6_K 2.2/32 (in sigma). The bound is 1.5 times
+     * {@code step / sqrt(12)} (the margin covers blocks with a larger maximum and the 6-bit K scales).
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K"})
+    void roundTripErrorIsWithinTheStepBound(GgmlType type) {
+        Random r = new Random(11);
+        float[] x = new float[ROW * 16];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        double step = switch (type) {
+            case Q8_0 -> 2.5 / 127;
+            case Q4_0 -> 2.5 / 8;
+            case Q5_0 -> 2.5 / 16;
+            case Q4_1, Q4_K -> 4.0 / 15;
+            case Q5_1, Q5_K -> 4.0 / 31;
+            case Q6_K -> 2.2 / 32;
+            default -> throw new IllegalStateException();
+        };
+        double bound = 1.5 * step / Math.sqrt(12);
+        float[] ones = new float[ROW];
+        java.util.Arrays.fill(ones, 1f);
+        for (float[] qw : new float[][]{null, importance(12)}) {
+            double rel = Math.sqrt(weightedError(type, x, ImportanceQuantizer.quantize(type, x, ROW, qw), ones) / x.length);
+            assertThat(rel).as("%s relative RMS error (imatrix %s), bound %.4f", type, qw != null, bound).isLessThan(bound);
+        }
+    }
+
     /** {@code sum_rows sum_j imatrix_j (x_j - dequant_j)^2}, dequantized by core's tensor readers. */
     static double weightedError(GgmlType type, float[] x, MemorySegment q, float[] qw) {
         var t = Tensors.view(type, q, x.length);
