@@ -2,9 +2,7 @@ package ai.autoglm.compress.quant;
 
 import ai.autoglm.core.tensor.GgmlType;
 
-import java.util.Arrays;
 import java.util.Locale;
-import java.util.stream.Collectors;
 
 /**
  * What {@code --type} asks for: a llama.cpp file type ({@code enum llama_ftype} in include/llama.h, written to
@@ -41,9 +39,8 @@ public enum QuantPreset {
         for (QuantPreset p : values()) {
             if (p.name().equals(n)) return p;
         }
-        throw new IllegalArgumentException("--type must be one of q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k ("
-                + Arrays.stream(values()).map(p -> p.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "))
-                + "); got '" + name + "'");
+        throw new IllegalArgumentException("--type must be one of q8_0, q4_0, q4_1, q5_0, q5_1, q4_k (= q4_k_m), q4_k_s, "
+                + "q5_k (= q5_k_m), q5_k_s, q6_k; got '" + name + "'");
     }
 
     @Override
