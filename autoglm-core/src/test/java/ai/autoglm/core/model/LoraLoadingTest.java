@@ -137,7 +137,7 @@ class LoraLoadingTest {
         Map<String, float[]> hf = ModelFixtures.hfWeights(s);
         int r = 4;
         Map<String, float[][]> adapter = randomAdapter(s, hf, r, 12);
-        Path dir = writePeft(tmp.resolve("rs"), adapter, r, 8, true, "\"alpha_pattern\": {\"v_proj\": 2}, ".replace("\"alpha_pattern\": {}, ", ""));
+        Path dir = writePeft(tmp.resolve("rs"), adapter, r, 8, true, "\"alpha_pattern\": {\"v_proj\": 2}, ");
         // The writer's template already has an empty alpha_pattern; a JSON object keeps the last duplicate key.
         Map<String, Double> scales = new LinkedHashMap<>();
         for (String k : adapter.keySet()) scales.put(k, (k.endsWith("v_proj") ? 2.0 : 8.0) / Math.sqrt(r));
@@ -190,7 +190,7 @@ class LoraLoadingTest {
         Map<String, float[][]> one = new LinkedHashMap<>();
         one.put("model.layers.0.self_attn.q_proj", randomAdapter(s, hf, 2, 1).get("model.layers.0.self_attn.q_proj"));
 
-        Path dora = writePeft(tmp.resolve("dora"), one, 2, 4, false, "\"use_dora\": true, ".replace("", ""));
+        Path dora = writePeft(tmp.resolve("dora"), one, 2, 4, false, "");
         Files.writeString(dora.resolve("adapter_config.json"), Files.readString(dora.resolve("adapter_config.json")).replace("\"use_dora\": false", "\"use_dora\": true"));
         assertThatThrownBy(() -> ModelLoader.loadWithLora(gguf, dora)).isInstanceOf(ModelFormatException.class).hasMessageContaining("DoRA");
 
