@@ -28,8 +28,9 @@ import java.util.List;
  * {@code render(messages[..i-1], add_generation_prompt=true)} (so the generation header is context, the reply and
  * whatever the template closes it with, e.g. ChatML's {@code <|im_end|>}, are targets). A template whose renders are
  * not prefixes of each other (one that rewrites earlier turns, e.g. drops reasoning) is refused with the line number.
- * When the conversation ends on an assistant turn, the tokenizer's EOS is appended as a target so the tuned model
- * learns to stop where the template itself writes no end-of-turn token (GLM's, whose turns end at the next header).
+ * When the conversation ends on an assistant turn whose span holds no special token (the template wrote no end-of-turn
+ * token, as GLM's, whose turns end at the next header), the tokenizer's EOS is appended as a target so the tuned model
+ * learns to stop; ChatML's {@code <|im_end|>} is already in the span.
  */
 public final class ChatDataset {
     /** Largest JSONL line read (a conversation); beyond it the file is not chat data. */
@@ -127,7 +128,7 @@ public final class ChatDataset {
             trained.add(false);
             endsOnAssistant = false;
         }
-        if (endsOnAssistant && tokenizer.eosId() >= 0) {
+        if (endsOnAssistant && tokenizer.eosId() >= 0 && java.util.Arrays.stream(pieces.getLast()).noneMatch(tokenizer::isSpecial)) {
             pieces.add(new int[]{tokenizer.eosId()});
             trained.add(true);
         }
