@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
         description = "Run, convert and inspect GLM, Llama and Qwen models on the CPU, in pure Java.",
         subcommands = {RunCommand.class, ChatCommand.class, InfoCommand.class, LogitsCommand.class, BenchCommand.class,
                 ConvertCommand.class, QuantizeCommand.class, ImatrixCommand.class, ServeCommand.class, TrainCommand.class,
-                TokenizerCommand.class, KeygenCommand.class, SignCommand.class, VerifyCommand.class,
+                FinetuneCommand.class, LoraCommand.class, TokenizerCommand.class, KeygenCommand.class, SignCommand.class,
+                VerifyCommand.class,
                 CommandLine.HelpCommand.class})
 public final class AutoglmCli implements Runnable {
 

@@ -26,6 +26,9 @@ final class ServeCommand implements Callable<Integer> {
             + "default without --config: the bundled model in models/default.")
     Path model;
 
+    @Option(names = "--lora", paramLabel = "DIR", description = "A PEFT LoRA adapter directory applied to --model at load time (unmerged).")
+    Path lora;
+
     @Option(names = "--alias", paramLabel = "NAME", description = "The name clients use for --model (default: its file name).")
     String alias;
 
@@ -74,6 +77,10 @@ final class ServeCommand implements Callable<Integer> {
 
     /** The config file (or defaults), with the command line's model and flags on top. */
     ServerConfig resolve() {
+        if (lora != null && model == null && config != null) {
+            throw new IllegalArgumentException("--lora applies to --model; give each model of " + config + " its adapter with a 'lora:' key");
+        }
+        if (lora != null) ai.autoglm.core.format.peft.PeftAdapter.read(lora); // a bad adapter fails here, not at the first request
         if (model == null && config == null) {
             model = DefaultModel.path();
             if (alias == null) alias = DefaultModel.ALIAS;
@@ -84,14 +91,14 @@ final class ServeCommand implements Callable<Integer> {
             base = ServerConfigFile.read(config);
             for (ModelSpec m : base.models()) {
                 models.add(model == null && (slots != null || ctx != null)
-                        ? new ModelSpec(m.alias(), m.path(), ctx != null ? ctx : m.context(), slots != null ? slots : m.slots(), m.keepAlive(), m.toolParser())
+                        ? new ModelSpec(m.alias(), m.path(), ctx != null ? ctx : m.context(), slots != null ? slots : m.slots(), m.keepAlive(), m.toolParser(), m.lora())
                         : m);
             }
         }
         if (model != null) {
             String name = alias != null ? alias : model.getFileName().toString();
             models.removeIf(m -> m.alias().equals(name));
-            models.addFirst(new ModelSpec(name, model, ctx, slots != null ? slots : 1, null, null));
+            models.addFirst(new ModelSpec(name, model, ctx, slots != null ? slots : 1, null, null, lora));
         }
         ServerConfig cfg = base != null ? base.withModels(models) : ServerConfig.single(models.getFirst());
         cfg = cfg.withAddress(host != null ? host : cfg.host(), port != null ? port : cfg.port());

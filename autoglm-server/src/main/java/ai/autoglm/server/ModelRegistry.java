@@ -165,7 +165,7 @@ public final class ModelRegistry implements AutoCloseable {
         long start = System.nanoTime();
         LanguageModel model;
         try {
-            model = ModelLoader.load(spec.path());
+            model = ModelLoader.loadWithLora(spec.path(), spec.lora());
         } catch (RuntimeException ex) {
             LOG.log(Level.WARNING, "cannot load model " + spec.alias(), ex);
             throw new ApiException(503, "server_error", "model", "model_load_failed",

@@ -31,6 +31,7 @@ import java.util.Set;
  *     slots: 4
  *     keep-alive: 15m         # unload after this long unused; "forever" keeps it
  *     tool-parser: qwen       # qwen (hermes), glm4 or llama3; default: read from the chat template
+ *     lora: adapters/my-lora  # PEFT LoRA adapter directory applied at load time (optional)
  * </pre>
  * plus the gateway's {@code cache:}, {@code pii:} and {@code trust:} sections ({@link GatewayFiltersFile}).
  * Relative model paths are resolved against the file's directory. Unknown keys are errors (a typo should not be
@@ -39,7 +40,7 @@ import java.util.Set;
 public final class ServerConfigFile {
     private static final Set<String> TOP_KEYS = union(Set.of("server", "models"), GatewayFiltersFile.SECTIONS);
     private static final Set<String> SERVER_KEYS = Set.of("host", "port", "queue-size", "request-timeout", "max-body-bytes", "prefill-budget");
-    private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "context", "slots", "keep-alive", "tool-parser");
+    private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "context", "slots", "keep-alive", "tool-parser", "lora");
 
     private ServerConfigFile() {
     }
@@ -70,7 +71,8 @@ public final class ServerConfigFile {
                         m.has("context") ? integer(file, where + "context", m.get("context")) : null,
                         m.has("slots") ? integer(file, where + "slots", m.get("slots")) : 1,
                         m.has("keep-alive") ? duration(file, where + "keep-alive", m.get("keep-alive")) : null,
-                        m.has("tool-parser") ? text(file, where + "tool-parser", m.get("tool-parser")) : null));
+                        m.has("tool-parser") ? text(file, where + "tool-parser", m.get("tool-parser")) : null,
+                        m.has("lora") ? base.resolve(text(file, where + "lora", m.get("lora"))) : null));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
             }
