@@ -1,0 +1,228 @@
+package ai.autoglm.compress.prune;
+
+import ai.autoglm.compress.EditedWeights;
+import ai.autoglm.compress.GgufModel;
+import ai.autoglm.compress.calib.ActivationStatistics;
+import ai.autoglm.core.format.gguf.GgufValue;
+import ai.autoglm.core.model.LowRankProjection;
+import ai.autoglm.core.model.ModelConfig;
+import ai.autoglm.core.model.TensorRole;
+import ai.autoglm.core.model.WeightSource;
+import ai.autoglm.core.tensor.GgmlType;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Structured pruning that really shrinks the tensors: attention heads (rows of q/k/v, columns of the output projection,
+ * fused q|k|v included) and MLP channels (rows of gate and up, fused gate|up included, columns of down), then
+ * {@link LayerDropping}. The KV cache shrinks with the key/value groups, every matmul with its rows or columns.
+ *
+ * <p>GQA choice: heads go either as whole key/value groups ({@link StructuredPlan#kvGroupsToRemove}: the group's kv head
+ * and all its query heads) or as query heads inside the groups, the same number from each
+ * ({@link StructuredPlan#headsToRemove}), so the result is again uniform GQA with {@code heads % kvHeads == 0}. Uneven
+ * groups would need a per-head group map neither this engine nor llama.cpp has. The head dimension stays, so
+ * {@code attention.key_length} / {@code value_length} are written (embedding length / heads no longer gives it).
+ *
+ * <p>llama.cpp loads the result for split q/k/v layouts (llama, qwen2: q is {@code [n_embd, n_embd_head_k * n_head]}).
+ * Its chatglm/glm4 graphs read a fused {@code attn_qkv} with the k part at offset {@code n_embd}
+ * (src/models/chatglm.cpp, glm4.cpp), so a head-pruned fused-q|k|v file runs in this engine only.
+ */
+public final class StructuredPruning {
+    private StructuredPruning() {
+    }
+
+    /** {@link #select}, {@link #shrink}, then {@link LayerDropping#drop}. */
+    public static GgufModel prune(GgufModel model, StructuredPlan plan, ActivationStatistics stats) {
+        GgufModel shrunk = plan.shrinksLayers() ? shrink(model, select(model, plan, stats)) : model;
+        return LayerDropping.drop(shrunk, plan.dropLayers());
+    }
+
+    /** Per layer, the heads and channels with the highest {@link StructuralImportance} that the plan's counts allow. */
+    public static List<LayerSelection> select(GgufModel model, StructuredPlan plan, ActivationStatistics stats) {
+        ModelConfig c = model.config();
+        int group = c.heads() / c.kvHeads();
+        int groupsRemoved = plan.kvGroupsToRemove() + (group == 1 ? plan.headsToRemove() : 0);
+        int kvKeep = c.kvHeads() - groupsRemoved;
+        if (kvKeep < 1) {
+            throw new IllegalArgumentException("removing " + groupsRemoved + " key/value groups leaves none (the model has " + c.kvHeads() + ")");
+        }
+        int perGroupRemoved = 0;
+        if (group > 1 && plan.headsToRemove() > 0) {
+            if (plan.headsToRemove() % kvKeep != 0 || plan.headsToRemove() / kvKeep >= group) {
+                throw new IllegalArgumentException("--heads " + plan.headsToRemove() + " must be a multiple of the " + kvKeep
+                        + " key/value groups and below " + kvKeep * group + " (the same number of query heads leaves every group, so GQA stays uniform)");
+            }
+            perGroupRemoved = plan.headsToRemove() / kvKeep;
+        }
+        int headsPerGroup = group - perGroupRemoved;
+        int ffnKeep = ffnChannelsToKeep(model, c, plan.ffnKeep());
+        boolean headsChange = kvKeep < c.kvHeads() || headsPerGroup < group;
+
+        List<LayerSelection> out = new ArrayList<>();
+        for (int l = 0; l < c.layers(); l++) {
+            LayerSelection all = LayerSelection.all(c);
+            if (plan.dropLayers().contains(l)) { // dropped anyway: only its counts must agree with the others
+                out.add(new LayerSelection(Arrays.copyOf(all.keptHeads(), kvKeep * headsPerGroup), Arrays.copyOf(all.keptKvHeads(), kvKeep),
+                        Arrays.copyOf(all.keptFfn(), ffnKeep)));
+                continue;
+            }
+            int[] heads = all.keptHeads(), kv = all.keptKvHeads();
+            if (headsChange) {
+                double[] hs = StructuralImportance.heads(model, stats, l);
+                kv = topK(StructuralImportance.kvGroups(hs, c.kvHeads()), kvKeep);
+                heads = new int[kvKeep * headsPerGroup];
+                for (int gi = 0; gi < kv.length; gi++) {
+                    int g = kv[gi];
+                    int[] inGroup = topK(Arrays.copyOfRange(hs, g * group, (g + 1) * group), headsPerGroup);
+                    for (int i = 0; i < headsPerGroup; i++) heads[gi * headsPerGroup + i] = g * group + inGroup[i];
+                }
+            }
+            int[] ffn = ffnKeep < c.ffnDim() ? topK(StructuralImportance.ffnChannels(model, stats, l), ffnKeep) : all.keptFfn();
+            out.add(new LayerSelection(heads, kv, ffn));
+        }
+        return out;
+    }
+
+    /**
+     * {@code round(ffn * keep)}, at least 1; when {@code ffn_down} is stored in a block type whose block divides the
+     * width, rounded to whole blocks so the pruned rows can stay in that type.
+     */
+    static int ffnChannelsToKeep(GgufModel model, ModelConfig c, double keep) {
+        int n = Math.max(1, (int) Math.round(c.ffnDim() * keep));
+        if (n >= c.ffnDim()) return c.ffnDim();
+        GgmlType t = EditedWeights.storageType(model.weights(), TensorRole.FFN_DOWN.tensorName(0));
+        int b = t == null ? 1 : t.blockSize;
+        if (b > 1 && c.ffnDim() % b == 0) n = Math.max(b, (int) Math.round((double) n / b) * b);
+        return n;
+    }
+
+    /** Indices of the {@code k} highest scores, ascending (ties keep the lower index). */
+    static int[] topK(double[] scores, int k) {
+        Integer[] order = new Integer[scores.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> scores[a] != scores[b] ? Double.compare(scores[b], scores[a]) : Integer.compare(a, b));
+        int[] top = new int[k];
+        for (int i = 0; i < k; i++) top[i] = order[i];
+        Arrays.sort(top);
+        return top;
+    }
+
+    /** The model with only the selected heads and channels in each layer. Every layer must keep the same counts. */
+    public static GgufModel shrink(GgufModel model, List<LayerSelection> selections) {
+        ModelConfig c = model.config();
+        if (selections.size() != c.layers()) {
+            throw new IllegalArgumentException(selections.size() + " layer selections for " + c.layers() + " layers");
+        }
+        LayerSelection first = selections.getFirst();
+        for (int l = 0; l < selections.size(); l++) {
+            LayerSelection s = selections.get(l);
+            s.validate(c, l);
+            if (s.keptHeads().length != first.keptHeads().length || s.keptKvHeads().length != first.keptKvHeads().length
+                    || s.keptFfn().length != first.keptFfn().length) {
+                throw new IllegalArgumentException("layer " + l + " keeps different head or channel counts than layer 0; "
+                        + "the model config has one head count and one MLP width for all layers");
+            }
+        }
+        WeightSource w = model.weights();
+        EditedWeights out = EditedWeights.of(w);
+        int hd = c.headDim();
+        for (int l = 0; l < c.layers(); l++) {
+            LayerSelection s = selections.get(l);
+            int[] qRows = headRows(s.keptHeads(), hd), kvRows = headRows(s.keptKvHeads(), hd);
+            String qkv = TensorRole.ATTN_QKV.tensorName(l);
+            if (w.shape(qkv) != null) {
+                // fused rows: q (qDim) | k (kvDim) | v (kvDim)
+                int[] rows = concat(qRows, offset(kvRows, c.qDim()), offset(kvRows, c.qDim() + c.kvDim()));
+                keepRows(w, out, qkv, rows);
+                keepRows(w, out, TensorRole.ATTN_QKV_BIAS.tensorName(l), rows);
+            } else {
+                keepRows(w, out, TensorRole.ATTN_Q.tensorName(l), qRows);
+                keepRows(w, out, TensorRole.ATTN_K.tensorName(l), kvRows);
+                keepRows(w, out, TensorRole.ATTN_V.tensorName(l), kvRows);
+                keepRows(w, out, TensorRole.ATTN_Q_BIAS.tensorName(l), qRows);
+                keepRows(w, out, TensorRole.ATTN_K_BIAS.tensorName(l), kvRows);
+                keepRows(w, out, TensorRole.ATTN_V_BIAS.tensorName(l), kvRows);
+            }
+            keepColumns(w, out, TensorRole.ATTN_OUT.tensorName(l), qRows);
+
+            String gate = TensorRole.FFN_GATE.tensorName(l), up = TensorRole.FFN_UP.tensorName(l);
+            if (w.shape(gate) != null) {
+                keepRows(w, out, gate, s.keptFfn());
+                keepRows(w, out, up, s.keptFfn());
+            } else {
+                keepRows(w, out, up, concat(s.keptFfn(), offset(s.keptFfn(), c.ffnDim()))); // fused gate | up
+            }
+            keepColumns(w, out, TensorRole.FFN_DOWN.tensorName(l), s.keptFfn());
+        }
+        Map<String, GgufValue> md = new LinkedHashMap<>(model.metadata());
+        md.put(model.key("attention.head_count"), GgufValue.uint32(first.keptHeads().length));
+        md.put(model.key("attention.head_count_kv"), GgufValue.uint32(first.keptKvHeads().length));
+        md.put(model.key("attention.key_length"), GgufValue.uint32(hd));
+        md.put(model.key("attention.value_length"), GgufValue.uint32(hd));
+        md.put(model.key("feed_forward_length"), GgufValue.uint32(first.keptFfn().length));
+        return model.derive(md, out);
+    }
+
+    private static int[] headRows(int[] heads, int hd) {
+        int[] rows = new int[heads.length * hd];
+        for (int i = 0; i < heads.length; i++) for (int j = 0; j < hd; j++) rows[i * hd + j] = heads[i] * hd + j;
+        return rows;
+    }
+
+    private static int[] offset(int[] idx, int by) {
+        int[] r = new int[idx.length];
+        for (int i = 0; i < idx.length; i++) r[i] = idx[i] + by;
+        return r;
+    }
+
+    private static int[] concat(int[]... parts) {
+        int n = 0;
+        for (int[] p : parts) n += p.length;
+        int[] r = new int[n];
+        int at = 0;
+        for (int[] p : parts) {
+            System.arraycopy(p, 0, r, at, p.length);
+            at += p.length;
+        }
+        return r;
+    }
+
+    /** Keeps rows {@code rows} (outputs) of tensor {@code name}; absent tensors (an optional bias) are skipped. */
+    private static void keepRows(WeightSource w, EditedWeights out, String name, int[] rows) {
+        long[] shape = w.shape(name);
+        if (shape == null) {
+            requireDense(w, name);
+            return;
+        }
+        int rowLen = Math.toIntExact(shape[0]);
+        float[] src = EditedWeights.floats(w, name);
+        float[] dst = new float[rows.length * rowLen];
+        for (int i = 0; i < rows.length; i++) System.arraycopy(src, rows[i] * rowLen, dst, i * rowLen, rowLen);
+        long[] newShape = shape.length == 1 ? new long[]{rows.length} : new long[]{rowLen, rows.length};
+        out.put(name, dst, newShape, EditedWeights.storageType(w, name));
+    }
+
+    /** Keeps input columns {@code cols} of matrix {@code name}. */
+    private static void keepColumns(WeightSource w, EditedWeights out, String name, int[] cols) {
+        long[] shape = w.shape(name);
+        if (shape == null) {
+            requireDense(w, name);
+            throw new IllegalArgumentException("missing tensor " + name);
+        }
+        int rowLen = Math.toIntExact(shape[0]), rows = Math.toIntExact(shape[1]);
+        float[] src = EditedWeights.floats(w, name);
+        float[] dst = new float[rows * cols.length];
+        for (int r = 0; r < rows; r++) for (int i = 0; i < cols.length; i++) dst[r * cols.length + i] = src[r * rowLen + cols[i]];
+        out.put(name, dst, new long[]{cols.length, rows}, EditedWeights.storageType(w, name));
+    }
+
+    private static void requireDense(WeightSource w, String name) {
+        if (name.endsWith(".weight") && w.shape(LowRankProjection.factorA(name)) != null) {
+            throw new IllegalArgumentException(name + " is stored as low-rank factors; prune heads and channels before factorising");
+        }
+    }
+}
