@@ -198,7 +198,7 @@ public final class StructuredPruning {
             requireDense(w, name);
             return;
         }
-        int rowLen = Math.toIntExact(shape[0]);
+        int rowLen = shape.length == 1 ? 1 : Math.toIntExact(shape[0]); // a bias: one value per output
         float[] src = EditedWeights.floats(w, name);
         float[] dst = new float[rows.length * rowLen];
         for (int i = 0; i < rows.length; i++) System.arraycopy(src, rows[i] * rowLen, dst, i * rowLen, rowLen);
