@@ -65,14 +65,10 @@ public final class StructuredPruning {
         List<LayerSelection> out = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {
             LayerSelection all = LayerSelection.all(c);
-            if (plan.dropLayers().contains(l)) { // dropped anyway: only its counts must agree with the others
-                out.add(new LayerSelection(Arrays.copyOf(all.keptHeads(), kvKeep * headsPerGroup), Arrays.copyOf(all.keptKvHeads(), kvKeep),
-                        Arrays.copyOf(all.keptFfn(), ffnKeep)));
-                continue;
-            }
+            boolean dropped = plan.dropLayers().contains(l); // removed anyway: any valid selection with the same counts
             int[] heads = all.keptHeads(), kv = all.keptKvHeads();
             if (headsChange) {
-                double[] hs = StructuralImportance.heads(model, stats, l);
+                double[] hs = dropped ? new double[c.heads()] : StructuralImportance.heads(model, stats, l);
                 kv = topK(StructuralImportance.kvGroups(hs, c.kvHeads()), kvKeep);
                 heads = new int[kvKeep * headsPerGroup];
                 for (int gi = 0; gi < kv.length; gi++) {
@@ -81,7 +77,8 @@ public final class StructuredPruning {
                     for (int i = 0; i < headsPerGroup; i++) heads[gi * headsPerGroup + i] = g * group + inGroup[i];
                 }
             }
-            int[] ffn = ffnKeep < c.ffnDim() ? topK(StructuralImportance.ffnChannels(model, stats, l), ffnKeep) : all.keptFfn();
+            int[] ffn = ffnKeep == c.ffnDim() ? all.keptFfn()
+                    : topK(dropped ? new double[c.ffnDim()] : StructuralImportance.ffnChannels(model, stats, l), ffnKeep);
             out.add(new LayerSelection(heads, kv, ffn));
         }
         return out;

@@ -197,6 +197,24 @@ class StructuredPruningTest {
     }
 
     @Test
+    void headsChannelsAndALayerTogether() {
+        GgufModel model = TestModels.llama();
+        ActivationStatistics stats = Calibration.collect(model, TestModels.CALIBRATION, 512);
+        StructuredPlan plan = StructuredPlan.none().withHeads(2).withFfnKeep(0.5).withDropLayers(Set.of(1));
+        GgufModel pruned = StructuredPruning.prune(model, plan, stats);
+        assertThat(pruned.config().layers()).isEqualTo(1);
+        LayerSelection kept = StructuredPruning.select(model, plan, stats).getFirst();
+        ModelConfig c = model.config();
+        List<Integer> headCols = new ArrayList<>(), ffnCols = new ArrayList<>();
+        for (int j = 0; j < c.qDim(); j++) if (!contains(kept.keptHeads(), j / c.headDim())) headCols.add(j);
+        for (int i = 0; i < c.ffnDim(); i++) if (!contains(kept.keptFfn(), i)) ffnCols.add(i);
+        TestModels.Mask mask = new TestModels.Mask().zeroInputs("blk.0.attn_output.weight", c.qDim(), headCols)
+                .zeroInputs("blk.0.ffn_down.weight", c.ffnDim(), ffnCols)
+                .zeroOutput("blk.1.attn_output.weight").zeroOutput("blk.1.ffn_down.weight");
+        TestModels.assertClose(TestModels.logits(pruned.load(ProjectionDecorator.NONE)), TestModels.logits(model.load(mask)), 1e-5);
+    }
+
+    @Test
     void badPlansAreRefusedWithTheParameterNamed() {
         GgufModel model = TestModels.llama();
         ActivationStatistics stats = Calibration.collect(model, TestModels.CALIBRATION, 64);
