@@ -215,6 +215,28 @@ class StructuredPruningTest {
     }
 
     @Test
+    void quantizedFileKeepsItsTypeInWholeBlocksAndUntouchedTensorsByteForByte() throws Exception {
+        ai.autoglm.core.testing.ModelFixtures.Spec spec = ai.autoglm.core.testing.ModelFixtures.llama();
+        Path q8 = ai.autoglm.core.testing.ModelFixtures.writeGguf(spec, dir.resolve("q8.gguf"), ai.autoglm.core.tensor.GgmlType.Q8_0);
+        Path out = dir.resolve("q8-pruned.gguf");
+        try (GgufModel model = GgufModel.open(q8)) {
+            ActivationStatistics stats = Calibration.collect(model, TestModels.CALIBRATION, 256);
+            GgufModel pruned = StructuredPruning.prune(model, StructuredPlan.none().withHeads(2).withFfnKeep(0.5), stats);
+            assertThat(pruned.config().ffnDim()).as("80 channels rounded to whole Q8_0 blocks of 32").isEqualTo(96);
+            pruned.write(out);
+        }
+        try (GgufFile a = GgufFile.open(out); GgufFile b = GgufFile.open(q8)) {
+            assertThat(a.tensorInfo("blk.0.ffn_down.weight").type()).isEqualTo(ai.autoglm.core.tensor.GgmlType.Q8_0);
+            assertThat(a.tensorInfo("blk.0.ffn_down.weight").shape()).containsExactly(96, 64);
+            assertThat(a.tensorInfo("blk.0.attn_output.weight").type()).isEqualTo(ai.autoglm.core.tensor.GgmlType.Q8_0);
+            assertThat(a.tensorData("token_embd.weight").toArray(java.lang.foreign.ValueLayout.JAVA_BYTE))
+                    .isEqualTo(b.tensorData("token_embd.weight").toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            assertThat(a.tensorInfo("blk.0.ffn_gate.weight").shape()).containsExactly(64, 96);
+        }
+        for (float v : TestModels.logits(ModelLoader.load(out))) assertThat(Float.isFinite(v)).isTrue();
+    }
+
+    @Test
     void badPlansAreRefusedWithTheParameterNamed() {
         GgufModel model = TestModels.llama();
         ActivationStatistics stats = Calibration.collect(model, TestModels.CALIBRATION, 64);
