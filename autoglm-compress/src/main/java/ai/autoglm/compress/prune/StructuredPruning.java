@@ -27,9 +27,12 @@ import java.util.Map;
  * groups would need a per-head group map neither this engine nor llama.cpp has. The head dimension stays, so
  * {@code attention.key_length} / {@code value_length} are written (embedding length / heads no longer gives it).
  *
- * <p>llama.cpp loads the result for split q/k/v layouts (llama, qwen2: q is {@code [n_embd, n_embd_head_k * n_head]}).
- * Its chatglm/glm4 graphs read a fused {@code attn_qkv} with the k part at offset {@code n_embd}
- * (src/models/chatglm.cpp, glm4.cpp), so a head-pruned fused-q|k|v file runs in this engine only.
+ * <p>llama.cpp reads the new counts (llama-model.cpp {@code get_key_or_arr}, one value for all layers) and loads
+ * head-pruned llama and glm4 files (q is {@code [n_embd, n_embd_head_k * n_head]}); its qwen2 and chatglm loaders
+ * create q as {@code [n_embd, n_embd]}, so head-pruned files of those run in this engine only (MLP-pruned and
+ * layer-dropped ones load everywhere). Its chatglm/glm4 graphs cut a fused {@code attn_qkv} at offset {@code n_embd}
+ * (src/models/chatglm.cpp, glm4.cpp), which fewer heads break, so a head-pruned fused q|k|v is written as split q/k/v,
+ * which both engines load for these architectures.
  */
 public final class StructuredPruning {
     private StructuredPruning() {
@@ -131,11 +134,18 @@ public final class StructuredPruning {
             LayerSelection s = selections.get(l);
             int[] qRows = headRows(s.keptHeads(), hd), kvRows = headRows(s.keptKvHeads(), hd);
             String qkv = TensorRole.ATTN_QKV.tensorName(l);
-            if (w.shape(qkv) != null) {
-                // fused rows: q (qDim) | k (kvDim) | v (kvDim)
-                int[] rows = concat(qRows, offset(kvRows, c.qDim()), offset(kvRows, c.qDim() + c.kvDim()));
-                keepRows(w, out, qkv, rows);
-                keepRows(w, out, TensorRole.ATTN_QKV_BIAS.tensorName(l), rows);
+            if (w.shape(qkv) != null && headsKept(s, c)) {
+                // fused rows: q (qDim) | k (kvDim) | v (kvDim); all heads stay, nothing to do
+            } else if (w.shape(qkv) != null) {
+                // Split into q, k, v: llama.cpp's chatglm/glm4 graphs cut a fused attn_qkv at n_embd (src/models/chatglm.cpp),
+                // which no longer holds with fewer heads, while both engines load split q/k/v for these architectures.
+                String qkvBias = TensorRole.ATTN_QKV_BIAS.tensorName(l);
+                splitRows(w, out, qkv, List.of(TensorRole.ATTN_Q.tensorName(l), TensorRole.ATTN_K.tensorName(l), TensorRole.ATTN_V.tensorName(l)),
+                        List.of(qRows, offset(kvRows, c.qDim()), offset(kvRows, c.qDim() + c.kvDim())));
+                if (w.shape(qkvBias) != null) {
+                    splitRows(w, out, qkvBias, List.of(TensorRole.ATTN_Q_BIAS.tensorName(l), TensorRole.ATTN_K_BIAS.tensorName(l),
+                            TensorRole.ATTN_V_BIAS.tensorName(l)), List.of(qRows, offset(kvRows, c.qDim()), offset(kvRows, c.qDim() + c.kvDim())));
+                }
             } else {
                 keepRows(w, out, TensorRole.ATTN_Q.tensorName(l), qRows);
                 keepRows(w, out, TensorRole.ATTN_K.tensorName(l), kvRows);
@@ -162,6 +172,20 @@ public final class StructuredPruning {
         md.put(model.key("attention.value_length"), GgufValue.uint32(hd));
         md.put(model.key("feed_forward_length"), GgufValue.uint32(first.keptFfn().length));
         return model.derive(md, out);
+    }
+
+    private static boolean headsKept(LayerSelection s, ModelConfig c) {
+        return s.keptHeads().length == c.heads() && s.keptKvHeads().length == c.kvHeads();
+    }
+
+    /** Replaces fused tensor {@code name} by one tensor per part, each of the given rows (in place of the fused one). */
+    private static void splitRows(WeightSource w, EditedWeights out, String name, List<String> parts, List<int[]> rows) {
+        for (int i = 0; i < parts.size(); i++) {
+            keepRows(w, out, name, rows.get(i));
+            float[] values = EditedWeights.floats(out, name);
+            out.put(parts.get(i), values, out.shape(name), EditedWeights.storageType(w, name));
+        }
+        out.remove(name);
     }
 
     private static int[] headRows(int[] heads, int hd) {

@@ -91,6 +91,17 @@ class StructuredPruningTest {
     }
 
     @Test
+    void chatglmWholeGroupWrittenAsSplitQkv() {
+        headsAndChannelsEqualTheMaskedModel(TestModels::chatglm, StructuredPlan.none().withKvGroups(1), 2, 1, 96);
+        GgufModel model = TestModels.chatglm();
+        GgufModel pruned = StructuredPruning.prune(model, StructuredPlan.none().withKvGroups(1), Calibration.collect(model, TestModels.CALIBRATION, 128));
+        assertThat(pruned.weights().names()).contains("blk.0.attn_q.weight", "blk.0.attn_k.bias").doesNotContain("blk.0.attn_qkv.weight");
+        assertThat(pruned.weights().shape("blk.1.attn_v.weight")).containsExactly(64, 16);
+        GgufModel ffnOnly = StructuredPruning.prune(model, StructuredPlan.none().withFfnKeep(0.5), Calibration.collect(model, TestModels.CALIBRATION, 128));
+        assertThat(ffnOnly.weights().names()).contains("blk.0.attn_qkv.weight").doesNotContain("blk.0.attn_q.weight");
+    }
+
+    @Test
     void glm4PostNormsWithGroupAndChannels() {
         headsAndChannelsEqualTheMaskedModel(TestModels::glm4, StructuredPlan.none().withKvGroups(1).withFfnKeep(0.5), 2, 1, 48);
     }
