@@ -4,6 +4,7 @@ import ai.autoglm.server.AutoglmServer;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.server.config.ServerConfigFile;
+import ai.autoglm.server.config.TrustConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -49,6 +50,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "SECONDS", description = "Time limit of one request (default 600).")
     Integer timeout;
 
+    @Option(names = "--trust", paramLabel = "PUB", description = "A trusted model-signing public key (repeatable; adds to the config's trust.keys): "
+            + "models must then be signed by one of them (autoglm sign) and unchanged, or they are refused.")
+    List<Path> trust = List.of();
+
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
 
@@ -92,6 +97,11 @@ final class ServeCommand implements Callable<Integer> {
         cfg = cfg.withAddress(host != null ? host : cfg.host(), port != null ? port : cfg.port());
         if (queue != null) cfg = cfg.withQueueSize(queue);
         if (timeout != null) cfg = cfg.withRequestTimeout(Duration.ofSeconds(timeout));
+        if (!trust.isEmpty()) {
+            List<Path> keys = new ArrayList<>(cfg.filters().trust().keys());
+            keys.addAll(trust);
+            cfg = cfg.withFilters(cfg.filters().withTrust(new TrustConfig(keys)));
+        }
         return cfg;
     }
 }
