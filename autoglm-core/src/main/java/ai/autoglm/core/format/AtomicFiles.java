@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -28,13 +29,21 @@ public final class AtomicFiles {
 
     /** @throws UncheckedIOException naming the target when writing fails (nothing is left behind) */
     public static void write(Path target, Content content) {
+        write(target, content, new FileAttribute<?>[0]);
+    }
+
+    /**
+     * As {@link #write(Path, Content)}, the temp file created with these attributes (e.g. owner-only POSIX
+     * permissions for secrets: set at creation, so the content is never readable by others, not even briefly).
+     */
+    public static void write(Path target, Content content, FileAttribute<?>... attributes) {
         Path abs = target.toAbsolutePath();
         // Not Files.createTempFile: it makes the file owner-only (0600); a model file gets the umask default.
         Path tmp = abs.resolveSibling("." + abs.getFileName() + "."
                 + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
         boolean moved = false;
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), attributes)) {
                 content.writeTo(ch);
                 ch.force(true);
             }

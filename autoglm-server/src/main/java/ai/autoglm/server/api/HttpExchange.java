@@ -1,7 +1,11 @@
 package ai.autoglm.server.api;
 
+import ai.autoglm.server.engine.JobEvent;
+import ai.autoglm.server.gateway.GatewayExchange;
+import ai.autoglm.server.gateway.Principal;
 import ai.autoglm.server.gateway.RequestContext;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
@@ -9,15 +13,23 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.OptionalLong;
+import java.util.function.IntConsumer;
 
-/** One HTTP request and its response, as the endpoints need them: a size-limited body, JSON, an event stream. */
-final class HttpExchange {
+/**
+ * One HTTP request and its response, as the endpoints need them: a size-limited body, JSON, an event stream. The
+ * completion hook (the gateway's audit record) runs once, just before the response's last byte: before a whole
+ * body is sent, before a stream's final {@code [DONE]} event.
+ */
+final class HttpExchange implements GatewayExchange {
     private final ServerRequest req;
     private final ServerResponse res;
     private final long maxBodyBytes;
     private final RequestContext context = new RequestContext();
     private int status = 200;
     private OutputStream stream;
+    private Principal principal = Principal.OPEN;
+    private IntConsumer beforeComplete = status -> { };
+    private boolean completed;
 
     HttpExchange(ServerRequest req, ServerResponse res, long maxBodyBytes) {
         this.req = req;
@@ -43,6 +55,7 @@ final class HttpExchange {
 
     void sendJson(int status, JsonNode body) {
         this.status = status;
+        complete();
         res.status(status);
         res.header("Content-Type", "application/json");
         res.send(Json.bytes(body));
@@ -50,6 +63,7 @@ final class HttpExchange {
 
     void send(int status, String contentType, byte[] body) {
         this.status = status;
+        complete();
         res.status(status);
         res.header("Content-Type", contentType);
         res.send(body);
@@ -66,7 +80,56 @@ final class HttpExchange {
         res.header("Content-Type", "text/event-stream; charset=utf-8");
         res.header("Cache-Control", "no-cache");
         stream = res.outputStream();
-        return new Sse(stream);
+        return new Sse(stream, this::complete);
+    }
+
+    /** An answer without a body (a CORS preflight's 204). */
+    void sendEmpty(int status) {
+        this.status = status;
+        complete();
+        res.status(status);
+        res.send();
+    }
+
+    /** Sets what runs once before the response completes (the audit record); it gets the status. */
+    void beforeComplete(IntConsumer hook) {
+        this.beforeComplete = hook;
+    }
+
+    /** Runs the completion hook unless it ran already (called before sending, and at the end for failed streams). */
+    void complete() {
+        if (completed) return;
+        completed = true;
+        beforeComplete.accept(status);
+    }
+
+    /** A generation's end: its token counts (and text, when the audit keeps it) for the audit record. */
+    void finished(JobEvent.Finished done, String output) {
+        context.tokens(done.promptTokens(), done.completionTokens());
+        context.outputText(output);
+    }
+
+    Principal principal() {
+        return principal;
+    }
+
+    void principal(Principal p) {
+        this.principal = p;
+    }
+
+    @Override
+    public String method() {
+        return req.prologue().method().text();
+    }
+
+    @Override
+    public String header(String name) {
+        return req.headers().first(HeaderNames.create(name)).orElse(null);
+    }
+
+    @Override
+    public void responseHeader(String name, String value) {
+        res.header(name, value);
     }
 
     boolean streaming() {

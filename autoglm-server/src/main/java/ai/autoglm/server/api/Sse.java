@@ -16,9 +16,12 @@ final class Sse {
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final OutputStream out;
+    private final Runnable beforeDone;
 
-    Sse(OutputStream out) {
+    /** @param beforeDone runs before the final {@code [DONE]} event is written (the audit record) */
+    Sse(OutputStream out, Runnable beforeDone) {
         this.out = out;
+        this.beforeDone = beforeDone;
     }
 
     void send(JsonNode chunk) throws IOException {
@@ -29,6 +32,7 @@ final class Sse {
     }
 
     void done() throws IOException {
+        beforeDone.run();
         out.write(DONE);
         out.flush();
     }
