@@ -48,7 +48,7 @@ public final class AuditVerifier {
         List<List<Entry>> files = new ArrayList<>();
         for (Path p : expand(paths)) files.add(read(p));
         files.removeIf(List::isEmpty);
-        files.sort(Comparator.comparingLong(f -> f.getFirst().seq < 0 ? Long.MAX_VALUE : f.getFirst().seq));
+        files.sort(Comparator.comparingLong(AuditVerifier::startSeq));
         List<Entry> all = files.stream().flatMap(List::stream).toList();
         if (all.isEmpty()) return new Report(0, -1, -1, AuditLog.GENESIS, null);
         Map<String, Integer> indexOfHash = new HashMap<>();
@@ -103,6 +103,14 @@ public final class AuditVerifier {
         return new Problem(Kind.EDITED, edited.file, edited.line, edited.seq, selfIntact
                 ? "its content no longer matches the hash the next record holds"
                 : "its prev field does not match the record before it");
+    }
+
+    /** Where a file sits in the chain: its first well-formed record's seq, less that record's line index. */
+    private static long startSeq(List<Entry> file) {
+        for (int i = 0; i < file.size(); i++) {
+            if (file.get(i).seq >= 0) return file.get(i).seq - i;
+        }
+        return Long.MAX_VALUE;
     }
 
     private static Report report(List<Entry> all, Problem p) {

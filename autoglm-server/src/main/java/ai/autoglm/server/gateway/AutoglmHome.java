@@ -67,7 +67,7 @@ public final class AutoglmHome {
         return this;
     }
 
-    /** Creates {@code d} and its missing parents owner-only. */
+    /** Creates {@code d} and its missing parents owner-only (an existing directory is left as it is). */
     public static void createPrivateDirectory(Path d) {
         try {
             if (Files.isDirectory(d)) {
@@ -80,7 +80,7 @@ public final class AutoglmHome {
                 return;
             }
             Path parent = d.toAbsolutePath().getParent();
-            if (parent != null && !Files.isDirectory(parent)) Files.createDirectories(parent);
+            if (parent != null && !Files.isDirectory(parent)) createPrivateDirectory(parent); // missing parents owner-only too
             Files.createDirectory(d, privateDirectory());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the data directory " + d + ": " + e.getMessage(), e);
