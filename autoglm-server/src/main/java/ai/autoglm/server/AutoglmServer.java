@@ -45,8 +45,6 @@ public final class AutoglmServer implements AutoCloseable {
                 .shutdownHook(false)
                 // the request line and the headers together stay under the limit (431/414 otherwise)
                 .addProtocol(Http1Config.builder().maxPrologueLength(Math.min(sec.maxHeaderBytes(), 8192)).maxHeadersSize(sec.maxHeaderBytes()).build())
-                // a client that sends nothing for this long loses its connection (slow-loris, idle keep-alives)
-                .connectionOptions(o -> o.readTimeout(sec.readTimeout()))
                 .routing(api::register);
         if (sec.tls() != null) builder.tls(tls(sec.tls()));
         this.web = builder.build();

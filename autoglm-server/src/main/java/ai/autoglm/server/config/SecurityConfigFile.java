@@ -5,7 +5,6 @@ import ai.autoglm.server.gateway.SecurityConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -43,12 +42,11 @@ import static ai.autoglm.server.config.ServerConfigFile.text;
  *   cors:
  *     allowed-origins: [https://intranet.example.com]
  *   max-header-bytes: 16384
- *   read-timeout: 60s
  * </pre>
  * The data directory itself is not set here but by the command line ({@code --home}) or the environment.
  */
 final class SecurityConfigFile {
-    private static final Set<String> KEYS = Set.of("keys-file", "roles", "limits", "audit", "tls", "cors", "max-header-bytes", "read-timeout");
+    private static final Set<String> KEYS = Set.of("keys-file", "roles", "limits", "audit", "tls", "cors", "max-header-bytes");
 
     private SecurityConfigFile() {
     }
@@ -93,13 +91,7 @@ final class SecurityConfigFile {
         return new SecurityConfig(null,
                 s.has("keys-file") ? text(file, "security.keys-file", s.get("keys-file")) : c.keysFile(),
                 roles, limits, audit, tls, origins,
-                s.has("max-header-bytes") ? integer(file, "security.max-header-bytes", s.get("max-header-bytes")) : c.maxHeaderBytes(),
-                s.has("read-timeout") ? positive(file, ServerConfigFile.duration(file, "security.read-timeout", s.get("read-timeout"))) : c.readTimeout());
-    }
-
-    private static Duration positive(Path file, Duration d) {
-        if (d == null) throw new IllegalArgumentException(file + ": 'security.read-timeout' must be a duration, not forever");
-        return d;
+                s.has("max-header-bytes") ? integer(file, "security.max-header-bytes", s.get("max-header-bytes")) : c.maxHeaderBytes());
     }
 
     private static List<Role> roles(Path file, JsonNode node) {

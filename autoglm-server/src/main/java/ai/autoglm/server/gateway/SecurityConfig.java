@@ -1,7 +1,6 @@
 package ai.autoglm.server.gateway;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -16,13 +15,11 @@ import java.util.Map;
  * @param tls            PEM certificate and key, or null for plain HTTP
  * @param corsOrigins    origins a browser may call from ({@code *} for any); empty: CORS off
  * @param maxHeaderBytes the largest request head (request line and headers) accepted
- * @param readTimeout    a connection that sends nothing for this long is closed (slow clients, idle keep-alives)
  */
 public record SecurityConfig(Path home, String keysFile, List<Role> roles, Limits limits, Audit audit, Tls tls,
-                             List<String> corsOrigins, int maxHeaderBytes, Duration readTimeout) {
+                             List<String> corsOrigins, int maxHeaderBytes) {
     public static final String DEFAULT_KEYS_FILE = "keys.json";
     public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
-    public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(60);
 
     /** A per-minute request limit and a per-day token quota; null for no limit. */
     public record Limit(Integer requestsPerMinute, Long tokensPerDay) {
@@ -70,7 +67,6 @@ public record SecurityConfig(Path home, String keysFile, List<Role> roles, Limit
         corsOrigins = List.copyOf(corsOrigins);
         Role.withBuiltIns(roles); // checks the names now
         if (maxHeaderBytes < 1024) throw new IllegalArgumentException("max-header-bytes must be at least 1024, got " + maxHeaderBytes);
-        if (readTimeout.isNegative() || readTimeout.isZero()) throw new IllegalArgumentException("read-timeout must be positive");
     }
 
     /** No data directory: no keys, no audit trail; plain HTTP, CORS off. */
@@ -81,35 +77,31 @@ public record SecurityConfig(Path home, String keysFile, List<Role> roles, Limit
     /** Every default, with this data directory (keys.json and audit/ in it). */
     public static SecurityConfig defaults(Path home) {
         return new SecurityConfig(home, DEFAULT_KEYS_FILE, List.of(), Limits.NONE, Audit.DEFAULT, null, List.of(),
-                DEFAULT_MAX_HEADER_BYTES, DEFAULT_READ_TIMEOUT);
+                DEFAULT_MAX_HEADER_BYTES);
     }
 
     public SecurityConfig withHome(Path h) {
-        return new SecurityConfig(h, keysFile, roles, limits, audit, tls, corsOrigins, maxHeaderBytes, readTimeout);
+        return new SecurityConfig(h, keysFile, roles, limits, audit, tls, corsOrigins, maxHeaderBytes);
     }
 
     public SecurityConfig withLimits(Limits l) {
-        return new SecurityConfig(home, keysFile, roles, l, audit, tls, corsOrigins, maxHeaderBytes, readTimeout);
+        return new SecurityConfig(home, keysFile, roles, l, audit, tls, corsOrigins, maxHeaderBytes);
     }
 
     public SecurityConfig withAudit(Audit a) {
-        return new SecurityConfig(home, keysFile, roles, limits, a, tls, corsOrigins, maxHeaderBytes, readTimeout);
+        return new SecurityConfig(home, keysFile, roles, limits, a, tls, corsOrigins, maxHeaderBytes);
     }
 
     public SecurityConfig withTls(Tls t) {
-        return new SecurityConfig(home, keysFile, roles, limits, audit, t, corsOrigins, maxHeaderBytes, readTimeout);
+        return new SecurityConfig(home, keysFile, roles, limits, audit, t, corsOrigins, maxHeaderBytes);
     }
 
     public SecurityConfig withCors(List<String> origins) {
-        return new SecurityConfig(home, keysFile, roles, limits, audit, tls, origins, maxHeaderBytes, readTimeout);
+        return new SecurityConfig(home, keysFile, roles, limits, audit, tls, origins, maxHeaderBytes);
     }
 
     public SecurityConfig withRoles(List<Role> r) {
-        return new SecurityConfig(home, keysFile, r, limits, audit, tls, corsOrigins, maxHeaderBytes, readTimeout);
-    }
-
-    public SecurityConfig withReadTimeout(Duration t) {
-        return new SecurityConfig(home, keysFile, roles, limits, audit, tls, corsOrigins, maxHeaderBytes, t);
+        return new SecurityConfig(home, keysFile, r, limits, audit, tls, corsOrigins, maxHeaderBytes);
     }
 
     /** The keys file, or null without a data directory (an absolute keys-file is used as given). */
