@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {RunCommand.class, ChatCommand.class, InfoCommand.class, LogitsCommand.class, BenchCommand.class,
                 ConvertCommand.class, QuantizeCommand.class, ImatrixCommand.class, PruneCommand.class, LowrankCommand.class,
                 ServeCommand.class, TrainCommand.class, FinetuneCommand.class, LoraCommand.class, TokenizerCommand.class,
-                KeygenCommand.class, SignCommand.class, VerifyCommand.class,
+                KeygenCommand.class, SignCommand.class, VerifyCommand.class, KeysCommand.class, AuditCommand.class,
                 CommandLine.HelpCommand.class})
 public final class AutoglmCli implements Runnable {
 

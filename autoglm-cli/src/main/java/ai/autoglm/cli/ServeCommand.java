@@ -60,6 +60,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
 
+    @picocli.CommandLine.Mixin
+    HomeOption home = new HomeOption();
+
     @Override
     public Integer call() throws Exception {
         ServerConfig cfg = resolve();
@@ -69,8 +72,9 @@ final class ServeCommand implements Callable<Integer> {
             server.close();
             stopped.countDown();
         }));
-        System.err.printf("autoglm: serving %s on http://%s:%d/v1 (Ctrl-C stops)%n",
-                cfg.models().stream().map(m -> m.alias() + " (" + m.slots() + " slots)").toList(), cfg.host(), server.port());
+        System.err.printf("autoglm: serving %s on %s://%s:%d/v1 (Ctrl-C stops)%n",
+                cfg.models().stream().map(m -> m.alias() + " (" + m.slots() + " slots)").toList(), server.tls() ? "https" : "http",
+                cfg.host(), server.port());
         stopped.await();
         return 0;
     }
@@ -109,6 +113,7 @@ final class ServeCommand implements Callable<Integer> {
             keys.addAll(trust);
             cfg = cfg.withFilters(cfg.filters().withTrust(new TrustConfig(keys)));
         }
-        return cfg;
+        // keys and the audit trail live in the data directory
+        return cfg.withSecurity(cfg.security().withHome(home.locate().create().dir()));
     }
 }

@@ -93,11 +93,14 @@ public final class ModelRegistry implements AutoCloseable {
         }
     }
 
+    /** The model a request that names none gets: the first of the wanted kind (the first of all when there is none). */
+    public String defaultAlias(ModelKind wanted) {
+        return entries.values().stream().filter(x -> x.kind == wanted).findFirst().orElse(entries.values().iterator().next()).spec.alias();
+    }
+
     /** The entry for a request: by alias, or the first of the wanted kind when the request names none. */
     private Entry entry(String alias, ModelKind wanted) {
-        Entry e = alias == null
-                ? entries.values().stream().filter(x -> x.kind == wanted).findFirst().orElse(entries.values().iterator().next())
-                : entries.get(alias);
+        Entry e = entries.get(alias == null ? defaultAlias(wanted) : alias);
         if (e == null) throw ApiException.modelNotFound(alias);
         if (e.kind != wanted) {
             throw ApiException.invalidParam("model", wanted == ModelKind.EMBEDDING

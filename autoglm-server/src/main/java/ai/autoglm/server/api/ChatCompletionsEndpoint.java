@@ -35,7 +35,7 @@ final class ChatCompletionsEndpoint {
 
     void handle(JsonNode body, HttpExchange ex) throws IOException {
         ChatRequest req = ChatRequest.read(body);
-        ServedModel m = api.registry().acquire(req.params().model());
+        ServedModel m = api.acquire(req.params().model(), ex);
         String text;
         try {
             text = m.chatTemplate().renderRaw(req.messages(), true, req.tools(), null);
@@ -134,6 +134,7 @@ final class ChatCompletionsEndpoint {
             }
             choice.put("finish_reason", finish);
             root.set("usage", usage(done));
+            ex.finished(done, content.toString());
             ex.sendJson(200, root);
         }
 
@@ -145,10 +146,12 @@ final class ChatCompletionsEndpoint {
                 delta.put("role", "assistant");
                 delta.put("content", "");
                 sse.send(chunk(delta, null, null));
+                StringBuilder output = new StringBuilder();
                 JobEvent e = first;
                 while (e instanceof JobEvent.Token t) {
                     GenerationStream.Step step = t.step();
                     String text = out.push(tools == null ? step.text() : tools.push(step.text()));
+                    output.append(text);
                     ObjectNode lp = null;
                     if (req.params().logprobs() && step.counted()) {
                         lp = Json.object();
@@ -184,6 +187,7 @@ final class ChatCompletionsEndpoint {
                     u.set("usage", usage(done));
                     sse.send(u);
                 }
+                ex.finished(done, output.toString());
                 sse.done();
             } catch (IOException | RuntimeException writeFailed) {
                 job.cancel(); // the client is gone: free the slot at the next step

@@ -23,7 +23,7 @@ final class CompletionsEndpoint {
 
     void handle(JsonNode body, HttpExchange ex) throws IOException {
         CompletionRequest req = CompletionRequest.read(body);
-        ServedModel m = api.registry().acquire(req.params().model());
+        ServedModel m = api.acquire(req.params().model(), ex);
         Tokenizer tok = m.model().tokenizer();
         int[] prompt = req.tokens() != null ? req.tokens() : Prompts.completion(m.model(), req.text());
         api.metrics().promptTokens(m.alias(), prompt.length);
@@ -53,6 +53,7 @@ final class CompletionsEndpoint {
             ObjectNode root = envelope(id, created, m.alias());
             root.putArray("choices").add(choice(answer, logprobs ? lp.node : null, finish));
             root.set("usage", ChatCompletionsEndpoint.usage((JobEvent.Finished) e));
+            ex.finished((JobEvent.Finished) e, text.toString());
             ex.sendJson(200, root);
             return;
         }
@@ -61,6 +62,7 @@ final class CompletionsEndpoint {
         OutputFilter.Stream out = ex.outputFilter().open();
         try {
             int offset = 0;
+            StringBuilder output = new StringBuilder(echo);
             if (!echo.isEmpty()) {
                 sse.send(chunk(id, created, m.alias(), echo, null, null));
                 offset = echo.length();
@@ -76,6 +78,7 @@ final class CompletionsEndpoint {
                 String piece = out.push(step.text());
                 if (!piece.isEmpty() || lpNode != null) sse.send(chunk(id, created, m.alias(), piece, lpNode, null));
                 offset += step.text().length();
+                output.append(step.text());
                 if (step.finish() != null) finish = step.finish().wireName;
                 e = Generations.next(job);
             }
@@ -93,6 +96,7 @@ final class CompletionsEndpoint {
                 u.set("usage", ChatCompletionsEndpoint.usage((JobEvent.Finished) e));
                 sse.send(u);
             }
+            ex.finished((JobEvent.Finished) e, output.toString());
             sse.done();
         } catch (IOException | RuntimeException writeFailed) {
             job.cancel();

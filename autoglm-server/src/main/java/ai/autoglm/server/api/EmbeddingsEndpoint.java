@@ -44,7 +44,7 @@ final class EmbeddingsEndpoint {
         Long dimensions = Fields.integer(body, "dimensions", 1, Integer.MAX_VALUE);
         Long truncate = Fields.integer(body, "truncate_prompt_tokens", -1, Integer.MAX_VALUE);
 
-        ServedEmbeddingModel served = api.registry().acquireEmbedding(Fields.string(body, "model"));
+        ServedEmbeddingModel served = api.acquireEmbedding(Fields.string(body, "model"), ex);
         try {
             BertEmbeddingModel model = served.model();
             if (dimensions != null && dimensions != model.dimension()) {

@@ -61,11 +61,11 @@ final class GatewayRoute {
         }
         Set<String> control = cacheControl(ex);
         if (control.contains("no-store")) {
-            ex.header(CACHE_HEADER, "bypass");
+            ex.responseHeader(CACHE_HEADER, "bypass");
             endpoint.handle(body, ex);
             return;
         }
-        ServedModel m = api.registry().acquire(model == null || model.isNull() ? null : model.asText());
+        ServedModel m = api.acquire(model == null || model.isNull() ? null : model.asText(), ex); // the key must be allowed the model, hit or miss
         String key = CacheKeys.key(m.contentDigest(), route, filters.fingerprint(), body);
         boolean lookup = !control.contains("no-cache");
         if (lookup) {
@@ -73,17 +73,20 @@ final class GatewayRoute {
             if (hit.isPresent()) {
                 ctx.model(m.alias());
                 ctx.cacheHit(true);
-                ex.header(CACHE_HEADER, "hit");
-                if (hit.get().contentType().startsWith("text/event-stream")) ex.header("Cache-Control", "no-cache");
+                ex.responseHeader(CACHE_HEADER, "hit");
+                if (hit.get().contentType().startsWith("text/event-stream")) ex.responseHeader("Cache-Control", "no-cache");
                 ex.send(200, hit.get().contentType(), hit.get().body());
                 return;
             }
         }
-        ex.header(CACHE_HEADER, lookup ? "miss" : "bypass");
+        ex.responseHeader(CACHE_HEADER, lookup ? "miss" : "bypass");
         ex.record(cacheEntryLimit());
+        // Stored before the answer's last bytes leave, so a client's next request already finds it.
+        ex.beforeComplete(status -> {
+            CachedResponse answer = ex.recorded();
+            if (answer != null) cache.put(key, answer);
+        });
         endpoint.handle(body, ex);
-        CachedResponse answer = ex.recorded();
-        if (answer != null) cache.put(key, answer);
     }
 
     private long cacheEntryLimit() {

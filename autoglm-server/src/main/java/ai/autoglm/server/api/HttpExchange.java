@@ -3,18 +3,29 @@ package ai.autoglm.server.api;
 import ai.autoglm.server.gateway.CachedResponse;
 import ai.autoglm.server.gateway.OutputFilter;
 import ai.autoglm.server.engine.GenerationJob;
+import ai.autoglm.server.engine.JobEvent;
+import ai.autoglm.server.gateway.GatewayExchange;
+import ai.autoglm.server.gateway.Principal;
 import ai.autoglm.server.gateway.RequestContext;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.OptionalLong;
+import java.util.function.IntConsumer;
 
-/** One HTTP request and its response, as the endpoints need them: a size-limited body, JSON, an event stream. */
-final class HttpExchange {
+/**
+ * One HTTP request and its response, as the endpoints need them: a size-limited body, JSON, an event stream. The
+ * completion hook (the gateway's audit record) runs once, just before the response's last byte: before a whole
+ * body is sent, before a stream's final {@code [DONE]} event.
+ */
+final class HttpExchange implements GatewayExchange {
     private final ServerRequest req;
     private final ServerResponse res;
     private final long maxBodyBytes;
@@ -27,6 +38,10 @@ final class HttpExchange {
     private ResponseRecorder recorder;
     private ClientConnections.Watch watch;
     private volatile boolean clientGone;
+    private Principal principal = Principal.OPEN;
+    /** Run once, in the order added, before the response completes: the audit record, the cache store. */
+    private final List<IntConsumer> beforeComplete = new ArrayList<>();
+    private boolean completed;
 
     HttpExchange(ServerRequest req, ServerResponse res, long maxBodyBytes) {
         this.req = req;
@@ -78,17 +93,13 @@ final class HttpExchange {
         }
         boolean closeAfter = watch != null && watch.stop();
         this.status = status;
+        if (recorder != null) recorder.whole(contentType, body);
+        complete(); // before the bytes leave: the client must not see the answer before the cache and audit do
         res.status(status);
         res.header("Content-Type", contentType);
-        if (recorder != null) recorder.whole(contentType, body);
         if (closeAfter) res.header("Connection", "close");
         res.send(body);
         if (closeAfter) watch.endsConnection();
-    }
-
-    /** Sets a response header (before the response is sent). */
-    void header(String name, String value) {
-        res.header(name, value);
     }
 
     void sendError(ApiException e) {
@@ -102,7 +113,7 @@ final class HttpExchange {
         res.header("Content-Type", EVENT_STREAM);
         res.header("Cache-Control", "no-cache");
         stream = res.outputStream();
-        sse = new Sse(recorder == null ? stream : recorder.tee(EVENT_STREAM, stream));
+        sse = new Sse(recorder == null ? stream : recorder.tee(EVENT_STREAM, stream), this::complete);
         return sse;
     }
 
@@ -126,6 +137,55 @@ final class HttpExchange {
 
     void outputFilter(OutputFilter f) {
         this.outputFilter = f;
+    }
+
+    /** An answer without a body (a CORS preflight's 204). */
+    void sendEmpty(int status) {
+        this.status = status;
+        complete();
+        res.status(status);
+        res.send();
+    }
+
+    /** Adds what runs once before the response completes (the cache store, the audit record); it gets the status. */
+    void beforeComplete(IntConsumer hook) {
+        beforeComplete.add(hook);
+    }
+
+    /** Runs the completion hooks unless they ran already (called before sending, and at the end for failed streams). */
+    void complete() {
+        if (completed) return;
+        completed = true;
+        for (IntConsumer hook : beforeComplete) hook.accept(status);
+    }
+
+    /** A generation's end: its token counts (and text, when the audit keeps it) for the audit record. */
+    void finished(JobEvent.Finished done, String output) {
+        context.tokens(done.promptTokens(), done.completionTokens());
+        context.outputText(output);
+    }
+
+    Principal principal() {
+        return principal;
+    }
+
+    void principal(Principal p) {
+        this.principal = p;
+    }
+
+    @Override
+    public String method() {
+        return req.prologue().method().text();
+    }
+
+    @Override
+    public String header(String name) {
+        return req.headers().first(HeaderNames.create(name)).orElse(null);
+    }
+
+    @Override
+    public void responseHeader(String name, String value) {
+        res.header(name, value);
     }
 
     boolean streaming() {

@@ -32,13 +32,14 @@ import java.util.Set;
  *     keep-alive: 15m         # unload after this long unused; "forever" keeps it
  *     tool-parser: qwen       # qwen (hermes), glm4 or llama3; default: read from the chat template
  *     lora: adapters/my-lora  # PEFT LoRA adapter directory applied at load time (optional)
+ * security:                   # the gateway; see {@link SecurityConfigFile}
  * </pre>
  * plus the gateway's {@code cache:}, {@code pii:} and {@code trust:} sections ({@link GatewayFiltersFile}).
  * Relative model paths are resolved against the file's directory. Unknown keys are errors (a typo should not be
  * silently ignored), each naming the file and the key.
  */
 public final class ServerConfigFile {
-    private static final Set<String> TOP_KEYS = union(Set.of("server", "models"), GatewayFiltersFile.SECTIONS);
+    private static final Set<String> TOP_KEYS = union(Set.of("server", "models", "security"), GatewayFiltersFile.SECTIONS);
     private static final Set<String> SERVER_KEYS = Set.of("host", "port", "queue-size", "request-timeout", "max-body-bytes", "prefill-budget");
     private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "context", "slots", "keep-alive", "tool-parser", "lora");
 
@@ -86,7 +87,7 @@ public final class ServerConfigFile {
                     server.has("queue-size") ? integer(file, "server.queue-size", server.get("queue-size")) : ServerConfig.DEFAULT_QUEUE,
                     server.has("request-timeout") ? duration(file, "server.request-timeout", server.get("request-timeout")) : ServerConfig.DEFAULT_TIMEOUT,
                     server.has("prefill-budget") ? integer(file, "server.prefill-budget", server.get("prefill-budget")) : ServerConfig.DEFAULT_PREFILL_BUDGET,
-                    specs, filters);
+                    specs, filters, SecurityConfigFile.read(file, root.path("security")));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
@@ -98,7 +99,7 @@ public final class ServerConfigFile {
         return Set.copyOf(u);
     }
 
-    private static void checkKeys(Path file, String prefix, JsonNode node, Set<String> known) {
+    static void checkKeys(Path file, String prefix, JsonNode node, Set<String> known) {
         if (!node.isObject()) throw new IllegalArgumentException(file + ": '" + (prefix.isEmpty() ? "(top level)" : prefix) + "' must be a mapping");
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String k = it.next();
@@ -106,14 +107,24 @@ public final class ServerConfigFile {
         }
     }
 
-    private static String text(Path file, String key, JsonNode v) {
+    static String text(Path file, String key, JsonNode v) {
         if (v == null || !v.isValueNode() || v.isNull()) throw new IllegalArgumentException(file + ": '" + key + "' must be a string");
         return v.asText();
     }
 
-    private static int integer(Path file, String key, JsonNode v) {
+    static int integer(Path file, String key, JsonNode v) {
         if (v == null || !v.isIntegralNumber() || !v.canConvertToInt()) throw new IllegalArgumentException(file + ": '" + key + "' must be an integer, got " + v);
         return v.asInt();
+    }
+
+    static long longValue(Path file, String key, JsonNode v) {
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToLong()) throw new IllegalArgumentException(file + ": '" + key + "' must be an integer, got " + v);
+        return v.asLong();
+    }
+
+    static boolean bool(Path file, String key, JsonNode v) {
+        if (v == null || !v.isBoolean()) throw new IllegalArgumentException(file + ": '" + key + "' must be true or false, got " + v);
+        return v.asBoolean();
     }
 
     /** "30s", "15m", "2h", a number of seconds, or "forever" (null). */
