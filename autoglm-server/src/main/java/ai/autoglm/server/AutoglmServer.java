@@ -1,8 +1,10 @@
 package ai.autoglm.server;
 
+import ai.autoglm.server.api.ClientConnections;
 import ai.autoglm.server.api.OpenAiApi;
 import ai.autoglm.server.config.ServerConfig;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http1.Http1Config;
 
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -17,17 +19,20 @@ public final class AutoglmServer implements AutoCloseable {
     private final ServerConfig config;
     private final ServerMetrics metrics = new ServerMetrics();
     private final ModelRegistry registry;
+    private final OpenAiApi api;
     private final WebServer web;
     private final ScheduledExecutorService reaper;
 
     private AutoglmServer(ServerConfig config) {
         this.config = config;
         this.registry = new ModelRegistry(config, metrics);
-        OpenAiApi api = new OpenAiApi(registry, config, metrics);
+        this.api = new OpenAiApi(registry, config, metrics);
         this.web = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
                 .shutdownHook(false)
+                // lets a non-streamed request notice that its client disconnected (see ClientConnections)
+                .addProtocol(Http1Config.builder().addReceiveListener(ClientConnections.listener()).build())
                 .routing(api::register)
                 .build();
         this.reaper = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon(true).name("autoglm-keep-alive").unstarted(r));
@@ -59,5 +64,6 @@ public final class AutoglmServer implements AutoCloseable {
         reaper.shutdownNow();
         registry.close();
         web.stop();
+        api.close();
     }
 }

@@ -29,7 +29,7 @@ class LoadTimeQuantizationTest {
     Path dir;
 
     static ServerConfig config(List<ModelSpec> models, MemoryBudget budget) {
-        return new ServerConfig("127.0.0.1", 0, 64 * 1024, 8, Duration.ofMinutes(2), 256, models, budget);
+        return new ServerConfig("127.0.0.1", 0, 64 * 1024, 8, Duration.ofMinutes(2), 256, models, null, budget);
     }
 
     @Test
@@ -44,7 +44,7 @@ class LoadTimeQuantizationTest {
         }
         assertThat(expected).as("Q8_0 must change this output, or the test could not tell").isNotEqualTo(unquantized);
         try (TestServer s = TestServer.client(AutoglmServer.start(config(List.of(
-                new ModelSpec("q8", f32, 256, 2, null, null, "q8_0")), null)))) {
+                new ModelSpec("q8", f32, 256, 2, null, null, null, "q8_0")), null)))) {
             assertThat(s.server.registry().quantization("q8")).isEqualTo(GgmlType.Q8_0);
             ObjectNode body = TestServer.JSON.createObjectNode().put("model", "q8").put("prompt", prompt)
                     .put("max_tokens", 48).put("temperature", 0);
@@ -61,7 +61,7 @@ class LoadTimeQuantizationTest {
         ServeQuantization.Decision roomy = ServeQuantization.decide("auto", f32, 1024, 4, () -> new MemoryBudget(1L << 40, "huge"));
         assertThat(roomy.type()).isEqualTo(GgmlType.F16);
         long budget = roomy.candidates().getFirst().estimate().totalBytes() - 1;
-        try (AutoglmServer small = AutoglmServer.start(config(List.of(new ModelSpec("m", f32, 1024, 4, null, null, "auto")),
+        try (AutoglmServer small = AutoglmServer.start(config(List.of(new ModelSpec("m", f32, 1024, 4, null, null, null, "auto")),
                 new MemoryBudget(budget, "test")))) {
             assertThat(small.registry().quantization("m")).isIn(GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q4_0);
         }
@@ -70,7 +70,7 @@ class LoadTimeQuantizationTest {
     @Test
     void aBudgetNothingFitsStopsTheStart() {
         Path f32 = TestServer.llamaFile(dir);
-        assertThatThrownBy(() -> AutoglmServer.start(config(List.of(new ModelSpec("m", f32, 256, 1, null, null, "auto")),
+        assertThatThrownBy(() -> AutoglmServer.start(config(List.of(new ModelSpec("m", f32, 256, 1, null, null, null, "auto")),
                 MemoryBudget.ofMegabytes(64))))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("model 'm'")

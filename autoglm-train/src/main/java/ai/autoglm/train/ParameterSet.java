@@ -10,7 +10,7 @@ import java.util.Map;
 public final class ParameterSet {
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
 
-    Parameter add(Parameter p) {
+    public Parameter add(Parameter p) {
         if (byName.putIfAbsent(p.name(), p) != null) throw new IllegalArgumentException("duplicate parameter " + p.name());
         return p;
     }

@@ -2,6 +2,7 @@ package ai.autoglm.compress.quant;
 
 import ai.autoglm.compress.memory.TensorSpec;
 import ai.autoglm.core.model.LanguageModel;
+import ai.autoglm.core.model.ModelConfig;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.model.ProjectionDecorator;
 import ai.autoglm.core.model.WeightSource;
@@ -18,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
 
 /**
  * Quantizes a checkpoint's weights into memory at load time ({@code serve --quantize}): every tensor whose type
@@ -38,13 +40,17 @@ public final class InMemoryQuantizer {
      * {@code target == null} loads it as stored.
      */
     public static LanguageModel load(Path path, GgmlType target) {
-        if (target == null) return ModelLoader.load(path);
-        return ModelLoader.load(path, ProjectionDecorator.NONE, w -> quantize(w, target));
+        return ModelLoader.load(path, ProjectionDecorator.NONE, transform(target));
+    }
+
+    /** The weight transform for {@link ModelLoader}: quantize to {@code target}, or (null) leave the weights as stored. */
+    public static BiFunction<ModelConfig, WeightSource, WeightSource> transform(GgmlType target) {
+        return target == null ? (config, w) -> w : (config, w) -> quantize(config, w, target);
     }
 
     /** {@code source}'s weights with the types {@link WeightTypeRule#apply} gives for {@code target}; takes ownership of {@code source}. */
-    public static WeightSource quantize(WeightSource source, GgmlType target) {
-        return convert(source, WeightTypeRule.apply(TensorSpec.of(source), target));
+    public static WeightSource quantize(ModelConfig config, WeightSource source, GgmlType target) {
+        return convert(source, WeightTypeRule.apply(config, TensorSpec.of(source), target));
     }
 
     /** {@code source}'s weights converted to the types of {@code plan} (same names and shapes); takes ownership of {@code source}. */

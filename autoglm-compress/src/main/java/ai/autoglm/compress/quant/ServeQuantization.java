@@ -81,12 +81,12 @@ public final class ServeQuantization {
         }
         if (!opt.equals("auto")) {
             GgmlType t = type(opt);
-            return new Decision(t, "quantize " + opt + " as requested: " + MemoryModel.forServing(config, WeightTypeRule.apply(stored, t), context, slots), List.of());
+            return new Decision(t, "quantize " + opt + " as requested: " + MemoryModel.forServing(config, WeightTypeRule.apply(config, stored, t), context, slots), List.of());
         }
         MemoryBudget b = budget.get();
         List<Candidate> candidates = new ArrayList<>();
         for (GgmlType t : WeightTypeRule.SERVE_TARGETS) {
-            MemoryEstimate e = MemoryModel.forServing(config, WeightTypeRule.apply(stored, t), context, slots);
+            MemoryEstimate e = MemoryModel.forServing(config, WeightTypeRule.apply(config, stored, t), context, slots);
             candidates.add(new Candidate(t, e, e.totalBytes() <= b.bytes()));
         }
         String all = candidates.stream().map(Candidate::toString).collect(Collectors.joining("; "));

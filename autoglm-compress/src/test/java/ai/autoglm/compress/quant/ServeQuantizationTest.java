@@ -35,7 +35,7 @@ class ServeQuantizationTest {
 
     /** The serving estimate of {@code t} computed here from the rule and the memory model, 4 slots x 256 positions. */
     static long need(GgmlType t) {
-        return MemoryModel.forServing(config, WeightTypeRule.apply(stored, t), 256, 4).totalBytes();
+        return MemoryModel.forServing(config, WeightTypeRule.apply(config, stored, t), 256, 4).totalBytes();
     }
 
     static ServeQuantization.Decision auto(long budgetBytes) {

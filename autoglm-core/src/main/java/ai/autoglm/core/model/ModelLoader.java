@@ -3,6 +3,8 @@ package ai.autoglm.core.model;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
 import ai.autoglm.core.format.hf.HfWeightSource;
+import ai.autoglm.core.format.peft.LoraTargets;
+import ai.autoglm.core.format.peft.PeftAdapter;
 import ai.autoglm.core.tokenizer.Tokenizer;
 import ai.autoglm.core.tokenizer.Tokenizers;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,7 +15,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.function.UnaryOperator;
+import java.util.function.BiFunction;
 
 /**
  * Opens a model from disk: a {@code .gguf} file (weights, config and tokenizer all in its metadata) or a
@@ -35,22 +37,51 @@ public final class ModelLoader {
 
     /** As {@link #load(Path)}, with every projection passed through {@code decorator} (LoRA at load time, calibration). */
     public static LanguageModel load(Path path, ProjectionDecorator decorator) {
-        return load(path, decorator, UnaryOperator.identity());
+        return loadWith(path, (config, weights) -> decorator);
+    }
+
+    /**
+     * As {@link #load(Path, ProjectionDecorator)}, with the decorator made once the configuration and weights are open
+     * (a LoRA adapter needs the head counts and the tensor shapes to place its updates).
+     */
+    public static LanguageModel loadWith(Path path, BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decoratorFactory) {
+        return loadWith(path, decoratorFactory, (config, w) -> w);
     }
 
     /**
      * As {@link #load(Path, ProjectionDecorator)}, with the checkpoint's weights replaced by
-     * {@code weights.apply(source)} before the model binds them (load-time quantization). The configuration,
+     * {@code weights.apply(config, source)} before the model binds them (load-time quantization). The configuration,
      * tokenizer and chat template are read from the checkpoint first, so the transform may close its input once it
      * has copied what it needs; the model closes the transform's result (and the checkpoint) when it is closed.
      */
-    public static LanguageModel load(Path path, ProjectionDecorator decorator, UnaryOperator<WeightSource> weights) {
+    public static LanguageModel load(Path path, ProjectionDecorator decorator, BiFunction<ModelConfig, WeightSource, WeightSource> weights) {
+        return loadWith(path, (config, w) -> decorator, weights);
+    }
+
+    /** {@link #loadWith(Path, BiFunction)} with the weight transform of {@link #load(Path, ProjectionDecorator, BiFunction)}. */
+    public static LanguageModel loadWith(Path path, BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decoratorFactory,
+                                         BiFunction<ModelConfig, WeightSource, WeightSource> weights) {
         if (!Files.exists(path)) throw new ModelFormatException(path, "no such file or directory");
-        if (Files.isDirectory(path)) return loadHfDirectory(path, decorator, weights);
+        if (Files.isDirectory(path)) return loadHfDirectory(path, decoratorFactory, weights);
         if (!hasGgufMagic(path)) {
             throw new ModelFormatException(path, "not a GGUF file (no GGUF magic) and not a Hugging Face model directory");
         }
-        return loadGguf(path, decorator, weights);
+        return loadGguf(path, decoratorFactory, weights);
+    }
+
+    /**
+     * The model with a PEFT LoRA adapter ({@code adapter_config.json} + {@code adapter_model.safetensors}) applied at
+     * load time, unmerged ({@link LoraProjection}); {@code adapterDir} null loads the model alone.
+     */
+    public static LanguageModel loadWithLora(Path path, Path adapterDir) {
+        return loadWithLora(path, adapterDir, (config, w) -> w);
+    }
+
+    /** {@link #loadWithLora(Path, Path)} over the weights {@code weights} makes of the checkpoint's (load-time quantization). */
+    public static LanguageModel loadWithLora(Path path, Path adapterDir, BiFunction<ModelConfig, WeightSource, WeightSource> weights) {
+        if (adapterDir == null) return load(path, ProjectionDecorator.NONE, weights);
+        PeftAdapter adapter = PeftAdapter.read(adapterDir);
+        return loadWith(path, (config, w) -> LoraProjection.decorator(LoraTargets.resolve(adapter, config, w, adapterDir)), weights);
     }
 
     private static boolean hasGgufMagic(Path file) {
@@ -62,7 +93,8 @@ public final class ModelLoader {
         }
     }
 
-    static LanguageModel loadGguf(Path file, ProjectionDecorator decorator, UnaryOperator<WeightSource> transform) {
+    static LanguageModel loadGguf(Path file, BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decorators,
+                                  BiFunction<ModelConfig, WeightSource, WeightSource> transform) {
         GgufFile gguf = GgufFile.open(file);
         WeightSource bound = null;
         try {
@@ -71,8 +103,8 @@ public final class ModelLoader {
             Tokenizer tokenizer = Tokenizers.fromGguf(gguf.metadata(), file);
             checkVocab(file, config, tokenizer);
             String template = gguf.getString("tokenizer.chat_template", null);
-            bound = transform.apply(weights);
-            return new TransformerModel(config, closingBoth(bound, weights), tokenizer, template, file, decorator);
+            bound = transform.apply(config, weights);
+            return new TransformerModel(config, closingBoth(bound, weights), tokenizer, template, file, decorators.apply(config, bound));
         } catch (RuntimeException e) {
             if (bound != null) bound.close();
             gguf.close();
@@ -80,7 +112,8 @@ public final class ModelLoader {
         }
     }
 
-    static LanguageModel loadHfDirectory(Path dir, ProjectionDecorator decorator, UnaryOperator<WeightSource> transform) {
+    static LanguageModel loadHfDirectory(Path dir, BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decorators,
+                                         BiFunction<ModelConfig, WeightSource, WeightSource> transform) {
         HfWeightSource weights = HfWeightSource.open(dir);
         WeightSource bound = null;
         try {
@@ -88,8 +121,8 @@ public final class ModelLoader {
             Tokenizer tokenizer = Tokenizers.fromHfDirectory(dir);
             checkVocab(dir, config, tokenizer);
             String template = hfChatTemplate(dir);
-            bound = transform.apply(weights);
-            return new TransformerModel(config, closingBoth(bound, weights), tokenizer, template, dir, decorator);
+            bound = transform.apply(config, weights);
+            return new TransformerModel(config, closingBoth(bound, weights), tokenizer, template, dir, decorators.apply(config, bound));
         } catch (RuntimeException e) {
             if (bound != null) bound.close();
             weights.close();

@@ -1,5 +1,7 @@
 package ai.autoglm.core.testing;
 
+import ai.autoglm.core.tokenizer.ByteLevelBpeJson;
+
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufValueType;
 import ai.autoglm.core.format.gguf.GgufWriter;
@@ -431,56 +433,8 @@ public final class ModelFixtures {
      * added tokens from id {@link #FIRST_SPECIAL} on, and {@code splitRegex} as the Split pre-tokenizer.
      */
     public static ObjectNode byteLevelTokenizerJson(String splitRegex, List<String> specials) {
-        ObjectMapper om = new ObjectMapper();
-        ObjectNode root = om.createObjectNode();
-        root.put("version", "1.0");
-        root.putNull("truncation");
-        root.putNull("padding");
-        ArrayNode added = root.putArray("added_tokens");
-        for (int i = 0; i < specials.size(); i++) {
-            ObjectNode a = added.addObject();
-            a.put("id", FIRST_SPECIAL + i);
-            a.put("content", specials.get(i));
-            a.put("single_word", false);
-            a.put("lstrip", false);
-            a.put("rstrip", false);
-            a.put("normalized", false);
-            a.put("special", true);
-        }
-        root.putNull("normalizer");
-        // As the real Llama 3 / Qwen2 tokenizer.json: a Split on the model's regex, then ByteLevel without its own regex.
-        ObjectNode pre = root.putObject("pre_tokenizer");
-        pre.put("type", "Sequence");
-        ArrayNode seq = pre.putArray("pretokenizers");
-        ObjectNode split = seq.addObject();
-        split.put("type", "Split");
-        split.putObject("pattern").put("Regex", splitRegex);
-        split.put("behavior", "Isolated");
-        split.put("invert", false);
-        ObjectNode bl = seq.addObject();
-        bl.put("type", "ByteLevel");
-        bl.put("add_prefix_space", false);
-        bl.put("trim_offsets", true);
-        bl.put("use_regex", false);
-        root.putNull("post_processor");
-        ObjectNode dec = root.putObject("decoder");
-        dec.put("type", "ByteLevel");
-        dec.put("add_prefix_space", true);
-        dec.put("trim_offsets", true);
-        dec.put("use_regex", true);
-        ObjectNode model = root.putObject("model");
-        model.put("type", "BPE");
-        model.putNull("dropout");
-        model.putNull("unk_token");
-        model.putNull("continuing_subword_prefix");
-        model.putNull("end_of_word_suffix");
-        model.put("fuse_unk", false);
-        model.put("byte_fallback", false);
-        ObjectNode vocab = model.putObject("vocab");
-        for (int id = 0; id < FIRST_SPECIAL; id++) vocab.put(TOKENS.get(id), id);
-        ArrayNode merges = model.putArray("merges");
-        MERGES.forEach(merges::add);
-        return root;
+        List<String[]> merges = MERGES.stream().map(m -> m.split(" ")).toList();
+        return ByteLevelBpeJson.tokenizerJson(splitRegex, TOKENS.subList(0, FIRST_SPECIAL), merges, specials, FIRST_SPECIAL);
     }
 
     /** tokenizer_config.json with the specials and the chat template. */

@@ -1,5 +1,8 @@
 package ai.autoglm.server.api;
 
+import ai.autoglm.server.gateway.CachedResponse;
+import ai.autoglm.server.gateway.OutputFilter;
+import ai.autoglm.server.engine.GenerationJob;
 import ai.autoglm.server.gateway.RequestContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.helidon.webserver.http.ServerRequest;
@@ -18,6 +21,12 @@ final class HttpExchange {
     private final RequestContext context = new RequestContext();
     private int status = 200;
     private OutputStream stream;
+    private Sse sse;
+    private OutputFilter outputFilter = OutputFilter.NONE;
+    /** Captures the response for the cache when set: the bytes sent, up to a limit. */
+    private ResponseRecorder recorder;
+    private ClientConnections.Watch watch;
+    private volatile boolean clientGone;
 
     HttpExchange(ServerRequest req, ServerResponse res, long maxBodyBytes) {
         this.req = req;
@@ -41,18 +50,45 @@ final class HttpExchange {
                 "the request body is larger than the server's limit of " + maxBodyBytes + " bytes");
     }
 
+    /**
+     * Cancels {@code job} (freeing its slot at the scheduler's next step) if the client disconnects before the answer
+     * is sent; for non-streamed answers, where nothing is written until the end (see {@link ClientConnections}).
+     */
+    void cancelWhenClientLeaves(GenerationJob job) {
+        watch = ClientConnections.watch(() -> {
+            clientGone = true;
+            status = 499; // nginx's "client closed request", for the metrics
+            job.cancel();
+        });
+    }
+
     void sendJson(int status, JsonNode body) {
-        this.status = status;
-        res.status(status);
-        res.header("Content-Type", "application/json");
-        res.send(Json.bytes(body));
+        send(status, "application/json", Json.bytes(body));
     }
 
     void send(int status, String contentType, byte[] body) {
+        if (clientGone) {
+            // Nobody reads it; answering anyway keeps Helidon from treating the route as broken.
+            try {
+                res.status(499).send();
+            } catch (RuntimeException ignored) {
+                // the connection is gone
+            }
+            return;
+        }
+        boolean closeAfter = watch != null && watch.stop();
         this.status = status;
         res.status(status);
         res.header("Content-Type", contentType);
+        if (recorder != null) recorder.whole(contentType, body);
+        if (closeAfter) res.header("Connection", "close");
         res.send(body);
+        if (closeAfter) watch.endsConnection();
+    }
+
+    /** Sets a response header (before the response is sent). */
+    void header(String name, String value) {
+        res.header(name, value);
     }
 
     void sendError(ApiException e) {
@@ -63,10 +99,33 @@ final class HttpExchange {
     /** Commits a 200 {@code text/event-stream} response. */
     Sse startEventStream() {
         res.status(200);
-        res.header("Content-Type", "text/event-stream; charset=utf-8");
+        res.header("Content-Type", EVENT_STREAM);
         res.header("Cache-Control", "no-cache");
         stream = res.outputStream();
-        return new Sse(stream);
+        sse = new Sse(recorder == null ? stream : recorder.tee(EVENT_STREAM, stream));
+        return sse;
+    }
+
+    static final String EVENT_STREAM = "text/event-stream; charset=utf-8";
+
+    /** From now on, capture what is sent (up to {@code maxBytes}) for {@link #recorded}. */
+    void record(long maxBytes) {
+        recorder = new ResponseRecorder(maxBytes);
+    }
+
+    /** The whole successful answer as sent (a 200 JSON body, or a stream that reached [DONE] without an error), or null. */
+    CachedResponse recorded() {
+        if (recorder == null || status != 200 || (sse != null && !sse.completed())) return null;
+        return recorder.result();
+    }
+
+    /** What the gateway does to generated text before it is sent (the PII filter's redaction, or nothing). */
+    OutputFilter outputFilter() {
+        return outputFilter;
+    }
+
+    void outputFilter(OutputFilter f) {
+        this.outputFilter = f;
     }
 
     boolean streaming() {

@@ -3,6 +3,7 @@ package ai.autoglm.server.api;
 import ai.autoglm.server.ModelRegistry;
 import ai.autoglm.server.ServerMetrics;
 import ai.autoglm.server.config.ServerConfig;
+import ai.autoglm.server.gateway.RequestFilters;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -25,18 +26,25 @@ import java.util.logging.Logger;
 public final class OpenAiApi {
     private static final Logger LOG = Logger.getLogger(OpenAiApi.class.getName());
     private static final Map<String, String> KNOWN = Map.of(
-            "/v1/chat/completions", "POST", "/v1/completions", "POST", "/v1/models", "GET", "/tokenize", "POST",
+            "/v1/chat/completions", "POST", "/v1/completions", "POST", "/v1/embeddings", "POST", "/v1/models", "GET", "/tokenize", "POST",
             "/detokenize", "POST", "/health", "GET", "/metrics", "GET");
 
     private final ModelRegistry registry;
     private final ServerConfig config;
     private final ServerMetrics metrics;
     private final long started = System.currentTimeMillis() / 1000;
+    private final RequestFilters filters;
 
     public OpenAiApi(ModelRegistry registry, ServerConfig config, ServerMetrics metrics) {
         this.registry = registry;
         this.config = config;
         this.metrics = metrics;
+        this.filters = new RequestFilters(config.filters());
+    }
+
+    /** Releases the gateway's resources (the Redis connections of a shared cache). */
+    public void close() {
+        filters.close();
     }
 
     ModelRegistry registry() {
@@ -52,7 +60,7 @@ public final class OpenAiApi {
     }
 
     /** A route body: the parsed JSON request (null for GET) and the exchange. */
-    private interface Endpoint {
+    interface Endpoint {
         void handle(JsonNode body, HttpExchange ex) throws IOException;
     }
 
@@ -60,8 +68,10 @@ public final class OpenAiApi {
         ChatCompletionsEndpoint chat = new ChatCompletionsEndpoint(this);
         CompletionsEndpoint completions = new CompletionsEndpoint(this);
         TokenizeEndpoints tokenize = new TokenizeEndpoints(this);
-        routing.post("/v1/chat/completions", route("/v1/chat/completions", true, chat::handle))
-                .post("/v1/completions", route("/v1/completions", true, completions::handle))
+        GatewayRoute gateway = new GatewayRoute(this, filters);
+        routing.post("/v1/chat/completions", route("/v1/chat/completions", true, gateway.wrap("/v1/chat/completions", chat::handle)))
+                .post("/v1/completions", route("/v1/completions", true, gateway.wrap("/v1/completions", completions::handle)))
+                .post("/v1/embeddings", route("/v1/embeddings", true, new EmbeddingsEndpoint(this)::handle))
                 .get("/v1/models", route("/v1/models", false, (b, ex) -> ex.sendJson(200, models())))
                 .get("/v1/models/{id}", route("/v1/models/{id}", false, this::model))
                 .post("/tokenize", route("/tokenize", true, tokenize::tokenize))

@@ -16,9 +16,17 @@ final class Sse {
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final OutputStream out;
+    private boolean failed;
+    private boolean done;
 
     Sse(OutputStream out) {
         this.out = out;
+    }
+
+    /** Sends an error object as the stream's last chunk (the status line went out long ago). */
+    void error(ApiException e) throws IOException {
+        failed = true;
+        send(Json.error(e));
     }
 
     void send(JsonNode chunk) throws IOException {
@@ -31,5 +39,11 @@ final class Sse {
     void done() throws IOException {
         out.write(DONE);
         out.flush();
+        done = true;
+    }
+
+    /** Whether the stream ended with {@code [DONE]} and no error chunk: a whole, successful answer. */
+    boolean completed() {
+        return done && !failed;
     }
 }

@@ -14,12 +14,21 @@ import java.time.Duration;
  * @param slots      sequences generated at once
  * @param keepAlive  how long it stays loaded with no request; null means until the server stops
  * @param toolParser the tool-call format of the model's output (qwen, glm4, llama3), or null to read it from the chat template
+ * @param lora       a PEFT LoRA adapter directory applied at load time (unmerged), or null
  * @param quantize   quantize F32/F16/BF16 weights at load time: f16, q8_0, q4_0, q4_k or auto (see
  *                   {@link ai.autoglm.compress.quant.ServeQuantization}); null serves the weights as stored
  */
-public record ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser, String quantize) {
+public record ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser, Path lora,
+                        String quantize) {
+
+    /** A model without load-time quantization. */
+    public ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser, Path lora) {
+        this(alias, path, context, slots, keepAlive, toolParser, lora, null);
+    }
+
+    /** A model without adapter. */
     public ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser) {
-        this(alias, path, context, slots, keepAlive, toolParser, null);
+        this(alias, path, context, slots, keepAlive, toolParser, null, null);
     }
 
     public ModelSpec {
@@ -31,6 +40,6 @@ public record ModelSpec(String alias, Path path, Integer context, int slots, Dur
     }
 
     public ModelSpec withQuantize(String q) {
-        return new ModelSpec(alias, path, context, slots, keepAlive, toolParser, q);
+        return new ModelSpec(alias, path, context, slots, keepAlive, toolParser, lora, q);
     }
 }

@@ -15,15 +15,11 @@ import java.util.List;
  * @param requestTimeout the most time a request may take from arrival to its last token
  * @param prefillBudget  prompt tokens run per engine step (bounds how long one long prompt delays the others)
  * @param models         the models offered; the first is used when a request names none
+ * @param filters        response cache, PII filter and trusted model-signing keys
  * @param memoryBudget   what {@code quantize: auto} may use per model, or null for the machine's MemAvailable minus a margin
  */
 public record ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout,
-                           int prefillBudget, List<ModelSpec> models, MemoryBudget memoryBudget) {
-    public ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout,
-                        int prefillBudget, List<ModelSpec> models) {
-        this(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, null);
-    }
-
+                           int prefillBudget, List<ModelSpec> models, GatewayFilters filters, MemoryBudget memoryBudget) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8000;
     public static final long DEFAULT_MAX_BODY = 8L << 20;
@@ -42,35 +38,52 @@ public record ServerConfig(String host, int port, long maxBodyBytes, int queueSi
         if (models.stream().map(ModelSpec::alias).distinct().count() != models.size()) {
             throw new IllegalArgumentException("model aliases must be unique");
         }
+        if (filters == null) filters = GatewayFilters.NONE;
+    }
+
+    /** No memory budget given: {@code quantize: auto} uses the machine's. */
+    public ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout, int prefillBudget,
+                        List<ModelSpec> models, GatewayFilters filters) {
+        this(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, null);
+    }
+
+    /** No gateway filters. */
+    public ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout, int prefillBudget,
+                        List<ModelSpec> models) {
+        this(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, GatewayFilters.NONE, null);
     }
 
     /** One model, every setting at its default. */
     public static ServerConfig single(ModelSpec model) {
         return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MAX_BODY, DEFAULT_QUEUE, DEFAULT_TIMEOUT,
-                DEFAULT_PREFILL_BUDGET, List.of(model));
+                DEFAULT_PREFILL_BUDGET, List.of(model), GatewayFilters.NONE, null);
     }
 
     public ServerConfig withAddress(String host, int port) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, memoryBudget);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, memoryBudget);
     }
 
     public ServerConfig withQueueSize(int q) {
-        return new ServerConfig(host, port, maxBodyBytes, q, requestTimeout, prefillBudget, models, memoryBudget);
+        return new ServerConfig(host, port, maxBodyBytes, q, requestTimeout, prefillBudget, models, filters, memoryBudget);
     }
 
     public ServerConfig withRequestTimeout(Duration t) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, t, prefillBudget, models, memoryBudget);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, t, prefillBudget, models, filters, memoryBudget);
     }
 
     public ServerConfig withMaxBodyBytes(long b) {
-        return new ServerConfig(host, port, b, queueSize, requestTimeout, prefillBudget, models, memoryBudget);
+        return new ServerConfig(host, port, b, queueSize, requestTimeout, prefillBudget, models, filters, memoryBudget);
+    }
+
+    public ServerConfig withFilters(GatewayFilters f) {
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, f, memoryBudget);
     }
 
     public ServerConfig withModels(List<ModelSpec> m) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, m, memoryBudget);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, m, filters, memoryBudget);
     }
 
     public ServerConfig withMemoryBudget(MemoryBudget b) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, b);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, b);
     }
 }

@@ -33,14 +33,17 @@ import java.util.Set;
  *     slots: 4
  *     keep-alive: 15m         # unload after this long unused; "forever" keeps it
  *     tool-parser: qwen       # qwen (hermes), glm4 or llama3; default: read from the chat template
+ *     lora: adapters/my-lora  # PEFT LoRA adapter directory applied at load time (optional)
  *     quantize: q8_0          # f16, q8_0, q4_0, q4_k or auto: quantize F32/F16/BF16 weights in memory at load time
  * </pre>
+ * plus the gateway's {@code cache:}, {@code pii:} and {@code trust:} sections ({@link GatewayFiltersFile}).
  * Relative model paths are resolved against the file's directory. Unknown keys are errors (a typo should not be
  * silently ignored), each naming the file and the key.
  */
 public final class ServerConfigFile {
+    private static final Set<String> TOP_KEYS = union(Set.of("server", "models"), GatewayFiltersFile.SECTIONS);
     private static final Set<String> SERVER_KEYS = Set.of("host", "port", "queue-size", "request-timeout", "max-body-bytes", "prefill-budget", "memory-budget-mb");
-    private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "context", "slots", "keep-alive", "tool-parser", "quantize");
+    private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "context", "slots", "keep-alive", "tool-parser", "lora", "quantize");
 
     private ServerConfigFile() {
     }
@@ -53,7 +56,7 @@ public final class ServerConfigFile {
             throw new IllegalArgumentException(file + ": cannot read the config: " + e.getMessage(), e);
         }
         if (root == null || !root.isObject()) throw new IllegalArgumentException(file + ": expected a YAML mapping with 'server' and 'models'");
-        checkKeys(file, "", root, Set.of("server", "models"));
+        checkKeys(file, "", root, TOP_KEYS);
         JsonNode server = root.path("server");
         if (!server.isMissingNode()) checkKeys(file, "server.", server, SERVER_KEYS);
         JsonNode models = root.path("models");
@@ -72,11 +75,13 @@ public final class ServerConfigFile {
                         m.has("slots") ? integer(file, where + "slots", m.get("slots")) : 1,
                         m.has("keep-alive") ? duration(file, where + "keep-alive", m.get("keep-alive")) : null,
                         m.has("tool-parser") ? text(file, where + "tool-parser", m.get("tool-parser")) : null,
+                        m.has("lora") ? base.resolve(text(file, where + "lora", m.get("lora"))) : null,
                         m.has("quantize") ? text(file, where + "quantize", m.get("quantize")) : null));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
             }
         }
+        GatewayFilters filters = GatewayFiltersFile.read(file, root);
         try {
             return new ServerConfig(
                     server.has("host") ? text(file, "server.host", server.get("host")) : ServerConfig.DEFAULT_HOST,
@@ -85,11 +90,17 @@ public final class ServerConfigFile {
                     server.has("queue-size") ? integer(file, "server.queue-size", server.get("queue-size")) : ServerConfig.DEFAULT_QUEUE,
                     server.has("request-timeout") ? duration(file, "server.request-timeout", server.get("request-timeout")) : ServerConfig.DEFAULT_TIMEOUT,
                     server.has("prefill-budget") ? integer(file, "server.prefill-budget", server.get("prefill-budget")) : ServerConfig.DEFAULT_PREFILL_BUDGET,
-                    specs,
+                    specs, filters,
                     server.has("memory-budget-mb") ? MemoryBudget.ofMegabytes(integer(file, "server.memory-budget-mb", server.get("memory-budget-mb"))) : null);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> u = new java.util.HashSet<>(a);
+        u.addAll(b);
+        return Set.copyOf(u);
     }
 
     private static void checkKeys(Path file, String prefix, JsonNode node, Set<String> known) {

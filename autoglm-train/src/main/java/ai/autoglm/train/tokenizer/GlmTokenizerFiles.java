@@ -1,8 +1,8 @@
 package ai.autoglm.train.tokenizer;
 
+import ai.autoglm.core.tokenizer.ByteLevelBpeJson;
 import ai.autoglm.train.AtomicWrites;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
@@ -53,56 +53,7 @@ public final class GlmTokenizerFiles {
     }
 
     static ObjectNode tokenizerJson(BpeTrainer.Vocabulary vocab) {
-        ObjectNode root = JSON.createObjectNode();
-        root.put("version", "1.0");
-        root.putNull("truncation");
-        root.putNull("padding");
-        ArrayNode added = root.putArray("added_tokens");
-        int id = vocab.tokens().size();
-        for (String s : SPECIAL_TOKENS) {
-            ObjectNode a = added.addObject();
-            a.put("id", id++);
-            a.put("content", s);
-            a.put("single_word", false);
-            a.put("lstrip", false);
-            a.put("rstrip", false);
-            a.put("normalized", false);
-            a.put("special", true);
-        }
-        root.putNull("normalizer");
-        ObjectNode pre = root.putObject("pre_tokenizer");
-        pre.put("type", "Sequence");
-        ArrayNode seq = pre.putArray("pretokenizers");
-        ObjectNode split = seq.addObject();
-        split.put("type", "Split");
-        split.putObject("pattern").put("Regex", BpeTrainer.SPLIT_REGEX);
-        split.put("behavior", "Isolated");
-        split.put("invert", false);
-        ObjectNode bl = seq.addObject();
-        bl.put("type", "ByteLevel");
-        bl.put("add_prefix_space", false);
-        bl.put("trim_offsets", true);
-        bl.put("use_regex", false);
-        root.putNull("post_processor");
-        ObjectNode dec = root.putObject("decoder");
-        dec.put("type", "ByteLevel");
-        dec.put("add_prefix_space", true);
-        dec.put("trim_offsets", true);
-        dec.put("use_regex", true);
-        ObjectNode model = root.putObject("model");
-        model.put("type", "BPE");
-        model.putNull("dropout");
-        model.putNull("unk_token");
-        model.putNull("continuing_subword_prefix");
-        model.putNull("end_of_word_suffix");
-        model.put("fuse_unk", false);
-        model.put("byte_fallback", false);
-        model.put("ignore_merges", false);
-        ObjectNode v = model.putObject("vocab");
-        for (int i = 0; i < vocab.tokens().size(); i++) v.put(vocab.tokens().get(i), i);
-        ArrayNode merges = model.putArray("merges");
-        for (String[] m : vocab.merges()) merges.addArray().add(m[0]).add(m[1]); // tokenizers >= 0.20 form
-        return root;
+        return ByteLevelBpeJson.tokenizerJson(BpeTrainer.SPLIT_REGEX, vocab.tokens(), vocab.merges(), SPECIAL_TOKENS, vocab.tokens().size());
     }
 
     static ObjectNode tokenizerConfig(int contextLength) {
