@@ -59,7 +59,7 @@ class LoadTimeQuantizationTest {
         Path f32 = TestServer.llamaFile(dir);
         // One byte less than what f16 needs for 4 slots of 1024 positions (the estimate auto logs for it).
         ServeQuantization.Decision roomy = ServeQuantization.decide("auto", f32, 1024, 4, () -> new MemoryBudget(1L << 40, "huge"));
-        assertThat(roomy.type()).isEqualTo(GgmlType.F16);
+        assertThat(roomy.type()).isEqualTo(GgmlType.F16); // the fixture is F32: f16 converts it
         long budget = roomy.candidates().getFirst().estimate().totalBytes() - 1;
         try (AutoglmServer small = AutoglmServer.start(config(List.of(new ModelSpec("m", f32, 1024, 4, null, null, null, "auto")),
                 new MemoryBudget(budget, "test")))) {

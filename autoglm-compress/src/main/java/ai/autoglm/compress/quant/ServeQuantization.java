@@ -81,7 +81,8 @@ public final class ServeQuantization {
         }
         if (!opt.equals("auto")) {
             GgmlType t = type(opt);
-            return new Decision(t, "quantize " + opt + " as requested: " + MemoryModel.forServing(config, WeightTypeRule.apply(config, stored, t), context, slots), List.of());
+            return asStoredWhenUnchanged(new Decision(t, "quantize " + opt + " as requested: "
+                    + MemoryModel.forServing(config, WeightTypeRule.apply(config, stored, t), context, slots), List.of()), config, stored);
         }
         MemoryBudget b = budget.get();
         List<Candidate> candidates = new ArrayList<>();
@@ -92,13 +93,23 @@ public final class ServeQuantization {
         String all = candidates.stream().map(Candidate::toString).collect(Collectors.joining("; "));
         for (Candidate c : candidates) {
             if (c.fits()) {
-                return new Decision(c.type(), String.format(Locale.ROOT, "auto chose %s, the best type whose %d slot(s) x %d positions fit the budget of %s: %s",
-                        name(c.type()), slots, context, b, all), candidates);
+                return asStoredWhenUnchanged(new Decision(c.type(), String.format(Locale.ROOT,
+                        "auto chose %s, the best type whose %d slot(s) x %d positions fit the budget of %s: %s",
+                        name(c.type()), slots, context, b, all), candidates), config, stored);
             }
         }
         throw new IllegalArgumentException(String.format(Locale.ROOT,
                 "no quantization fits the memory budget of %s for %d slot(s) x %d positions: %s. Lower the context or slots, "
                         + "or raise the budget (--memory-budget-mb)", b, slots, context, all));
+    }
+
+    /** {@code d} with no conversion when its type would leave every matrix as stored (an F16 model served as f16). */
+    private static Decision asStoredWhenUnchanged(Decision d, ModelConfig config, List<TensorSpec> stored) {
+        List<TensorSpec> planned = WeightTypeRule.apply(config, stored, d.type());
+        for (int i = 0; i < stored.size(); i++) {
+            if (stored.get(i).dims() >= 2 && stored.get(i).type() != planned.get(i).type()) return d;
+        }
+        return new Decision(null, d.reason() + "; the weights are already " + name(d.type()) + ": served as stored", d.candidates());
     }
 
     /** The GGML type of an option other than auto. */

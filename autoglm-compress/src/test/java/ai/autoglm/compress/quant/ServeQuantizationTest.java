@@ -47,7 +47,9 @@ class ServeQuantizationTest {
         assertThat(need(GgmlType.F16)).isGreaterThan(need(GgmlType.Q8_0));
         assertThat(need(GgmlType.Q8_0)).isGreaterThan(need(GgmlType.Q4_K));
         assertThat(need(GgmlType.Q4_K)).isGreaterThan(need(GgmlType.Q4_0));
-        assertThat(auto(need(GgmlType.F16)).type()).isEqualTo(GgmlType.F16);
+        ServeQuantization.Decision f16 = auto(need(GgmlType.F16));
+        assertThat(f16.type()).as("the bundled model is F16 already: nothing to convert").isNull();
+        assertThat(f16.reason()).contains("auto chose f16", "already f16");
         assertThat(auto(need(GgmlType.F16) - 1).type()).isEqualTo(GgmlType.Q8_0);
         assertThat(auto(need(GgmlType.Q8_0) - 1).type()).isEqualTo(GgmlType.Q4_K);
         ServeQuantization.Decision d = auto(need(GgmlType.Q4_K) - 1);
