@@ -1,8 +1,12 @@
 package ai.autoglm.server;
 
 import ai.autoglm.core.model.LanguageModel;
+import ai.autoglm.compress.memory.MemoryBudget;
+import ai.autoglm.compress.quant.InMemoryQuantizer;
+import ai.autoglm.compress.quant.ServeQuantization;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.model.encoder.EmbeddingModels;
+import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.server.api.ApiException;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
@@ -40,27 +44,54 @@ public final class ModelRegistry implements AutoCloseable {
     private static final class Entry {
         final ModelSpec spec;
         final ModelKind kind;
+        /** The type to quantize to at load time, or null to load the weights as stored. */
+        final GgmlType quantizeTo;
         ServedModel loaded;
         /** The last signature-check failure and the files' sizes and times then: not re-hashed until they change. */
         ApiException refused;
         String refusedStat;
         ServedEmbeddingModel embedder;
 
-        Entry(ModelSpec spec, ModelKind kind) {
+        Entry(ModelSpec spec, ModelKind kind, GgmlType quantizeTo) {
             this.spec = spec;
             this.kind = kind;
+            this.quantizeTo = quantizeTo;
         }
     }
 
-    /** Checks every model path exists now, so that a typo fails at start-up rather than on the first request. */
+    /**
+     * Checks every model path exists now, and decides each {@code quantize} setting now (for {@code auto} against the
+     * memory budget), so that a typo or a model that cannot fit fails at start-up rather than on the first request.
+     */
     public ModelRegistry(ServerConfig config, ServerMetrics metrics) {
         this.config = config;
         this.metrics = metrics;
         this.trust = new ModelTrust(config.filters().trust());
         for (ModelSpec m : config.models()) {
             if (!Files.exists(m.path())) throw new IllegalArgumentException("model '" + m.alias() + "': " + m.path() + ": no such file or directory");
-            entries.put(m.alias(), new Entry(m, ModelKind.detect(m.path())));
+            ModelKind kind = ModelKind.detect(m.path());
+            entries.put(m.alias(), new Entry(m, kind, kind == ModelKind.GENERATIVE ? quantization(m) : null));
         }
+    }
+
+    /** The load-time quantization of {@code m} (null: as stored), logged with the reason. */
+    private GgmlType quantization(ModelSpec m) {
+        if (m.quantize() == null) return null;
+        ServeQuantization.Decision d;
+        try {
+            d = ServeQuantization.decide(m.quantize(), m.path(), m.context(), m.slots(),
+                    () -> config.memoryBudget() != null ? config.memoryBudget() : MemoryBudget.fromMachine());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("model '" + m.alias() + "': " + e.getMessage(), e);
+        }
+        LOG.info(() -> "model " + m.alias() + ": " + d.reason());
+        return d.type();
+    }
+
+    /** The type {@code alias} is quantized to at load time, or null when it is served as stored. */
+    public GgmlType quantization(String alias) {
+        Entry e = entries.get(alias);
+        return e == null ? null : e.quantizeTo;
     }
 
     public List<String> aliases() {
@@ -168,7 +199,7 @@ public final class ModelRegistry implements AutoCloseable {
         long start = System.nanoTime();
         LanguageModel model;
         try {
-            model = ModelLoader.loadWithLora(spec.path(), spec.lora());
+            model = ModelLoader.loadWithLora(spec.path(), spec.lora(), InMemoryQuantizer.transform(entry.quantizeTo));
         } catch (RuntimeException ex) {
             LOG.log(Level.WARNING, "cannot load model " + spec.alias(), ex);
             throw new ApiException(503, "server_error", "model", "model_load_failed",
@@ -181,7 +212,8 @@ public final class ModelRegistry implements AutoCloseable {
             }
             ContinuousBatchScheduler scheduler = new ContinuousBatchScheduler(spec.alias(), model, spec.slots(), context,
                     config.queueSize(), config.prefillBudget(), metrics.forModel(spec.alias()));
-            LOG.info(() -> String.format("loaded %s from %s in %.1f s (%d slots x %d positions)", spec.alias(), spec.path(),
+            LOG.info(() -> String.format("loaded %s from %s%s in %.1f s (%d slots x %d positions)", spec.alias(), spec.path(),
+                    entry.quantizeTo != null ? ", quantized to " + entry.quantizeTo + " in memory" : "",
                     (System.nanoTime() - start) / 1e9, spec.slots(), context));
             return new ServedModel(spec, model, scheduler, verifiedDigest);
         } catch (RuntimeException ex) {

@@ -45,12 +45,28 @@ public final class ModelLoader {
      * (a LoRA adapter needs the head counts and the tensor shapes to place its updates).
      */
     public static LanguageModel loadWith(Path path, BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decoratorFactory) {
+        return loadWith(path, decoratorFactory, (config, w) -> w);
+    }
+
+    /**
+     * As {@link #load(Path, ProjectionDecorator)}, with the checkpoint's weights replaced by
+     * {@code weights.apply(config, source)} before the model binds them (load-time quantization). The configuration,
+     * tokenizer and chat template are read from the checkpoint first, so the transform may close its input once it
+     * has copied what it needs; the model closes the transform's result (and the checkpoint) when it is closed.
+     */
+    public static LanguageModel load(Path path, ProjectionDecorator decorator, BiFunction<ModelConfig, WeightSource, WeightSource> weights) {
+        return loadWith(path, (config, w) -> decorator, weights);
+    }
+
+    /** {@link #loadWith(Path, BiFunction)} with the weight transform of {@link #load(Path, ProjectionDecorator, BiFunction)}. */
+    public static LanguageModel loadWith(Path path, BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decoratorFactory,
+                                         BiFunction<ModelConfig, WeightSource, WeightSource> weights) {
         if (!Files.exists(path)) throw new ModelFormatException(path, "no such file or directory");
-        if (Files.isDirectory(path)) return loadHfDirectory(path, decoratorFactory);
+        if (Files.isDirectory(path)) return loadHfDirectory(path, decoratorFactory, weights);
         if (!hasGgufMagic(path)) {
             throw new ModelFormatException(path, "not a GGUF file (no GGUF magic) and not a Hugging Face model directory");
         }
-        return loadGguf(path, decoratorFactory);
+        return loadGguf(path, decoratorFactory, weights);
     }
 
     /**
@@ -58,9 +74,14 @@ public final class ModelLoader {
      * load time, unmerged ({@link LoraProjection}); {@code adapterDir} null loads the model alone.
      */
     public static LanguageModel loadWithLora(Path path, Path adapterDir) {
-        if (adapterDir == null) return load(path);
+        return loadWithLora(path, adapterDir, (config, w) -> w);
+    }
+
+    /** {@link #loadWithLora(Path, Path)} over the weights {@code weights} makes of the checkpoint's (load-time quantization). */
+    public static LanguageModel loadWithLora(Path path, Path adapterDir, BiFunction<ModelConfig, WeightSource, WeightSource> weights) {
+        if (adapterDir == null) return load(path, ProjectionDecorator.NONE, weights);
         PeftAdapter adapter = PeftAdapter.read(adapterDir);
-        return loadWith(path, (config, weights) -> LoraProjection.decorator(LoraTargets.resolve(adapter, config, weights, adapterDir)));
+        return loadWith(path, (config, w) -> LoraProjection.decorator(LoraTargets.resolve(adapter, config, w, adapterDir)), weights);
     }
 
     private static boolean hasGgufMagic(Path file) {
@@ -72,32 +93,71 @@ public final class ModelLoader {
         }
     }
 
-    static LanguageModel loadGguf(Path file, BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decorators) {
+    static LanguageModel loadGguf(Path file, BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decorators,
+                                  BiFunction<ModelConfig, WeightSource, WeightSource> transform) {
         GgufFile gguf = GgufFile.open(file);
+        WeightSource bound = null;
         try {
             GgufWeightSource weights = new GgufWeightSource(gguf);
             ModelConfig config = ModelConfig.fromGguf(file, gguf.metadata(), weights);
             Tokenizer tokenizer = Tokenizers.fromGguf(gguf.metadata(), file);
             checkVocab(file, config, tokenizer);
             String template = gguf.getString("tokenizer.chat_template", null);
-            return new TransformerModel(config, weights, tokenizer, template, file, decorators.apply(config, weights));
+            bound = transform.apply(config, weights);
+            return new TransformerModel(config, closingBoth(bound, weights), tokenizer, template, file, decorators.apply(config, bound));
         } catch (RuntimeException e) {
+            if (bound != null) bound.close();
             gguf.close();
             throw e;
         }
     }
 
-    static LanguageModel loadHfDirectory(Path dir, BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decorators) {
+    static LanguageModel loadHfDirectory(Path dir, BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decorators,
+                                         BiFunction<ModelConfig, WeightSource, WeightSource> transform) {
         HfWeightSource weights = HfWeightSource.open(dir);
+        WeightSource bound = null;
         try {
             ModelConfig config = ModelConfig.fromHfConfig(dir.resolve("config.json"), weights.checkpoint().config());
             Tokenizer tokenizer = Tokenizers.fromHfDirectory(dir);
             checkVocab(dir, config, tokenizer);
-            return new TransformerModel(config, weights, tokenizer, hfChatTemplate(dir), dir, decorators.apply(config, weights));
+            String template = hfChatTemplate(dir);
+            bound = transform.apply(config, weights);
+            return new TransformerModel(config, closingBoth(bound, weights), tokenizer, template, dir, decorators.apply(config, bound));
         } catch (RuntimeException e) {
+            if (bound != null) bound.close();
             weights.close();
             throw e;
         }
+    }
+
+    /** {@code bound}, or when a transform replaced the checkpoint's source, one whose close() also closes the checkpoint. */
+    private static WeightSource closingBoth(WeightSource bound, WeightSource checkpoint) {
+        if (bound == checkpoint) return bound;
+        return new WeightSource() {
+            @Override
+            public java.util.Set<String> names() {
+                return bound.names();
+            }
+
+            @Override
+            public ai.autoglm.core.tensor.FloatTensor tensor(String name) {
+                return bound.tensor(name);
+            }
+
+            @Override
+            public long[] shape(String name) {
+                return bound.shape(name);
+            }
+
+            @Override
+            public void close() {
+                try {
+                    bound.close();
+                } finally {
+                    checkpoint.close();
+                }
+            }
+        };
     }
 
     /** Token ids the tokenizer produces must have rows in the embedding (HF vocab_size may pad beyond it). */

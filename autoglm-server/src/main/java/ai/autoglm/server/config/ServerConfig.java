@@ -1,5 +1,6 @@
 package ai.autoglm.server.config;
 
+import ai.autoglm.compress.memory.MemoryBudget;
 import ai.autoglm.server.gateway.SecurityConfig;
 
 import java.time.Duration;
@@ -17,9 +18,11 @@ import java.util.List;
  * @param models         the models offered; the first is used when a request names none
  * @param filters        response cache, PII filter and trusted model-signing keys
  * @param security       the gateway: data directory, keys, roles, limits, audit trail, TLS, CORS
+ * @param memoryBudget   what {@code quantize: auto} may use per model, or null for the machine's MemAvailable minus a margin
  */
 public record ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout,
-                           int prefillBudget, List<ModelSpec> models, GatewayFilters filters, SecurityConfig security) {
+                           int prefillBudget, List<ModelSpec> models, GatewayFilters filters, SecurityConfig security,
+                           MemoryBudget memoryBudget) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8000;
     public static final long DEFAULT_MAX_BODY = 8L << 20;
@@ -42,55 +45,62 @@ public record ServerConfig(String host, int port, long maxBodyBytes, int queueSi
         if (security == null) security = SecurityConfig.none();
     }
 
-    /** No gateway filters and no gateway state (no data directory, so no keys and no audit trail): tests, embedding. */
+    /**
+     * No gateway filters, no gateway state (no data directory, so no keys and no audit trail), the machine's memory
+     * budget: tests and embedding; add the rest with the {@code with...} methods.
+     */
     public ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout, int prefillBudget,
                         List<ModelSpec> models) {
-        this(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, GatewayFilters.NONE, SecurityConfig.none());
+        this(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, GatewayFilters.NONE, SecurityConfig.none(), null);
     }
 
     /** Gateway filters only. */
     public ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout, int prefillBudget,
                         List<ModelSpec> models, GatewayFilters filters) {
-        this(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, SecurityConfig.none());
+        this(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, SecurityConfig.none(), null);
     }
 
     /** Security only. */
     public ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout, int prefillBudget,
                         List<ModelSpec> models, SecurityConfig security) {
-        this(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, GatewayFilters.NONE, security);
+        this(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, GatewayFilters.NONE, security, null);
     }
 
     /** One model, every setting at its default. */
     public static ServerConfig single(ModelSpec model) {
         return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MAX_BODY, DEFAULT_QUEUE, DEFAULT_TIMEOUT,
-                DEFAULT_PREFILL_BUDGET, List.of(model), GatewayFilters.NONE);
+                DEFAULT_PREFILL_BUDGET, List.of(model));
     }
 
     public ServerConfig withAddress(String host, int port) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, security);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, security, memoryBudget);
     }
 
     public ServerConfig withQueueSize(int q) {
-        return new ServerConfig(host, port, maxBodyBytes, q, requestTimeout, prefillBudget, models, filters, security);
+        return new ServerConfig(host, port, maxBodyBytes, q, requestTimeout, prefillBudget, models, filters, security, memoryBudget);
     }
 
     public ServerConfig withRequestTimeout(Duration t) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, t, prefillBudget, models, filters, security);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, t, prefillBudget, models, filters, security, memoryBudget);
     }
 
     public ServerConfig withMaxBodyBytes(long b) {
-        return new ServerConfig(host, port, b, queueSize, requestTimeout, prefillBudget, models, filters, security);
+        return new ServerConfig(host, port, b, queueSize, requestTimeout, prefillBudget, models, filters, security, memoryBudget);
     }
 
     public ServerConfig withFilters(GatewayFilters f) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, f, security);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, f, security, memoryBudget);
     }
 
     public ServerConfig withSecurity(SecurityConfig s) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, s);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, s, memoryBudget);
     }
 
     public ServerConfig withModels(List<ModelSpec> m) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, m, filters, security);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, m, filters, security, memoryBudget);
+    }
+
+    public ServerConfig withMemoryBudget(MemoryBudget b) {
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, security, b);
     }
 }

@@ -1,5 +1,6 @@
 package ai.autoglm.server.config;
 
+import ai.autoglm.compress.memory.MemoryBudget;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -24,6 +25,7 @@ import java.util.Set;
  *   request-timeout: 10m
  *   max-body-bytes: 8388608
  *   prefill-budget: 256
+ *   memory-budget-mb: 8192   # what quantize: auto may use per model; default MemAvailable minus a margin
  * models:
  *   - alias: qwen
  *     path: /models/qwen2.5-0.5b-instruct-q8_0.gguf
@@ -32,6 +34,7 @@ import java.util.Set;
  *     keep-alive: 15m         # unload after this long unused; "forever" keeps it
  *     tool-parser: qwen       # qwen (hermes), glm4 or llama3; default: read from the chat template
  *     lora: adapters/my-lora  # PEFT LoRA adapter directory applied at load time (optional)
+ *     quantize: q8_0          # f16, q8_0, q4_0, q4_k or auto: quantize F32/F16/BF16 weights in memory at load time
  * security:                   # the gateway; see {@link SecurityConfigFile}
  * </pre>
  * plus the gateway's {@code cache:}, {@code pii:} and {@code trust:} sections ({@link GatewayFiltersFile}).
@@ -40,8 +43,8 @@ import java.util.Set;
  */
 public final class ServerConfigFile {
     private static final Set<String> TOP_KEYS = union(Set.of("server", "models", "security"), GatewayFiltersFile.SECTIONS);
-    private static final Set<String> SERVER_KEYS = Set.of("host", "port", "queue-size", "request-timeout", "max-body-bytes", "prefill-budget");
-    private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "context", "slots", "keep-alive", "tool-parser", "lora");
+    private static final Set<String> SERVER_KEYS = Set.of("host", "port", "queue-size", "request-timeout", "max-body-bytes", "prefill-budget", "memory-budget-mb");
+    private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "context", "slots", "keep-alive", "tool-parser", "lora", "quantize");
 
     private ServerConfigFile() {
     }
@@ -73,7 +76,8 @@ public final class ServerConfigFile {
                         m.has("slots") ? integer(file, where + "slots", m.get("slots")) : 1,
                         m.has("keep-alive") ? duration(file, where + "keep-alive", m.get("keep-alive")) : null,
                         m.has("tool-parser") ? text(file, where + "tool-parser", m.get("tool-parser")) : null,
-                        m.has("lora") ? base.resolve(text(file, where + "lora", m.get("lora"))) : null));
+                        m.has("lora") ? base.resolve(text(file, where + "lora", m.get("lora"))) : null,
+                        m.has("quantize") ? text(file, where + "quantize", m.get("quantize")) : null));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
             }
@@ -87,7 +91,8 @@ public final class ServerConfigFile {
                     server.has("queue-size") ? integer(file, "server.queue-size", server.get("queue-size")) : ServerConfig.DEFAULT_QUEUE,
                     server.has("request-timeout") ? duration(file, "server.request-timeout", server.get("request-timeout")) : ServerConfig.DEFAULT_TIMEOUT,
                     server.has("prefill-budget") ? integer(file, "server.prefill-budget", server.get("prefill-budget")) : ServerConfig.DEFAULT_PREFILL_BUDGET,
-                    specs, filters, SecurityConfigFile.read(file, root.path("security")));
+                    specs, filters, SecurityConfigFile.read(file, root.path("security")),
+                    server.has("memory-budget-mb") ? MemoryBudget.ofMegabytes(integer(file, "server.memory-budget-mb", server.get("memory-budget-mb"))) : null);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
