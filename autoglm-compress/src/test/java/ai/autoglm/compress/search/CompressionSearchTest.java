@@ -13,21 +13,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * The search on a synthetic objective whose optimum the test finds by brute force: six tensor groups, each
  * quantized to one of four types with made-up sizes and KLD contributions (additive, like per-tensor KLD roughly is).
  */
-class CompressionSearchTest {
+public class CompressionSearchTest {
     static final List<String> TYPES = List.of("f16", "q8_0", "q4_k", "q4_0");
     static final Map<String, Double> BYTES_PER_WEIGHT = Map.of("f16", 2.0, "q8_0", 1.0625, "q4_k", 0.5625, "q4_0", 0.5625);
     static final Map<String, Double> KLD_PER_GROUP = Map.of("f16", 0.0, "q8_0", 0.0004, "q4_k", 0.006, "q4_0", 0.011);
     static final String[] GROUPS = {"attn_qkv", "attn_out", "ffn_up", "ffn_gate", "ffn_down", "output"};
     static final long[] GROUP_WEIGHTS = {300_000, 100_000, 500_000, 500_000, 500_000, 800_000};
 
-    static SearchSpace space() {
+    public static SearchSpace space() {
         List<Dimension> dims = new ArrayList<>();
         for (String g : GROUPS) dims.add(new Dimension(g + ".type", TYPES));
         return new SearchSpace(dims);
     }
 
     /** Memory and KLD of a candidate, as a stand-in for building and measuring it; the groups differ in sensitivity. */
-    static Measurement synthetic(Candidate c) {
+    public static Measurement synthetic(Candidate c) {
         double bytes = 50_000, kld = 0;
         for (int i = 0; i < GROUPS.length; i++) {
             String type = c.get(GROUPS[i] + ".type");
