@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code autoglm} command: one subcommand per job. */
 @Command(name = "autoglm", mixinStandardHelpOptions = true, version = "autoglm 0.1.0",
         description = "Run, convert and inspect GLM, Llama and Qwen models on the CPU, in pure Java.",
-        subcommands = {RunCommand.class, ChatCommand.class, InfoCommand.class, LogitsCommand.class, BenchCommand.class,
+        subcommands = {RunCommand.class, ChatCommand.class, InfoCommand.class, LogitsCommand.class, BenchCommand.class, EvalCommand.class,
                 ConvertCommand.class, QuantizeCommand.class, ImatrixCommand.class, ServeCommand.class, TrainCommand.class, TokenizerCommand.class,
                 CommandLine.HelpCommand.class})
 public final class AutoglmCli implements Runnable {

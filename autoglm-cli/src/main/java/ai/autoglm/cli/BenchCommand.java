@@ -1,5 +1,7 @@
 package ai.autoglm.cli;
 
+import ai.autoglm.compress.eval.SpeedProbe;
+import ai.autoglm.compress.memory.ProcessMemory;
 import ai.autoglm.core.model.ComputeThreads;
 import ai.autoglm.core.model.InferenceState;
 import ai.autoglm.core.model.LanguageModel;
@@ -128,29 +130,17 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Seconds for one forward of the prompt from an empty context, up to the greedy pick of the next token. */
     private double pp(LanguageModel m, InferenceState state, int[] tokens) {
-        state.rewind(0);
-        long s = System.nanoTime();
-        argmax(m.forward(state, tokens, 0, prompt, false));
-        return (System.nanoTime() - s) / 1e9;
+        return SpeedProbe.prefillSeconds(m, state, tokens, prompt);
     }
 
     /** Seconds for {@code gen} single-token forwards from an empty context, each followed by a greedy pick. */
     private double tg(LanguageModel m, InferenceState state, int[] tokens) {
-        state.rewind(0);
-        long s = System.nanoTime();
-        for (int i = 0; i < gen; i++) argmax(m.forward(state, tokens, i, 1, false));
-        return (System.nanoTime() - s) / 1e9;
-    }
-
-    private static int argmax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
-        return best;
+        return SpeedProbe.decodeSeconds(m, state, tokens, gen);
     }
 
     private void print(LanguageModel m, long bytes, double loadMs, Stat pp, Stat tg, Stat ttft) {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        long peakRss = peakResidentBytes();
+        long peakRss = ProcessMemory.peakResidentBytes();
         int t = ComputeThreads.count();
         String kernels = VectorSupport.ENABLED ? "vector" : "scalar";
         if (json) {
@@ -179,18 +169,6 @@ final class BenchCommand implements Callable<Integer> {
 
     private static String jsonEscape(String s) {
         return s.replace("\\", "\\\\").replace("\"", "\\\"");
-    }
-
-    /** VmHWM (peak resident set, mapped weight pages included) from /proc/self/status; -1 where there is none. */
-    static long peakResidentBytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-            }
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-        return -1;
     }
 
     private static long dirSize(Path dir) throws IOException {

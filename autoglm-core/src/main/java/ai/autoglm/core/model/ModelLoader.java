@@ -13,6 +13,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.UnaryOperator;
 
 /**
  * Opens a model from disk: a {@code .gguf} file (weights, config and tokenizer all in its metadata) or a
@@ -34,12 +35,22 @@ public final class ModelLoader {
 
     /** As {@link #load(Path)}, with every projection passed through {@code decorator} (LoRA at load time, calibration). */
     public static LanguageModel load(Path path, ProjectionDecorator decorator) {
+        return load(path, decorator, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #load(Path, ProjectionDecorator)}, with the checkpoint's weights replaced by
+     * {@code weights.apply(source)} before the model binds them (load-time quantization). The configuration,
+     * tokenizer and chat template are read from the checkpoint first, so the transform may close its input once it
+     * has copied what it needs; the model closes the transform's result (and the checkpoint) when it is closed.
+     */
+    public static LanguageModel load(Path path, ProjectionDecorator decorator, UnaryOperator<WeightSource> weights) {
         if (!Files.exists(path)) throw new ModelFormatException(path, "no such file or directory");
-        if (Files.isDirectory(path)) return loadHfDirectory(path, decorator);
+        if (Files.isDirectory(path)) return loadHfDirectory(path, decorator, weights);
         if (!hasGgufMagic(path)) {
             throw new ModelFormatException(path, "not a GGUF file (no GGUF magic) and not a Hugging Face model directory");
         }
-        return loadGguf(path, decorator);
+        return loadGguf(path, decorator, weights);
     }
 
     private static boolean hasGgufMagic(Path file) {
@@ -51,32 +62,69 @@ public final class ModelLoader {
         }
     }
 
-    static LanguageModel loadGguf(Path file, ProjectionDecorator decorator) {
+    static LanguageModel loadGguf(Path file, ProjectionDecorator decorator, UnaryOperator<WeightSource> transform) {
         GgufFile gguf = GgufFile.open(file);
+        WeightSource bound = null;
         try {
             GgufWeightSource weights = new GgufWeightSource(gguf);
             ModelConfig config = ModelConfig.fromGguf(file, gguf.metadata(), weights);
             Tokenizer tokenizer = Tokenizers.fromGguf(gguf.metadata(), file);
             checkVocab(file, config, tokenizer);
             String template = gguf.getString("tokenizer.chat_template", null);
-            return new TransformerModel(config, weights, tokenizer, template, file, decorator);
+            bound = transform.apply(weights);
+            return new TransformerModel(config, closingBoth(bound, weights), tokenizer, template, file, decorator);
         } catch (RuntimeException e) {
+            if (bound != null) bound.close();
             gguf.close();
             throw e;
         }
     }
 
-    static LanguageModel loadHfDirectory(Path dir, ProjectionDecorator decorator) {
+    static LanguageModel loadHfDirectory(Path dir, ProjectionDecorator decorator, UnaryOperator<WeightSource> transform) {
         HfWeightSource weights = HfWeightSource.open(dir);
+        WeightSource bound = null;
         try {
             ModelConfig config = ModelConfig.fromHfConfig(dir.resolve("config.json"), weights.checkpoint().config());
             Tokenizer tokenizer = Tokenizers.fromHfDirectory(dir);
             checkVocab(dir, config, tokenizer);
-            return new TransformerModel(config, weights, tokenizer, hfChatTemplate(dir), dir, decorator);
+            String template = hfChatTemplate(dir);
+            bound = transform.apply(weights);
+            return new TransformerModel(config, closingBoth(bound, weights), tokenizer, template, dir, decorator);
         } catch (RuntimeException e) {
+            if (bound != null) bound.close();
             weights.close();
             throw e;
         }
+    }
+
+    /** {@code bound}, or when a transform replaced the checkpoint's source, one whose close() also closes the checkpoint. */
+    private static WeightSource closingBoth(WeightSource bound, WeightSource checkpoint) {
+        if (bound == checkpoint) return bound;
+        return new WeightSource() {
+            @Override
+            public java.util.Set<String> names() {
+                return bound.names();
+            }
+
+            @Override
+            public ai.autoglm.core.tensor.FloatTensor tensor(String name) {
+                return bound.tensor(name);
+            }
+
+            @Override
+            public long[] shape(String name) {
+                return bound.shape(name);
+            }
+
+            @Override
+            public void close() {
+                try {
+                    bound.close();
+                } finally {
+                    checkpoint.close();
+                }
+            }
+        };
     }
 
     /** Token ids the tokenizer produces must have rows in the embedding (HF vocab_size may pad beyond it). */

@@ -1,0 +1,42 @@
+package ai.autoglm.compress.eval;
+
+import ai.autoglm.core.model.InferenceState;
+import ai.autoglm.core.model.LanguageModel;
+
+/**
+ * Prompt processing and generation timings as llama-bench takes them (llama.cpp tools/llama-bench): pp = one
+ * forward of the prompt from an empty context up to the greedy pick of the next token, tg = single-token forwards
+ * from an empty context, each followed by a greedy pick. Shared by {@code autoglm bench} and {@code autoglm eval}.
+ */
+public final class SpeedProbe {
+    private SpeedProbe() {
+    }
+
+    /** Seconds for one forward of {@code tokens[0 .. count)} from an empty context, up to the greedy pick of the next token. */
+    public static double prefillSeconds(LanguageModel m, InferenceState state, int[] tokens, int count) {
+        state.rewind(0);
+        long s = System.nanoTime();
+        argmax(m.forward(state, tokens, 0, count, false));
+        return (System.nanoTime() - s) / 1e9;
+    }
+
+    /** Seconds for {@code count} single-token forwards of {@code tokens[0 .. count)} from an empty context, each followed by a greedy pick. */
+    public static double decodeSeconds(LanguageModel m, InferenceState state, int[] tokens, int count) {
+        state.rewind(0);
+        long s = System.nanoTime();
+        for (int i = 0; i < count; i++) argmax(m.forward(state, tokens, i, 1, false));
+        return (System.nanoTime() - s) / 1e9;
+    }
+
+    /** Index of the largest value, the first on ties. */
+    public static int argmax(float[] logits) {
+        return argmax(logits, 0, logits.length);
+    }
+
+    /** Index (relative to {@code offset}) of the largest of {@code v[offset .. offset+n)}, the first on ties. */
+    public static int argmax(float[] v, int offset, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) if (v[offset + i] > v[offset + best]) best = i;
+        return best;
+    }
+}
