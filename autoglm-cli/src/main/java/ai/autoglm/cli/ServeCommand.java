@@ -1,5 +1,6 @@
 package ai.autoglm.cli;
 
+import ai.autoglm.compress.memory.MemoryBudget;
 import ai.autoglm.server.AutoglmServer;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
@@ -49,6 +50,14 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "SECONDS", description = "Time limit of one request (default 600).")
     Integer timeout;
 
+    @Option(names = "--quantize", paramLabel = "TYPE", description = "Quantize F32/F16/BF16 weights in memory at load time: f16, q8_0, q4_0, q4_k, "
+            + "or auto (the best that fits the memory budget) for --model, or for every model of the config without --model. "
+            + "Already-quantized files are served as stored.")
+    String quantize;
+
+    @Option(names = "--memory-budget-mb", paramLabel = "MB", description = "Memory one model may use, for --quantize auto (default: MemAvailable minus 10%%, at least 256 MiB).")
+    Long memoryBudgetMb;
+
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
 
@@ -78,20 +87,22 @@ final class ServeCommand implements Callable<Integer> {
         if (config != null) {
             base = ServerConfigFile.read(config);
             for (ModelSpec m : base.models()) {
-                models.add(model == null && (slots != null || ctx != null)
-                        ? new ModelSpec(m.alias(), m.path(), ctx != null ? ctx : m.context(), slots != null ? slots : m.slots(), m.keepAlive(), m.toolParser())
+                models.add(model == null && (slots != null || ctx != null || quantize != null)
+                        ? new ModelSpec(m.alias(), m.path(), ctx != null ? ctx : m.context(), slots != null ? slots : m.slots(), m.keepAlive(),
+                        m.toolParser(), quantize != null ? quantize : m.quantize())
                         : m);
             }
         }
         if (model != null) {
             String name = alias != null ? alias : model.getFileName().toString();
             models.removeIf(m -> m.alias().equals(name));
-            models.addFirst(new ModelSpec(name, model, ctx, slots != null ? slots : 1, null, null));
+            models.addFirst(new ModelSpec(name, model, ctx, slots != null ? slots : 1, null, null, quantize));
         }
         ServerConfig cfg = base != null ? base.withModels(models) : ServerConfig.single(models.getFirst());
         cfg = cfg.withAddress(host != null ? host : cfg.host(), port != null ? port : cfg.port());
         if (queue != null) cfg = cfg.withQueueSize(queue);
         if (timeout != null) cfg = cfg.withRequestTimeout(Duration.ofSeconds(timeout));
+        if (memoryBudgetMb != null) cfg = cfg.withMemoryBudget(MemoryBudget.ofMegabytes(memoryBudgetMb));
         return cfg;
     }
 }

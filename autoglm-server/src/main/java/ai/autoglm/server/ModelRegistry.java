@@ -1,7 +1,10 @@
 package ai.autoglm.server;
 
 import ai.autoglm.core.model.LanguageModel;
-import ai.autoglm.core.model.ModelLoader;
+import ai.autoglm.compress.memory.MemoryBudget;
+import ai.autoglm.compress.quant.InMemoryQuantizer;
+import ai.autoglm.compress.quant.ServeQuantization;
+import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.server.api.ApiException;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
@@ -28,21 +31,47 @@ public final class ModelRegistry implements AutoCloseable {
 
     private static final class Entry {
         final ModelSpec spec;
+        /** The type to quantize to at load time, or null to load the weights as stored. */
+        final GgmlType quantizeTo;
         ServedModel loaded;
 
-        Entry(ModelSpec spec) {
+        Entry(ModelSpec spec, GgmlType quantizeTo) {
             this.spec = spec;
+            this.quantizeTo = quantizeTo;
         }
     }
 
-    /** Checks every model path exists now, so that a typo fails at start-up rather than on the first request. */
+    /**
+     * Checks every model path exists now, and decides each {@code quantize} setting now (for {@code auto} against the
+     * memory budget), so that a typo or a model that cannot fit fails at start-up rather than on the first request.
+     */
     public ModelRegistry(ServerConfig config, ServerMetrics metrics) {
         this.config = config;
         this.metrics = metrics;
         for (ModelSpec m : config.models()) {
             if (!Files.exists(m.path())) throw new IllegalArgumentException("model '" + m.alias() + "': " + m.path() + ": no such file or directory");
-            entries.put(m.alias(), new Entry(m));
+            entries.put(m.alias(), new Entry(m, quantization(m)));
         }
+    }
+
+    /** The load-time quantization of {@code m} (null: as stored), logged with the reason. */
+    private GgmlType quantization(ModelSpec m) {
+        if (m.quantize() == null) return null;
+        ServeQuantization.Decision d;
+        try {
+            d = ServeQuantization.decide(m.quantize(), m.path(), m.context(), m.slots(),
+                    () -> config.memoryBudget() != null ? config.memoryBudget() : MemoryBudget.fromMachine());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("model '" + m.alias() + "': " + e.getMessage(), e);
+        }
+        LOG.info(() -> "model " + m.alias() + ": " + d.reason());
+        return d.type();
+    }
+
+    /** The type {@code alias} is quantized to at load time, or null when it is served as stored. */
+    public GgmlType quantization(String alias) {
+        Entry e = entries.get(alias);
+        return e == null ? null : e.quantizeTo;
     }
 
     public List<String> aliases() {
@@ -54,17 +83,18 @@ public final class ModelRegistry implements AutoCloseable {
         Entry e = alias == null ? entries.values().iterator().next() : entries.get(alias);
         if (e == null) throw ApiException.modelNotFound(alias);
         synchronized (e) {
-            if (e.loaded == null) e.loaded = load(e.spec);
+            if (e.loaded == null) e.loaded = load(e);
             e.loaded.scheduler().touch();
             return e.loaded;
         }
     }
 
-    private ServedModel load(ModelSpec spec) {
+    private ServedModel load(Entry entry) {
+        ModelSpec spec = entry.spec;
         long start = System.nanoTime();
         LanguageModel model;
         try {
-            model = ModelLoader.load(spec.path());
+            model = InMemoryQuantizer.load(spec.path(), entry.quantizeTo);
         } catch (RuntimeException ex) {
             LOG.log(Level.WARNING, "cannot load model " + spec.alias(), ex);
             throw new ApiException(503, "server_error", "model", "model_load_failed",
@@ -77,7 +107,8 @@ public final class ModelRegistry implements AutoCloseable {
             }
             ContinuousBatchScheduler scheduler = new ContinuousBatchScheduler(spec.alias(), model, spec.slots(), context,
                     config.queueSize(), config.prefillBudget(), metrics.forModel(spec.alias()));
-            LOG.info(() -> String.format("loaded %s from %s in %.1f s (%d slots x %d positions)", spec.alias(), spec.path(),
+            LOG.info(() -> String.format("loaded %s from %s%s in %.1f s (%d slots x %d positions)", spec.alias(), spec.path(),
+                    entry.quantizeTo != null ? ", quantized to " + entry.quantizeTo + " in memory" : "",
                     (System.nanoTime() - start) / 1e9, spec.slots(), context));
             return new ServedModel(spec, model, scheduler);
         } catch (RuntimeException ex) {

@@ -1,5 +1,7 @@
 package ai.autoglm.server.config;
 
+import ai.autoglm.compress.quant.ServeQuantization;
+
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -12,12 +14,23 @@ import java.time.Duration;
  * @param slots      sequences generated at once
  * @param keepAlive  how long it stays loaded with no request; null means until the server stops
  * @param toolParser the tool-call format of the model's output (qwen, glm4, llama3), or null to read it from the chat template
+ * @param quantize   quantize F32/F16/BF16 weights at load time: f16, q8_0, q4_0, q4_k or auto (see
+ *                   {@link ai.autoglm.compress.quant.ServeQuantization}); null serves the weights as stored
  */
-public record ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser) {
+public record ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser, String quantize) {
+    public ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser) {
+        this(alias, path, context, slots, keepAlive, toolParser, null);
+    }
+
     public ModelSpec {
         if (alias == null || alias.isBlank()) throw new IllegalArgumentException("a model needs an alias");
+        if (quantize != null) quantize = ServeQuantization.parseOption(quantize, "model '" + alias + "': quantize");
         if (path == null) throw new IllegalArgumentException("model '" + alias + "' needs a path");
         if (context != null && context < 2) throw new IllegalArgumentException("model '" + alias + "': context must be at least 2, got " + context);
         if (slots < 1) throw new IllegalArgumentException("model '" + alias + "': slots must be at least 1, got " + slots);
+    }
+
+    public ModelSpec withQuantize(String q) {
+        return new ModelSpec(alias, path, context, slots, keepAlive, toolParser, q);
     }
 }

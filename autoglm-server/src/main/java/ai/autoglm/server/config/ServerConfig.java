@@ -1,5 +1,7 @@
 package ai.autoglm.server.config;
 
+import ai.autoglm.compress.memory.MemoryBudget;
+
 import java.time.Duration;
 import java.util.List;
 
@@ -13,9 +15,15 @@ import java.util.List;
  * @param requestTimeout the most time a request may take from arrival to its last token
  * @param prefillBudget  prompt tokens run per engine step (bounds how long one long prompt delays the others)
  * @param models         the models offered; the first is used when a request names none
+ * @param memoryBudget   what {@code quantize: auto} may use per model, or null for the machine's MemAvailable minus a margin
  */
 public record ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout,
-                           int prefillBudget, List<ModelSpec> models) {
+                           int prefillBudget, List<ModelSpec> models, MemoryBudget memoryBudget) {
+    public ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout,
+                        int prefillBudget, List<ModelSpec> models) {
+        this(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, null);
+    }
+
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8000;
     public static final long DEFAULT_MAX_BODY = 8L << 20;
@@ -43,22 +51,26 @@ public record ServerConfig(String host, int port, long maxBodyBytes, int queueSi
     }
 
     public ServerConfig withAddress(String host, int port) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, memoryBudget);
     }
 
     public ServerConfig withQueueSize(int q) {
-        return new ServerConfig(host, port, maxBodyBytes, q, requestTimeout, prefillBudget, models);
+        return new ServerConfig(host, port, maxBodyBytes, q, requestTimeout, prefillBudget, models, memoryBudget);
     }
 
     public ServerConfig withRequestTimeout(Duration t) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, t, prefillBudget, models);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, t, prefillBudget, models, memoryBudget);
     }
 
     public ServerConfig withMaxBodyBytes(long b) {
-        return new ServerConfig(host, port, b, queueSize, requestTimeout, prefillBudget, models);
+        return new ServerConfig(host, port, b, queueSize, requestTimeout, prefillBudget, models, memoryBudget);
     }
 
     public ServerConfig withModels(List<ModelSpec> m) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, m);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, m, memoryBudget);
+    }
+
+    public ServerConfig withMemoryBudget(MemoryBudget b) {
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, b);
     }
 }

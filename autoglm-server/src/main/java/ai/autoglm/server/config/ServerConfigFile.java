@@ -1,5 +1,6 @@
 package ai.autoglm.server.config;
 
+import ai.autoglm.compress.memory.MemoryBudget;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -24,6 +25,7 @@ import java.util.Set;
  *   request-timeout: 10m
  *   max-body-bytes: 8388608
  *   prefill-budget: 256
+ *   memory-budget-mb: 8192   # what quantize: auto may use per model; default MemAvailable minus a margin
  * models:
  *   - alias: qwen
  *     path: /models/qwen2.5-0.5b-instruct-q8_0.gguf
@@ -31,13 +33,14 @@ import java.util.Set;
  *     slots: 4
  *     keep-alive: 15m         # unload after this long unused; "forever" keeps it
  *     tool-parser: qwen       # qwen (hermes), glm4 or llama3; default: read from the chat template
+ *     quantize: q8_0          # f16, q8_0, q4_0, q4_k or auto: quantize F32/F16/BF16 weights in memory at load time
  * </pre>
  * Relative model paths are resolved against the file's directory. Unknown keys are errors (a typo should not be
  * silently ignored), each naming the file and the key.
  */
 public final class ServerConfigFile {
-    private static final Set<String> SERVER_KEYS = Set.of("host", "port", "queue-size", "request-timeout", "max-body-bytes", "prefill-budget");
-    private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "context", "slots", "keep-alive", "tool-parser");
+    private static final Set<String> SERVER_KEYS = Set.of("host", "port", "queue-size", "request-timeout", "max-body-bytes", "prefill-budget", "memory-budget-mb");
+    private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "context", "slots", "keep-alive", "tool-parser", "quantize");
 
     private ServerConfigFile() {
     }
@@ -68,7 +71,8 @@ public final class ServerConfigFile {
                         m.has("context") ? integer(file, where + "context", m.get("context")) : null,
                         m.has("slots") ? integer(file, where + "slots", m.get("slots")) : 1,
                         m.has("keep-alive") ? duration(file, where + "keep-alive", m.get("keep-alive")) : null,
-                        m.has("tool-parser") ? text(file, where + "tool-parser", m.get("tool-parser")) : null));
+                        m.has("tool-parser") ? text(file, where + "tool-parser", m.get("tool-parser")) : null,
+                        m.has("quantize") ? text(file, where + "quantize", m.get("quantize")) : null));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
             }
@@ -81,7 +85,8 @@ public final class ServerConfigFile {
                     server.has("queue-size") ? integer(file, "server.queue-size", server.get("queue-size")) : ServerConfig.DEFAULT_QUEUE,
                     server.has("request-timeout") ? duration(file, "server.request-timeout", server.get("request-timeout")) : ServerConfig.DEFAULT_TIMEOUT,
                     server.has("prefill-budget") ? integer(file, "server.prefill-budget", server.get("prefill-budget")) : ServerConfig.DEFAULT_PREFILL_BUDGET,
-                    specs);
+                    specs,
+                    server.has("memory-budget-mb") ? MemoryBudget.ofMegabytes(integer(file, "server.memory-budget-mb", server.get("memory-budget-mb"))) : null);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
