@@ -113,6 +113,7 @@ final class PruneCommand implements Callable<Integer> {
 
     private static String readText(Path f) throws Exception {
         if (!Files.isRegularFile(f)) throw new NoSuchFileException(f.toString());
-        return Files.readString(f);
+        // Lenient decoding (malformed bytes become U+FFFD): calibration text cut at a byte count often ends mid-character.
+        return new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.UTF_8);
     }
 }
