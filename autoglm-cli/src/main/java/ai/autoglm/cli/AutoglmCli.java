@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "autoglm", mixinStandardHelpOptions = true, version = "autoglm 0.1.0",
         description = "Run, convert and inspect GLM, Llama and Qwen models on the CPU, in pure Java.",
         subcommands = {RunCommand.class, ChatCommand.class, InfoCommand.class, LogitsCommand.class, BenchCommand.class, EvalCommand.class,
-                ConvertCommand.class, QuantizeCommand.class, ImatrixCommand.class, PruneCommand.class, LowrankCommand.class,
+                ConvertCommand.class, QuantizeCommand.class, ImatrixCommand.class, PruneCommand.class, LowrankCommand.class, CompressCommand.class,
                 ServeCommand.class, TrainCommand.class, FinetuneCommand.class, LoraCommand.class, TokenizerCommand.class,
                 KeygenCommand.class, SignCommand.class, VerifyCommand.class, KeysCommand.class, AuditCommand.class,
                 CommandLine.HelpCommand.class})

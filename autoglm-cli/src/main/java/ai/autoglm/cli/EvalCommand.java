@@ -97,7 +97,7 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** The file as UTF-8, invalid bytes replaced (fortune files are not all clean UTF-8). */
-    private static String readText(Path file) throws IOException {
+    static String readText(Path file) throws IOException {
         if (Files.isDirectory(file)) throw new IllegalArgumentException("--text " + file + " is a directory, expected a text file");
         byte[] bytes = Files.readAllBytes(file);
         return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
