@@ -4,6 +4,7 @@ import ai.autoglm.compress.memory.MemoryBudget;
 import ai.autoglm.server.AutoglmServer;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
+import ai.autoglm.server.gateway.AutoglmHome;
 import ai.autoglm.server.config.ServerConfigFile;
 import ai.autoglm.server.config.TrustConfig;
 import picocli.CommandLine.Command;
@@ -119,12 +120,12 @@ final class ServeCommand implements Callable<Integer> {
         if (queue != null) cfg = cfg.withQueueSize(queue);
         if (timeout != null) cfg = cfg.withRequestTimeout(Duration.ofSeconds(timeout));
         if (memoryBudgetMb != null) cfg = cfg.withMemoryBudget(MemoryBudget.ofMegabytes(memoryBudgetMb));
-        if (!trust.isEmpty()) {
-            List<Path> keys = new ArrayList<>(cfg.filters().trust().keys());
-            keys.addAll(trust);
-            cfg = cfg.withFilters(cfg.filters().withTrust(new TrustConfig(keys)));
-        }
-        // keys and the audit trail live in the data directory
-        return cfg.withSecurity(cfg.security().withHome(home.locate().create().dir()));
+        // API keys, the audit trail and the trust store (trusted-keys/*.pub) live in the data directory
+        AutoglmHome dataDir = home.locate().create();
+        List<Path> keys = new ArrayList<>(cfg.filters().trust().keys());
+        keys.addAll(trust);
+        keys.addAll(dataDir.trustedKeys());
+        if (!keys.isEmpty()) cfg = cfg.withFilters(cfg.filters().withTrust(new TrustConfig(keys)));
+        return cfg.withSecurity(cfg.security().withHome(dataDir.dir()));
     }
 }

@@ -57,7 +57,7 @@ class SigningCommandsTest {
     }
 
     @Test
-    void serveTrustFlagAddsToTheConfigsKeys() throws Exception {
+    void serveTrustFlagAndTheTrustStoreAddToTheConfigsKeys() throws Exception {
         Path cfg = dir.resolve("autoglm.yaml");
         Files.writeString(cfg, """
                 models:
@@ -73,9 +73,14 @@ class SigningCommandsTest {
                 """);
         ServeCommand serve = new ServeCommand();
         picocli.CommandLine cli = new picocli.CommandLine(serve);
-        cli.parseArgs("--config", cfg.toString(), "--trust", "/keys/b.pub");
+        Path home = dir.resolve("home");
+        Files.createDirectories(home.resolve("trusted-keys"));
+        Files.writeString(home.resolve("trusted-keys/c.pub"), "not read until a model loads");
+        Files.writeString(home.resolve("trusted-keys/notes.txt"), "not a key");
+        cli.parseArgs("--config", cfg.toString(), "--trust", "/keys/b.pub", "--home", home.toString());
         ServerConfig c = serve.resolve();
-        assertThat(c.filters().trust().keys()).containsExactly(dir.resolve("a.pub"), Path.of("/keys/b.pub"));
+        // the config's keys, the flag's, then the data directory's trust store
+        assertThat(c.filters().trust().keys()).containsExactly(dir.resolve("a.pub"), Path.of("/keys/b.pub"), home.resolve("trusted-keys/c.pub"));
         assertThat(c.filters().cache().ttl()).hasMinutes(5);
         assertThat(c.filters().pii().kinds()).containsExactlyInAnyOrder("email", "cn-id");
     }

@@ -61,6 +61,20 @@ public final class AutoglmHome {
         return dir.resolve(name);
     }
 
+    /** Where the trust store lives: model-signing public keys ({@code *.pub}) that {@code serve} trusts. */
+    public static final String TRUSTED_KEYS = "trusted-keys";
+
+    /** The {@code *.pub} files in {@code <home>/trusted-keys/}, sorted; none when the folder does not exist. */
+    public java.util.List<Path> trustedKeys() {
+        Path d = dir.resolve(TRUSTED_KEYS);
+        if (!java.nio.file.Files.isDirectory(d)) return java.util.List.of();
+        try (var files = java.nio.file.Files.list(d)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".pub") && java.nio.file.Files.isRegularFile(f)).sorted().toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot list the trust store " + d + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Creates the directory (0700) when missing; warns when an existing one is open to others. */
     public AutoglmHome create() {
         createPrivateDirectory(dir);
