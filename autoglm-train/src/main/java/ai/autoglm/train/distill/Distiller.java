@@ -104,6 +104,18 @@ public final class Distiller {
         optimizer = new AdamW(trainable, options.beta1(), options.beta2(), options.adamEps(), options.weightDecay());
     }
 
+    /**
+     * A fresh student: weights drawn from the seed, batches from a generator derived from it, exactly as
+     * {@link Pretrainer#start} does, so a distilled and a from-scratch student of the same seed start equal and see
+     * the same batches.
+     */
+    public static Distiller start(TrainableTransformer student, TrainableTransformer teacher, TokenDataset data, TrainingOptions options,
+                                  DistillationOptions distill) {
+        SplitMix64 rng = new SplitMix64(options.seed());
+        student.initialize(rng);
+        return new Distiller(student, teacher, data, options, distill, new SplitMix64(rng.nextLong()));
+    }
+
     public TrainableTransformer student() {
         return student;
     }
