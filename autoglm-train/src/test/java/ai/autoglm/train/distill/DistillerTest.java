@@ -3,6 +3,7 @@ package ai.autoglm.train.distill;
 import ai.autoglm.core.model.Architecture;
 import ai.autoglm.core.model.ModelConfig;
 import ai.autoglm.core.model.RopeStyle;
+import ai.autoglm.train.MarkovText;
 import ai.autoglm.train.Pretrainer;
 import ai.autoglm.train.TokenDataset;
 import ai.autoglm.train.TrainableTransformer;
@@ -11,7 +12,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -35,30 +35,10 @@ class DistillerTest {
                 headDim, null, false, false);
     }
 
-    /** A first-order Markov chain over {@code vocab} tokens whose next-token rows are softmax(2 * N(0, 1)). */
-    static int[] markovTokens(int n, int vocab, long seed) {
-        Random r = new Random(seed);
-        double[][] cdf = new double[vocab][vocab];
-        for (int a = 0; a < vocab; a++) {
-            double sum = 0;
-            for (int b = 0; b < vocab; b++) sum += cdf[a][b] = Math.exp(2 * r.nextGaussian());
-            double acc = 0;
-            for (int b = 0; b < vocab; b++) cdf[a][b] = (acc += cdf[a][b] / sum);
-        }
-        int[] out = new int[n];
-        for (int i = 1; i < n; i++) {
-            double u = r.nextDouble();
-            int b = 0;
-            while (b < vocab - 1 && cdf[out[i - 1]][b] < u) b++;
-            out[i] = b;
-        }
-        return out;
-    }
-
     @BeforeAll
     static void trainTeacher() {
         vocab = 24;
-        data = TokenDataset.split(markovTokens(40000, vocab, 1), 0.1);
+        data = TokenDataset.split(MarkovText.tokens(40000, vocab, 1), 0.1);
         Pretrainer run = Pretrainer.start(new TrainableTransformer(config(32, 2, 4, 2, 64, vocab)), data, TrainingOptions.defaults(300, 8, 32, 3e-3, 5));
         while (!run.done()) run.trainStep();
         teacher = run.model();
