@@ -165,6 +165,28 @@ public final class Distiller {
         return new Step(stepIndex + 1, value.total() + hidden, value.kl(), value.crossEntropy(), hidden, lr, norm, n);
     }
 
+    /**
+     * Mean KL divergence (nats per token) of the student's next-token distribution from the teacher's at temperature
+     * 1, over consecutive held-out windows (at most {@code maxWindows}): llama.cpp's KLD of a compressed model from its
+     * base when the teacher is the base. NaN when the held-out part is shorter than one window.
+     */
+    public double heldOutDivergence(int maxWindows) {
+        int seqLen = options.seqLen(), batch = options.batch(), vocab = student.config().vocabSize();
+        int[] tokens = data.heldOut();
+        int windows = Math.min(maxWindows, (tokens.length - 1) / seqLen);
+        if (windows <= 0) return Double.NaN;
+        double total = 0;
+        for (int done = 0; done < windows; ) {
+            int count = Math.min(batch, windows - done), n = count * seqLen;
+            int[] in = Arrays.copyOfRange(tokens, done * seqLen, done * seqLen + n);
+            int[] all = new int[n]; // every position counts
+            float[] t = teacher.forward(in, seqLen), s = student.forward(in, seqLen);
+            total += DistillationLoss.forwardBackward(s, t, n, vocab, all, 1, 1, null, rowKl, rowCe).kl() * count;
+            done += count;
+        }
+        return total / windows;
+    }
+
     /** The student's mean next-token cross-entropy over held-out windows (see {@link Pretrainer#evaluate}). */
     public double heldOutLoss(int maxWindows) {
         return Pretrainer.evaluate(student, data.heldOut(), options.seqLen(), options.batch(), maxWindows);
