@@ -7,7 +7,9 @@ import picocli.CommandLine.Command;
 @Command(name = "autoglm", mixinStandardHelpOptions = true, version = "autoglm 0.1.0",
         description = "Run, convert and inspect GLM, Llama and Qwen models on the CPU, in pure Java.",
         subcommands = {RunCommand.class, ChatCommand.class, InfoCommand.class, LogitsCommand.class, BenchCommand.class,
-                ConvertCommand.class, ServeCommand.class, TrainCommand.class, TokenizerCommand.class, DistillCommand.class, QatCommand.class,
+                ConvertCommand.class, QuantizeCommand.class, ImatrixCommand.class, PruneCommand.class, LowrankCommand.class,
+                ServeCommand.class, TrainCommand.class, FinetuneCommand.class, DistillCommand.class, QatCommand.class, LoraCommand.class, TokenizerCommand.class,
+                KeygenCommand.class, SignCommand.class, VerifyCommand.class, KeysCommand.class, AuditCommand.class,
                 CommandLine.HelpCommand.class})
 public final class AutoglmCli implements Runnable {
 

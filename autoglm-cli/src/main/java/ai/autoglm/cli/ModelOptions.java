@@ -19,13 +19,17 @@ final class ModelOptions {
             description = "Context length to allocate (default: the model's, at most ${DEFAULT-VALUE}).", defaultValue = "4096")
     int context;
 
+    @Option(names = "--lora", paramLabel = "DIR",
+            description = "A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) applied at load time, unmerged.")
+    Path lora;
+
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
 
     LanguageModel load() throws NoSuchFileException {
         Path file = DefaultModel.orDefault(model);
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
-        return ModelLoader.load(file);
+        return ModelLoader.loadWithLora(file, lora);
     }
 
     /** The context to allocate: what was asked, never more than the model was trained for. */

@@ -3,6 +3,14 @@ package ai.autoglm.cli;
 import ai.autoglm.core.format.hf.HfToGgufConverter;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelLoader;
+import ai.autoglm.compress.quant.ModelShape;
+import ai.autoglm.compress.quant.PlannedTensor;
+import ai.autoglm.compress.quant.QuantPreset;
+import ai.autoglm.compress.quant.QuantizationOptions;
+import ai.autoglm.compress.quant.QuantizationPlan;
+import ai.autoglm.compress.quant.QuantizationPlanner;
+import ai.autoglm.core.format.gguf.GgufFile;
+import ai.autoglm.core.model.GgufWeightSource;
 import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.tokenizer.Tokenizer;
 import ai.autoglm.train.PretrainedWeights;
@@ -11,7 +19,6 @@ import ai.autoglm.train.TrainableTransformer;
 import ai.autoglm.train.TrainingCorpus;
 import ai.autoglm.train.TrainingOptions;
 import ai.autoglm.train.distill.Distiller;
-import ai.autoglm.train.qat.LlamaCppTypeRule;
 import ai.autoglm.train.qat.QuantizationAwareTraining;
 import ai.autoglm.train.qat.QuantizedGgufExport;
 import ai.autoglm.train.qat.TensorTypeRule;
@@ -57,9 +64,9 @@ final class QatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        GgmlType target = switch (type.toLowerCase(Locale.ROOT)) {
-            case "q4_0" -> GgmlType.Q4_0;
-            case "q4_k" -> GgmlType.Q4_K;
+        QuantPreset target = switch (type.toLowerCase(Locale.ROOT)) {
+            case "q4_0" -> QuantPreset.Q4_0;
+            case "q4_k" -> QuantPreset.Q4_K_M; // llama-quantize's alias, as `autoglm quantize --type q4_k`
             default -> throw new IllegalArgumentException("--type " + type + " is not supported (q4_0, q4_k)");
         };
         Path parent = out.toAbsolutePath().getParent();
@@ -79,7 +86,7 @@ final class QatCommand implements Callable<Integer> {
         }
     }
 
-    private int run(Path source, GgmlType target) {
+    private int run(Path source, QuantPreset target) {
         System.err.printf("autoglm: loading %s...%n", model);
         TrainableTransformer base = PretrainedWeights.load(source), student = PretrainedWeights.load(source);
         Tokenizer tokenizer;
@@ -91,7 +98,7 @@ final class QatCommand implements Callable<Integer> {
         TokenDataset dataset = TokenDataset.split(tokens, heldOut);
         System.err.printf("autoglm: %d tokens (%d training, %d held out)%n", tokens.length, dataset.train().length, dataset.heldOut().length);
 
-        TensorTypeRule rule = tensorTypes(target, base);
+        TensorTypeRule rule = tensorTypes(source, target);
         Distiller run = QuantizationAwareTraining.start(base, student, rule, dataset, TrainingOptions.defaults(steps, batch, seqLen, lr, seed),
                 temperature, alpha);
         double before = run.heldOutDivergence(64);
@@ -107,16 +114,26 @@ final class QatCommand implements Callable<Integer> {
         System.err.printf(Locale.ROOT, "autoglm: held-out KLD from the base, after QAT: %.5f (post-training %.5f)%n", after, before);
         String stem = out.getFileName().toString().replaceFirst("\\.gguf$", "");
         progress.writeCurve(out.resolveSibling(stem + ".loss.tsv"), out.resolveSibling(stem + ".loss.png"), "QAT loss (KL to base), " + target);
-        QuantizedGgufExport.write(student, source, rule, target, out);
+        QuantizedGgufExport.write(student, source, rule, target.fileType, out);
         System.err.printf("autoglm: wrote %s%n", out);
         return 0;
     }
 
     /**
-     * The type of each tensor in training and in the file. The one place to swap in a shared quantization plan
-     * (autoglm-compress) when it exists: any {@code (name, shape) -> GgmlType} works.
+     * The type of each tensor, in training and in the file: autoglm-compress's plan for the preset, the one
+     * {@code autoglm quantize --type} writes (llama-quantize's per-tensor mix), so QAT and post-training quantization
+     * produce files of the same layout. (autoglm-train's own {@link ai.autoglm.train.qat.LlamaCppTypeRule} is the
+     * plain mix the module's tests use, since autoglm-train cannot depend on autoglm-compress.)
      */
-    static TensorTypeRule tensorTypes(GgmlType target, TrainableTransformer model) {
-        return new LlamaCppTypeRule(target, model.parameters().get("output.weight") != null);
+    static TensorTypeRule tensorTypes(Path gguf, QuantPreset preset) {
+        QuantizationPlan plan;
+        try (GgufFile g = GgufFile.open(gguf)) {
+            plan = QuantizationPlanner.plan(ModelShape.of(g.metadata(), new GgufWeightSource(g)), QuantizationOptions.of(preset));
+        }
+        return (name, shape) -> {
+            PlannedTensor t = plan.find(name);
+            if (t == null) throw new IllegalStateException("the quantization plan has no tensor " + name);
+            return t.targetType();
+        };
     }
 }

@@ -4,6 +4,7 @@ import ai.autoglm.server.AutoglmServer;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.server.config.ServerConfigFile;
+import ai.autoglm.server.config.TrustConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,6 +25,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, paramLabel = "M", description = "A GGUF file or Hugging Face directory to serve (added to the config's models); "
             + "default without --config: the bundled model in models/default.")
     Path model;
+
+    @Option(names = "--lora", paramLabel = "DIR", description = "A PEFT LoRA adapter directory applied to --model at load time (unmerged).")
+    Path lora;
 
     @Option(names = "--alias", paramLabel = "NAME", description = "The name clients use for --model (default: its file name).")
     String alias;
@@ -49,8 +53,15 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "SECONDS", description = "Time limit of one request (default 600).")
     Integer timeout;
 
+    @Option(names = "--trust", paramLabel = "PUB", description = "A trusted model-signing public key (repeatable; adds to the config's trust.keys): "
+            + "models must then be signed by one of them (autoglm sign) and unchanged, or they are refused.")
+    List<Path> trust = List.of();
+
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
+
+    @picocli.CommandLine.Mixin
+    HomeOption home = new HomeOption();
 
     @Override
     public Integer call() throws Exception {
@@ -61,14 +72,19 @@ final class ServeCommand implements Callable<Integer> {
             server.close();
             stopped.countDown();
         }));
-        System.err.printf("autoglm: serving %s on http://%s:%d/v1 (Ctrl-C stops)%n",
-                cfg.models().stream().map(m -> m.alias() + " (" + m.slots() + " slots)").toList(), cfg.host(), server.port());
+        System.err.printf("autoglm: serving %s on %s://%s:%d/v1 (Ctrl-C stops)%n",
+                cfg.models().stream().map(m -> m.alias() + " (" + m.slots() + " slots)").toList(), server.tls() ? "https" : "http",
+                cfg.host(), server.port());
         stopped.await();
         return 0;
     }
 
     /** The config file (or defaults), with the command line's model and flags on top. */
     ServerConfig resolve() {
+        if (lora != null && model == null && config != null) {
+            throw new IllegalArgumentException("--lora applies to --model; give each model of " + config + " its adapter with a 'lora:' key");
+        }
+        if (lora != null) ai.autoglm.core.format.peft.PeftAdapter.read(lora); // a bad adapter fails here, not at the first request
         if (model == null && config == null) {
             model = DefaultModel.path();
             if (alias == null) alias = DefaultModel.ALIAS;
@@ -79,19 +95,25 @@ final class ServeCommand implements Callable<Integer> {
             base = ServerConfigFile.read(config);
             for (ModelSpec m : base.models()) {
                 models.add(model == null && (slots != null || ctx != null)
-                        ? new ModelSpec(m.alias(), m.path(), ctx != null ? ctx : m.context(), slots != null ? slots : m.slots(), m.keepAlive(), m.toolParser())
+                        ? new ModelSpec(m.alias(), m.path(), ctx != null ? ctx : m.context(), slots != null ? slots : m.slots(), m.keepAlive(), m.toolParser(), m.lora())
                         : m);
             }
         }
         if (model != null) {
             String name = alias != null ? alias : model.getFileName().toString();
             models.removeIf(m -> m.alias().equals(name));
-            models.addFirst(new ModelSpec(name, model, ctx, slots != null ? slots : 1, null, null));
+            models.addFirst(new ModelSpec(name, model, ctx, slots != null ? slots : 1, null, null, lora));
         }
         ServerConfig cfg = base != null ? base.withModels(models) : ServerConfig.single(models.getFirst());
         cfg = cfg.withAddress(host != null ? host : cfg.host(), port != null ? port : cfg.port());
         if (queue != null) cfg = cfg.withQueueSize(queue);
         if (timeout != null) cfg = cfg.withRequestTimeout(Duration.ofSeconds(timeout));
-        return cfg;
+        if (!trust.isEmpty()) {
+            List<Path> keys = new ArrayList<>(cfg.filters().trust().keys());
+            keys.addAll(trust);
+            cfg = cfg.withFilters(cfg.filters().withTrust(new TrustConfig(keys)));
+        }
+        // keys and the audit trail live in the data directory
+        return cfg.withSecurity(cfg.security().withHome(home.locate().create().dir()));
     }
 }

@@ -1,12 +1,24 @@
 package ai.autoglm.server;
 
+import ai.autoglm.server.api.ClientConnections;
 import ai.autoglm.server.api.OpenAiApi;
 import ai.autoglm.server.config.ServerConfig;
+import ai.autoglm.server.gateway.Gateway;
+import ai.autoglm.server.gateway.SecurityConfig;
+import io.helidon.common.configurable.Resource;
+import io.helidon.common.pki.Keys;
+import io.helidon.common.tls.Tls;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
+import io.helidon.webserver.http1.Http1Config;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 
 /**
  * The OpenAI-compatible server: Helidon SE's web server (one virtual thread per request) in front of the model
@@ -14,28 +26,56 @@ import java.util.concurrent.TimeUnit;
  * still running and unloads the models.
  */
 public final class AutoglmServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(AutoglmServer.class.getName());
     private final ServerConfig config;
     private final ServerMetrics metrics = new ServerMetrics();
     private final ModelRegistry registry;
+    private final OpenAiApi api;
+    private final Gateway gateway;
     private final WebServer web;
     private final ScheduledExecutorService reaper;
 
     private AutoglmServer(ServerConfig config) {
         this.config = config;
         this.registry = new ModelRegistry(config, metrics);
-        OpenAiApi api = new OpenAiApi(registry, config, metrics);
-        this.web = WebServer.builder()
+        this.gateway = new Gateway(config.security());
+        this.api = new OpenAiApi(registry, config, metrics, gateway);
+        SecurityConfig sec = config.security();
+        WebServerConfig.Builder builder = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
                 .shutdownHook(false)
-                .routing(api::register)
-                .build();
+                // the request line and the headers together stay under the limit (431/414 otherwise); the receive
+                // listener lets a non-streamed request notice that its client disconnected (see ClientConnections)
+                .addProtocol(Http1Config.builder().maxPrologueLength(Math.min(sec.maxHeaderBytes(), 8192)).maxHeadersSize(sec.maxHeaderBytes())
+                        .addReceiveListener(ClientConnections.listener()).build())
+                .routing(api::register);
+        if (sec.tls() != null) builder.tls(tls(sec.tls()));
+        this.web = builder.build();
         this.reaper = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon(true).name("autoglm-keep-alive").unstarted(r));
+    }
+
+    /** TLS from PEM files (Helidon reads PKCS#8 keys and X.509 chains). */
+    private static Tls tls(SecurityConfig.Tls files) {
+        for (var f : java.util.List.of(files.certificate(), files.privateKey())) {
+            if (!Files.isReadable(f)) throw new IllegalArgumentException("security.tls: " + f + ": no such readable file");
+        }
+        try {
+            Keys keys = Keys.builder().pem(p -> p.key(Resource.create(files.privateKey())).certChain(Resource.create(files.certificate()))).build();
+            return Tls.builder().privateKey(keys).privateKeyCertChain(keys).build();
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("security.tls: cannot use " + files.certificate() + " and " + files.privateKey()
+                    + " (expected a PEM certificate and an unencrypted PKCS#8 PEM key): " + e.getMessage(), e);
+        }
     }
 
     /** Binds and serves; models load on their first request. */
     public static AutoglmServer start(ServerConfig config) {
         AutoglmServer server = new AutoglmServer(config);
+        if (!isLoopback(config.host()) && !server.gateway.keysRequired()) {
+            LOG.warning("listening on " + config.host() + " without API keys: anyone who can reach this address may use the models;"
+                    + " create a key with 'autoglm keys create' or bind to 127.0.0.1");
+        }
         server.web.start();
         server.reaper.scheduleWithFixedDelay(server.registry::unloadIdle, 1, 1, TimeUnit.SECONDS);
         return server;
@@ -44,6 +84,20 @@ public final class AutoglmServer implements AutoCloseable {
     /** The bound port (the chosen one when the config said 0). */
     public int port() {
         return web.port();
+    }
+
+    /** Whether {@code host} only reaches this machine (unresolvable names count as not). */
+    static boolean isLoopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /** Whether the server speaks HTTPS. */
+    public boolean tls() {
+        return config.security().tls() != null;
     }
 
     public ServerConfig config() {
@@ -59,5 +113,7 @@ public final class AutoglmServer implements AutoCloseable {
         reaper.shutdownNow();
         registry.close();
         web.stop();
+        api.close();
+        gateway.close();
     }
 }

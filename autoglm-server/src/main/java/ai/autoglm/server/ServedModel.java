@@ -7,6 +7,7 @@ import ai.autoglm.core.tokenizer.ChatTemplate;
 import ai.autoglm.server.api.ApiException;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.engine.ContinuousBatchScheduler;
+import ai.autoglm.server.gateway.ModelFiles;
 import ai.autoglm.server.tools.ToolCallFormat;
 
 import java.util.Set;
@@ -19,9 +20,11 @@ public final class ServedModel implements AutoCloseable {
     private final ChatTemplate chatTemplate; // null when the model has none
     private final Set<Integer> stopTokens;
     private final ToolCallFormat toolFormat;
+    private String contentDigest; // computed on first use, unless the signature check already did
 
-    ServedModel(ModelSpec spec, LanguageModel model, ContinuousBatchScheduler scheduler) {
+    ServedModel(ModelSpec spec, LanguageModel model, ContinuousBatchScheduler scheduler, String verifiedDigest) {
         this.spec = spec;
+        this.contentDigest = verifiedDigest;
         this.model = model;
         this.scheduler = scheduler;
         this.chatTemplate = model.chatTemplate().isPresent() ? Prompts.chatTemplate(model) : null;
@@ -57,6 +60,15 @@ public final class ServedModel implements AutoCloseable {
     /** How this model writes tool calls (configured, or read from its chat template). */
     public ToolCallFormat toolFormat() {
         return toolFormat;
+    }
+
+    /**
+     * SHA-256 over the model's files' contents ({@link ModelFiles#contentDigest}), computed once per loaded model
+     * (streaming every file: the first caller of a large model waits for it); the response cache keys on it.
+     */
+    public synchronized String contentDigest() {
+        if (contentDigest == null) contentDigest = ModelFiles.contentDigest(spec.path(), ModelFiles.hash(spec.path()));
+        return contentDigest;
     }
 
     @Override

@@ -31,6 +31,8 @@ public final class ServerMetrics {
             .help("Tokens generated").labelNames("model").register(registry);
     private final Counter prompt = Counter.builder().name("autoglm_prompt_tokens_total")
             .help("Prompt tokens of the requests served").labelNames("model").register(registry);
+    private final Counter embedded = Counter.builder().name("autoglm_embedding_inputs_total")
+            .help("Inputs embedded by /v1/embeddings").labelNames("model").register(registry);
     private final Counter finished = Counter.builder().name("autoglm_requests_finished_total")
             .help("Generation requests by how they ended (stop, length, cancelled, timeout, error)").labelNames("model", "outcome").register(registry);
     private final Gauge tokensPerSecond = Gauge.builder().name("autoglm_decode_tokens_per_second")
@@ -52,6 +54,10 @@ public final class ServerMetrics {
 
     public void promptTokens(String model, int n) {
         prompt.labelValues(model).inc(n);
+    }
+
+    public void embedded(String model, int inputs) {
+        embedded.labelValues(model).inc(inputs);
     }
 
     /** The listener a model's scheduler reports to. */

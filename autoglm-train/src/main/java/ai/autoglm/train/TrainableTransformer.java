@@ -47,6 +47,20 @@ public final class TrainableTransformer {
     }
 
     private final boolean fusedQkv;
+    private final java.util.Map<String, ProjectionHook> hooks = new java.util.HashMap<>();
+    private boolean baseFrozen;
+
+    /**
+     * A trainable addition to one projection (a LoRA update): its forward adds to the projection's output rows, its
+     * backward adds its input gradient to {@code dx} and accumulates its own parameters' gradients.
+     */
+    public interface ProjectionHook {
+        /** {@code y += f(x)} for {@code n} rows of {@code x}. */
+        void forward(float[] x, int n, float[] y);
+
+        /** {@code dx += df/dx^T dy} and the hook's own gradients, for the {@code x} of the last forward. */
+        void backward(float[] dy, float[] x, int n, float[] dx);
+    }
 
     /** As {@link #TrainableTransformer(ModelConfig, boolean)} with q|k|v fused when the architecture allows it. */
     public TrainableTransformer(ModelConfig config) {
@@ -140,6 +154,42 @@ public final class TrainableTransformer {
 
     public ModelConfig config() {
         return config;
+    }
+
+    /**
+     * Adds {@code hook} to the projection stored as {@code tensorName} (a per-block matrix: {@code blk.N.attn_q.weight},
+     * {@code ...attn_qkv}, {@code attn_output}, {@code ffn_gate}, {@code ffn_up}, {@code ffn_down}).
+     */
+    public void addHook(String tensorName, ProjectionHook hook) {
+        Parameter p = params.get(tensorName);
+        if (p == null || p.shape().length != 2 || !tensorName.startsWith("blk.")) {
+            throw new IllegalArgumentException("no block projection named " + tensorName);
+        }
+        if (hooks.putIfAbsent(tensorName, hook) != null) throw new IllegalArgumentException(tensorName + " already has a hook");
+    }
+
+    /**
+     * With {@code frozen}, {@link #forwardBackward} computes no gradient for the model's own weight matrices and biases
+     * (only what flows to the inputs and to the hooks): the backward of a frozen base costs one matmul per projection
+     * instead of two. Norm and embedding gradients are still accumulated (they are cheap); an optimizer over the
+     * hooks' parameters alone never reads them.
+     */
+    public void freezeBase(boolean frozen) {
+        this.baseFrozen = frozen;
+    }
+
+    /** {@code y = x W^T + b}, plus the projection's hook. */
+    private void project(float[] x, int n, int in, Parameter w, Parameter b, int out, float[] y) {
+        Linear.forward(x, n, in, v(w), b == null ? null : v(b), out, y);
+        ProjectionHook h = hooks.get(w.name());
+        if (h != null) h.forward(x, n, y);
+    }
+
+    /** The backward of {@link #project}: {@code dx +=}, and the weight gradients unless the base is frozen. */
+    private void projectBackward(float[] dy, float[] x, int n, int in, Parameter w, Parameter b, int out, float[] dx) {
+        Linear.backward(dy, x, n, in, v(w), out, dx, baseFrozen ? null : w.grad(), baseFrozen || b == null ? null : b.grad());
+        ProjectionHook h = hooks.get(w.name());
+        if (h != null) h.backward(dy, x, n, dx);
     }
 
     /** Whether q, k, v are one fused projection. */
@@ -280,34 +330,34 @@ public final class TrainableTransformer {
             RmsNorm.forward(x, n, dim, v(w.attnNorm), rmsEps, a.hAttn[l], a.rAttn[l]);
             if (w.wqkv != null) {
                 int width = qDim + 2 * kvDim;
-                Linear.forward(a.hAttn[l], n, dim, v(w.wqkv), w.bqkv == null ? null : v(w.bqkv), width, a.qkv[l]);
+                project(a.hAttn[l], n, dim, w.wqkv, w.bqkv, width, a.qkv[l]);
                 for (int t = 0; t < n; t++) {
                     System.arraycopy(a.qkv[l], t * width, a.q[l], t * qDim, qDim);
                     System.arraycopy(a.qkv[l], t * width + qDim, a.k[l], t * kvDim, kvDim);
                     System.arraycopy(a.qkv[l], t * width + qDim + kvDim, a.v[l], t * kvDim, kvDim);
                 }
             } else {
-                Linear.forward(a.hAttn[l], n, dim, v(w.wq), w.bq == null ? null : v(w.bq), qDim, a.q[l]);
-                Linear.forward(a.hAttn[l], n, dim, v(w.wk), w.bk == null ? null : v(w.bk), kvDim, a.k[l]);
-                Linear.forward(a.hAttn[l], n, dim, v(w.wv), w.bv == null ? null : v(w.bv), kvDim, a.v[l]);
+                project(a.hAttn[l], n, dim, w.wq, w.bq, qDim, a.q[l]);
+                project(a.hAttn[l], n, dim, w.wk, w.bk, kvDim, a.k[l]);
+                project(a.hAttn[l], n, dim, w.wv, w.bv, kvDim, a.v[l]);
             }
             rope.forward(a.q[l], n, c.heads(), seqLen);
             rope.forward(a.k[l], n, c.kvHeads(), seqLen);
             attention.forward(a.q[l], a.k[l], a.v[l], n, seqLen, a.probs[l], a.att[l]);
-            Linear.forward(a.att[l], n, qDim, v(w.wo), null, dim, a.o[l]);
+            project(a.att[l], n, qDim, w.wo, null, dim, a.o[l]);
             addResidual(x, a.o[l], w.attnPostNorm, a.rAttnPost == null ? null : a.rAttnPost[l], n, dim, a.normed);
             System.arraycopy(x, 0, a.xMid[l], 0, x.length);
 
             RmsNorm.forward(x, n, dim, v(w.ffnNorm), rmsEps, a.hFfn[l], a.rFfn[l]);
             if (w.gate == null) {
-                Linear.forward(a.hFfn[l], n, dim, v(w.up), null, 2 * ffn, a.gu[l]);
+                project(a.hFfn[l], n, dim, w.up, null, 2 * ffn, a.gu[l]);
                 SwiGlu.forward(a.gu[l], 0, a.gu[l], ffn, 2 * ffn, n, ffn, a.m[l]);
             } else {
-                Linear.forward(a.hFfn[l], n, dim, v(w.gate), null, ffn, a.g[l]);
-                Linear.forward(a.hFfn[l], n, dim, v(w.up), null, ffn, a.gu[l]);
+                project(a.hFfn[l], n, dim, w.gate, null, ffn, a.g[l]);
+                project(a.hFfn[l], n, dim, w.up, null, ffn, a.gu[l]);
                 SwiGlu.forward(a.g[l], 0, a.gu[l], 0, ffn, n, ffn, a.m[l]);
             }
-            Linear.forward(a.m[l], n, ffn, v(w.down), null, dim, a.d[l]);
+            project(a.m[l], n, ffn, w.down, null, dim, a.d[l]);
             addResidual(x, a.d[l], w.ffnPostNorm, a.rFfnPost == null ? null : a.rFfnPost[l], n, dim, a.normed);
         }
         System.arraycopy(x, 0, a.xOut, 0, x.length);
@@ -373,7 +423,7 @@ public final class TrainableTransformer {
         float[] dxf = a.dxf, dx = a.dx, dTmp = a.dTmp, dh = a.dh, dm = a.dm, dgu = a.dgu, dg = a.dg, datt = a.datt;
         float[] dq = a.dq, dk = a.dk, dv = a.dv, dqkv = a.dqkv;
         Arrays.fill(dxf, 0f);
-        Linear.backward(dlogits, a.xf, n, dim, v(output), vocab, dxf, output.grad(), null);
+        Linear.backward(dlogits, a.xf, n, dim, v(output), vocab, dxf, baseFrozen ? null : output.grad(), null);
         RmsNorm.backward(dxf, a.xOut, n, dim, v(outputNorm), a.rOut, dx, outputNorm.grad());
 
         for (int l = layers.length - 1; l >= 0; l--) {
@@ -385,15 +435,15 @@ public final class TrainableTransformer {
             // ---- MLP: x = xMid + post(down(swiglu(norm(xMid))))
             float[] dd = residualBranchGrad(dx, a.d[l], w.ffnPostNorm, a.rFfnPost == null ? null : a.rFfnPost[l], n, dim, dTmp);
             Arrays.fill(dm, 0f);
-            Linear.backward(dd, a.m[l], n, ffn, v(w.down), dim, dm, w.down.grad(), null);
+            projectBackward(dd, a.m[l], n, ffn, w.down, null, dim, dm);
             Arrays.fill(dh, 0f);
             if (w.gate == null) {
                 SwiGlu.backward(dm, a.gu[l], 0, a.gu[l], ffn, 2 * ffn, n, ffn, dgu, dgu);
-                Linear.backward(dgu, a.hFfn[l], n, dim, v(w.up), 2 * ffn, dh, w.up.grad(), null);
+                projectBackward(dgu, a.hFfn[l], n, dim, w.up, null, 2 * ffn, dh);
             } else {
                 SwiGlu.backward(dm, a.g[l], 0, a.gu[l], 0, ffn, n, ffn, dg, dgu);
-                Linear.backward(dg, a.hFfn[l], n, dim, v(w.gate), ffn, dh, w.gate.grad(), null);
-                Linear.backward(dgu, a.hFfn[l], n, dim, v(w.up), ffn, dh, w.up.grad(), null);
+                projectBackward(dg, a.hFfn[l], n, dim, w.gate, null, ffn, dh);
+                projectBackward(dgu, a.hFfn[l], n, dim, w.up, null, ffn, dh);
             }
             RmsNorm.backward(dh, a.xMid[l], n, dim, v(w.ffnNorm), a.rFfn[l], dTmp, w.ffnNorm.grad());
             for (int i = 0; i < n * dim; i++) dx[i] += dTmp[i];
@@ -401,7 +451,7 @@ public final class TrainableTransformer {
             // ---- attention: xMid = xIn + post(wo(attention(rope(q), rope(k), v)))
             float[] dob = residualBranchGrad(dx, a.o[l], w.attnPostNorm, a.rAttnPost == null ? null : a.rAttnPost[l], n, dim, dTmp);
             Arrays.fill(datt, 0f);
-            Linear.backward(dob, a.att[l], n, qDim, v(w.wo), dim, datt, w.wo.grad(), null);
+            projectBackward(dob, a.att[l], n, qDim, w.wo, null, dim, datt);
             attention.backward(datt, a.q[l], a.k[l], a.v[l], n, a.seqLen, a.probs[l], dq, dk, dv);
             rope.backward(dq, n, c.heads(), a.seqLen);
             rope.backward(dk, n, c.kvHeads(), a.seqLen);
@@ -413,11 +463,11 @@ public final class TrainableTransformer {
                     System.arraycopy(dk, t * kvDim, dqkv, t * width + qDim, kvDim);
                     System.arraycopy(dv, t * kvDim, dqkv, t * width + qDim + kvDim, kvDim);
                 }
-                Linear.backward(dqkv, a.hAttn[l], n, dim, v(w.wqkv), width, dh, w.wqkv.grad(), w.bqkv == null ? null : w.bqkv.grad());
+                projectBackward(dqkv, a.hAttn[l], n, dim, w.wqkv, w.bqkv, width, dh);
             } else {
-                Linear.backward(dq, a.hAttn[l], n, dim, v(w.wq), qDim, dh, w.wq.grad(), w.bq == null ? null : w.bq.grad());
-                Linear.backward(dk, a.hAttn[l], n, dim, v(w.wk), kvDim, dh, w.wk.grad(), w.bk == null ? null : w.bk.grad());
-                Linear.backward(dv, a.hAttn[l], n, dim, v(w.wv), kvDim, dh, w.wv.grad(), w.bv == null ? null : w.bv.grad());
+                projectBackward(dq, a.hAttn[l], n, dim, w.wq, w.bq, qDim, dh);
+                projectBackward(dk, a.hAttn[l], n, dim, w.wk, w.bk, kvDim, dh);
+                projectBackward(dv, a.hAttn[l], n, dim, w.wv, w.bv, kvDim, dh);
             }
             RmsNorm.backward(dh, a.xIn[l], n, dim, v(w.attnNorm), a.rAttn[l], dTmp, w.attnNorm.grad());
             for (int i = 0; i < n * dim; i++) dx[i] += dTmp[i];

@@ -8,6 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -28,13 +32,26 @@ public final class AtomicFiles {
 
     /** @throws UncheckedIOException naming the target when writing fails (nothing is left behind) */
     public static void write(Path target, Content content) {
+        write(target, null, content);
+    }
+
+    /**
+     * Like {@link #write(Path, Content)}, with the file created with these POSIX permissions (e.g. owner-only for a
+     * private key), so that it is never readable by others, not even between creation and a later chmod. Null
+     * permissions, or a file system without POSIX permissions, give the default.
+     */
+    public static void write(Path target, Set<PosixFilePermission> permissions, Content content) {
         Path abs = target.toAbsolutePath();
         // Not Files.createTempFile: it makes the file owner-only (0600); a model file gets the umask default.
         Path tmp = abs.resolveSibling("." + abs.getFileName() + "."
                 + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
         boolean moved = false;
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            boolean posix = permissions != null && abs.getFileSystem().supportedFileAttributeViews().contains("posix");
+            FileAttribute<?>[] attrs = posix ? new FileAttribute<?>[]{PosixFilePermissions.asFileAttribute(permissions)} : new FileAttribute<?>[0];
+            try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), attrs)) {
+                // The umask may have narrowed the permissions at creation; set exactly the ones asked for.
+                if (posix) Files.setPosixFilePermissions(tmp, permissions);
                 content.writeTo(ch);
                 ch.force(true);
             }

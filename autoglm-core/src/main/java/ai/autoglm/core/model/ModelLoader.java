@@ -3,6 +3,8 @@ package ai.autoglm.core.model;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
 import ai.autoglm.core.format.hf.HfWeightSource;
+import ai.autoglm.core.format.peft.LoraTargets;
+import ai.autoglm.core.format.peft.PeftAdapter;
 import ai.autoglm.core.tokenizer.Tokenizer;
 import ai.autoglm.core.tokenizer.Tokenizers;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,6 +15,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.BiFunction;
 
 /**
  * Opens a model from disk: a {@code .gguf} file (weights, config and tokenizer all in its metadata) or a
@@ -34,12 +37,30 @@ public final class ModelLoader {
 
     /** As {@link #load(Path)}, with every projection passed through {@code decorator} (LoRA at load time, calibration). */
     public static LanguageModel load(Path path, ProjectionDecorator decorator) {
+        return loadWith(path, (config, weights) -> decorator);
+    }
+
+    /**
+     * As {@link #load(Path, ProjectionDecorator)}, with the decorator made once the configuration and weights are open
+     * (a LoRA adapter needs the head counts and the tensor shapes to place its updates).
+     */
+    public static LanguageModel loadWith(Path path, BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decoratorFactory) {
         if (!Files.exists(path)) throw new ModelFormatException(path, "no such file or directory");
-        if (Files.isDirectory(path)) return loadHfDirectory(path, decorator);
+        if (Files.isDirectory(path)) return loadHfDirectory(path, decoratorFactory);
         if (!hasGgufMagic(path)) {
             throw new ModelFormatException(path, "not a GGUF file (no GGUF magic) and not a Hugging Face model directory");
         }
-        return loadGguf(path, decorator);
+        return loadGguf(path, decoratorFactory);
+    }
+
+    /**
+     * The model with a PEFT LoRA adapter ({@code adapter_config.json} + {@code adapter_model.safetensors}) applied at
+     * load time, unmerged ({@link LoraProjection}); {@code adapterDir} null loads the model alone.
+     */
+    public static LanguageModel loadWithLora(Path path, Path adapterDir) {
+        if (adapterDir == null) return load(path);
+        PeftAdapter adapter = PeftAdapter.read(adapterDir);
+        return loadWith(path, (config, weights) -> LoraProjection.decorator(LoraTargets.resolve(adapter, config, weights, adapterDir)));
     }
 
     private static boolean hasGgufMagic(Path file) {
@@ -51,7 +72,7 @@ public final class ModelLoader {
         }
     }
 
-    static LanguageModel loadGguf(Path file, ProjectionDecorator decorator) {
+    static LanguageModel loadGguf(Path file, BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decorators) {
         GgufFile gguf = GgufFile.open(file);
         try {
             GgufWeightSource weights = new GgufWeightSource(gguf);
@@ -59,20 +80,20 @@ public final class ModelLoader {
             Tokenizer tokenizer = Tokenizers.fromGguf(gguf.metadata(), file);
             checkVocab(file, config, tokenizer);
             String template = gguf.getString("tokenizer.chat_template", null);
-            return new TransformerModel(config, weights, tokenizer, template, file, decorator);
+            return new TransformerModel(config, weights, tokenizer, template, file, decorators.apply(config, weights));
         } catch (RuntimeException e) {
             gguf.close();
             throw e;
         }
     }
 
-    static LanguageModel loadHfDirectory(Path dir, ProjectionDecorator decorator) {
+    static LanguageModel loadHfDirectory(Path dir, BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decorators) {
         HfWeightSource weights = HfWeightSource.open(dir);
         try {
             ModelConfig config = ModelConfig.fromHfConfig(dir.resolve("config.json"), weights.checkpoint().config());
             Tokenizer tokenizer = Tokenizers.fromHfDirectory(dir);
             checkVocab(dir, config, tokenizer);
-            return new TransformerModel(config, weights, tokenizer, hfChatTemplate(dir), dir, decorator);
+            return new TransformerModel(config, weights, tokenizer, hfChatTemplate(dir), dir, decorators.apply(config, weights));
         } catch (RuntimeException e) {
             weights.close();
             throw e;

@@ -137,8 +137,24 @@ public final class TransformerModel implements LanguageModel {
         invFreq = config.ropeInvFreq();
     }
 
-    /** The projection stored as tensor {@code name} ({@code rows} outputs of {@code rowLength} inputs), decorated. */
+    /**
+     * The projection stored as tensor {@code name} ({@code rows} outputs of {@code rowLength} inputs), decorated. When
+     * the dense tensor is absent but its two low-rank factors are present ({@link LowRankProjection#factorA}), it is the
+     * product of the factors; decorators see it under the dense name either way.
+     */
     private Projection projection(String name, int rowLength, int rows) {
+        String a = LowRankProjection.factorA(name), b = LowRankProjection.factorB(name);
+        if (weights.tensor(name) == null && weights.tensor(a) != null && weights.tensor(b) != null) {
+            long[] shape = weights.shape(a);
+            int rank = shape != null && shape.length == 2 && shape[1] > 0 && shape[1] <= Math.min(rowLength, rows) ? (int) shape[1] : -1;
+            if (rank < 0) {
+                throw new ModelFormatException(origin, "tensor " + a + " has shape " + Arrays.toString(shape) + ", expected ["
+                        + rowLength + ", r] with 0 < r <= " + Math.min(rowLength, rows));
+            }
+            Projection lowRank = new LowRankProjection(new DenseProjection(matrix(a, rowLength, rank), rowLength, rank),
+                    new DenseProjection(matrix(b, rank, rows), rank, rows));
+            return decorator.decorate(name, lowRank);
+        }
         return decorator.decorate(name, new DenseProjection(matrix(name, rowLength, rows), rowLength, rows));
     }
 

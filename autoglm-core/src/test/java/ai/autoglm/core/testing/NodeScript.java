@@ -31,13 +31,15 @@ public final class NodeScript {
     private NodeScript() {
     }
 
-    /** {@code autoglm-core/src/test/<name>}, found from the module directory (Maven) or the repository root. */
+    /**
+     * {@code autoglm-core/src/test/<name>}, found from core's module directory (Maven), the repository root, or another
+     * module's directory (tests of modules that depend on core's test-jar).
+     */
     public static Path project(String name) {
         String base = System.getProperty("basedir", System.getProperty("user.dir"));
         Path p = Path.of(base, "src", "test", name);
-        if (!Files.isDirectory(p)) {
-            p = Path.of(base, "autoglm-core", "src", "test", name);
-        }
+        if (!Files.isDirectory(p)) p = Path.of(base, "autoglm-core", "src", "test", name);
+        if (!Files.isDirectory(p)) p = Path.of(base, "..", "autoglm-core", "src", "test", name).normalize();
         return p.toAbsolutePath();
     }
 

@@ -1,6 +1,7 @@
 package ai.autoglm.core.testing;
 
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /**
  * A deliberately plain forward pass for Llama and Qwen2 in double precision, written like llama2.c's
@@ -17,6 +18,7 @@ public final class ReferenceForward {
     private final double[] invFreq;
     private final int rotaryDim;
     private int pos;
+    private BiConsumer<String, double[]> linearInputs = (name, x) -> { };
 
     public ReferenceForward(ModelFixtures.Spec spec, Map<String, float[]> hfWeights, int maxTokens) {
         this(spec, hfWeights, maxTokens, spec.headDim());
@@ -36,6 +38,15 @@ public final class ReferenceForward {
         keyCache = new double[spec.layers()][maxTokens * kvDim];
         valueCache = new double[spec.layers()][maxTokens * kvDim];
         invFreq = inverseFrequencies(spec, rotaryDim);
+    }
+
+    /**
+     * Calls {@code hook} with the HF weight name and the input vector of every linear map as it runs (the vector is
+     * the reference's own: do not modify it), e.g. to recompute calibration statistics independently.
+     */
+    public ReferenceForward onLinearInput(BiConsumer<String, double[]> hook) {
+        this.linearInputs = hook;
+        return this;
     }
 
     /** The logits after each token of {@code tokens}, continuing from the tokens run before. */
@@ -77,6 +88,7 @@ public final class ReferenceForward {
         for (int l = 0; l < s.layers(); l++) {
             String p = "model.layers." + l + ".";
             double[] h = rmsnorm(x, w.get(p + "input_layernorm.weight"));
+            for (String m : new String[]{"q_proj", "k_proj", "v_proj"}) linearInputs.accept(p + "self_attn." + m + ".weight", h);
             double[] q = linear(h, w.get(p + "self_attn.q_proj.weight"), qDim, w.get(p + "self_attn.q_proj.bias"));
             double[] k = linear(h, w.get(p + "self_attn.k_proj.weight"), kvDim, w.get(p + "self_attn.k_proj.bias"));
             double[] v = linear(h, w.get(p + "self_attn.v_proj.weight"), kvDim, w.get(p + "self_attn.v_proj.bias"));
@@ -107,20 +119,25 @@ public final class ReferenceForward {
                     for (int i = 0; i < hd; i++) attn[head * hd + i] += scores[t] / sum * valueCache[l][t * kvDim + kvHead * hd + i];
                 }
             }
+            linearInputs.accept(p + "self_attn.o_proj.weight", attn);
             double[] o = linear(attn, w.get(p + "self_attn.o_proj.weight"), dim, null);
             if (w.containsKey(p + "post_self_attn_layernorm.weight")) o = rmsnorm(o, w.get(p + "post_self_attn_layernorm.weight"));
             for (int i = 0; i < dim; i++) x[i] += o[i];
 
             h = rmsnorm(x, w.get(p + "post_attention_layernorm.weight"));
+            linearInputs.accept(p + "mlp.gate_proj.weight", h);
+            linearInputs.accept(p + "mlp.up_proj.weight", h);
             double[] gate = linear(h, w.get(p + "mlp.gate_proj.weight"), ffn, null);
             double[] up = linear(h, w.get(p + "mlp.up_proj.weight"), ffn, null);
             for (int i = 0; i < ffn; i++) gate[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
+            linearInputs.accept(p + "mlp.down_proj.weight", gate);
             double[] down = linear(gate, w.get(p + "mlp.down_proj.weight"), dim, null);
             if (w.containsKey(p + "post_mlp_layernorm.weight")) down = rmsnorm(down, w.get(p + "post_mlp_layernorm.weight"));
             for (int i = 0; i < dim; i++) x[i] += down[i];
         }
         x = rmsnorm(x, w.get("model.norm.weight"));
         float[] head = w.containsKey("lm_head.weight") ? w.get("lm_head.weight") : w.get("model.embed_tokens.weight");
+        linearInputs.accept(w.containsKey("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight", x);
         double[] logits = linear(x, head, s.vocab(), null);
         pos++;
         return logits;

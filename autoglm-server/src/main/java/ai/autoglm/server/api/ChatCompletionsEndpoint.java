@@ -8,6 +8,7 @@ import ai.autoglm.core.tokenizer.Tokenizer;
 import ai.autoglm.server.ServedModel;
 import ai.autoglm.server.engine.GenerationJob;
 import ai.autoglm.server.engine.JobEvent;
+import ai.autoglm.server.gateway.OutputFilter;
 import ai.autoglm.core.tokenizer.ToolCall;
 import ai.autoglm.core.tokenizer.ToolCallParser;
 import ai.autoglm.server.tools.ForcedToolCall;
@@ -34,7 +35,7 @@ final class ChatCompletionsEndpoint {
 
     void handle(JsonNode body, HttpExchange ex) throws IOException {
         ChatRequest req = ChatRequest.read(body);
-        ServedModel m = api.registry().acquire(req.params().model());
+        ServedModel m = api.acquire(req.params().model(), ex);
         String text;
         try {
             text = m.chatTemplate().renderRaw(req.messages(), true, req.tools(), null);
@@ -45,6 +46,7 @@ final class ChatCompletionsEndpoint {
         api.metrics().promptTokens(m.alias(), prompt.length);
         LogitsProcessor constraint = req.forcedTools() == null ? Generations.responseFormat(m, req.params()) : forcedCall(m, req);
         GenerationJob job = Generations.submit(m, prompt, req.params(), api.config().requestTimeout(), "messages", constraint);
+        if (!req.params().stream()) ex.cancelWhenClientLeaves(job);
         Reply reply = new Reply(m, req, job);
         JobEvent first = Generations.next(job);
         if (first instanceof JobEvent.Failed f) throw Generations.error(f);
@@ -112,11 +114,12 @@ final class ChatCompletionsEndpoint {
                     finish = "tool_calls";
                 }
             }
-            message.put("content", text);
+            OutputFilter out = ex.outputFilter();
+            message.put("content", text == null ? null : out.apply(text));
             message.putNull("refusal");
             if (!calls.isEmpty()) {
                 ArrayNode tc = message.putArray("tool_calls");
-                for (ToolCall c : calls) tc.add(toolCall(c, null));
+                for (ToolCall c : calls) tc.add(toolCall(filtered(out, c), null));
             }
             ObjectNode root = envelope("chat.completion");
             ObjectNode choice = root.putArray("choices").addObject();
@@ -131,20 +134,24 @@ final class ChatCompletionsEndpoint {
             }
             choice.put("finish_reason", finish);
             root.set("usage", usage(done));
+            ex.finished(done, content.toString());
             ex.sendJson(200, root);
         }
 
         void stream(JobEvent first, HttpExchange ex) throws IOException {
             Sse sse = ex.startEventStream();
+            OutputFilter.Stream out = ex.outputFilter().open();
             try {
                 ObjectNode delta = Json.object();
                 delta.put("role", "assistant");
                 delta.put("content", "");
                 sse.send(chunk(delta, null, null));
+                StringBuilder output = new StringBuilder();
                 JobEvent e = first;
                 while (e instanceof JobEvent.Token t) {
                     GenerationStream.Step step = t.step();
-                    String text = tools == null ? step.text() : tools.push(step.text());
+                    String text = out.push(tools == null ? step.text() : tools.push(step.text()));
+                    output.append(text);
                     ObjectNode lp = null;
                     if (req.params().logprobs() && step.counted()) {
                         lp = Json.object();
@@ -156,18 +163,19 @@ final class ChatCompletionsEndpoint {
                     e = Generations.next(job);
                 }
                 if (e instanceof JobEvent.Failed f) {
-                    sse.send(Json.error(Generations.error(f)));
+                    sse.error(Generations.error(f));
                     sse.done();
                     return;
                 }
                 JobEvent.Finished done = (JobEvent.Finished) e;
+                ToolCallParser.Parsed parsed = tools == null ? null : tools.finish();
+                String rest = out.push(parsed == null || parsed.content() == null ? "" : parsed.content()) + out.finish();
+                if (!rest.isEmpty()) sse.send(chunk(contentDelta(rest), null, null));
                 if (tools != null) {
-                    ToolCallParser.Parsed parsed = tools.finish();
-                    if (parsed.content() != null && !parsed.content().isEmpty()) sse.send(chunk(contentDelta(parsed.content()), null, null));
                     if (parsed.hasToolCalls()) {
                         ObjectNode d = Json.object();
                         ArrayNode tc = d.putArray("tool_calls");
-                        for (int i = 0; i < parsed.toolCalls().size(); i++) tc.add(toolCall(parsed.toolCalls().get(i), i));
+                        for (int i = 0; i < parsed.toolCalls().size(); i++) tc.add(toolCall(filtered(ex.outputFilter(), parsed.toolCalls().get(i)), i));
                         sse.send(chunk(d, null, null));
                         finish = "tool_calls";
                     }
@@ -179,11 +187,17 @@ final class ChatCompletionsEndpoint {
                     u.set("usage", usage(done));
                     sse.send(u);
                 }
+                ex.finished(done, output.toString());
                 sse.done();
             } catch (IOException | RuntimeException writeFailed) {
                 job.cancel(); // the client is gone: free the slot at the next step
                 throw writeFailed;
             }
+        }
+
+        /** The call with the output filter applied to its arguments (a redaction stays inside the JSON strings). */
+        private static ToolCall filtered(OutputFilter out, ToolCall c) {
+            return out.active() ? new ToolCall(c.id(), c.name(), out.apply(c.argumentsJson())) : c;
         }
 
         private ObjectNode contentDelta(String text) {

@@ -6,6 +6,7 @@ import ai.autoglm.core.tokenizer.Tokenizer;
 import ai.autoglm.server.ServedModel;
 import ai.autoglm.server.engine.GenerationJob;
 import ai.autoglm.server.engine.JobEvent;
+import ai.autoglm.server.gateway.OutputFilter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -22,11 +23,12 @@ final class CompletionsEndpoint {
 
     void handle(JsonNode body, HttpExchange ex) throws IOException {
         CompletionRequest req = CompletionRequest.read(body);
-        ServedModel m = api.registry().acquire(req.params().model());
+        ServedModel m = api.acquire(req.params().model(), ex);
         Tokenizer tok = m.model().tokenizer();
         int[] prompt = req.tokens() != null ? req.tokens() : Prompts.completion(m.model(), req.text());
         api.metrics().promptTokens(m.alias(), prompt.length);
         GenerationJob job = Generations.submit(m, prompt, req.params(), api.config().requestTimeout(), "prompt");
+        if (!req.params().stream()) ex.cancelWhenClientLeaves(job);
         String echo = !req.echo() ? "" : req.text() != null ? req.text() : tok.decode(prompt, true);
 
         String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
@@ -47,16 +49,20 @@ final class CompletionsEndpoint {
                 e = Generations.next(job);
             }
             if (e instanceof JobEvent.Failed f) throw Generations.error(f);
+            String answer = echo + ex.outputFilter().apply(text.substring(echo.length()));
             ObjectNode root = envelope(id, created, m.alias());
-            root.putArray("choices").add(choice(text.toString(), logprobs ? lp.node : null, finish));
+            root.putArray("choices").add(choice(answer, logprobs ? lp.node : null, finish));
             root.set("usage", ChatCompletionsEndpoint.usage((JobEvent.Finished) e));
+            ex.finished((JobEvent.Finished) e, text.toString());
             ex.sendJson(200, root);
             return;
         }
 
         Sse sse = ex.startEventStream();
+        OutputFilter.Stream out = ex.outputFilter().open();
         try {
             int offset = 0;
+            StringBuilder output = new StringBuilder(echo);
             if (!echo.isEmpty()) {
                 sse.send(chunk(id, created, m.alias(), echo, null, null));
                 offset = echo.length();
@@ -69,16 +75,20 @@ final class CompletionsEndpoint {
                     lp.add(tok, step, offset);
                     lpNode = lp.node;
                 }
-                if (!step.text().isEmpty() || lpNode != null) sse.send(chunk(id, created, m.alias(), step.text(), lpNode, null));
+                String piece = out.push(step.text());
+                if (!piece.isEmpty() || lpNode != null) sse.send(chunk(id, created, m.alias(), piece, lpNode, null));
                 offset += step.text().length();
+                output.append(step.text());
                 if (step.finish() != null) finish = step.finish().wireName;
                 e = Generations.next(job);
             }
             if (e instanceof JobEvent.Failed f) {
-                sse.send(Json.error(Generations.error(f)));
+                sse.error(Generations.error(f));
                 sse.done();
                 return;
             }
+            String rest = out.finish();
+            if (!rest.isEmpty()) sse.send(chunk(id, created, m.alias(), rest, null, null));
             sse.send(chunk(id, created, m.alias(), "", null, finish));
             if (req.params().includeUsage()) {
                 ObjectNode u = envelope(id, created, m.alias());
@@ -86,6 +96,7 @@ final class CompletionsEndpoint {
                 u.set("usage", ChatCompletionsEndpoint.usage((JobEvent.Finished) e));
                 sse.send(u);
             }
+            ex.finished((JobEvent.Finished) e, output.toString());
             sse.done();
         } catch (IOException | RuntimeException writeFailed) {
             job.cancel();

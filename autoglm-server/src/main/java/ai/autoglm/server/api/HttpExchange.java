@@ -1,23 +1,47 @@
 package ai.autoglm.server.api;
 
+import ai.autoglm.server.gateway.CachedResponse;
+import ai.autoglm.server.gateway.OutputFilter;
+import ai.autoglm.server.engine.GenerationJob;
+import ai.autoglm.server.engine.JobEvent;
+import ai.autoglm.server.gateway.GatewayExchange;
+import ai.autoglm.server.gateway.Principal;
 import ai.autoglm.server.gateway.RequestContext;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.OptionalLong;
+import java.util.function.IntConsumer;
 
-/** One HTTP request and its response, as the endpoints need them: a size-limited body, JSON, an event stream. */
-final class HttpExchange {
+/**
+ * One HTTP request and its response, as the endpoints need them: a size-limited body, JSON, an event stream. The
+ * completion hook (the gateway's audit record) runs once, just before the response's last byte: before a whole
+ * body is sent, before a stream's final {@code [DONE]} event.
+ */
+final class HttpExchange implements GatewayExchange {
     private final ServerRequest req;
     private final ServerResponse res;
     private final long maxBodyBytes;
     private final RequestContext context = new RequestContext();
     private int status = 200;
     private OutputStream stream;
+    private Sse sse;
+    private OutputFilter outputFilter = OutputFilter.NONE;
+    /** Captures the response for the cache when set: the bytes sent, up to a limit. */
+    private ResponseRecorder recorder;
+    private ClientConnections.Watch watch;
+    private volatile boolean clientGone;
+    private Principal principal = Principal.OPEN;
+    /** Run once, in the order added, before the response completes: the audit record, the cache store. */
+    private final List<IntConsumer> beforeComplete = new ArrayList<>();
+    private boolean completed;
 
     HttpExchange(ServerRequest req, ServerResponse res, long maxBodyBytes) {
         this.req = req;
@@ -41,18 +65,41 @@ final class HttpExchange {
                 "the request body is larger than the server's limit of " + maxBodyBytes + " bytes");
     }
 
+    /**
+     * Cancels {@code job} (freeing its slot at the scheduler's next step) if the client disconnects before the answer
+     * is sent; for non-streamed answers, where nothing is written until the end (see {@link ClientConnections}).
+     */
+    void cancelWhenClientLeaves(GenerationJob job) {
+        watch = ClientConnections.watch(() -> {
+            clientGone = true;
+            status = 499; // nginx's "client closed request", for the metrics
+            job.cancel();
+        });
+    }
+
     void sendJson(int status, JsonNode body) {
-        this.status = status;
-        res.status(status);
-        res.header("Content-Type", "application/json");
-        res.send(Json.bytes(body));
+        send(status, "application/json", Json.bytes(body));
     }
 
     void send(int status, String contentType, byte[] body) {
+        if (clientGone) {
+            // Nobody reads it; answering anyway keeps Helidon from treating the route as broken.
+            try {
+                res.status(499).send();
+            } catch (RuntimeException ignored) {
+                // the connection is gone
+            }
+            return;
+        }
+        boolean closeAfter = watch != null && watch.stop();
         this.status = status;
+        if (recorder != null) recorder.whole(contentType, body);
+        complete(); // before the bytes leave: the client must not see the answer before the cache and audit do
         res.status(status);
         res.header("Content-Type", contentType);
+        if (closeAfter) res.header("Connection", "close");
         res.send(body);
+        if (closeAfter) watch.endsConnection();
     }
 
     void sendError(ApiException e) {
@@ -63,10 +110,82 @@ final class HttpExchange {
     /** Commits a 200 {@code text/event-stream} response. */
     Sse startEventStream() {
         res.status(200);
-        res.header("Content-Type", "text/event-stream; charset=utf-8");
+        res.header("Content-Type", EVENT_STREAM);
         res.header("Cache-Control", "no-cache");
         stream = res.outputStream();
-        return new Sse(stream);
+        sse = new Sse(recorder == null ? stream : recorder.tee(EVENT_STREAM, stream), this::complete);
+        return sse;
+    }
+
+    static final String EVENT_STREAM = "text/event-stream; charset=utf-8";
+
+    /** From now on, capture what is sent (up to {@code maxBytes}) for {@link #recorded}. */
+    void record(long maxBytes) {
+        recorder = new ResponseRecorder(maxBytes);
+    }
+
+    /** The whole successful answer as sent (a 200 JSON body, or a stream that reached [DONE] without an error), or null. */
+    CachedResponse recorded() {
+        if (recorder == null || status != 200 || (sse != null && !sse.completed())) return null;
+        return recorder.result();
+    }
+
+    /** What the gateway does to generated text before it is sent (the PII filter's redaction, or nothing). */
+    OutputFilter outputFilter() {
+        return outputFilter;
+    }
+
+    void outputFilter(OutputFilter f) {
+        this.outputFilter = f;
+    }
+
+    /** An answer without a body (a CORS preflight's 204). */
+    void sendEmpty(int status) {
+        this.status = status;
+        complete();
+        res.status(status);
+        res.send();
+    }
+
+    /** Adds what runs once before the response completes (the cache store, the audit record); it gets the status. */
+    void beforeComplete(IntConsumer hook) {
+        beforeComplete.add(hook);
+    }
+
+    /** Runs the completion hooks unless they ran already (called before sending, and at the end for failed streams). */
+    void complete() {
+        if (completed) return;
+        completed = true;
+        for (IntConsumer hook : beforeComplete) hook.accept(status);
+    }
+
+    /** A generation's end: its token counts (and text, when the audit keeps it) for the audit record. */
+    void finished(JobEvent.Finished done, String output) {
+        context.tokens(done.promptTokens(), done.completionTokens());
+        context.outputText(output);
+    }
+
+    Principal principal() {
+        return principal;
+    }
+
+    void principal(Principal p) {
+        this.principal = p;
+    }
+
+    @Override
+    public String method() {
+        return req.prologue().method().text();
+    }
+
+    @Override
+    public String header(String name) {
+        return req.headers().first(HeaderNames.create(name)).orElse(null);
+    }
+
+    @Override
+    public void responseHeader(String name, String value) {
+        res.header(name, value);
     }
 
     boolean streaming() {

@@ -1,8 +1,14 @@
 package ai.autoglm.server.api;
 
+import ai.autoglm.server.ModelKind;
 import ai.autoglm.server.ModelRegistry;
+import ai.autoglm.server.ServedEmbeddingModel;
+import ai.autoglm.server.ServedModel;
 import ai.autoglm.server.ServerMetrics;
 import ai.autoglm.server.config.ServerConfig;
+import ai.autoglm.server.gateway.RequestFilters;
+import ai.autoglm.server.gateway.Gateway;
+import ai.autoglm.server.gateway.GatewayException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -19,24 +25,34 @@ import java.util.logging.Logger;
 
 /**
  * The HTTP routes. Every route runs on its own virtual thread (Helidon 4's default) and goes through
- * {@link #route}: body read with the size limit, {@link ApiException}s answered as OpenAI error objects, anything
- * unexpected as a 500 without internals, and the request counted in the metrics.
+ * {@link #route}: the {@link Gateway} (CORS, key, role, rate limit), body read with the size limit,
+ * {@link ApiException}s answered as OpenAI error objects, anything unexpected as a 500 without internals, the
+ * request counted in the metrics, and its audit record written before the response's last byte.
  */
 public final class OpenAiApi {
     private static final Logger LOG = Logger.getLogger(OpenAiApi.class.getName());
     private static final Map<String, String> KNOWN = Map.of(
-            "/v1/chat/completions", "POST", "/v1/completions", "POST", "/v1/models", "GET", "/tokenize", "POST",
-            "/detokenize", "POST", "/health", "GET", "/metrics", "GET");
+            "/v1/chat/completions", "POST", "/v1/completions", "POST", "/v1/embeddings", "POST", "/v1/models", "GET", "/tokenize", "POST",
+            "/detokenize", "POST", "/health", "GET", "/metrics", "GET", "/admin/keys", "GET");
 
     private final ModelRegistry registry;
     private final ServerConfig config;
     private final ServerMetrics metrics;
+    private final Gateway gateway;
     private final long started = System.currentTimeMillis() / 1000;
+    private final RequestFilters filters;
 
-    public OpenAiApi(ModelRegistry registry, ServerConfig config, ServerMetrics metrics) {
+    public OpenAiApi(ModelRegistry registry, ServerConfig config, ServerMetrics metrics, Gateway gateway) {
         this.registry = registry;
         this.config = config;
         this.metrics = metrics;
+        this.gateway = gateway;
+        this.filters = new RequestFilters(config.filters());
+    }
+
+    /** Releases the gateway's resources (the Redis connections of a shared cache). */
+    public void close() {
+        filters.close();
     }
 
     ModelRegistry registry() {
@@ -51,8 +67,25 @@ public final class OpenAiApi {
         return metrics;
     }
 
+    /** The model a request names (the first one when it names none), once the gateway allows its key to use it. */
+    ServedModel acquire(String model, HttpExchange ex) {
+        return registry.acquire(authorize(model, ModelKind.GENERATIVE, ex));
+    }
+
+    /** The embedding model a request names (the first one when it names none), once the gateway allows its key to use it. */
+    ServedEmbeddingModel acquireEmbedding(String model, HttpExchange ex) {
+        return registry.acquireEmbedding(authorize(model, ModelKind.EMBEDDING, ex));
+    }
+
+    private String authorize(String model, ModelKind kind, HttpExchange ex) {
+        String alias = model != null ? model : registry.defaultAlias(kind);
+        ex.context().model(alias);
+        gateway.authorizeModel(ex.principal(), alias);
+        return alias;
+    }
+
     /** A route body: the parsed JSON request (null for GET) and the exchange. */
-    private interface Endpoint {
+    interface Endpoint {
         void handle(JsonNode body, HttpExchange ex) throws IOException;
     }
 
@@ -60,14 +93,17 @@ public final class OpenAiApi {
         ChatCompletionsEndpoint chat = new ChatCompletionsEndpoint(this);
         CompletionsEndpoint completions = new CompletionsEndpoint(this);
         TokenizeEndpoints tokenize = new TokenizeEndpoints(this);
-        routing.post("/v1/chat/completions", route("/v1/chat/completions", true, chat::handle))
-                .post("/v1/completions", route("/v1/completions", true, completions::handle))
-                .get("/v1/models", route("/v1/models", false, (b, ex) -> ex.sendJson(200, models())))
+        GatewayRoute filtered = new GatewayRoute(this, filters);
+        routing.post("/v1/chat/completions", route("/v1/chat/completions", true, filtered.wrap("/v1/chat/completions", chat::handle)))
+                .post("/v1/completions", route("/v1/completions", true, filtered.wrap("/v1/completions", completions::handle)))
+                .post("/v1/embeddings", route("/v1/embeddings", true, new EmbeddingsEndpoint(this)::handle))
+                .get("/v1/models", route("/v1/models", false, (b, ex) -> ex.sendJson(200, models(ex.principal()))))
                 .get("/v1/models/{id}", route("/v1/models/{id}", false, this::model))
                 .post("/tokenize", route("/tokenize", true, tokenize::tokenize))
                 .post("/detokenize", route("/detokenize", true, tokenize::detokenize))
                 .get("/health", route("/health", false, (b, ex) -> ex.sendJson(200, Json.object().put("status", "ok"))))
                 .get("/metrics", route("/metrics", false, (b, ex) -> ex.send(200, ServerMetrics.contentType(), metrics.scrape())))
+                .get("/admin/keys", route("/admin/keys", false, (b, ex) -> ex.sendJson(200, gateway.keyList())))
                 .any(route("other", false, this::notFound));
     }
 
@@ -75,9 +111,18 @@ public final class OpenAiApi {
         return (req, res) -> {
             long start = System.nanoTime();
             HttpExchange ex = new HttpExchange(req, res, config.maxBodyBytes());
+            ex.beforeComplete(status -> gateway.complete(ex.principal(), name, ex.context(), status, System.nanoTime() - start));
             try {
+                if (gateway.preflight(ex)) {
+                    ex.sendEmpty(204);
+                    return;
+                }
+                ex.principal(gateway.admit(name, ex, ex.context()));
                 JsonNode body = jsonBody ? Json.parse(ex.body()) : null;
+                if (body != null && gateway.recordsText()) ex.context().promptText(String.valueOf(body.has("messages") ? body.get("messages") : body.get("prompt")));
                 endpoint.handle(body, ex);
+            } catch (GatewayException e) {
+                answer(ex, new ApiException(e.status(), e.type(), null, e.code(), e.getMessage(), e.headers()));
             } catch (ApiException e) {
                 answer(ex, e);
             } catch (IOException | UncheckedIOException e) {
@@ -89,9 +134,19 @@ public final class OpenAiApi {
                 answer(ex, new ApiException(500, "server_error", null, null, "internal server error"));
             } finally {
                 if (ex.streaming()) ex.finishStream();
+                completeQuietly(ex, name);
                 metrics.request(name, ex.status(), System.nanoTime() - start);
             }
         };
+    }
+
+    /** The audit record of a request that ended without its last byte (a stream cut short, a client gone). */
+    private static void completeQuietly(HttpExchange ex, String name) {
+        try {
+            ex.complete();
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "cannot write the audit record of a request on " + name, e);
+        }
     }
 
     private static void answer(HttpExchange ex, ApiException e) {
@@ -102,11 +157,14 @@ public final class OpenAiApi {
         if (!ex.sent()) ex.sendError(e);
     }
 
-    private ObjectNode models() {
+    /** The models this key may use. */
+    private ObjectNode models(ai.autoglm.server.gateway.Principal principal) {
         ObjectNode root = Json.object();
         root.put("object", "list");
         ArrayNode data = root.putArray("data");
-        for (String alias : registry.aliases()) data.add(modelObject(alias));
+        for (String alias : registry.aliases()) {
+            if (principal.mayUseModel(alias)) data.add(modelObject(alias));
+        }
         return root;
     }
 
@@ -121,6 +179,8 @@ public final class OpenAiApi {
 
     private void model(JsonNode body, HttpExchange ex) {
         String id = ex.request().path().pathParameters().get("id");
+        ex.context().model(id);
+        gateway.authorizeModel(ex.principal(), id);
         if (!registry.aliases().contains(id)) throw ApiException.modelNotFound(id);
         ex.sendJson(200, modelObject(id));
     }

@@ -16,9 +16,20 @@ final class Sse {
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final OutputStream out;
+    private boolean failed;
+    private boolean done;
+    private final Runnable beforeDone;
 
-    Sse(OutputStream out) {
+    /** @param beforeDone runs before the final {@code [DONE]} event is flushed to the client (cache store, audit record) */
+    Sse(OutputStream out, Runnable beforeDone) {
         this.out = out;
+        this.beforeDone = beforeDone;
+    }
+
+    /** Sends an error object as the stream's last chunk (the status line went out long ago). */
+    void error(ApiException e) throws IOException {
+        failed = true;
+        send(Json.error(e));
     }
 
     void send(JsonNode chunk) throws IOException {
@@ -28,8 +39,20 @@ final class Sse {
         out.flush();
     }
 
+    /**
+     * Ends the stream. {@code [DONE]} is written first (so a recording of the stream is whole) but only flushed after
+     * {@code beforeDone} ran: the response's buffer holds these few bytes, so the client cannot see the end before
+     * the audit record is on disk and the cache holds the answer.
+     */
     void done() throws IOException {
         out.write(DONE);
+        done = true;
+        beforeDone.run();
         out.flush();
+    }
+
+    /** Whether the stream ended with {@code [DONE]} and no error chunk: a whole, successful answer. */
+    boolean completed() {
+        return done && !failed;
     }
 }

@@ -21,7 +21,7 @@ final class TokenizeEndpoints {
     }
 
     void tokenize(JsonNode body, HttpExchange ex) {
-        ServedModel m = api.registry().acquire(Fields.string(body, "model"));
+        ServedModel m = api.acquire(Fields.string(body, "model"), ex);
         Tokenizer tok = m.model().tokenizer();
         Boolean addSpecial = Fields.bool(body, "add_special_tokens");
         if (addSpecial == null) addSpecial = Fields.bool(body, "add_special");
@@ -61,7 +61,7 @@ final class TokenizeEndpoints {
     }
 
     void detokenize(JsonNode body, HttpExchange ex) {
-        ServedModel m = api.registry().acquire(Fields.string(body, "model"));
+        ServedModel m = api.acquire(Fields.string(body, "model"), ex);
         JsonNode t = body.get("tokens");
         if (t == null || !t.isArray()) throw ApiException.invalidParam("tokens", "tokens must be an array of token ids");
         int vocab = m.model().tokenizer().vocabSize();

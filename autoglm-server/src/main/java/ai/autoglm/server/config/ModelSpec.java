@@ -12,8 +12,15 @@ import java.time.Duration;
  * @param slots      sequences generated at once
  * @param keepAlive  how long it stays loaded with no request; null means until the server stops
  * @param toolParser the tool-call format of the model's output (qwen, glm4, llama3), or null to read it from the chat template
+ * @param lora       a PEFT LoRA adapter directory applied at load time (unmerged), or null
  */
-public record ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser) {
+public record ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser, Path lora) {
+
+    /** A model without adapter. */
+    public ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser) {
+        this(alias, path, context, slots, keepAlive, toolParser, null);
+    }
+
     public ModelSpec {
         if (alias == null || alias.isBlank()) throw new IllegalArgumentException("a model needs an alias");
         if (path == null) throw new IllegalArgumentException("model '" + alias + "' needs a path");

@@ -1,5 +1,7 @@
 package ai.autoglm.server.config;
 
+import ai.autoglm.server.gateway.SecurityConfig;
+
 import java.time.Duration;
 import java.util.List;
 
@@ -13,9 +15,11 @@ import java.util.List;
  * @param requestTimeout the most time a request may take from arrival to its last token
  * @param prefillBudget  prompt tokens run per engine step (bounds how long one long prompt delays the others)
  * @param models         the models offered; the first is used when a request names none
+ * @param filters        response cache, PII filter and trusted model-signing keys
+ * @param security       the gateway: data directory, keys, roles, limits, audit trail, TLS, CORS
  */
 public record ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout,
-                           int prefillBudget, List<ModelSpec> models) {
+                           int prefillBudget, List<ModelSpec> models, GatewayFilters filters, SecurityConfig security) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8000;
     public static final long DEFAULT_MAX_BODY = 8L << 20;
@@ -34,31 +38,59 @@ public record ServerConfig(String host, int port, long maxBodyBytes, int queueSi
         if (models.stream().map(ModelSpec::alias).distinct().count() != models.size()) {
             throw new IllegalArgumentException("model aliases must be unique");
         }
+        if (filters == null) filters = GatewayFilters.NONE;
+        if (security == null) security = SecurityConfig.none();
+    }
+
+    /** No gateway filters and no gateway state (no data directory, so no keys and no audit trail): tests, embedding. */
+    public ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout, int prefillBudget,
+                        List<ModelSpec> models) {
+        this(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, GatewayFilters.NONE, SecurityConfig.none());
+    }
+
+    /** Gateway filters only. */
+    public ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout, int prefillBudget,
+                        List<ModelSpec> models, GatewayFilters filters) {
+        this(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, SecurityConfig.none());
+    }
+
+    /** Security only. */
+    public ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout, int prefillBudget,
+                        List<ModelSpec> models, SecurityConfig security) {
+        this(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, GatewayFilters.NONE, security);
     }
 
     /** One model, every setting at its default. */
     public static ServerConfig single(ModelSpec model) {
         return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MAX_BODY, DEFAULT_QUEUE, DEFAULT_TIMEOUT,
-                DEFAULT_PREFILL_BUDGET, List.of(model));
+                DEFAULT_PREFILL_BUDGET, List.of(model), GatewayFilters.NONE);
     }
 
     public ServerConfig withAddress(String host, int port) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, security);
     }
 
     public ServerConfig withQueueSize(int q) {
-        return new ServerConfig(host, port, maxBodyBytes, q, requestTimeout, prefillBudget, models);
+        return new ServerConfig(host, port, maxBodyBytes, q, requestTimeout, prefillBudget, models, filters, security);
     }
 
     public ServerConfig withRequestTimeout(Duration t) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, t, prefillBudget, models);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, t, prefillBudget, models, filters, security);
     }
 
     public ServerConfig withMaxBodyBytes(long b) {
-        return new ServerConfig(host, port, b, queueSize, requestTimeout, prefillBudget, models);
+        return new ServerConfig(host, port, b, queueSize, requestTimeout, prefillBudget, models, filters, security);
+    }
+
+    public ServerConfig withFilters(GatewayFilters f) {
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, f, security);
+    }
+
+    public ServerConfig withSecurity(SecurityConfig s) {
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, s);
     }
 
     public ServerConfig withModels(List<ModelSpec> m) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, m);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, m, filters, security);
     }
 }

@@ -31,13 +31,17 @@ import java.util.Set;
  *     slots: 4
  *     keep-alive: 15m         # unload after this long unused; "forever" keeps it
  *     tool-parser: qwen       # qwen (hermes), glm4 or llama3; default: read from the chat template
+ *     lora: adapters/my-lora  # PEFT LoRA adapter directory applied at load time (optional)
+ * security:                   # the gateway; see {@link SecurityConfigFile}
  * </pre>
+ * plus the gateway's {@code cache:}, {@code pii:} and {@code trust:} sections ({@link GatewayFiltersFile}).
  * Relative model paths are resolved against the file's directory. Unknown keys are errors (a typo should not be
  * silently ignored), each naming the file and the key.
  */
 public final class ServerConfigFile {
+    private static final Set<String> TOP_KEYS = union(Set.of("server", "models", "security"), GatewayFiltersFile.SECTIONS);
     private static final Set<String> SERVER_KEYS = Set.of("host", "port", "queue-size", "request-timeout", "max-body-bytes", "prefill-budget");
-    private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "context", "slots", "keep-alive", "tool-parser");
+    private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "context", "slots", "keep-alive", "tool-parser", "lora");
 
     private ServerConfigFile() {
     }
@@ -50,7 +54,7 @@ public final class ServerConfigFile {
             throw new IllegalArgumentException(file + ": cannot read the config: " + e.getMessage(), e);
         }
         if (root == null || !root.isObject()) throw new IllegalArgumentException(file + ": expected a YAML mapping with 'server' and 'models'");
-        checkKeys(file, "", root, Set.of("server", "models"));
+        checkKeys(file, "", root, TOP_KEYS);
         JsonNode server = root.path("server");
         if (!server.isMissingNode()) checkKeys(file, "server.", server, SERVER_KEYS);
         JsonNode models = root.path("models");
@@ -68,11 +72,13 @@ public final class ServerConfigFile {
                         m.has("context") ? integer(file, where + "context", m.get("context")) : null,
                         m.has("slots") ? integer(file, where + "slots", m.get("slots")) : 1,
                         m.has("keep-alive") ? duration(file, where + "keep-alive", m.get("keep-alive")) : null,
-                        m.has("tool-parser") ? text(file, where + "tool-parser", m.get("tool-parser")) : null));
+                        m.has("tool-parser") ? text(file, where + "tool-parser", m.get("tool-parser")) : null,
+                        m.has("lora") ? base.resolve(text(file, where + "lora", m.get("lora"))) : null));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
             }
         }
+        GatewayFilters filters = GatewayFiltersFile.read(file, root);
         try {
             return new ServerConfig(
                     server.has("host") ? text(file, "server.host", server.get("host")) : ServerConfig.DEFAULT_HOST,
@@ -81,13 +87,19 @@ public final class ServerConfigFile {
                     server.has("queue-size") ? integer(file, "server.queue-size", server.get("queue-size")) : ServerConfig.DEFAULT_QUEUE,
                     server.has("request-timeout") ? duration(file, "server.request-timeout", server.get("request-timeout")) : ServerConfig.DEFAULT_TIMEOUT,
                     server.has("prefill-budget") ? integer(file, "server.prefill-budget", server.get("prefill-budget")) : ServerConfig.DEFAULT_PREFILL_BUDGET,
-                    specs);
+                    specs, filters, SecurityConfigFile.read(file, root.path("security")));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
     }
 
-    private static void checkKeys(Path file, String prefix, JsonNode node, Set<String> known) {
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> u = new java.util.HashSet<>(a);
+        u.addAll(b);
+        return Set.copyOf(u);
+    }
+
+    static void checkKeys(Path file, String prefix, JsonNode node, Set<String> known) {
         if (!node.isObject()) throw new IllegalArgumentException(file + ": '" + (prefix.isEmpty() ? "(top level)" : prefix) + "' must be a mapping");
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String k = it.next();
@@ -95,14 +107,24 @@ public final class ServerConfigFile {
         }
     }
 
-    private static String text(Path file, String key, JsonNode v) {
+    static String text(Path file, String key, JsonNode v) {
         if (v == null || !v.isValueNode() || v.isNull()) throw new IllegalArgumentException(file + ": '" + key + "' must be a string");
         return v.asText();
     }
 
-    private static int integer(Path file, String key, JsonNode v) {
+    static int integer(Path file, String key, JsonNode v) {
         if (v == null || !v.isIntegralNumber() || !v.canConvertToInt()) throw new IllegalArgumentException(file + ": '" + key + "' must be an integer, got " + v);
         return v.asInt();
+    }
+
+    static long longValue(Path file, String key, JsonNode v) {
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToLong()) throw new IllegalArgumentException(file + ": '" + key + "' must be an integer, got " + v);
+        return v.asLong();
+    }
+
+    static boolean bool(Path file, String key, JsonNode v) {
+        if (v == null || !v.isBoolean()) throw new IllegalArgumentException(file + ": '" + key + "' must be true or false, got " + v);
+        return v.asBoolean();
     }
 
     /** "30s", "15m", "2h", a number of seconds, or "forever" (null). */

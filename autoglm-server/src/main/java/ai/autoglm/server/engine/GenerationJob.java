@@ -56,9 +56,13 @@ public final class GenerationJob {
         return now - deadlineNanos > 0;
     }
 
-    /** The client is gone: the scheduler drops the job (freeing its slot) at its next step. */
+    /**
+     * The client is gone: the scheduler drops the job (freeing its slot) at its next step, and a reader waiting in
+     * {@link #next} wakes up with a 499 failure.
+     */
     public void cancel() {
         cancelled = true;
+        events.add(new JobEvent.Failed(499, "client_closed_request", "the client closed the connection"));
     }
 
     public boolean cancelled() {

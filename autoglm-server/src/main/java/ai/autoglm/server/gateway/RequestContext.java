@@ -18,6 +18,8 @@ public final class RequestContext {
     private int completionTokens;
     private boolean cacheHit;
     private final List<String> filterActions = new ArrayList<>();
+    private String promptText;
+    private String outputText;
 
     public String requestId() {
         return requestId;
@@ -73,5 +75,23 @@ public final class RequestContext {
 
     public void filterAction(String action) {
         filterActions.add(action);
+    }
+
+    /** The request's prompt (its messages or prompt field as JSON), kept only when the audit config asks for text. */
+    public String promptText() {
+        return promptText;
+    }
+
+    public void promptText(String text) {
+        this.promptText = text;
+    }
+
+    /** The generated text, kept only when the audit config asks for text. */
+    public String outputText() {
+        return outputText;
+    }
+
+    public void outputText(String text) {
+        this.outputText = text;
     }
 }

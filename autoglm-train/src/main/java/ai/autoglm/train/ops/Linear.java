@@ -38,7 +38,8 @@ public final class Linear {
 
     /**
      * Accumulates {@code dW += dy^T x}, {@code db += sum dy} (db may be null) and, when {@code dx} is not null,
-     * {@code dx += dy W} (accumulating, so that several projections of one input sum their gradients).
+     * {@code dx += dy W} (accumulating, so that several projections of one input sum their gradients). With
+     * {@code dw} and {@code db} both null (a frozen weight, as under LoRA fine-tuning) only {@code dx} is computed.
      */
     public static void backward(float[] dy, float[] x, int n, int in, float[] w, int out,
                                 float[] dx, float[] dw, float[] db) {
@@ -56,6 +57,7 @@ public final class Linear {
                 }
             });
         }
+        if (dw == null && db == null) return;
         int rowTiles = (out + TILE - 1) / TILE;
         Parallel.forRange(rowTiles, (long) TILE * in * n, (from, to) -> {
             for (int tile = from; tile < to; tile++) {
@@ -63,7 +65,7 @@ public final class Linear {
                 for (int t = 0; t < n; t++) {
                     for (int o = o0; o < o1; o++) {
                         float g = dy[t * out + o];
-                        if (g != 0f) Kernels.axpy(g, x, t * in, dw, o * in, in);
+                        if (g != 0f && dw != null) Kernels.axpy(g, x, t * in, dw, o * in, in);
                         if (db != null) db[o] += g;
                     }
                 }

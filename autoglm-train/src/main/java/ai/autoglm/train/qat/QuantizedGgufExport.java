@@ -24,8 +24,8 @@ public final class QuantizedGgufExport {
     private QuantizedGgufExport() {
     }
 
-    /** llama.cpp {@code llama_ftype} of a file quantized to {@code base} (gguf-py LlamaFileType). */
-    static int fileType(GgmlType base) {
+    /** llama.cpp {@code llama_ftype} of a file quantized to {@code base} with {@link LlamaCppTypeRule} (gguf-py LlamaFileType). */
+    public static int fileType(GgmlType base) {
         return switch (base) {
             case Q4_0 -> 2;  // MOSTLY_Q4_0
             case Q4_1 -> 3;  // MOSTLY_Q4_1
@@ -39,11 +39,17 @@ public final class QuantizedGgufExport {
         };
     }
 
+    /** As {@link #write(TrainableTransformer, Path, TensorTypeRule, int, Path)} with the file type of {@code base}. */
     public static void write(TrainableTransformer model, Path sourceGguf, TensorTypeRule rule, GgmlType base, Path out) {
+        write(model, sourceGguf, rule, fileType(base), out);
+    }
+
+    /** Writes {@code out}; {@code fileType} is its {@code general.file_type} (llama_ftype). */
+    public static void write(TrainableTransformer model, Path sourceGguf, TensorTypeRule rule, int fileType, Path out) {
         try (GgufFile src = GgufFile.open(sourceGguf)) {
             GgufWriter w = new GgufWriter();
             for (Map.Entry<String, GgufValue> e : src.metadata().entrySet()) w.put(e.getKey(), e.getValue());
-            w.putUint32("general.file_type", fileType(base));
+            w.putUint32("general.file_type", fileType);
             for (GgufTensorInfo info : src.tensorInfos()) {
                 Parameter p = model.parameters().get(info.name());
                 if (p == null) {

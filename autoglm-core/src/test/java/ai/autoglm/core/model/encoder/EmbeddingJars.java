@@ -14,19 +14,19 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The real trained encoders of the {@code dev.langchain4j:langchain4j-embeddings-*} jars (test dependencies): each
- * holds one {@code <model>.onnx} and {@code <model>-tokenizer.json} at its root.
+ * holds one {@code <model>.onnx} and {@code <model>-tokenizer.json} at its root. Public for the server's embeddings tests.
  */
-final class EmbeddingJars {
-    static final String MINILM = "all-minilm-l6-v2";
-    static final String BGE_EN = "bge-small-en-v1.5";
-    static final String BGE_ZH = "bge-small-zh-v1.5";
-    static final String E5 = "e5-small-v2";
+public final class EmbeddingJars {
+    public static final String MINILM = "all-minilm-l6-v2";
+    public static final String BGE_EN = "bge-small-en-v1.5";
+    public static final String BGE_ZH = "bge-small-zh-v1.5";
+    public static final String E5 = "e5-small-v2";
 
     private EmbeddingJars() {
     }
 
     /** The jar that holds {@code <model>.onnx}. */
-    static Path jar(String model) {
+    public static Path jar(String model) {
         URL url = EmbeddingJars.class.getClassLoader().getResource(model + ".onnx");
         if (url == null || !"jar".equals(url.getProtocol())) {
             fail("test resource " + model + ".onnx not found: the langchain4j-embeddings test dependencies are missing");
@@ -39,7 +39,7 @@ final class EmbeddingJars {
         }
     }
 
-    static byte[] entry(String model, String name) {
+    public static byte[] entry(String model, String name) {
         try (ZipFile zip = new ZipFile(jar(model).toFile())) {
             ZipEntry e = zip.getEntry(name);
             if (e == null) fail(name + " is not in " + jar(model));
@@ -51,7 +51,7 @@ final class EmbeddingJars {
         }
     }
 
-    static byte[] onnx(String model) {
+    public static byte[] onnx(String model) {
         return entry(model, model + ".onnx");
     }
 

@@ -11,13 +11,13 @@ import java.util.Map;
 /**
  * The reference engine: ONNX Runtime running the same .onnx file on a padded batch with an attention mask and token
  * type ids 0 (what transformers / sentence-transformers feed a BERT), then pooling and L2 normalization written out
- * plainly here (sentence-transformers Pooling + Normalize).
+ * plainly here (sentence-transformers Pooling + Normalize). Public for the server's embeddings tests.
  */
-final class OrtReference implements AutoCloseable {
+public final class OrtReference implements AutoCloseable {
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession session;
 
-    OrtReference(byte[] onnx) throws OrtException {
+    public OrtReference(byte[] onnx) throws OrtException {
         OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
         opts.setIntraOpNumThreads(2);
         session = env.createSession(onnx, opts);
@@ -44,7 +44,7 @@ final class OrtReference implements AutoCloseable {
     }
 
     /** Pooled, normalized sentence embeddings for {@code batch}. */
-    double[][] embed(List<int[]> batch, Pooling pooling) throws OrtException {
+    public double[][] embed(List<int[]> batch, Pooling pooling) throws OrtException {
         float[][][] hidden = lastHiddenState(batch);
         double[][] out = new double[batch.size()][];
         for (int b = 0; b < out.length; b++) {
@@ -66,7 +66,7 @@ final class OrtReference implements AutoCloseable {
         return out;
     }
 
-    static double cosine(float[] a, double[] b) {
+    public static double cosine(float[] a, double[] b) {
         double dot = 0, na = 0, nb = 0;
         for (int i = 0; i < a.length; i++) {
             dot += a[i] * b[i];

@@ -1,0 +1,55 @@
+package ai.autoglm.cli;
+
+import ai.autoglm.server.gateway.AuditVerifier;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code autoglm audit verify}: checks the audit trail's hash chain. */
+@Command(name = "audit", mixinStandardHelpOptions = true, description = "Check the server's audit trail.",
+        subcommands = AuditCommand.Verify.class)
+final class AuditCommand implements Runnable {
+    /** The chain is broken: distinct from bad input (2) and internal errors (1). */
+    static final int BROKEN = 3;
+
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true,
+            description = "Verify the hash chain of audit files (default: the data directory's audit/); exit 3 naming the first record "
+                    + "that was edited, removed, inserted or reordered.")
+    static final class Verify implements Callable<Integer> {
+        @Mixin
+        HomeOption home;
+
+        @Parameters(paramLabel = "FILE", arity = "0..*", description = "Audit files or directories, in any order.")
+        List<Path> files = new ArrayList<>();
+
+        @Override
+        public Integer call() throws Exception {
+            List<Path> paths = files.isEmpty() ? List.of(home.locate().resolve("audit")) : files;
+            for (Path p : paths) {
+                if (!Files.exists(p)) throw new NoSuchFileException(p.toString());
+            }
+            AuditVerifier.Report r = AuditVerifier.verify(paths);
+            if (!r.ok()) {
+                System.out.println("BROKEN: " + r.problem());
+                return BROKEN;
+            }
+            System.out.printf("ok: %d records, seq %d..%d, head sha256 %s%n", r.records(), r.firstSeq(), r.lastSeq(), r.headHash());
+            if (r.firstSeq() > 0) System.out.println("note: the chain starts at seq " + r.firstSeq() + "; earlier records are not in the files given");
+            System.out.println("note: keep the head hash elsewhere: records cut from the end cannot be seen in the files alone");
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package ai.autoglm.server.api;
+
+import ai.autoglm.server.ServedModel;
+import ai.autoglm.server.gateway.CacheKeys;
+import ai.autoglm.server.gateway.CachedResponse;
+import ai.autoglm.server.gateway.PiiFilter;
+import ai.autoglm.server.gateway.RequestContext;
+import ai.autoglm.server.gateway.RequestFilters;
+import ai.autoglm.server.gateway.ResponseCache;
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The gateway filters in front of a generation route, in the order of DESIGN.md: the PII filter on the request
+ * (redact, or reject with a 400), the output filter for the answer, then the response cache (a hit answers here;
+ * a miss runs the endpoint and stores its answer when it completed).
+ *
+ * <p>Cache headers: a repeatable request gets {@code X-Autoglm-Cache: hit}, {@code miss} or {@code bypass} (the
+ * client sent {@code Cache-Control: no-cache}, which skips the lookup but stores the fresh answer, or
+ * {@code no-store}, which skips both).
+ */
+final class GatewayRoute {
+    static final String CACHE_HEADER = "X-Autoglm-Cache";
+
+    private final OpenAiApi api;
+    private final RequestFilters filters;
+
+    GatewayRoute(OpenAiApi api, RequestFilters filters) {
+        this.api = api;
+        this.filters = filters;
+    }
+
+    OpenAiApi.Endpoint wrap(String route, OpenAiApi.Endpoint endpoint) {
+        return (body, ex) -> handle(route, endpoint, body, ex);
+    }
+
+    private void handle(String route, OpenAiApi.Endpoint endpoint, JsonNode body, HttpExchange ex) throws IOException {
+        RequestContext ctx = ex.context();
+        PiiFilter pii = filters.pii();
+        if (pii != null) {
+            body = pii.filterInput(body, ctx);
+            if (pii.filtersOutput()) {
+                if (asksLogprobs(body)) {
+                    throw ApiException.unsupported("logprobs", "logprobs cannot be returned while this server filters personal data "
+                            + "from answers: they would show the tokens the filter removes");
+                }
+                ex.outputFilter(pii.output(ctx));
+            }
+        }
+        ResponseCache cache = filters.cache();
+        JsonNode model = body.get("model");
+        if (cache == null || !CacheKeys.repeatable(body) || (model != null && !model.isNull() && !model.isTextual())) {
+            endpoint.handle(body, ex);
+            return;
+        }
+        Set<String> control = cacheControl(ex);
+        if (control.contains("no-store")) {
+            ex.responseHeader(CACHE_HEADER, "bypass");
+            endpoint.handle(body, ex);
+            return;
+        }
+        ServedModel m = api.acquire(model == null || model.isNull() ? null : model.asText(), ex); // the key must be allowed the model, hit or miss
+        String key = CacheKeys.key(m.contentDigest(), route, filters.fingerprint(), body);
+        boolean lookup = !control.contains("no-cache");
+        if (lookup) {
+            Optional<CachedResponse> hit = cache.get(key);
+            if (hit.isPresent()) {
+                ctx.model(m.alias());
+                ctx.cacheHit(true);
+                ex.responseHeader(CACHE_HEADER, "hit");
+                if (hit.get().contentType().startsWith("text/event-stream")) ex.responseHeader("Cache-Control", "no-cache");
+                ex.send(200, hit.get().contentType(), hit.get().body());
+                return;
+            }
+        }
+        ex.responseHeader(CACHE_HEADER, lookup ? "miss" : "bypass");
+        ex.record(cacheEntryLimit());
+        // Stored before the answer's last bytes leave, so a client's next request already finds it.
+        ex.beforeComplete(status -> {
+            CachedResponse answer = ex.recorded();
+            if (answer != null) cache.put(key, answer);
+        });
+        endpoint.handle(body, ex);
+    }
+
+    private long cacheEntryLimit() {
+        return api.config().filters().cache().maxEntryBytes();
+    }
+
+    private static boolean asksLogprobs(JsonNode body) {
+        JsonNode lp = body.get("logprobs");
+        return lp != null && !lp.isNull() && !(lp.isBoolean() && !lp.asBoolean());
+    }
+
+    private static Set<String> cacheControl(HttpExchange ex) {
+        return ex.request().headers().all(io.helidon.http.HeaderNames.CACHE_CONTROL, java.util.List::of).stream()
+                .flatMap(v -> Arrays.stream(v.split(",")))
+                .map(s -> s.trim().toLowerCase(Locale.ROOT))
+                .collect(Collectors.toSet());
+    }
+}

@@ -1,0 +1,65 @@
+package ai.autoglm.server.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Which requests the response cache may answer, and their keys. A request is repeatable when its answer is fixed by
+ * its content: greedy ({@code temperature} 0) or seeded sampling ({@code seed} given; the sampler's generator is
+ * seeded from it, and batching does not change a sequence's output). Anything else is sampled and never cached.
+ */
+public final class CacheKeys {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private CacheKeys() {
+    }
+
+    public static boolean repeatable(JsonNode request) {
+        JsonNode t = request.get("temperature");
+        JsonNode seed = request.get("seed");
+        return (t != null && t.isNumber() && t.asDouble() == 0) || (seed != null && !seed.isNull());
+    }
+
+    /**
+     * SHA-256 of the model's content digest, the route, the settings of the filters that shape the answer, and the
+     * request in canonical form (object keys sorted at every level, no whitespace), so that the same request
+     * written with its fields in another order hits the same entry.
+     */
+    public static String key(String modelDigest, String route, String filterFingerprint, JsonNode request) {
+        String text = "autoglm-cache-v1\n" + modelDigest + "\n" + route + "\n" + filterFingerprint + "\n" + canonical(request);
+        return FileDigest.sha256(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String canonical(JsonNode node) {
+        try {
+            return JSON.writeValueAsString(sorted(node));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static JsonNode sorted(JsonNode node) {
+        if (node.isObject()) {
+            ObjectNode out = JSON.createObjectNode();
+            List<String> names = new ArrayList<>();
+            node.fieldNames().forEachRemaining(names::add);
+            Collections.sort(names);
+            for (String n : names) out.set(n, sorted(node.get(n)));
+            return out;
+        }
+        if (node.isArray()) {
+            ArrayNode out = JSON.createArrayNode();
+            for (JsonNode e : node) out.add(sorted(e));
+            return out;
+        }
+        return node;
+    }
+}

@@ -1,0 +1,140 @@
+package ai.autoglm.server.gateway;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * The gateway in front of every route: authentication (API key) → role (route, then model) → rate limit, and at
+ * the end of each request the audit record (and the token charge), written before the response's last byte.
+ * {@code /health} is always open; every other route needs a key once the keys file holds any.
+ */
+public final class Gateway implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Gateway.class.getName());
+    private static final String HEALTH = "/health";
+
+    private final SecurityConfig config;
+    private final KeyRing keys;
+    private final Map<String, Role> roles;
+    private final RateLimiter limiter;
+    private final AuditLog audit;
+    private final CorsPolicy cors;
+
+    public Gateway(SecurityConfig config) {
+        this.config = config;
+        this.keys = new KeyRing(config.keysPath());
+        this.roles = Role.withBuiltIns(config.roles());
+        this.limiter = new RateLimiter(config.limits());
+        Path auditDir = config.auditDirectory();
+        this.audit = auditDir == null ? null : AuditLog.open(auditDir, config.audit().maxFileBytes());
+        this.cors = new CorsPolicy(config.corsOrigins());
+        for (ApiKey k : keys.keys()) {
+            if (!roles.containsKey(k.role())) LOG.warning("key '" + k.name() + "' has role '" + k.role() + "', which is not defined: it may use nothing");
+        }
+    }
+
+    /** Adds CORS headers; true when the request is a CORS preflight to answer with 204 (and nothing else). */
+    public boolean preflight(GatewayExchange ex) {
+        return cors.apply(ex);
+    }
+
+    /**
+     * Authenticates the request and checks that its key's role may use {@code route} and that its rate limits
+     * allow it; records who it is in {@code ctx}.
+     *
+     * @throws GatewayException 401, 403 or 429
+     */
+    public Principal admit(String route, GatewayExchange ex, RequestContext ctx) {
+        if (route.equals(HEALTH) || !keys.required()) return Principal.OPEN;
+        ApiKey key = keys.authenticate(bearer(ex.header("Authorization")));
+        if (key == null) throw GatewayException.unauthenticated();
+        Role role = roles.getOrDefault(key.role(), new Role(key.role(), Set.of(), Set.of()));
+        Principal p = new Principal(key, role);
+        ctx.authenticated(key.name(), key.role());
+        if (!p.mayUseRoute(route)) throw GatewayException.forbidden(route);
+        limiter.admit(p);
+        return p;
+    }
+
+    /** @throws GatewayException 403 when the key may not use this model */
+    public void authorizeModel(Principal p, String model) {
+        if (!p.mayUseModel(model)) throw GatewayException.forbidden("model `" + model + "`");
+    }
+
+    /**
+     * The end of a request, before its last byte goes out: charges the tokens it used and appends its audit record
+     * (durably). Called once per request, whatever its outcome.
+     */
+    public void complete(Principal p, String route, RequestContext ctx, int status, long latencyNanos) {
+        if (p != null) limiter.charge(p, (long) ctx.promptTokens() + ctx.completionTokens());
+        if (audit == null) return;
+        ObjectNode r = AuditLog.MAPPER.createObjectNode();
+        r.put("time", Instant.now().truncatedTo(ChronoUnit.MICROS).toString());
+        r.put("request_id", ctx.requestId());
+        r.put("key", ctx.keyName());
+        r.put("role", ctx.role());
+        r.put("route", route);
+        r.put("model", ctx.model());
+        r.put("status", status);
+        r.put("prompt_tokens", ctx.promptTokens());
+        r.put("completion_tokens", ctx.completionTokens());
+        r.put("latency_ms", Math.round(latencyNanos / 1e4) / 100.0);
+        r.put("cache_hit", ctx.cacheHit());
+        ArrayNode actions = r.putArray("filter_actions");
+        ctx.filterActions().forEach(actions::add);
+        if (config.audit().includeText()) {
+            r.put("prompt", ctx.promptText());
+            r.put("output", ctx.outputText());
+        }
+        audit.append(r);
+    }
+
+    /** Whether to keep the request's prompt and output for the audit record. */
+    public boolean recordsText() {
+        return audit != null && config.audit().includeText();
+    }
+
+    /** {@code GET /admin/keys}: the keys, without secrets or hashes. */
+    public ObjectNode keyList() {
+        ObjectNode root = AuditLog.MAPPER.createObjectNode();
+        root.put("object", "list");
+        ArrayNode data = root.putArray("data");
+        Instant now = Instant.now();
+        for (ApiKey k : keys.keys()) {
+            ObjectNode n = data.addObject();
+            n.put("name", k.name());
+            n.put("role", k.role());
+            ArrayNode m = n.putArray("models");
+            k.models().forEach(m::add);
+            n.put("state", k.state(now));
+            n.put("created", String.valueOf(k.created()));
+            n.put("expires", k.expires() == null ? null : k.expires().toString());
+        }
+        return root;
+    }
+
+    /** Whether any key exists (else the server is open to anyone who can reach it). */
+    public boolean keysRequired() {
+        return keys.required();
+    }
+
+    /** The key from {@code Authorization: Bearer <key>}, or null. */
+    static String bearer(String header) {
+        if (header == null) return null;
+        String h = header.strip();
+        if (h.length() < 7 || !h.substring(0, 7).toLowerCase(Locale.ROOT).equals("bearer ")) return null;
+        return h.substring(7).strip();
+    }
+
+    @Override
+    public void close() {
+        if (audit != null) audit.close();
+    }
+}

@@ -1,0 +1,55 @@
+package ai.autoglm.server.gateway;
+
+import java.util.Map;
+
+/**
+ * The gateway refused a request: the HTTP status and the OpenAI error fields to answer with. The messages never
+ * say which part of a key was wrong, nor whether it exists, was revoked or has expired.
+ */
+public final class GatewayException extends RuntimeException {
+    private final int status;
+    private final String type;
+    private final String code;
+    private final Map<String, String> headers;
+
+    public GatewayException(int status, String type, String code, String message, Map<String, String> headers) {
+        super(message, null, false, false);
+        this.status = status;
+        this.type = type;
+        this.code = code;
+        this.headers = Map.copyOf(headers);
+    }
+
+    /** 401, one answer for a missing, malformed, unknown, revoked or expired key. */
+    static GatewayException unauthenticated() {
+        return new GatewayException(401, "invalid_request_error", "invalid_api_key",
+                "Missing or invalid API key. Send a valid key as 'Authorization: Bearer <key>'.",
+                Map.of("WWW-Authenticate", "Bearer"));
+    }
+
+    static GatewayException forbidden(String what) {
+        return new GatewayException(403, "permission_error", "permission_denied", "This API key may not use " + what + ".", Map.of());
+    }
+
+    static GatewayException rateLimited(String what, long retryAfterSeconds) {
+        return new GatewayException(429, "rate_limit_error", "rate_limit_exceeded",
+                "Rate limit reached: " + what + ". Retry after " + retryAfterSeconds + " s.",
+                Map.of("Retry-After", Long.toString(retryAfterSeconds)));
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String type() {
+        return type;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    public Map<String, String> headers() {
+        return headers;
+    }
+}

@@ -1,0 +1,11 @@
+package ai.autoglm.server.gateway;
+
+/** What the gateway needs of an HTTP exchange: the method, request headers, and adding response headers. */
+public interface GatewayExchange {
+    String method();
+
+    /** The first value of a request header, or null. */
+    String header(String name);
+
+    void responseHeader(String name, String value);
+}

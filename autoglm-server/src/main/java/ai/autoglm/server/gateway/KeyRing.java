@@ -1,0 +1,98 @@
+package ai.autoglm.server.gateway;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The running server's view of the keys file. Every request first looks at the file's identity (inode, modification
+ * time, size: one {@code stat}); when it changed, the file is read again, so a key created or revoked with
+ * {@code autoglm keys} counts from the next request, with no restart. The keys file is replaced by rename, so a
+ * read never sees half a file. A file that cannot be read fails closed: every key is refused until it is fixed.
+ */
+public final class KeyRing {
+    private static final Logger LOG = Logger.getLogger(KeyRing.class.getName());
+
+    private record Snapshot(Object identity, List<ApiKey> keys, boolean broken) {
+    }
+
+    private final Path file;
+    private volatile Snapshot current;
+
+    /** @param file the keys file, or null for none (no keys: the server is open) */
+    public KeyRing(Path file) {
+        this.file = file;
+        this.current = file == null ? new Snapshot(null, List.of(), false) : load();
+    }
+
+    /**
+     * Whether keys are required: once the keys file holds any key (revoked and expired ones too; revoking the
+     * last key does not open the server), or when it cannot be read.
+     */
+    public boolean required() {
+        Snapshot s = fresh();
+        return s.broken || !s.keys.isEmpty();
+    }
+
+    /**
+     * The active key whose secret this is, or null. Every key's hash is computed and compared in constant time,
+     * without stopping at a match, so the time taken says nothing about which key (or which part of it) matched.
+     */
+    public ApiKey authenticate(String secret) {
+        if (secret == null) return null;
+        Snapshot s = fresh();
+        ApiKey match = null;
+        for (ApiKey k : s.keys) {
+            byte[] expected = HexFormat.of().parseHex(k.hash());
+            boolean equal = MessageDigest.isEqual(expected, KeyStore.hash(HexFormat.of().parseHex(k.salt()), secret));
+            if (equal) match = k;
+        }
+        return match != null && match.activeAt(Instant.now()) ? match : null;
+    }
+
+    public List<ApiKey> keys() {
+        return fresh().keys;
+    }
+
+    private Snapshot fresh() {
+        if (file == null) return current;
+        Snapshot s = current;
+        if (Objects.equals(s.identity, identity())) return s;
+        synchronized (this) {
+            if (!Objects.equals(current.identity, identity())) current = load();
+            return current;
+        }
+    }
+
+    private Object identity() {
+        try {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            return List.of(String.valueOf(a.fileKey()), a.lastModifiedTime(), a.size());
+        } catch (NoSuchFileException e) {
+            return "missing";
+        } catch (IOException e) {
+            return "unreadable: " + e.getMessage();
+        }
+    }
+
+    private Snapshot load() {
+        Object id = identity();
+        try {
+            List<ApiKey> keys = KeyStore.read(file);
+            LOG.fine(() -> "read " + keys.size() + " keys from " + file);
+            return new Snapshot(id, keys, false);
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "cannot read the keys file; refusing every key until it is fixed: " + e.getMessage());
+            return new Snapshot(id, List.of(), true);
+        }
+    }
+}
