@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Run, convert and inspect GLM, Llama and Qwen models on the CPU, in pure Java.",
         subcommands = {RunCommand.class, ChatCommand.class, InfoCommand.class, LogitsCommand.class, BenchCommand.class, EvalCommand.class,
                 ConvertCommand.class, QuantizeCommand.class, ImatrixCommand.class, PruneCommand.class, LowrankCommand.class, CompressCommand.class,
-                ServeCommand.class, TrainCommand.class, FinetuneCommand.class, LoraCommand.class, TokenizerCommand.class,
+                ServeCommand.class, TrainCommand.class, FinetuneCommand.class, DistillCommand.class, QatCommand.class, LoraCommand.class, TokenizerCommand.class,
                 KeygenCommand.class, SignCommand.class, VerifyCommand.class, KeysCommand.class, AuditCommand.class,
                 CommandLine.HelpCommand.class})
 public final class AutoglmCli implements Runnable {

@@ -10,6 +10,7 @@ import java.util.Map;
 public final class ParameterSet {
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
 
+    /** Adds {@code p} (e.g. extra trainable tensors next to a model's, such as distillation's hidden-state maps). */
     public Parameter add(Parameter p) {
         if (byName.putIfAbsent(p.name(), p) != null) throw new IllegalArgumentException("duplicate parameter " + p.name());
         return p;

@@ -12,6 +12,8 @@ public final class Pretrainer {
     private final TrainingOptions options;
     private final AdamW optimizer;
     private final SplitMix64 dataRng;
+    private final int[] inputs;
+    private final int[] targets;
 
     /** What one step did. */
     public record StepResult(long step, double loss, double learningRate, double gradNorm, int tokens) {
@@ -36,6 +38,8 @@ public final class Pretrainer {
         this.data = data;
         this.options = options;
         this.dataRng = dataRng;
+        this.inputs = new int[options.batch() * options.seqLen()];
+        this.targets = new int[options.batch() * options.seqLen()];
         this.optimizer = new AdamW(model.parameters(), options.beta1(), options.beta2(), options.adamEps(), options.weightDecay());
     }
 
@@ -72,7 +76,6 @@ public final class Pretrainer {
     public StepResult trainStep() {
         int b = options.batch(), T = options.seqLen();
         int[] train = data.train();
-        int[] inputs = new int[b * T], targets = new int[b * T];
         for (int s = 0; s < b; s++) {
             int start = dataRng.nextInt(train.length - T);
             System.arraycopy(train, start, inputs, s * T, T);

@@ -34,6 +34,10 @@ public final class TrainableTransformer {
     private final Rope rope;
     private final CausalAttention attention;
     private Activations act;
+    /** Replaces matrix values in the forward pass (fake quantization); null = the parameters as they are. */
+    private WeightTransform weightTransform;
+    /** The transformed values of each parameter the transform applies to, refreshed at the start of every forward. */
+    private final java.util.IdentityHashMap<Parameter, float[]> transformed = new java.util.IdentityHashMap<>();
 
     /** One block's parameters; null when the architecture does not have it. */
     private record LayerParams(Parameter attnNorm, Parameter wq, Parameter wk, Parameter wv, Parameter wqkv,
@@ -176,14 +180,14 @@ public final class TrainableTransformer {
 
     /** {@code y = x W^T + b}, plus the projection's hook. */
     private void project(float[] x, int n, int in, Parameter w, Parameter b, int out, float[] y) {
-        Linear.forward(x, n, in, w.value(), b == null ? null : b.value(), out, y);
+        Linear.forward(x, n, in, v(w), b == null ? null : v(b), out, y);
         ProjectionHook h = hooks.get(w.name());
         if (h != null) h.forward(x, n, y);
     }
 
     /** The backward of {@link #project}: {@code dx +=}, and the weight gradients unless the base is frozen. */
     private void projectBackward(float[] dy, float[] x, int n, int in, Parameter w, Parameter b, int out, float[] dx) {
-        Linear.backward(dy, x, n, in, w.value(), out, dx, baseFrozen ? null : w.grad(), baseFrozen || b == null ? null : b.grad());
+        Linear.backward(dy, x, n, in, v(w), out, dx, baseFrozen ? null : w.grad(), baseFrozen || b == null ? null : b.grad());
         ProjectionHook h = hooks.get(w.name());
         if (h != null) h.backward(dy, x, n, dx);
     }
@@ -197,16 +201,49 @@ public final class TrainableTransformer {
         return params;
     }
 
+    /**
+     * Sets the transform applied to parameter values before each forward pass (null: none). The forward and the
+     * input gradients ({@code dx = dy W}) use the transformed values; weight gradients accumulate into the parameter's
+     * own {@code grad}, i.e. they pass the transform straight through (Bengio, Léonard &amp; Courville 2013, "Estimating
+     * or Propagating Gradients Through Stochastic Neurons for Conditional Computation", the straight-through
+     * estimator), which is what quantization-aware training needs.
+     */
+    public void setWeightTransform(WeightTransform transform) {
+        this.weightTransform = transform;
+        transformed.clear();
+        if (transform == null) return;
+        for (Parameter p : params.all()) {
+            if (transform.appliesTo(p)) transformed.put(p, new float[p.size()]);
+        }
+    }
+
+    /** The values the forward pass uses for {@code p}: transformed when a transform applies to it. */
+    private float[] v(Parameter p) {
+        float[] t = weightTransform == null ? null : transformed.get(p);
+        return t != null ? t : p.value();
+    }
+
+    private void refreshTransformedWeights() {
+        if (weightTransform == null) return;
+        for (var e : transformed.entrySet()) weightTransform.apply(e.getKey(), e.getValue());
+    }
+
     // ------------------------------------------------------------------------------------------ activations
 
-    /** Everything the backward pass reads, for one batch shape; reused while the shape stays the same. */
+    /**
+     * Everything the backward pass reads, and the gradient scratch rows, for one batch shape; reused while the shape
+     * stays the same, so a training step allocates no buffer of the batch's or the model's size.
+     */
     private static final class Activations {
         final int n;
         final int seqLen;
         final float[][] xIn, hAttn, q, k, v, qkv, probs, att, o, xMid, hFfn, gu, g, m, d;
         final float[][] rAttn, rAttnPost, rFfn, rFfnPost;
         final float[] xOut, xf, rOut, logits;
-        int[] tokens;
+        final int[] tokens;
+        final double[] rowLoss;
+        // scratch of the forward (residual stream, post-norm output) and of the backward pass
+        final float[] x, normed, dxf, dx, dTmp, dh, dm, dgu, dg, datt, dq, dk, dv, dqkv;
 
         Activations(ModelConfig c, boolean fusedQkv, CausalAttention attention, int n, int seqLen) {
             this.n = n;
@@ -236,6 +273,22 @@ public final class TrainableTransformer {
             xf = new float[n * dim];
             rOut = new float[n];
             logits = new float[Math.multiplyExact(n, c.vocabSize())];
+            tokens = new int[n];
+            rowLoss = new double[n];
+            x = new float[n * dim];
+            normed = post ? new float[n * dim] : null;
+            dxf = new float[n * dim];
+            dx = new float[n * dim];
+            dTmp = new float[n * dim];
+            dh = new float[n * dim];
+            dm = new float[n * ffn];
+            dgu = new float[gu[0].length];
+            dg = fusedGu ? null : new float[n * ffn];
+            datt = new float[n * qDim];
+            dq = new float[n * qDim];
+            dk = new float[n * kvDim];
+            dv = new float[n * kvDim];
+            dqkv = fusedQkv ? new float[n * (qDim + 2 * kvDim)] : null;
         }
     }
 
@@ -266,14 +319,15 @@ public final class TrainableTransformer {
         ModelConfig c = config;
         int n = tokens.length, dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim();
         float rmsEps = c.rmsEps();
+        refreshTransformedWeights();
         Activations a = activations(n, seqLen);
-        a.tokens = tokens.clone();
-        float[] x = new float[n * dim];
-        Embedding.forward(tokenEmbd.value(), dim, tokens, x);
+        System.arraycopy(tokens, 0, a.tokens, 0, n);
+        float[] x = a.x;
+        Embedding.forward(v(tokenEmbd), dim, tokens, x);
         for (int l = 0; l < layers.length; l++) {
             LayerParams w = layers[l];
             System.arraycopy(x, 0, a.xIn[l], 0, x.length);
-            RmsNorm.forward(x, n, dim, w.attnNorm.value(), rmsEps, a.hAttn[l], a.rAttn[l]);
+            RmsNorm.forward(x, n, dim, v(w.attnNorm), rmsEps, a.hAttn[l], a.rAttn[l]);
             if (w.wqkv != null) {
                 int width = qDim + 2 * kvDim;
                 project(a.hAttn[l], n, dim, w.wqkv, w.bqkv, width, a.qkv[l]);
@@ -291,10 +345,10 @@ public final class TrainableTransformer {
             rope.forward(a.k[l], n, c.kvHeads(), seqLen);
             attention.forward(a.q[l], a.k[l], a.v[l], n, seqLen, a.probs[l], a.att[l]);
             project(a.att[l], n, qDim, w.wo, null, dim, a.o[l]);
-            addResidual(x, a.o[l], w.attnPostNorm, a.rAttnPost == null ? null : a.rAttnPost[l], n, dim);
+            addResidual(x, a.o[l], w.attnPostNorm, a.rAttnPost == null ? null : a.rAttnPost[l], n, dim, a.normed);
             System.arraycopy(x, 0, a.xMid[l], 0, x.length);
 
-            RmsNorm.forward(x, n, dim, w.ffnNorm.value(), rmsEps, a.hFfn[l], a.rFfn[l]);
+            RmsNorm.forward(x, n, dim, v(w.ffnNorm), rmsEps, a.hFfn[l], a.rFfn[l]);
             if (w.gate == null) {
                 project(a.hFfn[l], n, dim, w.up, null, 2 * ffn, a.gu[l]);
                 SwiGlu.forward(a.gu[l], 0, a.gu[l], ffn, 2 * ffn, n, ffn, a.m[l]);
@@ -304,29 +358,38 @@ public final class TrainableTransformer {
                 SwiGlu.forward(a.g[l], 0, a.gu[l], 0, ffn, n, ffn, a.m[l]);
             }
             project(a.m[l], n, ffn, w.down, null, dim, a.d[l]);
-            addResidual(x, a.d[l], w.ffnPostNorm, a.rFfnPost == null ? null : a.rFfnPost[l], n, dim);
+            addResidual(x, a.d[l], w.ffnPostNorm, a.rFfnPost == null ? null : a.rFfnPost[l], n, dim, a.normed);
         }
         System.arraycopy(x, 0, a.xOut, 0, x.length);
-        RmsNorm.forward(x, n, dim, outputNorm.value(), rmsEps, a.xf, a.rOut);
-        Linear.forward(a.xf, n, dim, output.value(), null, c.vocabSize(), a.logits);
+        RmsNorm.forward(x, n, dim, v(outputNorm), rmsEps, a.xf, a.rOut);
+        Linear.forward(a.xf, n, dim, v(output), null, c.vocabSize(), a.logits);
         return a.logits;
     }
 
     /** {@code x += postNorm(y)} (GLM-4-0414 post norms) or {@code x += y}; {@code y} keeps the pre-norm values. */
-    private void addResidual(float[] x, float[] y, Parameter postNorm, float[] rstd, int n, int dim) {
+    private void addResidual(float[] x, float[] y, Parameter postNorm, float[] rstd, int n, int dim, float[] normed) {
         if (postNorm == null) {
             for (int i = 0; i < n * dim; i++) x[i] += y[i];
             return;
         }
-        float[] normed = new float[n * dim];
-        RmsNorm.forward(y, n, dim, postNorm.value(), config.rmsEps(), normed, rstd);
+        RmsNorm.forward(y, n, dim, v(postNorm), config.rmsEps(), normed, rstd);
         for (int i = 0; i < n * dim; i++) x[i] += normed[i];
+    }
+
+    /**
+     * The residual stream after block {@code layer} (0-based) of the last {@link #forward}, {@code [n][dim]} (a live
+     * array, overwritten by the next forward): the hidden state that distillation matches between teacher and student.
+     */
+    public float[] hiddenState(int layer) {
+        if (act == null) throw new IllegalStateException("no forward pass has run");
+        if (layer < 0 || layer >= layers.length) throw new IllegalArgumentException("layer " + layer + " is not in 0.." + (layers.length - 1));
+        return layer + 1 < layers.length ? act.xIn[layer + 1] : act.xOut;
     }
 
     /** Mean cross-entropy of predicting {@code targets} (same layout as {@code tokens}; -1 = no target). */
     public double loss(int[] tokens, int[] targets, int seqLen) {
         float[] logits = forward(tokens, seqLen);
-        return CrossEntropy.forwardBackward(logits, tokens.length, config.vocabSize(), targets, null);
+        return CrossEntropy.forwardBackward(logits, tokens.length, config.vocabSize(), targets, null, act.rowLoss);
     }
 
     // ------------------------------------------------------------------------------------------ backward
@@ -337,26 +400,38 @@ public final class TrainableTransformer {
      */
     public double forwardBackward(int[] tokens, int[] targets, int seqLen) {
         float[] logits = forward(tokens, seqLen);
+        double loss = CrossEntropy.forwardBackward(logits, tokens.length, config.vocabSize(), targets, logits, act.rowLoss); // logits now hold dlogits
+        backward(logits, null);
+        return loss;
+    }
+
+    /**
+     * The backward pass of the last {@link #forward} for a loss of its own making: <b>adds</b> to every parameter's
+     * {@code grad} the gradient of a loss whose gradient with respect to the logits is {@code dlogits}
+     * ({@code [n][vocab]}; may be the array forward returned) and, when {@code hiddenGrads} is not null, with respect
+     * to the residual stream after block {@code l} is {@code hiddenGrads[l]} ({@code [n][dim]} or null; see
+     * {@link #hiddenState}).
+     */
+    public void backward(float[] dlogits, float[][] hiddenGrads) {
         Activations a = act;
+        if (a == null) throw new IllegalStateException("no forward pass has run");
+        if (dlogits.length != a.logits.length) throw new IllegalArgumentException("dlogits has " + dlogits.length + " values, the forward produced " + a.logits.length);
+        if (hiddenGrads != null && hiddenGrads.length != layers.length) throw new IllegalArgumentException("hiddenGrads needs one entry per layer");
         ModelConfig c = config;
         int n = a.n, dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim(), vocab = c.vocabSize();
-        double loss = CrossEntropy.forwardBackward(logits, n, vocab, targets, logits); // logits now hold dlogits
 
-        float[] dxf = new float[n * dim];
-        Linear.backward(logits, a.xf, n, dim, output.value(), vocab, dxf, baseFrozen ? null : output.grad(), null);
-        float[] dx = new float[n * dim];
-        RmsNorm.backward(dxf, a.xOut, n, dim, outputNorm.value(), a.rOut, dx, outputNorm.grad());
+        float[] dxf = a.dxf, dx = a.dx, dTmp = a.dTmp, dh = a.dh, dm = a.dm, dgu = a.dgu, dg = a.dg, datt = a.datt;
+        float[] dq = a.dq, dk = a.dk, dv = a.dv, dqkv = a.dqkv;
+        Arrays.fill(dxf, 0f);
+        Linear.backward(dlogits, a.xf, n, dim, v(output), vocab, dxf, baseFrozen ? null : output.grad(), null);
+        RmsNorm.backward(dxf, a.xOut, n, dim, v(outputNorm), a.rOut, dx, outputNorm.grad());
 
-        float[] dTmp = new float[n * dim];
-        float[] dh = new float[n * dim];
-        float[] dm = new float[n * ffn];
-        float[] dgu = new float[a.gu[0].length];
-        float[] dg = a.g == null ? null : new float[n * ffn];
-        float[] datt = new float[n * qDim];
-        float[] dq = new float[n * qDim], dk = new float[n * kvDim], dv = new float[n * kvDim];
-        float[] dqkv = a.qkv == null ? null : new float[a.qkv[0].length];
         for (int l = layers.length - 1; l >= 0; l--) {
             LayerParams w = layers[l];
+            if (hiddenGrads != null && hiddenGrads[l] != null) {
+                float[] hg = hiddenGrads[l];
+                for (int i = 0; i < n * dim; i++) dx[i] += hg[i];
+            }
             // ---- MLP: x = xMid + post(down(swiglu(norm(xMid))))
             float[] dd = residualBranchGrad(dx, a.d[l], w.ffnPostNorm, a.rFfnPost == null ? null : a.rFfnPost[l], n, dim, dTmp);
             Arrays.fill(dm, 0f);
@@ -370,7 +445,7 @@ public final class TrainableTransformer {
                 projectBackward(dg, a.hFfn[l], n, dim, w.gate, null, ffn, dh);
                 projectBackward(dgu, a.hFfn[l], n, dim, w.up, null, ffn, dh);
             }
-            RmsNorm.backward(dh, a.xMid[l], n, dim, w.ffnNorm.value(), a.rFfn[l], dTmp, w.ffnNorm.grad());
+            RmsNorm.backward(dh, a.xMid[l], n, dim, v(w.ffnNorm), a.rFfn[l], dTmp, w.ffnNorm.grad());
             for (int i = 0; i < n * dim; i++) dx[i] += dTmp[i];
 
             // ---- attention: xMid = xIn + post(wo(attention(rope(q), rope(k), v)))
@@ -394,11 +469,10 @@ public final class TrainableTransformer {
                 projectBackward(dk, a.hAttn[l], n, dim, w.wk, w.bk, kvDim, dh);
                 projectBackward(dv, a.hAttn[l], n, dim, w.wv, w.bv, kvDim, dh);
             }
-            RmsNorm.backward(dh, a.xIn[l], n, dim, w.attnNorm.value(), a.rAttn[l], dTmp, w.attnNorm.grad());
+            RmsNorm.backward(dh, a.xIn[l], n, dim, v(w.attnNorm), a.rAttn[l], dTmp, w.attnNorm.grad());
             for (int i = 0; i < n * dim; i++) dx[i] += dTmp[i];
         }
         Embedding.backward(dx, dim, a.tokens, tokenEmbd.grad());
-        return loss;
     }
 
     /**
@@ -407,7 +481,7 @@ public final class TrainableTransformer {
      */
     private float[] residualBranchGrad(float[] dx, float[] y, Parameter postNorm, float[] rstd, int n, int dim, float[] scratch) {
         if (postNorm == null) return dx;
-        RmsNorm.backward(dx, y, n, dim, postNorm.value(), rstd, scratch, postNorm.grad());
+        RmsNorm.backward(dx, y, n, dim, v(postNorm), rstd, scratch, postNorm.grad());
         return scratch;
     }
 }

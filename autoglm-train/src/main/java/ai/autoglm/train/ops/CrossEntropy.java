@@ -16,10 +16,14 @@ public final class CrossEntropy {
      * gradient there (may be the logits array itself: each row is read before it is overwritten).
      */
     public static double forwardBackward(float[] logits, int n, int vocab, int[] targets, float[] dlogits) {
+        return forwardBackward(logits, n, vocab, targets, dlogits, new double[n]);
+    }
+
+    /** As {@link #forwardBackward(float[], int, int, int[], float[])} with a scratch row of {@code n} doubles. */
+    public static double forwardBackward(float[] logits, int n, int vocab, int[] targets, float[] dlogits, double[] rowLoss) {
         int counted = 0;
         for (int t = 0; t < n; t++) if (targets[t] >= 0) counted++;
         if (counted == 0) throw new IllegalArgumentException("no targets");
-        double[] rowLoss = new double[n];
         float invCount = 1f / counted;
         Parallel.forRange(n, vocab * 3L, (from, to) -> {
             for (int t = from; t < to; t++) {
@@ -39,7 +43,7 @@ public final class CrossEntropy {
             }
         });
         double total = 0;
-        for (double l : rowLoss) total += l;
+        for (int t = 0; t < n; t++) total += rowLoss[t];
         return total / counted;
     }
 }
