@@ -4,6 +4,9 @@ import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.model.Parallel;
 import ai.autoglm.core.model.WeightSource;
 import ai.autoglm.core.tensor.FloatTensor;
+import ai.autoglm.core.tensor.GgmlType;
+import ai.autoglm.core.tensor.Quantizer;
+import ai.autoglm.core.tensor.Tensors;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -42,6 +45,17 @@ public final class BertEncoder {
 
     /** @throws ModelFormatException naming {@code file} when a tensor is missing or has the wrong shape */
     public BertEncoder(BertConfig cfg, WeightSource w, Path file) {
+        this(cfg, w, file, null);
+    }
+
+    /**
+     * As {@link #BertEncoder(BertConfig, WeightSource, Path)}, with the six projection matrices of every layer (q, k,
+     * v, attention output, FFN up and down) converted in memory to {@code projectionType} by core's {@link Quantizer}
+     * (ggml's reference quantizers) when their rows are whole blocks of that type; {@code null} keeps them as stored.
+     * Embedding tables, norms and biases stay as stored, as llama.cpp keeps norms and biases (1-D) unquantized. This
+     * is how quantization quality is measured on real encoders against ONNX Runtime (EncoderQuantizationTest).
+     */
+    public BertEncoder(BertConfig cfg, WeightSource w, Path file, GgmlType projectionType) {
         this.cfg = cfg;
         int h = cfg.hidden();
         this.tokenEmbd = tensor(w, file, TOKEN_EMBD, h, cfg.vocabSize());
@@ -52,11 +66,12 @@ public final class BertEncoder {
         this.layers = new Layer[cfg.layers()];
         for (int l = 0; l < layers.length; l++) {
             layers[l] = new Layer(
-                    linear(w, file, ATTN_Q, l, h, h), linear(w, file, ATTN_K, l, h, h), linear(w, file, ATTN_V, l, h, h),
-                    linear(w, file, ATTN_OUT, l, h, h),
+                    linear(w, projectionType, file, ATTN_Q, l, h, h), linear(w, projectionType, file, ATTN_K, l, h, h),
+                    linear(w, projectionType, file, ATTN_V, l, h, h), linear(w, projectionType, file, ATTN_OUT, l, h, h),
                     vector(tensor(w, file, block(ATTN_OUT_NORM, l, ".weight"), h), h),
                     vector(tensor(w, file, block(ATTN_OUT_NORM, l, ".bias"), h), h),
-                    linear(w, file, FFN_UP, l, h, cfg.intermediate()), linear(w, file, FFN_DOWN, l, cfg.intermediate(), h),
+                    linear(w, projectionType, file, FFN_UP, l, h, cfg.intermediate()),
+                    linear(w, projectionType, file, FFN_DOWN, l, cfg.intermediate(), h),
                     vector(tensor(w, file, block(LAYER_OUT_NORM, l, ".weight"), h), h),
                     vector(tensor(w, file, block(LAYER_OUT_NORM, l, ".bias"), h), h));
         }
@@ -221,8 +236,8 @@ public final class BertEncoder {
         return x < 0 ? -r : r;
     }
 
-    private static Linear linear(WeightSource w, Path file, String template, int layer, int in, int out) {
-        FloatTensor weight = tensor(w, file, block(template, layer, ".weight"), in, out);
+    private static Linear linear(WeightSource w, GgmlType projectionType, Path file, String template, int layer, int in, int out) {
+        FloatTensor weight = quantized(tensor(w, file, block(template, layer, ".weight"), in, out), projectionType, in);
         float[] bias = vector(tensor(w, file, block(template, layer, ".bias"), out), out);
         return new Linear(weight, bias, in, out);
     }
@@ -240,6 +255,15 @@ public final class BertEncoder {
                     + Arrays.toString(dims) + " (GGUF order) for this BERT configuration");
         }
         return t;
+    }
+
+    /** {@code t} (rows of {@code rowLength}) in {@code type}; as stored when type is null or rows are not whole blocks. */
+    private static FloatTensor quantized(FloatTensor t, GgmlType type, int rowLength) {
+        if (type == null || type == t.type() || rowLength % type.blockSize != 0) return t;
+        // BERT-small matrices are at most a few million values: one heap array, no row grouping needed.
+        float[] values = new float[Math.toIntExact(t.size())];
+        t.copyTo(0, values, 0, values.length);
+        return Tensors.view(type, Quantizer.quantize(type, values), values.length);
     }
 
     private static float[] vector(FloatTensor t, int n) {

@@ -7,6 +7,7 @@ import ai.autoglm.core.format.onnx.OnnxModel;
 import ai.autoglm.core.model.GgufWeightSource;
 import ai.autoglm.core.model.MapWeightSource;
 import ai.autoglm.core.model.WeightSource;
+import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.tokenizer.Tokenizer;
 import ai.autoglm.core.tokenizer.Tokenizers;
 import ai.autoglm.core.tokenizer.WordPieceTokenizer;
@@ -44,9 +45,21 @@ public final class EmbeddingModels {
     /** An embedded file larger than this cannot be read from a jar into one array. */
     private static final long MAX_JAR_ENTRY = Integer.MAX_VALUE - 64;
 
-    /** Overrides; null fields mean "the model's default". */
-    public record Options(Pooling pooling, Integer maxTokens, boolean normalize) {
-        public static final Options DEFAULT = new Options(null, null, true);
+    /**
+     * Overrides; null fields mean "the model's default". {@code projectionType}: convert the encoder's projection
+     * matrices to this type in memory at load time (see {@link BertEncoder#BertEncoder(BertConfig, WeightSource, Path,
+     * GgmlType)}); null keeps the stored weights.
+     */
+    public record Options(Pooling pooling, Integer maxTokens, boolean normalize, GgmlType projectionType) {
+        public static final Options DEFAULT = new Options(null, null, true, null);
+
+        public Options(Pooling pooling, Integer maxTokens, boolean normalize) {
+            this(pooling, maxTokens, normalize, null);
+        }
+
+        public Options withProjectionType(GgmlType type) {
+            return new Options(pooling, maxTokens, normalize, type);
+        }
     }
 
     private EmbeddingModels() {
@@ -134,7 +147,7 @@ public final class EmbeddingModels {
 
     private static BertEmbeddingModel fromOnnx(OnnxModel onnx, WordPieceTokenizer tokenizer, String name, Options options) {
         OnnxBertGraph.Result r = OnnxBertGraph.read(onnx);
-        BertEncoder encoder = new BertEncoder(r.config(), r.weights(), onnx.file());
+        BertEncoder encoder = new BertEncoder(r.config(), r.weights(), onnx.file(), options.projectionType());
         Pooling pooling = options.pooling() != null ? options.pooling() : Pooling.forModelName(name);
         return build(name, encoder, tokenizer, pooling, options, onnx);
     }
@@ -168,7 +181,7 @@ public final class EmbeddingModels {
             int heads = c.path("num_attention_heads").asInt(0);
             float eps = (float) c.path("layer_norm_eps").asDouble(BertConfig.DEFAULT_EPS);
             BertConfig cfg = BertConfig.infer(configFile, w, heads, eps);
-            BertEncoder encoder = new BertEncoder(cfg, w, dir);
+            BertEncoder encoder = new BertEncoder(cfg, w, dir, options.projectionType());
             WordPieceTokenizer tokenizer = wordPiece(dir.resolve("tokenizer.json"), Tokenizers.fromHfDirectory(dir));
             Pooling pooling = options.pooling() != null ? options.pooling() : hfPooling(dir, c);
             return build(dir.getFileName() == null ? dir.toString() : dir.getFileName().toString(), encoder, tokenizer,
@@ -204,7 +217,7 @@ public final class EmbeddingModels {
             int heads = (int) gguf.getLong("bert.attention.head_count", 0);
             float eps = gguf.getFloat("bert.attention.layer_norm_epsilon", BertConfig.DEFAULT_EPS);
             BertConfig cfg = BertConfig.infer(path, w, heads, eps);
-            BertEncoder encoder = new BertEncoder(cfg, w, path);
+            BertEncoder encoder = new BertEncoder(cfg, w, path, options.projectionType());
             WordPieceTokenizer tokenizer = wordPiece(path, Tokenizers.fromGguf(gguf.metadata(), path));
             Pooling pooling = options.pooling();
             if (pooling == null) pooling = Pooling.fromGgufPoolingType(gguf.getLong("bert.pooling_type", 0));
