@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.net.URI;
@@ -28,10 +29,14 @@ class ServeMatchesRunTest {
     static final Path MODEL = Path.of("").toAbsolutePath().getParent().resolve("models/default/model.gguf");
     static final int N = 40;
 
+    @TempDir
+    Path home; // the data directory serve creates: not the user's ~/.autoglm
+
     @Test
     void greedyServerOutputEqualsAutoglmRunAndChineseStreamsWhole() throws Exception {
         ServeCommand serve = new ServeCommand();
-        new CommandLine(serve).parseArgs("--model", MODEL.toString(), "--alias", "glm", "--port", "0", "--slots", "2", "--ctx", "256");
+        new CommandLine(serve).parseArgs("--model", MODEL.toString(), "--alias", "glm", "--port", "0", "--slots", "2", "--ctx", "256",
+                "--home", home.toString());
         ServerConfig config = serve.resolve();
         assertThat(config.models().getFirst().slots()).isEqualTo(2);
         assertThat(config.host()).isEqualTo("127.0.0.1");
