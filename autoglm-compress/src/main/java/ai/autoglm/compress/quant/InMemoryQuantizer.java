@@ -5,6 +5,7 @@ import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelConfig;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.model.ProjectionDecorator;
+import ai.autoglm.core.model.MapWeightSource;
 import ai.autoglm.core.model.WeightSource;
 import ai.autoglm.core.tensor.FloatTensor;
 import ai.autoglm.core.tensor.GgmlType;
@@ -14,11 +15,9 @@ import ai.autoglm.core.tensor.Tensors;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.BiFunction;
 
 /**
@@ -65,14 +64,12 @@ public final class InMemoryQuantizer {
             if (c.type() == p.type() && p.dims() >= 2) allConverted = false;
         }
         Arena arena = Arena.ofShared();
-        Map<String, FloatTensor> tensors = new LinkedHashMap<>();
-        Map<String, long[]> shapes = new LinkedHashMap<>();
+        MapWeightSource converted = new MapWeightSource();
         try {
             for (TensorSpec p : plan) {
                 FloatTensor t = source.tensor(p.name());
                 boolean copy = t.type() != p.type() || allConverted;
-                tensors.put(p.name(), copy ? convert(t, p, arena) : t);
-                shapes.put(p.name(), p.shape());
+                converted.put(p.name(), copy ? convert(t, p, arena) : t, p.shape());
             }
         } catch (RuntimeException e) {
             arena.close();
@@ -80,7 +77,12 @@ public final class InMemoryQuantizer {
             throw e;
         }
         if (allConverted) source.close();
-        return new Converted(tensors, shapes, arena, allConverted ? null : source);
+        // Closing frees the converted tensors' memory and closes the checkpoint still backing the others.
+        WeightSource backing = allConverted ? null : source;
+        return converted.onClose(() -> {
+            arena.close();
+            if (backing != null) backing.close();
+        });
     }
 
     /** {@code t} in {@code spec.type()}, row groups quantized one after another into one off-heap segment. */
@@ -105,42 +107,5 @@ public final class InMemoryQuantizer {
             byteOffset += q.byteSize();
         }
         return Tensors.view(type, out, n);
-    }
-
-    /** The converted tensors; closing frees their memory and closes the checkpoint still backing the others. */
-    private static final class Converted implements WeightSource {
-        private final Map<String, FloatTensor> tensors;
-        private final Map<String, long[]> shapes;
-        private final Arena arena;
-        private final WeightSource rest;
-
-        Converted(Map<String, FloatTensor> tensors, Map<String, long[]> shapes, Arena arena, WeightSource rest) {
-            this.tensors = tensors;
-            this.shapes = shapes;
-            this.arena = arena;
-            this.rest = rest;
-        }
-
-        @Override
-        public Set<String> names() {
-            return Collections.unmodifiableSet(tensors.keySet());
-        }
-
-        @Override
-        public FloatTensor tensor(String name) {
-            return tensors.get(name);
-        }
-
-        @Override
-        public long[] shape(String name) {
-            long[] s = shapes.get(name);
-            return s == null ? null : s.clone();
-        }
-
-        @Override
-        public synchronized void close() {
-            if (arena.scope().isAlive()) arena.close();
-            if (rest != null) rest.close();
-        }
     }
 }

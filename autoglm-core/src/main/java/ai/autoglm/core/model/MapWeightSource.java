@@ -14,6 +14,8 @@ import java.util.Set;
 public final class MapWeightSource implements WeightSource {
     private final Map<String, FloatTensor> tensors = new LinkedHashMap<>();
     private final Map<String, long[]> shapes = new LinkedHashMap<>();
+    private Runnable onClose = () -> { };
+    private boolean closed;
 
     public MapWeightSource put(String name, FloatTensor tensor, long... shape) {
         long elements = 1;
@@ -42,7 +44,16 @@ public final class MapWeightSource implements WeightSource {
         return s == null ? null : s.clone();
     }
 
+    /** What {@link #close} releases (off-heap memory the tensors live in, a checkpoint still backing some of them). */
+    public MapWeightSource onClose(Runnable release) {
+        this.onClose = release;
+        return this;
+    }
+
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        onClose.run();
     }
 }
