@@ -55,7 +55,8 @@ final class GatewayRoute {
         }
         ResponseCache cache = filters.cache();
         JsonNode model = body.get("model");
-        if (cache == null || !CacheKeys.repeatable(body) || (model != null && !model.isNull() && !model.isTextual())) {
+        // Embeddings get the PII filter only: they are cheap next to generation and keyed on no sampling settings.
+        if (cache == null || route.equals("/v1/embeddings") || !CacheKeys.repeatable(body) || (model != null && !model.isNull() && !model.isTextual())) {
             endpoint.handle(body, ex);
             return;
         }

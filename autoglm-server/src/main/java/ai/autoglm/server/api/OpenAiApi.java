@@ -96,7 +96,7 @@ public final class OpenAiApi {
         GatewayRoute filtered = new GatewayRoute(this, filters);
         routing.post("/v1/chat/completions", route("/v1/chat/completions", true, filtered.wrap("/v1/chat/completions", chat::handle)))
                 .post("/v1/completions", route("/v1/completions", true, filtered.wrap("/v1/completions", completions::handle)))
-                .post("/v1/embeddings", route("/v1/embeddings", true, new EmbeddingsEndpoint(this)::handle))
+                .post("/v1/embeddings", route("/v1/embeddings", true, filtered.wrap("/v1/embeddings", new EmbeddingsEndpoint(this)::handle)))
                 .get("/v1/models", route("/v1/models", false, (b, ex) -> ex.sendJson(200, models(ex.principal()))))
                 .get("/v1/models/{id}", route("/v1/models/{id}", false, this::model))
                 .post("/tokenize", route("/tokenize", true, tokenize::tokenize))

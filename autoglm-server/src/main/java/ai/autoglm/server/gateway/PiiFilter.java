@@ -83,15 +83,20 @@ public final class PiiFilter {
                 }
             }
         }
-        JsonNode prompt = copy.get("prompt");
-        if (prompt != null && prompt.isTextual()) {
-            copy.set("prompt", filter(prompt, "prompt", ctx));
-        } else if (prompt instanceof ArrayNode arr) {
+        // completions' prompt, embeddings' input: a string or a list of strings
+        for (String field : new String[]{"prompt", "input"}) filterStrings(copy, field, ctx);
+        return copy;
+    }
+
+    private void filterStrings(ObjectNode body, String field, RequestContext ctx) {
+        JsonNode value = body.get(field);
+        if (value != null && value.isTextual()) {
+            body.set(field, filter(value, field, ctx));
+        } else if (value instanceof ArrayNode arr) {
             for (int i = 0; i < arr.size(); i++) {
-                if (arr.get(i).isTextual()) arr.set(i, filter(arr.get(i), "prompt[" + i + "]", ctx));
+                if (arr.get(i).isTextual()) arr.set(i, filter(arr.get(i), field + "[" + i + "]", ctx));
             }
         }
-        return copy;
     }
 
     private JsonNode filter(JsonNode text, String field, RequestContext ctx) {

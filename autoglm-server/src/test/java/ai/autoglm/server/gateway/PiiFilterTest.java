@@ -37,6 +37,17 @@ class PiiFilterTest {
     }
 
     @Test
+    void embeddingInputsAreFilteredLikePrompts() throws Exception {
+        JsonNode body = JSON.readTree("{\"model\": \"e\", \"input\": [\"call 13800138000\", \"nothing here\"]}");
+        RequestContext ctx = new RequestContext();
+        JsonNode out = new PiiFilter(PiiConfig.redactAll()).filterInput(body, ctx);
+        assertThat(out.at("/input/0").asText()).isEqualTo("call [REDACTED:phone]");
+        assertThat(out.at("/input/1").asText()).isEqualTo("nothing here");
+        JsonNode single = new PiiFilter(PiiConfig.redactAll()).filterInput(JSON.readTree("{\"input\": \"a@b.com\"}"), ctx);
+        assertThat(single.get("input").asText()).isEqualTo("[REDACTED:email]");
+    }
+
+    @Test
     void settingsChangeTheFingerprint() {
         PiiConfig a = PiiConfig.redactAll();
         PiiConfig b = new PiiConfig(PiiConfig.Action.REDACT, PiiConfig.Action.OFF, a.kinds(), a.patterns(), a.blockedTerms());
