@@ -90,12 +90,6 @@ public final class ImportanceQuantizer {
 
     // ------------------------------------------------------------------ helpers (ggml-quants.c)
 
-    /** ggml nearest_int: round half to even through the float mantissa. */
-    static int nearestInt(float f) {
-        float val = f + 12582912.f;
-        return (Float.floatToRawIntBits(val) & 0x007fffff) - 0x00400000;
-    }
-
     /** Row mean square {@code sum x^2 / n}, summed in float in row order as the *_impl functions do. */
     private static float rowMeanSquare(float[] x, int o, int n) {
         float sumX2 = 0;
@@ -123,7 +117,7 @@ public final class ImportanceQuantizer {
         float iscale = -nmax / max;
         float sumlx = 0, suml2 = 0;
         for (int i = 0; i < n; i++) {
-            int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * x[xo + i])));
+            int l = Math.max(-nmax, Math.min(nmax - 1, Quantizer.nearestInt(iscale * x[xo + i])));
             L[lo + i] = l + nmax;
             float w = qw[qo + i];
             sumlx += w * x[xo + i] * l;
@@ -136,14 +130,14 @@ public final class ImportanceQuantizer {
             iscale = -(nmax + 0.1f * is) / max;
             sumlx = suml2 = 0;
             for (int i = 0; i < n; i++) {
-                int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * x[xo + i])));
+                int l = Math.max(-nmax, Math.min(nmax - 1, Quantizer.nearestInt(iscale * x[xo + i])));
                 float w = qw[qo + i];
                 sumlx += w * x[xo + i] * l;
                 suml2 += w * l * l;
             }
             if (suml2 > 0 && sumlx * sumlx > best * suml2) {
                 for (int i = 0; i < n; i++) {
-                    L[lo + i] = nmax + Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * x[xo + i])));
+                    L[lo + i] = nmax + Math.max(-nmax, Math.min(nmax - 1, Quantizer.nearestInt(iscale * x[xo + i])));
                 }
                 scale = sumlx / suml2;
                 best = scale * sumlx;
@@ -180,7 +174,7 @@ public final class ImportanceQuantizer {
         float scale = 1 / iscale;
         float bestMad = 0;
         for (int i = 0; i < n; i++) {
-            int l = nearestInt(iscale * (x[xo + i] - min));
+            int l = Quantizer.nearestInt(iscale * (x[xo + i] - min));
             L[lo + i] = Math.max(0, Math.min(nmax, l));
             float diff = scale * L[lo + i] + min - x[xo + i];
             diff = diff * diff;
@@ -194,7 +188,7 @@ public final class ImportanceQuantizer {
             iscale = (rmin + rdelta * is + nmax) / (max - min);
             float sumL = 0, sumL2 = 0, sumXL = 0;
             for (int i = 0; i < n; i++) {
-                int l = Math.max(0, Math.min(nmax, nearestInt(iscale * (x[xo + i] - min))));
+                int l = Math.max(0, Math.min(nmax, Quantizer.nearestInt(iscale * (x[xo + i] - min))));
                 laux[i] = l;
                 float w = weights[i];
                 sumL += w * l;
@@ -239,7 +233,7 @@ public final class ImportanceQuantizer {
             return 0.f;
         }
         float iscale = nmax / max;
-        for (int i = 0; i < n; i++) L[i] = nearestInt(iscale * x[i]) & 0xFF;
+        for (int i = 0; i < n; i++) L[i] = Quantizer.nearestInt(iscale * x[i]) & 0xFF;
         float scale = 1 / iscale;
         float bestMse = 0;
         for (int i = 0; i < n; i++) {
@@ -252,7 +246,7 @@ public final class ImportanceQuantizer {
             float scaleIs = 1 / iscaleIs;
             float mse = 0;
             for (int i = 0; i < n; i++) {
-                int l = Math.min(nmax, nearestInt(iscaleIs * x[i]));
+                int l = Math.min(nmax, Quantizer.nearestInt(iscaleIs * x[i]));
                 float diff = x[i] - scaleIs * l;
                 mse += qw[i] * diff * diff;
             }
@@ -263,7 +257,7 @@ public final class ImportanceQuantizer {
         }
         float sumlx = 0, suml2 = 0;
         for (int i = 0; i < n; i++) {
-            int l = Math.min(nmax, nearestInt(iscale * x[i])) & 0xFF;
+            int l = Math.min(nmax, Quantizer.nearestInt(iscale * x[i])) & 0xFF;
             L[i] = l;
             float w = qw[i];
             sumlx += w * x[i] * l;
@@ -276,7 +270,7 @@ public final class ImportanceQuantizer {
                 float slx = sumlx - w * x[i] * L[i];
                 float sl2 = suml2 - w * L[i] * L[i];
                 if (slx > 0 && sl2 > 0) {
-                    int newL = Math.min(nmax, nearestInt(x[i] * sl2 / slx)) & 0xFF;
+                    int newL = Math.min(nmax, Quantizer.nearestInt(x[i] * sl2 / slx)) & 0xFF;
                     if (newL != L[i]) {
                         slx += w * x[i] * newL;
                         sl2 += w * newL * newL;
@@ -365,19 +359,6 @@ public final class ImportanceQuantizer {
 
     // ------------------------------------------------------------------ K-quants
 
-    /** get_scale_min_k4: (scale | min << 8) of group {@code j} from the 12 packed bytes. */
-    private static int scaleMin(byte[] q, int j) {
-        int sc, m;
-        if (j < 4) {
-            sc = q[j] & 63;
-            m = q[j + 4] & 63;
-        } else {
-            sc = (q[j + 4] & 0xF) | (((q[j - 4] & 0xFF) >>> 6) << 4);
-            m = ((q[j + 4] & 0xFF) >>> 4) | (((q[j] & 0xFF) >>> 6) << 4);
-        }
-        return sc | (m << 8);
-    }
-
     /** quantize_row_q4_K_impl and quantize_row_q5_K_impl (the latter clamps the 6-bit scales to 63). */
     private static void qK4or5(float[] row, int o, int n, float[] qw, ByteBuffer out, boolean five) {
         int nmax = five ? 31 : 15;
@@ -424,12 +405,12 @@ public final class ImportanceQuantizer {
             }
             short dHalf = Float.floatToFloat16(dBlock), dminHalf = Float.floatToFloat16(mBlock);
             for (int j = 0; j < 8; j++) {
-                int smk = scaleMin(sc, j);
+                int smk = Quantizer.scaleMin(sc, j);
                 float d = Float.float16ToFloat(dHalf) * (smk & 0xFF);
                 if (d == 0) continue;
                 float dm = Float.float16ToFloat(dminHalf) * (smk >>> 8);
                 for (int ii = 0; ii < 32; ii++) {
-                    L[32 * j + ii] = Math.max(0, Math.min(nmax, nearestInt((row[x + 32 * j + ii] + dm) / d)));
+                    L[32 * j + ii] = Math.max(0, Math.min(nmax, Quantizer.nearestInt((row[x + 32 * j + ii] + dm) / d)));
                 }
             }
             out.putShort(dHalf);
@@ -489,12 +470,12 @@ public final class ImportanceQuantizer {
             float iscale = -128.f / maxScale;
             short dHalf = Float.floatToFloat16(1 / iscale);
             byte[] sc = new byte[16];
-            for (int ib = 0; ib < 16; ib++) sc[ib] = (byte) Math.min(127, nearestInt(iscale * scales[ib]));
+            for (int ib = 0; ib < 16; ib++) sc[ib] = (byte) Math.min(127, Quantizer.nearestInt(iscale * scales[ib]));
             for (int j = 0; j < 16; j++) {
                 float d = Float.float16ToFloat(dHalf) * sc[j];
                 if (d == 0) continue;
                 for (int ii = 0; ii < 16; ii++) {
-                    L[16 * j + ii] = Math.max(-32, Math.min(31, nearestInt(row[x + 16 * j + ii] / d))) + 32;
+                    L[16 * j + ii] = Math.max(-32, Math.min(31, Quantizer.nearestInt(row[x + 16 * j + ii] / d))) + 32;
                 }
             }
             byte[] ql = new byte[128];

@@ -76,8 +76,11 @@ public final class Quantizer {
         return (int) Math.copySign(Math.floor(Math.abs((double) f) + 0.5), f);
     }
 
-    /** ggml nearest_int: round to nearest (ties to even) by adding 1.5 * 2^23 and reading the mantissa. */
-    static int nearestInt(float f) {
+    /**
+     * ggml nearest_int: round to nearest (ties to even) by adding 1.5 * 2^23 and reading the mantissa. Public for the
+     * importance-weighted quantizers (autoglm-compress), which must round exactly as these do.
+     */
+    public static int nearestInt(float f) {
         float val = f + 12582912.f;
         return (Float.floatToRawIntBits(val) & 0x007fffff) - 0x00400000;
     }
@@ -254,8 +257,8 @@ public final class Quantizer {
         return scale;
     }
 
-    /** get_scale_min_k4 over the 12 packed scale bytes. */
-    private static int scaleMin(byte[] q, int j) {
+    /** get_scale_min_k4 over the 12 packed scale bytes: {@code scale | min << 8} of group {@code j}. */
+    public static int scaleMin(byte[] q, int j) {
         int sc, m;
         if (j < 4) {
             sc = q[j] & 63;
