@@ -80,14 +80,27 @@ final class VectorKernels {
         return Float.float16ToFloat(seg.get(SegmentTensor.SHORT_LE, at));
     }
 
+    // The decode dots keep several independent accumulators. With one, every FMA waits for the previous one
+    // (4 cycles of latency on Zen 4/5 and recent Intel cores), which capped F32/F16/BF16 at 16 multiply-adds
+    // per 4 cycles (12-15 GMAC/s in JMH) and Q8_0/Q4_0 at one 32-weight block per 4 cycles, whatever the width
+    // of the machine: latency, not throughput or memory, was the limit (llama.cpp's ggml_vec_dot_f16 keeps
+    // GGML_F16_ARR independent accumulators for the same reason). Each loop body loads one vector (or block) and
+    // the accumulators rotate, so C2 compiles one copy of the body and renames the registers when it unrolls.
+    // The register-blocked dot4 kernels below already had four chains, one per token.
+
+    /** The four chains' sum, pairwise. */
+    private static float sum4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+    }
+
     static float dotF32(MemorySegment seg, long first, int n, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int upper = F.loopBound(n), i = 0;
         for (; i < upper; i += FLOAT_LANES) {
-            FloatVector w = FloatVector.fromMemorySegment(F, seg, (first + i) * 4, LE);
-            acc = w.fma(FloatVector.fromArray(F, x, xo + i), acc);
+            FloatVector a = f32(seg, first + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a0 = a1; a1 = a2; a2 = a3; a3 = a; // rotate: consecutive FMAs go to different chains
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum4(a0, a1, a2, a3);
         for (; i < n; i++) sum += seg.get(SegmentTensor.FLOAT_LE, (first + i) * 4) * x[xo + i];
         return sum;
     }
@@ -95,56 +108,85 @@ final class VectorKernels {
     /**
      * binary16 to binary32 without a lookup table: shifting exponent+mantissa left by 13 gives a float whose
      * value is the half's times 2^-112 (subnormals included), so one multiply by 2^112 rescales it; Inf/NaN
-     * (exponent 31) instead get the all-ones float exponent; the sign bit is OR-ed back last.
+     * (exponent 31) instead get the all-ones float exponent; the sign bit is OR-ed back last. (JDK 25's
+     * VectorOperators has no half-to-float conversion, so there is no way to reach vcvtph2ps.)
      */
     static float dotF16(MemorySegment seg, long first, int n, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int upper = F.loopBound(n), i = 0;
         for (; i < upper; i += FLOAT_LANES) {
-            FloatVector w = halfToFloat(ShortVector.fromMemorySegment(S, seg, (first + i) * 2, LE));
-            acc = w.fma(FloatVector.fromArray(F, x, xo + i), acc);
+            FloatVector a = f16(seg, first + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a0 = a1; a1 = a2; a2 = a3; a3 = a; // rotate: consecutive FMAs go to different chains
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum4(a0, a1, a2, a3);
         for (; i < n; i++) sum += half(seg, (first + i) * 2) * x[xo + i];
         return sum;
     }
 
     static float dotBF16(MemorySegment seg, long first, int n, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int upper = F.loopBound(n), i = 0;
         for (; i < upper; i += FLOAT_LANES) {
-            ShortVector h = ShortVector.fromMemorySegment(S, seg, (first + i) * 2, LE);
-            IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
-            FloatVector w = bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            acc = w.fma(FloatVector.fromArray(F, x, xo + i), acc);
+            FloatVector a = bf16(seg, first + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a0 = a1; a1 = a2; a2 = a3; a3 = a; // rotate: consecutive FMAs go to different chains
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum4(a0, a1, a2, a3);
         for (; i < n; i++) sum += Float.intBitsToFloat(seg.get(SegmentTensor.SHORT_LE, (first + i) * 2) << 16) * x[xo + i];
         return sum;
     }
 
-    static float dotQ8_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nBlocks; b++, xo += 32) {
-            long base = (first + b) * Q8_0Tensor.BLOCK_BYTES;
-            FloatVector v = fma16(bytes16(seg, base + 2), x, xo, FloatVector.zero(F));
-            v = fma16(bytes16(seg, base + 18), x, xo + 16, v);
-            acc = scaled(v, half(seg, base), acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
+    // One loader per type rather than a switch over the type, and the chains rotated in a loop with one load site
+    // rather than a body unrolled by hand: both first versions ran out of C2's inlining node budget
+    // (NodeCountInliningCutoff, see the K-quant note below) and the F16 dot fell to ~0.2-2 GMAC/s (boxed vectors).
+    private static FloatVector f32(MemorySegment seg, long at) {
+        return FloatVector.fromMemorySegment(F, seg, at * 4, LE);
     }
 
-    static float dotQ4_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nBlocks; b++, xo += 32) {
-            long base = (first + b) * Q4_0Tensor.BLOCK_BYTES;
-            ByteVector q = bytes16(seg, base + 2);
-            ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-            ByteVector hi = srl(q, 4).and((byte) 0x0F).sub((byte) 8);
-            FloatVector v = fma16(hi, x, xo + 16, fma16(lo, x, xo, FloatVector.zero(F)));
-            acc = scaled(v, half(seg, base), acc);
+    private static FloatVector f16(MemorySegment seg, long at) {
+        return halfToFloat(ShortVector.fromMemorySegment(S, seg, at * 2, LE));
+    }
+
+    private static FloatVector bf16(MemorySegment seg, long at) {
+        return ((IntVector) ShortVector.fromMemorySegment(S, seg, at * 2, LE).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** One Q8_0 block (at byte {@code base}) dotted with x[xo .. xo + 32), times its scale, added to acc. */
+    private static FloatVector blockQ8_0(MemorySegment seg, long base, float[] x, int xo, FloatVector acc) {
+        FloatVector v = fma16(bytes16(seg, base + 2), x, xo, FloatVector.zero(F));
+        v = fma16(bytes16(seg, base + 18), x, xo + 16, v);
+        return scaled(v, half(seg, base), acc);
+    }
+
+    /** As {@link #blockQ8_0} for a Q4_0 block. */
+    private static FloatVector blockQ4_0(MemorySegment seg, long base, float[] x, int xo, FloatVector acc) {
+        ByteVector q = bytes16(seg, base + 2);
+        ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
+        ByteVector hi = srl(q, 4).and((byte) 0x0F).sub((byte) 8);
+        FloatVector v = fma16(hi, x, xo + 16, fma16(lo, x, xo, FloatVector.zero(F)));
+        return scaled(v, half(seg, base), acc);
+    }
+
+    /** Consecutive blocks into two alternating accumulators (see above). */
+    static float dotQ8_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        long base = first * Q8_0Tensor.BLOCK_BYTES;
+        for (int b = 0; b < nBlocks; b++, xo += 32, base += Q8_0Tensor.BLOCK_BYTES) {
+            FloatVector a = blockQ8_0(seg, base, x, xo, a0);
+            a0 = a1; a1 = a; // rotate: consecutive blocks go to different chains
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** As {@link #dotQ8_0}. */
+    static float dotQ4_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        long base = first * Q4_0Tensor.BLOCK_BYTES;
+        for (int b = 0; b < nBlocks; b++, xo += 32, base += Q4_0Tensor.BLOCK_BYTES) {
+            FloatVector a = blockQ4_0(seg, base, x, xo, a0);
+            a0 = a1; a1 = a; // rotate: consecutive blocks go to different chains
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
     static float dotQ4_1(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
@@ -336,10 +378,9 @@ final class VectorKernels {
     /** Weights {@code [first + i, first + i + FLOAT_LANES)} of an F16, BF16 or F32 row as floats. */
     private static FloatVector plain(MemorySegment seg, GgmlType type, long at) {
         return switch (type) {
-            case F32 -> FloatVector.fromMemorySegment(F, seg, at * 4, LE);
-            case BF16 -> ((IntVector) ShortVector.fromMemorySegment(S, seg, at * 2, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            default -> halfToFloat(ShortVector.fromMemorySegment(S, seg, at * 2, LE));
+            case F32 -> f32(seg, at);
+            case BF16 -> bf16(seg, at);
+            default -> f16(seg, at);
         };
     }
 
@@ -348,9 +389,12 @@ final class VectorKernels {
         IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
         IntVector em = bits.and(0x7fff);
         IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
+        // Inf/NaN: the scaled value has the float exponent 143; OR-ing in all ones (a masked OR, one instruction
+        // with AVX-512) gives 255 and keeps the mantissa, as the blend of the unscaled bits did.
         IntVector magnitude = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00));
-        return magnitude.or(bits.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                .lanewise(VectorOperators.OR, 0x7f800000, em.compare(VectorOperators.GE, 0x7c00));
+        // S2I sign-extends, so bit 31 already holds the half's sign: one AND instead of AND + shift.
+        return magnitude.or(bits.and(0x80000000)).reinterpretAsFloats();
     }
 
     /** F32, F16 and BF16 rows against four tokens; the tail past a multiple of FLOAT_LANES is scalar. */
