@@ -158,12 +158,26 @@ final class VectorKernels {
         return scaled(v, half(seg, base), acc);
     }
 
-    /** As {@link #blockQ8_0} for a Q4_0 block. */
+    /** The float 2^23: OR-ing an integer n < 2^23 into its mantissa gives the float 2^23 + n. */
+    private static final int TWO_POW_23_BITS = 0x4B000000;
+
+    /**
+     * As {@link #blockQ8_0} for a Q4_0 block. The 16 bytes are widened to int lanes once and both nibbles taken
+     * from them (the high one by a shift, exact since the bytes are zero-extended); each nibble becomes a float
+     * by the exponent trick, (2^23 | n) - (2^23 + 8) = n - 8 exactly, which costs one OR (fused with the AND into
+     * one vpternlogd by C2) and one subtract instead of a byte subtract, a sign extension and an int-to-float
+     * conversion per nibble vector.
+     */
     private static FloatVector blockQ4_0(MemorySegment seg, long base, float[] x, int xo, FloatVector acc) {
         ByteVector q = bytes16(seg, base + 2);
-        ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-        ByteVector hi = srl(q, 4).and((byte) 0x0F).sub((byte) 8);
-        FloatVector v = fma16(hi, x, xo + 16, fma16(lo, x, xo, FloatVector.zero(F)));
+        FloatVector v = FloatVector.zero(F);
+        for (int p = 0; p < PARTS; p++) {
+            IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
+            FloatVector lo = qi.and(0x0F).or(TWO_POW_23_BITS).reinterpretAsFloats().sub(0x1p23f + 8);
+            FloatVector hi = qi.lanewise(VectorOperators.LSHR, 4).or(TWO_POW_23_BITS).reinterpretAsFloats().sub(0x1p23f + 8);
+            v = lo.fma(FloatVector.fromArray(F, x, xo + p * FLOAT_LANES), v);
+            v = hi.fma(FloatVector.fromArray(F, x, xo + 16 + p * FLOAT_LANES), v);
+        }
         return scaled(v, half(seg, base), acc);
     }
 
