@@ -82,7 +82,7 @@ final class VectorKernels {
 
     // The decode dots keep several independent accumulators. With one, every FMA waits for the previous one
     // (4 cycles of latency on Zen 4/5 and recent Intel cores), which capped F32/F16/BF16 at 16 multiply-adds
-    // per 4 cycles (12-15 GMAC/s in JMH) and Q8_0/Q4_0 at one 32-weight block per 4 cycles, whatever the width
+    // per 4 cycles (12-15 GMAC/s in JMH) and Q4_0 at one 32-weight block per 4 cycles (Q8_0: see dotQ8_0), whatever the width
     // of the machine: latency, not throughput or memory, was the limit (llama.cpp's ggml_vec_dot_f16 keeps
     // GGML_F16_ARR independent accumulators for the same reason). Each loop body loads one vector (or block) and
     // the accumulators rotate, so C2 compiles one copy of the body and renames the registers when it unrolls.
