@@ -80,14 +80,27 @@ final class VectorKernels {
         return Float.float16ToFloat(seg.get(SegmentTensor.SHORT_LE, at));
     }
 
+    // The decode dots keep several independent accumulators. With one, every FMA waits for the previous one
+    // (4 cycles of latency on Zen 4/5 and recent Intel cores), which capped F32/F16/BF16 at 16 multiply-adds
+    // per 4 cycles (12-15 GMAC/s in JMH) and Q4_0 at one 32-weight block per 4 cycles (Q8_0: see dotQ8_0), whatever the width
+    // of the machine: latency, not throughput or memory, was the limit (llama.cpp's ggml_vec_dot_f16 keeps
+    // GGML_F16_ARR independent accumulators for the same reason). Each loop body loads one vector (or block) and
+    // the accumulators rotate, so C2 compiles one copy of the body and renames the registers when it unrolls.
+    // The register-blocked dot4 kernels below already had four chains, one per token.
+
+    /** The four chains' sum, pairwise. */
+    private static float sum4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+    }
+
     static float dotF32(MemorySegment seg, long first, int n, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int upper = F.loopBound(n), i = 0;
         for (; i < upper; i += FLOAT_LANES) {
-            FloatVector w = FloatVector.fromMemorySegment(F, seg, (first + i) * 4, LE);
-            acc = w.fma(FloatVector.fromArray(F, x, xo + i), acc);
+            FloatVector a = f32(seg, first + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a0 = a1; a1 = a2; a2 = a3; a3 = a; // rotate: consecutive FMAs go to different chains
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum4(a0, a1, a2, a3);
         for (; i < n; i++) sum += seg.get(SegmentTensor.FLOAT_LE, (first + i) * 4) * x[xo + i];
         return sum;
     }
@@ -95,34 +108,77 @@ final class VectorKernels {
     /**
      * binary16 to binary32 without a lookup table: shifting exponent+mantissa left by 13 gives a float whose
      * value is the half's times 2^-112 (subnormals included), so one multiply by 2^112 rescales it; Inf/NaN
-     * (exponent 31) instead get the all-ones float exponent; the sign bit is OR-ed back last.
+     * (exponent 31) instead get the all-ones float exponent; the sign bit is OR-ed back last. (JDK 25's
+     * VectorOperators has no half-to-float conversion, so there is no way to reach vcvtph2ps.)
      */
     static float dotF16(MemorySegment seg, long first, int n, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int upper = F.loopBound(n), i = 0;
         for (; i < upper; i += FLOAT_LANES) {
-            FloatVector w = halfToFloat(ShortVector.fromMemorySegment(S, seg, (first + i) * 2, LE));
-            acc = w.fma(FloatVector.fromArray(F, x, xo + i), acc);
+            FloatVector a = f16(seg, first + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a0 = a1; a1 = a2; a2 = a3; a3 = a; // rotate: consecutive FMAs go to different chains
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum4(a0, a1, a2, a3);
         for (; i < n; i++) sum += half(seg, (first + i) * 2) * x[xo + i];
         return sum;
     }
 
     static float dotBF16(MemorySegment seg, long first, int n, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int upper = F.loopBound(n), i = 0;
         for (; i < upper; i += FLOAT_LANES) {
-            ShortVector h = ShortVector.fromMemorySegment(S, seg, (first + i) * 2, LE);
-            IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
-            FloatVector w = bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            acc = w.fma(FloatVector.fromArray(F, x, xo + i), acc);
+            FloatVector a = bf16(seg, first + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a0 = a1; a1 = a2; a2 = a3; a3 = a; // rotate: consecutive FMAs go to different chains
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum4(a0, a1, a2, a3);
         for (; i < n; i++) sum += Float.intBitsToFloat(seg.get(SegmentTensor.SHORT_LE, (first + i) * 2) << 16) * x[xo + i];
         return sum;
     }
 
+    // One loader per type rather than a switch over the type, and the chains rotated in a loop with one load site
+    // rather than a body unrolled by hand: both first versions ran out of C2's inlining node budget
+    // (NodeCountInliningCutoff, see the K-quant note below) and the F16 dot fell to ~0.2-2 GMAC/s (boxed vectors).
+    private static FloatVector f32(MemorySegment seg, long at) {
+        return FloatVector.fromMemorySegment(F, seg, at * 4, LE);
+    }
+
+    private static FloatVector f16(MemorySegment seg, long at) {
+        return halfToFloat(ShortVector.fromMemorySegment(S, seg, at * 2, LE));
+    }
+
+    private static FloatVector bf16(MemorySegment seg, long at) {
+        return ((IntVector) ShortVector.fromMemorySegment(S, seg, at * 2, LE).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** The float 2^23: OR-ing an integer n < 2^23 into its mantissa gives the float 2^23 + n. */
+    private static final int TWO_POW_23_BITS = 0x4B000000;
+
+    /**
+     * One Q4_0 block (at byte {@code base}) dotted with x[xo .. xo + 32), times its scale, added to acc. The 16 bytes are widened to int lanes once and both nibbles taken
+     * from them (the high one by a shift, exact since the bytes are zero-extended); each nibble becomes a float
+     * by the exponent trick, (2^23 | n) - (2^23 + 8) = n - 8 exactly, which costs one OR (fused with the AND into
+     * one vpternlogd by C2) and one subtract instead of a byte subtract, a sign extension and an int-to-float
+     * conversion per nibble vector.
+     */
+    private static FloatVector blockQ4_0(MemorySegment seg, long base, float[] x, int xo, FloatVector acc) {
+        ByteVector q = bytes16(seg, base + 2);
+        FloatVector v = FloatVector.zero(F);
+        for (int p = 0; p < PARTS; p++) {
+            IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
+            FloatVector lo = qi.and(0x0F).or(TWO_POW_23_BITS).reinterpretAsFloats().sub(0x1p23f + 8);
+            FloatVector hi = qi.lanewise(VectorOperators.LSHR, 4).or(TWO_POW_23_BITS).reinterpretAsFloats().sub(0x1p23f + 8);
+            v = lo.fma(FloatVector.fromArray(F, x, xo + p * FLOAT_LANES), v);
+            v = hi.fma(FloatVector.fromArray(F, x, xo + 16 + p * FLOAT_LANES), v);
+        }
+        return scaled(v, half(seg, base), acc);
+    }
+
+    /**
+     * One accumulator chain, unlike the others: two alternating chains measured +16% in JMH (matrix in cache) but
+     * -15 to -30% end to end on the 1.1 GB llama-q8_0 (tg64 12.5-15.1 vs 17.5-17.8 t/s, same run), with and
+     * without a per-block helper; not understood yet.
+     */
     static float dotQ8_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < nBlocks; b++, xo += 32) {
@@ -134,17 +190,15 @@ final class VectorKernels {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /** Consecutive blocks into two alternating accumulators (see above). */
     static float dotQ4_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nBlocks; b++, xo += 32) {
-            long base = (first + b) * Q4_0Tensor.BLOCK_BYTES;
-            ByteVector q = bytes16(seg, base + 2);
-            ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-            ByteVector hi = srl(q, 4).and((byte) 0x0F).sub((byte) 8);
-            FloatVector v = fma16(hi, x, xo + 16, fma16(lo, x, xo, FloatVector.zero(F)));
-            acc = scaled(v, half(seg, base), acc);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        long base = first * Q4_0Tensor.BLOCK_BYTES;
+        for (int b = 0; b < nBlocks; b++, xo += 32, base += Q4_0Tensor.BLOCK_BYTES) {
+            FloatVector a = blockQ4_0(seg, base, x, xo, a0);
+            a0 = a1; a1 = a; // rotate: consecutive blocks go to different chains
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
     static float dotQ4_1(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
@@ -336,10 +390,9 @@ final class VectorKernels {
     /** Weights {@code [first + i, first + i + FLOAT_LANES)} of an F16, BF16 or F32 row as floats. */
     private static FloatVector plain(MemorySegment seg, GgmlType type, long at) {
         return switch (type) {
-            case F32 -> FloatVector.fromMemorySegment(F, seg, at * 4, LE);
-            case BF16 -> ((IntVector) ShortVector.fromMemorySegment(S, seg, at * 2, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            default -> halfToFloat(ShortVector.fromMemorySegment(S, seg, at * 2, LE));
+            case F32 -> f32(seg, at);
+            case BF16 -> bf16(seg, at);
+            default -> f16(seg, at);
         };
     }
 
@@ -348,9 +401,12 @@ final class VectorKernels {
         IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
         IntVector em = bits.and(0x7fff);
         IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
+        // Inf/NaN: the scaled value has the float exponent 143; OR-ing in all ones (a masked OR, one instruction
+        // with AVX-512) gives 255 and keeps the mantissa, as the blend of the unscaled bits did.
         IntVector magnitude = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00));
-        return magnitude.or(bits.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                .lanewise(VectorOperators.OR, 0x7f800000, em.compare(VectorOperators.GE, 0x7c00));
+        // S2I sign-extends, so bit 31 already holds the half's sign: one AND instead of AND + shift.
+        return magnitude.or(bits.and(0x80000000)).reinterpretAsFloats();
     }
 
     /** F32, F16 and BF16 rows against four tokens; the tail past a multiple of FLOAT_LANES is scalar. */

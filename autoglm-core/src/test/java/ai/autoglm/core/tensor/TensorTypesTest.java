@@ -70,7 +70,8 @@ class TensorTypesTest {
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
     void vectorAndScalarDotAgreeWithGetFloat(GgmlType type) {
-        int[] lengths = type.blockSize == 1 ? new int[]{37, 101, 269} : new int[]{3 * type.blockSize, 5 * type.blockSize};
+        // odd and even block counts and element counts around the 4-vector unroll of the decode dots (64 floats at 512 bits)
+        int[] lengths = type.blockSize == 1 ? new int[]{37, 101, 128, 269} : new int[]{3 * type.blockSize, 4 * type.blockSize, 5 * type.blockSize};
         int rows = 3; // odd
         for (int len : lengths) {
             float[] w = sample(rows * len + (type.blockSize == 1 ? 0 : 0), 7 * len + type.id);
