@@ -17,15 +17,11 @@ class DistillationOpGradientTest {
     private final Random random = new Random(11);
 
     private float[] randn(int n, double std) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) (random.nextGaussian() * std);
-        return v;
+        return TestArrays.randn(random, n, std);
     }
 
     private static double[] d(float[] v) {
-        double[] out = new double[v.length];
-        for (int i = 0; i < v.length; i++) out[i] = v[i];
-        return out;
+        return TestArrays.d(v);
     }
 
     private static double[] softmax(double[] z, int off, int n, double temperature) {

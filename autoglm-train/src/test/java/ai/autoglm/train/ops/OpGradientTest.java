@@ -26,15 +26,11 @@ class OpGradientTest {
     // ------------------------------------------------------------------------------- check helpers
 
     private float[] randn(int n, double std) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) (random.nextGaussian() * std);
-        return v;
+        return TestArrays.randn(random, n, std);
     }
 
     private static double[] d(float[] v) {
-        double[] out = new double[v.length];
-        for (int i = 0; i < v.length; i++) out[i] = v[i];
-        return out;
+        return TestArrays.d(v);
     }
 
     private static double dot(double[] a, double[] b) {
