@@ -315,15 +315,7 @@ public final class ImportanceQuantizer {
             for (int j = 0; j < 32; j++) weight[j] = qw[32 * ib + j] * (float) Math.sqrt(sigma2 + x[xb + j] * x[xb + j]);
             float d = makeQxQuants(32, 16, x, xb, L, 0, weight, 0);
             out.putShort(Float.floatToFloat16(d));
-            int qh = 0;
-            for (int j = 0; j < 16; j++) {
-                int xi0 = L[j], xi1 = L[j + 16];
-                qs[j] = (byte) ((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
-                qh |= ((xi0 & 0x10) >>> 4) << j;
-                qh |= ((xi1 & 0x10) >>> 4) << (j + 16);
-            }
-            out.putInt(qh);
-            out.put(qs);
+            putFiveBitQuants(L, qs, out);
         }
     }
 
@@ -345,16 +337,21 @@ public final class ImportanceQuantizer {
                 for (int j = 0; j < 16; j++) out.put((byte) (L[j] | (L[j + 16] << 4)));
                 continue;
             }
-            int qh = 0;
-            for (int j = 0; j < 16; j++) {
-                int xi0 = L[j], xi1 = L[j + 16];
-                qs[j] = (byte) ((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
-                qh |= ((xi0 & 0x10) >>> 4) << j;
-                qh |= ((xi1 & 0x10) >>> 4) << (j + 16);
-            }
-            out.putInt(qh);
-            out.put(qs);
+            putFiveBitQuants(L, qs, out);
         }
+    }
+
+    /** The Q5_0/Q5_1 block tail: 32 high bits {@code qh}, then the low nibbles of elements j and j+16 per byte. */
+    private static void putFiveBitQuants(int[] L, byte[] qs, ByteBuffer out) {
+        int qh = 0;
+        for (int j = 0; j < 16; j++) {
+            int xi0 = L[j], xi1 = L[j + 16];
+            qs[j] = (byte) ((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
+            qh |= ((xi0 & 0x10) >>> 4) << j;
+            qh |= ((xi1 & 0x10) >>> 4) << (j + 16);
+        }
+        out.putInt(qh);
+        out.put(qs);
     }
 
     // ------------------------------------------------------------------ K-quants
