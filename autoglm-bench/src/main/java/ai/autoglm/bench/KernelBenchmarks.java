@@ -1,5 +1,7 @@
 package ai.autoglm.bench;
 
+import ai.autoglm.core.model.ComputeThreads;
+import ai.autoglm.core.model.Parallel;
 import ai.autoglm.core.tensor.FloatTensor;
 import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.tensor.Quantizer;
@@ -27,7 +29,9 @@ import java.util.concurrent.TimeUnit;
  * thread the two ways the forward pass does: {@link #matvec} (decode: each row dotted with one token) and
  * {@link #matmul4} (prefill: each row against four tokens through {@link FloatTensor#dotMany}). The weights live
  * off-heap like memory-mapped ones; 2048 x 2048 Q4_0 is 2.3 MB, so the matrix sits in L2/L3 and the numbers are
- * kernel speed, not memory bandwidth. Score: matrices per second; GMAC/s = score * 2048 * 2048 (* 4 for matmul4) / 1e9.
+ * kernel speed, not memory bandwidth. {@link #gemm64} is a prefill chunk of 64 tokens through {@link Parallel#matmul}
+ * (the panel GEMM), {@link #rows64} the same product row by row through {@code dotMany} (the path it replaced).
+ * Score: matrices per second; GMAC/s = score * 2048 * 2048 (* 4 for matmul4, * 64 for gemm64/rows64) / 1e9.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -45,6 +49,8 @@ public class KernelBenchmarks {
     private FloatTensor w;
     private final float[] x = new float[4 * N];
     private final float[] out = new float[4 * ROWS];
+    private final float[] x64 = new float[64 * N];
+    private final float[] out64 = new float[64 * ROWS];
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -52,6 +58,8 @@ public class KernelBenchmarks {
         float[] v = new float[N * ROWS];
         for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextDouble() * 2 - 1);
         for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
+        for (int i = 0; i < x64.length; i++) x64[i] = (float) (r.nextDouble() * 2 - 1);
+        ComputeThreads.set(1);
         GgmlType t = GgmlType.valueOf(type);
         MemorySegment heap = Quantizer.quantize(t, v);
         MemorySegment off = Arena.ofAuto().allocate(heap.byteSize(), 64);
@@ -69,5 +77,17 @@ public class KernelBenchmarks {
     public float[] matmul4() {
         for (int i = 0; i < ROWS; i++) w.dotMany((long) i * N, N, x, 0, N, 4, out, i, ROWS);
         return out;
+    }
+
+    @Benchmark
+    public float[] gemm64() {
+        Parallel.matmul(w, x64, 0, N, out64, 0, ROWS, 64);
+        return out64;
+    }
+
+    @Benchmark
+    public float[] rows64() {
+        for (int i = 0; i < ROWS; i++) w.dotMany((long) i * N, N, x64, 0, N, 64, out64, i, ROWS);
+        return out64;
     }
 }

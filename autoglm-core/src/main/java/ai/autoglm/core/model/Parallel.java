@@ -1,6 +1,8 @@
 package ai.autoglm.core.model;
 
 import ai.autoglm.core.tensor.FloatTensor;
+import ai.autoglm.core.tensor.PanelGemm;
+import ai.autoglm.core.tensor.VectorSupport;
 
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
@@ -39,9 +41,40 @@ public final class Parallel {
      * {@link FloatTensor#dotMany} pass of several tokens), parallel over rows.
      */
     public static void matmul(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
-        forRange(d, (long) n * count, (from, to) -> {
-            for (int i = from; i < to; i++) w.dotMany((long) i * n, n, x, xOff, n, count, out, outOff + i, d);
+        if (VectorSupport.ENABLED && count >= PanelGemm.MIN_TOKENS && d >= PanelGemm.ROWS) {
+            gemm(w, x, xOff, n, out, outOff, d, count);
+            return;
+        }
+        rowByRow(w, x, xOff, n, out, outOff, 0, d, count);
+    }
+
+    private static void rowByRow(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int first, int d, int count) {
+        forRange(d - first, (long) n * count, (from, to) -> {
+            for (int i = first + from; i < first + to; i++) w.dotMany((long) i * n, n, x, xOff, n, count, out, outOff + i, d);
         });
+    }
+
+    /** The caller's packed tokens, and each worker's weight panel and result stage: reused, grown on demand. */
+    private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> STAGE = ThreadLocal.withInitial(() -> new float[PanelGemm.ROWS * 64]);
+
+    private static float[] scratch(ThreadLocal<float[]> local, int size) {
+        float[] a = local.get();
+        if (a.length < size) local.set(a = new float[size]);
+        return a;
+    }
+
+    /** {@link PanelGemm} over panels of rows in parallel; the last {@code d % ROWS} rows row by row. */
+    private static void gemm(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
+        float[] xt = scratch(PACKED, PanelGemm.packedSize(n, count));
+        PanelGemm.packTokens(x, xOff, n, count, xt);
+        int rows = PanelGemm.ROWS, panels = d / rows;
+        forRange(panels, (long) rows * n * count, (from, to) -> {
+            float[] panel = scratch(PANEL, rows * n), stage = scratch(STAGE, rows * 64);
+            for (int p = from; p < to; p++) PanelGemm.rows(w, p * rows, n, xt, count, out, outOff, d, panel, stage);
+        });
+        if (panels * rows < d) rowByRow(w, x, xOff, n, out, outOff, panels * rows, d, count);
     }
 
     private static final class RangeTask extends RecursiveAction {

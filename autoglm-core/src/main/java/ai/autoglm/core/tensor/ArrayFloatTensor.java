@@ -26,4 +26,9 @@ public final class ArrayFloatTensor extends FloatTensor {
     public float getFloat(long index) {
         return values[Math.toIntExact(index)];
     }
+
+    @Override
+    public void copyTo(long offset, float[] out, int outOffset, int n) {
+        System.arraycopy(values, Math.toIntExact(offset), out, outOffset, n);
+    }
 }

@@ -32,6 +32,10 @@ public final class BF16Tensor extends SegmentTensor {
 
     @Override
     public void copyTo(long offset, float[] out, int outOffset, int n) {
+        if (vectorPath()) {
+            VectorKernels.copyBF16(data, offset, n, out, outOffset);
+            return;
+        }
         for (int i = 0; i < n; i++) out[outOffset + i] = getFloat(offset + i);
     }
 

@@ -32,6 +32,10 @@ public final class F16Tensor extends SegmentTensor {
 
     @Override
     public void copyTo(long offset, float[] out, int outOffset, int n) {
+        if (vectorPath()) {
+            VectorKernels.copyF16(data, offset, n, out, outOffset);
+            return;
+        }
         for (int i = 0; i < n; i++) out[outOffset + i] = half((offset + i) * 2);
     }
 

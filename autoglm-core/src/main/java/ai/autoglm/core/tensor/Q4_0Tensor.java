@@ -40,6 +40,11 @@ public final class Q4_0Tensor extends SegmentTensor {
     }
 
     @Override
+    void vectorDequantize(long firstBlock, int nBlocks, float[] out, int outOffset) {
+        VectorKernels.dequantizeQ4_0(data, firstBlock, nBlocks, out, outOffset);
+    }
+
+    @Override
     float vectorDot(long firstBlock, int nBlocks, float[] x, int xOffset) {
         return VectorKernels.dotQ4_0(data, firstBlock, nBlocks, x, xOffset);
     }

@@ -34,6 +34,11 @@ public final class Q8_0Tensor extends SegmentTensor {
     }
 
     @Override
+    void vectorDequantize(long firstBlock, int nBlocks, float[] out, int outOffset) {
+        VectorKernels.dequantizeQ8_0(data, firstBlock, nBlocks, out, outOffset);
+    }
+
+    @Override
     float vectorDot(long firstBlock, int nBlocks, float[] x, int xOffset) {
         return VectorKernels.dotQ8_0(data, firstBlock, nBlocks, x, xOffset);
     }

@@ -127,9 +127,26 @@ public abstract class SegmentTensor extends FloatTensor {
         return sum;
     }
 
+    /** Whether the Vector API kernels may read this tensor's segment. */
+    final boolean vectorPath() {
+        return vectorPath;
+    }
+
+    /**
+     * Vector API dequantization of whole blocks into {@code out[outOffset ..]} (the prefill GEMM's panels, see
+     * {@link PanelGemm}); the default decodes block by block with the scalar {@link #dequantizeBlock}.
+     */
+    void vectorDequantize(long firstBlock, int nBlocks, float[] out, int outOffset) {
+        for (int b = 0; b < nBlocks; b++) dequantizeBlock(firstBlock + b, out, outOffset + b * type().blockSize);
+    }
+
     @Override
     public void copyTo(long offset, float[] out, int outOffset, int n) {
         int bs = type().blockSize;
+        if (vectorPath && offset % bs == 0 && n % bs == 0) {
+            vectorDequantize(offset / bs, n / bs, out, outOffset);
+            return;
+        }
         int i = 0;
         while (i < n) {
             long e = offset + i;

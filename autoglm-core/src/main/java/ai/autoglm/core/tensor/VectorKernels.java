@@ -333,6 +333,67 @@ final class VectorKernels {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    // ---------------------------------------------------------------- dequantization (the prefill GEMM's panels)
+
+    /** Halves {@code [first, first + n)} to floats in {@code out[oo ..]}. */
+    static void copyF16(MemorySegment seg, long first, int n, float[] out, int oo) {
+        int upper = F.loopBound(n), i = 0;
+        for (; i < upper; i += FLOAT_LANES) f16(seg, first + i).intoArray(out, oo + i);
+        for (; i < n; i++) out[oo + i] = half(seg, (first + i) * 2);
+    }
+
+    static void copyBF16(MemorySegment seg, long first, int n, float[] out, int oo) {
+        int upper = F.loopBound(n), i = 0;
+        for (; i < upper; i += FLOAT_LANES) bf16(seg, first + i).intoArray(out, oo + i);
+        for (; i < n; i++) out[oo + i] = Float.intBitsToFloat(seg.get(SegmentTensor.SHORT_LE, (first + i) * 2) << 16);
+    }
+
+    static void dequantizeQ8_0(MemorySegment seg, long first, int nBlocks, float[] out, int oo) {
+        for (int b = 0; b < nBlocks; b++, oo += 32) {
+            long base = (first + b) * Q8_0Tensor.BLOCK_BYTES;
+            float d = half(seg, base);
+            for (int h = 0; h < 2; h++) {
+                ByteVector q = bytes16(seg, base + 2 + 16 * h);
+                for (int p = 0; p < PARTS; p++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, oo + 16 * h + p * FLOAT_LANES);
+                }
+            }
+        }
+    }
+
+    /**
+     * Q4_0 ({@code min} false: {@code (nibble - 8) * d}) and Q4_1 ({@code min} true: {@code nibble * d + m}) blocks, in
+     * the same float operations as the scalar decoders so the results are bit-identical.
+     */
+    private static void dequantizeNibbles(MemorySegment seg, long base, boolean min, float[] out, int oo) {
+        float d = half(seg, base), m = min ? half(seg, base + 2) : 0f;
+        ByteVector q = bytes16(seg, base + (min ? 4 : 2));
+        for (int p = 0; p < PARTS; p++) {
+            IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
+            IntVector lo = qi.and(0x0F), hi = qi.lanewise(VectorOperators.LSHR, 4);
+            if (!min) {
+                lo = lo.sub(8);
+                hi = hi.sub(8);
+            }
+            FloatVector lf = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).mul(d);
+            FloatVector hf = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).mul(d);
+            if (min) {
+                lf = lf.add(m);
+                hf = hf.add(m);
+            }
+            lf.intoArray(out, oo + p * FLOAT_LANES);
+            hf.intoArray(out, oo + 16 + p * FLOAT_LANES);
+        }
+    }
+
+    static void dequantizeQ4_0(MemorySegment seg, long first, int nBlocks, float[] out, int oo) {
+        for (int b = 0; b < nBlocks; b++, oo += 32) dequantizeNibbles(seg, (first + b) * Q4_0Tensor.BLOCK_BYTES, false, out, oo);
+    }
+
+    static void dequantizeQ4_1(MemorySegment seg, long first, int nBlocks, float[] out, int oo) {
+        for (int b = 0; b < nBlocks; b++, oo += 32) dequantizeNibbles(seg, (first + b) * Q4_1Tensor.BLOCK_BYTES, true, out, oo);
+    }
+
     // ---------------------------------------------------------------- register-blocked: one row, four tokens
     // Each weight block is decoded (and scaled) once into float vectors, then multiplied into four accumulators,
     // one per token: the decode work, most of the cost of a quantized dot, is shared by four tokens (the idea of
