@@ -73,6 +73,13 @@ public class KernelBenchmarks {
         return out;
     }
 
+    /** Decode as the forward pass runs it: {@link Parallel#matmul} of one token (prepared-vector kernels where a type has one). */
+    @Benchmark
+    public float[] decode() {
+        Parallel.matmul(w, x, 0, N, out, 0, ROWS, 1);
+        return out;
+    }
+
     @Benchmark
     public float[] matmul4() {
         for (int i = 0; i < ROWS; i++) w.dotMany((long) i * N, N, x, 0, N, 4, out, i, ROWS);

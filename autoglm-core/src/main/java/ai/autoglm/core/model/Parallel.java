@@ -2,6 +2,7 @@ package ai.autoglm.core.model;
 
 import ai.autoglm.core.tensor.FloatTensor;
 import ai.autoglm.core.tensor.PanelGemm;
+import ai.autoglm.core.tensor.PreparedVector;
 import ai.autoglm.core.tensor.VectorSupport;
 
 import java.util.concurrent.ForkJoinPool;
@@ -45,6 +46,15 @@ public final class Parallel {
             gemm(w, x, xOff, n, out, outOff, d, count);
             return;
         }
+        if (count == 1) {
+            PreparedVector v = PREPARED.get();
+            if (w.prepare(x, xOff, n, v)) {
+                forRange(d, n, (from, to) -> {
+                    for (int i = from; i < to; i++) out[outOff + i] = w.dotPrepared((long) i * n, v);
+                });
+                return;
+            }
+        }
         rowByRow(w, x, xOff, n, out, outOff, 0, d, count);
     }
 
@@ -54,7 +64,8 @@ public final class Parallel {
         });
     }
 
-    /** The caller's packed tokens, and each worker's weight panel and result stage: reused, grown on demand. */
+    /** The caller's prepared decode vector and packed prefill tokens, and each worker's weight panel and result stage: reused, grown on demand. */
+    private static final ThreadLocal<PreparedVector> PREPARED = ThreadLocal.withInitial(PreparedVector::new);
     private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> STAGE = ThreadLocal.withInitial(() -> new float[PanelGemm.ROWS * 64]);

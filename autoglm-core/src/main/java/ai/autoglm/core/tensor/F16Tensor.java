@@ -40,6 +40,18 @@ public final class F16Tensor extends SegmentTensor {
     }
 
     @Override
+    public boolean prepare(float[] x, int xOff, int n, PreparedVector into) {
+        if (!vectorPath()) return false;
+        into.copy(x, xOff, n);
+        return true;
+    }
+
+    @Override
+    public float dotPrepared(long offset, PreparedVector v) {
+        return VectorKernels.dotF16(data, offset, v.n, v.values);
+    }
+
+    @Override
     float vectorDot(long firstBlock, int nBlocks, float[] x, int xOffset) {
         return VectorKernels.dotF16(data, firstBlock, nBlocks, x, xOffset);
     }

@@ -39,6 +39,20 @@ public abstract class FloatTensor {
         for (int t = 0; t < count; t++) out[outOffset + t * outStride] = dot(offset, x, xOffset + t * xStride, n);
     }
 
+    /**
+     * Prepares {@code x[xOff .. xOff + n)} for {@link #dotPrepared} with rows of n elements of this tensor, or
+     * returns false when this type's kernel has no use for it (then callers use {@link #dot}). Worth it for a
+     * whole matrix-vector product: the preparation is O(n), paid once for all rows.
+     */
+    public boolean prepare(float[] x, int xOff, int n, PreparedVector into) {
+        return false;
+    }
+
+    /** The dot of the row starting at {@code offset} with the vector {@link #prepare} returned true for. */
+    public float dotPrepared(long offset, PreparedVector v) {
+        throw new UnsupportedOperationException(type() + " has no prepared-vector kernel");
+    }
+
     /** Copies elements {@code [offset, offset + n)} dequantized into {@code out[outOffset ..]}. */
     public void copyTo(long offset, float[] out, int outOffset, int n) {
         for (int i = 0; i < n; i++) {

@@ -44,6 +44,40 @@ public final class Q4_0Tensor extends SegmentTensor {
         VectorKernels.dequantizeQ4_0(data, firstBlock, nBlocks, out, outOffset);
     }
 
+    /**
+     * The decode kernel's form of x, per 32-element block: {@code y[j] = x[j] - x[j+16]/16} and
+     * {@code z[j] = x[j+16]/16} for j < 16, and {@code -8 S / FLOAT_LANES} for the block's sum S of x. With the
+     * block's bytes {@code q[j] = lo[j] + 16 hi[j]} (element j is {@code lo[j] - 8}, element j + 16 is
+     * {@code hi[j] - 8}), its dot with x is {@code d * (sum lo[j] y[j] + q[j] z[j] - 8 S)}: the kernel converts the
+     * whole byte and its low nibble to floats, with no shift, no high-nibble conversion and no {@code - 8} per
+     * weight (-8 S, spread over the lanes, is the start value of the block's sum). Only on the Vector API path
+     * and for rows of whole blocks.
+     */
+    @Override
+    public boolean prepare(float[] x, int xOff, int n, PreparedVector into) {
+        if (!vectorPath() || n % 32 != 0) return false;
+        int blocks = n / 32;
+        float[] v = into.stage(n, blocks);
+        for (int b = 0; b < blocks; b++) {
+            int o = b * 32, xo = xOff + o;
+            float sum = 0f;
+            for (int j = 0; j < 16; j++) {
+                float a = x[xo + j], high = x[xo + 16 + j];
+                v[o + j] = a - high / 16;
+                v[o + 16 + j] = high / 16;
+                sum += a + high;
+            }
+            v[n + b] = -8 * sum / VectorKernels.FLOAT_LANES; // the kernel's start value, in every lane
+        }
+        into.publish();
+        return true;
+    }
+
+    @Override
+    public float dotPrepared(long offset, PreparedVector v) {
+        return VectorKernels.dotQ4_0Prepared(data, offset / 32, v.n / 32, v.values, v.blockFloatsAt);
+    }
+
     @Override
     float vectorDot(long firstBlock, int nBlocks, float[] x, int xOffset) {
         return VectorKernels.dotQ4_0(data, firstBlock, nBlocks, x, xOffset);

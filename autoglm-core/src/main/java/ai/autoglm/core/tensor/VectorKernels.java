@@ -76,8 +76,20 @@ final class VectorKernels {
         return v.fma(FloatVector.broadcast(F, s), acc);
     }
 
+    /**
+     * The half at byte {@code at} as a float, by table: a block scale's {@code Float.float16ToFloat} compiles to a
+     * load, a move to a vector register, vcvtph2ps and a broadcast, and in the Q4_0 decode dot that cost as much
+     * as the block's own arithmetic (29 vs 44 GMAC/s without the scale); a table lookup is a load that the
+     * broadcast reads from memory (37 GMAC/s). 256 KB, of which a model's scales touch a few lines.
+     */
     private static float half(MemorySegment seg, long at) {
-        return Float.float16ToFloat(seg.get(SegmentTensor.SHORT_LE, at));
+        return HALF_TO_FLOAT[seg.get(SegmentTensor.SHORT_LE, at) & 0xFFFF];
+    }
+
+    private static final float[] HALF_TO_FLOAT = new float[1 << 16];
+
+    static {
+        for (int h = 0; h < HALF_TO_FLOAT.length; h++) HALF_TO_FLOAT[h] = Float.float16ToFloat((short) h);
     }
 
     // The decode dots keep several independent accumulators. With one, every FMA waits for the previous one
@@ -120,6 +132,19 @@ final class VectorKernels {
         }
         float sum = sum4(a0, a1, a2, a3);
         for (; i < n; i++) sum += half(seg, (first + i) * 2) * x[xo + i];
+        return sum;
+    }
+
+    /** As {@link #dotF16} with x from an aligned {@link PreparedVector} segment. */
+    static float dotF16(MemorySegment seg, long first, int n, MemorySegment xs) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int upper = F.loopBound(n), i = 0;
+        for (; i < upper; i += FLOAT_LANES) {
+            FloatVector a = f16(seg, first + i).fma(FloatVector.fromMemorySegment(F, xs, 4L * i, LE), a0);
+            a0 = a1; a1 = a2; a2 = a3; a3 = a; // rotate: consecutive FMAs go to different chains
+        }
+        float sum = sum4(a0, a1, a2, a3);
+        for (; i < n; i++) sum += half(seg, (first + i) * 2) * xs.get(SegmentTensor.FLOAT_LE, 4L * i);
         return sum;
     }
 
@@ -190,12 +215,58 @@ final class VectorKernels {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /** Q8_0 against x from an aligned {@link PreparedVector} segment, consecutive blocks into two alternating chains. */
+    static float dotQ8_0(MemorySegment seg, long first, int nBlocks, MemorySegment xs) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        long base = first * Q8_0Tensor.BLOCK_BYTES;
+        for (int b = 0; b < nBlocks; b++, base += Q8_0Tensor.BLOCK_BYTES) {
+            FloatVector v = FloatVector.zero(F);
+            for (int h = 0; h < 2; h++) {
+                ByteVector q = bytes16(seg, base + 2 + 16 * h);
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
+                    v = qf.fma(FloatVector.fromMemorySegment(F, xs, 128L * b + 64 * h + 4L * p * FLOAT_LANES, LE), v);
+                }
+            }
+            FloatVector a = scaled(v, half(seg, base), a0);
+            a0 = a1; a1 = a; // rotate: consecutive blocks go to different chains
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
     /** Consecutive blocks into two alternating accumulators (see above). */
     static float dotQ4_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         long base = first * Q4_0Tensor.BLOCK_BYTES;
         for (int b = 0; b < nBlocks; b++, xo += 32, base += Q4_0Tensor.BLOCK_BYTES) {
             FloatVector a = blockQ4_0(seg, base, x, xo, a0);
+            a0 = a1; a1 = a; // rotate: consecutive blocks go to different chains
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Q4_0 rows against x in the form {@link Q4_0Tensor#prepare} documents: per block, the 16 bytes zero-extended
+     * to int lanes once, the whole byte and its low nibble converted to floats, two multiply-adds with y and z
+     * onto a start value that carries the block's -8 S (spread over the lanes), then the block's scale once. Two
+     * alternating accumulators. (The -8 S summed in a scalar instead was a serial chain of float adds, 3 cycles a
+     * block, slower than all the vector work.)
+     */
+    static float dotQ4_0Prepared(MemorySegment seg, long first, int nBlocks, MemorySegment yz, long startsAt) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        long base = first * Q4_0Tensor.BLOCK_BYTES;
+        for (int b = 0; b < nBlocks; b++, base += Q4_0Tensor.BLOCK_BYTES) {
+            long o = b * 128L; // bytes: 32 floats per block
+            ByteVector q = bytes16(seg, base + 2);
+            FloatVector v = FloatVector.broadcast(F, yz.get(SegmentTensor.FLOAT_LE, startsAt + 4L * b));
+            for (int p = 0; p < PARTS; p++) {
+                IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
+                FloatVector whole = (FloatVector) qi.convert(VectorOperators.I2F, 0);
+                FloatVector low = (FloatVector) qi.and(0x0F).convert(VectorOperators.I2F, 0);
+                v = low.fma(FloatVector.fromMemorySegment(F, yz, o + 4L * p * FLOAT_LANES, LE), v);
+                v = whole.fma(FloatVector.fromMemorySegment(F, yz, o + 64 + 4L * p * FLOAT_LANES, LE), v);
+            }
+            FloatVector a = scaled(v, half(seg, base), a0);
             a0 = a1; a1 = a; // rotate: consecutive blocks go to different chains
         }
         return a0.add(a1).reduceLanes(VectorOperators.ADD);

@@ -1,5 +1,6 @@
 package ai.autoglm.core.model;
 
+import ai.autoglm.core.tensor.PanelGemm;
 import ai.autoglm.core.testing.ModelFixtures;
 import ai.autoglm.core.testing.ModelFixtures.Spec;
 import ai.autoglm.core.testing.ReferenceForward;
@@ -20,9 +21,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@link TransformerModel#forwardBatch} against two references: the per-sequence {@link TransformerModel#forward}
- * on separate states (must be bit-identical: every row goes through the same dot products, batching only changes
- * how many rows share one pass over the weights) and the double-precision {@link ReferenceForward} of each
- * sequence's whole token history.
+ * on separate states and the double-precision {@link ReferenceForward} of each sequence's whole token history.
+ * Batched and single rows agree to float rounding, not bit for bit: a chunk of {@link PanelGemm#MIN_TOKENS} rows or
+ * more runs through the panel GEMM and a single decode row through the prepared-vector kernels, which sum in other
+ * orders than the per-row {@code dotMany} kernels (the price of their speed; llama.cpp's batches are not
+ * bit-invariant either). The greedy token must not change.
  */
 class ForwardBatchTest {
 
@@ -58,7 +61,7 @@ class ForwardBatchTest {
             float[][] got = model.forwardBatch(entries);
             for (int i = 0; i < lengths.length; i++) {
                 float[] expected = model.forward(alone.get(i), histories.get(i), lengths[i] + step, 1, false);
-                assertThat(got[i]).as("%s seq %d step %d", name, i, step).isEqualTo(expected);
+                assertSameLogits(got[i], expected, name + " seq " + i + " step " + step);
                 assertThat(batched.get(i).position()).isEqualTo(lengths[i] + step + 1);
                 int[] seen = Arrays.copyOf(histories.get(i), lengths[i] + step + 1);
                 double[][] ref = new ReferenceForward(s, w, seen.length).run(seen);
@@ -82,9 +85,9 @@ class ForwardBatchTest {
         float[][] got = model.forwardBatch(List.of(
                 new BatchEntry(sb, b, 9, 1), new BatchEntry(sa, a, 0, a.length), new BatchEntry(sc, c, 0, c.length)));
         assertThat(TransformerModel.MAX_BATCH).isLessThan(1 + a.length + c.length);
-        assertThat(got[0]).isEqualTo(model.forward(model.newState(128), b, 0, b.length, false).clone());
-        assertThat(got[1]).isEqualTo(model.forward(model.newState(128), a, 0, a.length, false).clone());
-        assertThat(got[2]).isEqualTo(model.forward(model.newState(128), c, 0, c.length, false).clone());
+        assertSameLogits(got[0], model.forward(model.newState(128), b, 0, b.length, false).clone(), "b");
+        assertSameLogits(got[1], model.forward(model.newState(128), a, 0, a.length, false).clone(), "a");
+        assertSameLogits(got[2], model.forward(model.newState(128), c, 0, c.length, false).clone(), "c");
         assertThat(new int[]{sa.position(), sb.position(), sc.position()}).containsExactly(90, 10, 3);
     }
 
@@ -101,5 +104,17 @@ class ForwardBatchTest {
                 .hasMessageContaining("outside the vocabulary");
         assertThat(x.position()).isZero();
         assertThat(y.position()).isZero();
+    }
+
+    /** Within float rounding of each other (relative to the row's largest logit), with the same greedy token. */
+    static void assertSameLogits(float[] got, float[] expected, String what) {
+        assertThat(relativeError(got, 0, LogitsAssert.toDouble(expected, 0, expected.length))).as(what).isLessThan(1e-5);
+        assertThat(argmax(got)).as("%s greedy token", what).isEqualTo(argmax(expected));
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
     }
 }
