@@ -39,16 +39,26 @@ public final class F16Tensor extends SegmentTensor {
         for (int i = 0; i < n; i++) out[outOffset + i] = half((offset + i) * 2);
     }
 
+    /** Whether no element is Inf or NaN: 0 not known yet, 1 yes, 2 no. Found once, by the first {@link #prepare}. */
+    private volatile int finite;
+
+    /**
+     * x copied to an aligned segment for {@link VectorKernels#dotFiniteF16}, whose short half conversion is only
+     * right for finite halves: the first call scans the whole tensor once (memory speed), and a tensor holding an
+     * Inf or NaN keeps the exact conversion of {@link #dot}.
+     */
     @Override
     public boolean prepare(float[] x, int xOff, int n, PreparedVector into) {
         if (!vectorPath()) return false;
+        if (finite == 0) finite = VectorKernels.allFiniteF16(data, size) ? 1 : 2;
+        if (finite != 1) return false;
         into.copy(x, xOff, n);
         return true;
     }
 
     @Override
     public float dotPrepared(long offset, PreparedVector v) {
-        return VectorKernels.dotF16(data, offset, v.n, v.values);
+        return VectorKernels.dotFiniteF16(data, offset, v.n, v.values);
     }
 
     @Override

@@ -39,18 +39,6 @@ public final class Q8_0Tensor extends SegmentTensor {
     }
 
     @Override
-    public boolean prepare(float[] x, int xOff, int n, PreparedVector into) {
-        if (!vectorPath() || n % 32 != 0) return false;
-        into.copy(x, xOff, n);
-        return true;
-    }
-
-    @Override
-    public float dotPrepared(long offset, PreparedVector v) {
-        return VectorKernels.dotQ8_0(data, offset / 32, v.n / 32, v.values);
-    }
-
-    @Override
     float vectorDot(long firstBlock, int nBlocks, float[] x, int xOffset) {
         return VectorKernels.dotQ8_0(data, firstBlock, nBlocks, x, xOffset);
     }

@@ -135,17 +135,43 @@ final class VectorKernels {
         return sum;
     }
 
-    /** As {@link #dotF16} with x from an aligned {@link PreparedVector} segment. */
-    static float dotF16(MemorySegment seg, long first, int n, MemorySegment xs) {
+    /**
+     * F16 rows of finite halves only (see {@link F16Tensor#prepare}) against x from an aligned {@link PreparedVector}
+     * segment: without Inf/NaN the conversion is four operations (see {@link #finiteHalfToFloat}) instead of eight.
+     */
+    static float dotFiniteF16(MemorySegment seg, long first, int n, MemorySegment xs) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int upper = F.loopBound(n), i = 0;
         for (; i < upper; i += FLOAT_LANES) {
-            FloatVector a = f16(seg, first + i).fma(FloatVector.fromMemorySegment(F, xs, 4L * i, LE), a0);
+            FloatVector w = finiteHalfToFloat(ShortVector.fromMemorySegment(S, seg, (first + i) * 2, LE));
+            FloatVector a = w.fma(FloatVector.fromMemorySegment(F, xs, 4L * i, LE), a0);
             a0 = a1; a1 = a2; a2 = a3; a3 = a; // rotate: consecutive FMAs go to different chains
         }
         float sum = sum4(a0, a1, a2, a3);
         for (; i < n; i++) sum += half(seg, (first + i) * 2) * xs.get(SegmentTensor.FLOAT_LE, 4L * i);
         return sum;
+    }
+
+    /**
+     * binary16 to binary32 for finite halves: the sign-extended half shifted left by 13 has the sign in bit 31
+     * (and copies of it in bits 28-30, cleared by the mask) and exponent+mantissa in bits 13-27, a float whose
+     * value is the half's times 2^-112 (subnormals included); one multiply by 2^112 rescales it, sign and all.
+     * An Inf/NaN half would come out as a finite float of magnitude 2^16 or more.
+     */
+    private static FloatVector finiteHalfToFloat(ShortVector h) {
+        return ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                .reinterpretAsFloats().mul(0x1p112f);
+    }
+
+    /** Whether no half in {@code [0, n)} has the exponent 31 (Inf or NaN). */
+    static boolean allFiniteF16(MemorySegment seg, long n) {
+        VectorSpecies<Short> s = ShortVector.SPECIES_PREFERRED;
+        long upper = n - n % s.length(), i = 0;
+        for (; i < upper; i += s.length()) {
+            if (ShortVector.fromMemorySegment(s, seg, i * 2, LE).and((short) 0x7C00).eq((short) 0x7C00).anyTrue()) return false;
+        }
+        for (; i < n; i++) if ((seg.get(SegmentTensor.SHORT_LE, i * 2) & 0x7C00) == 0x7C00) return false;
+        return true;
     }
 
     static float dotBF16(MemorySegment seg, long first, int n, float[] x, int xo) {
@@ -202,7 +228,9 @@ final class VectorKernels {
     /**
      * One accumulator chain, unlike the others: two alternating chains measured +16% in JMH (matrix in cache) but
      * -15 to -30% end to end on the 1.1 GB llama-q8_0 (tg64 12.5-15.1 vs 17.5-17.8 t/s, same run), with and
-     * without a per-block helper; not understood yet.
+     * without a per-block helper; not understood yet. Q8_0 also has no prepared-vector kernel: x from an aligned
+     * segment was 30 vs 24 GMAC/s in cache but end to end tg32 11.1-11.6 (one chain) and 13.2-14.4 (two chains)
+     * against 16.6-17.1 for this kernel (2026-11-23, same build, runs alternating).
      */
     static float dotQ8_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
@@ -213,25 +241,6 @@ final class VectorKernels {
             acc = scaled(v, half(seg, base), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** Q8_0 against x from an aligned {@link PreparedVector} segment, consecutive blocks into two alternating chains. */
-    static float dotQ8_0(MemorySegment seg, long first, int nBlocks, MemorySegment xs) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        long base = first * Q8_0Tensor.BLOCK_BYTES;
-        for (int b = 0; b < nBlocks; b++, base += Q8_0Tensor.BLOCK_BYTES) {
-            FloatVector v = FloatVector.zero(F);
-            for (int h = 0; h < 2; h++) {
-                ByteVector q = bytes16(seg, base + 2 + 16 * h);
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
-                    v = qf.fma(FloatVector.fromMemorySegment(F, xs, 128L * b + 64 * h + 4L * p * FLOAT_LANES, LE), v);
-                }
-            }
-            FloatVector a = scaled(v, half(seg, base), a0);
-            a0 = a1; a1 = a; // rotate: consecutive blocks go to different chains
-        }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
     /** Consecutive blocks into two alternating accumulators (see above). */

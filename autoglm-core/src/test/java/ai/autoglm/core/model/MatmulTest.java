@@ -46,6 +46,26 @@ class MatmulTest {
         }
     }
 
+    /** Inf and NaN weights reach the output as the scalar product has them (the F16 decode kernel's short conversion must not run). */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16"})
+    void infAndNanWeightsPropagate(GgmlType type) {
+        int n = 64, d = 4;
+        float[] values = new float[d * n];
+        java.util.Arrays.fill(values, 0.5f);
+        values[n + 5] = Float.POSITIVE_INFINITY;
+        values[2 * n + 7] = Float.NaN;
+        FloatTensor w = Tensors.view(type, Quantizer.quantize(type, values), (long) d * n);
+        float[] x = new float[n];
+        java.util.Arrays.fill(x, 1f);
+        float[] out = new float[d];
+        Parallel.matmul(w, x, 0, n, out, 0, d, 1);
+        assertThat(out[0]).isEqualTo(32f);
+        assertThat(out[1]).isEqualTo(Float.POSITIVE_INFINITY);
+        assertThat(out[2]).isNaN();
+        assertThat(out[3]).isEqualTo(32f);
+    }
+
     /** A heap F32 weight (LoRA factors, low-rank factors) takes the same paths. */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32"})

@@ -311,6 +311,36 @@ class TensorTypesTest {
     }
 
     @Test
+    void finiteHalfConversionOfTheDecodeKernelIsExactForEveryFiniteHalf() {
+        assumeThat(VectorSupport.ENABLED).isTrue();
+        // Row h holds half h (all 63488 finite ones) at lane h % 16 and zeros elsewhere; x = e_k picks lane k.
+        int[] halves = java.util.stream.IntStream.range(0, 65536).filter(h -> (h & 0x7C00) != 0x7C00).toArray();
+        byte[] b = new byte[halves.length * 32];
+        for (int r = 0; r < halves.length; r++) {
+            int at = r * 32 + 2 * (r % 16);
+            b[at] = (byte) halves[r];
+            b[at + 1] = (byte) (halves[r] >> 8);
+        }
+        FloatTensor t = Tensors.view(GgmlType.F16, MemorySegment.ofArray(b), (long) halves.length * 16);
+        PreparedVector v = new PreparedVector();
+        for (int k = 0; k < 16; k++) {
+            float[] x = new float[16];
+            x[k] = 1f;
+            assertThat(t.prepare(x, 0, 16, v)).as("finite F16 takes the prepared kernel").isTrue();
+            for (int r = k; r < halves.length; r += 16) {
+                float got = t.dotPrepared(r * 16L, v), expected = ReferenceDecoder.halfToFloat(halves[r]);
+                if (Float.compare(got, expected) != 0 && !(got == 0f && expected == 0f)) {
+                    throw new AssertionError(String.format("half 0x%04x: %s != %s", halves[r], got, expected));
+                }
+            }
+        }
+        // One Inf anywhere: the tensor keeps the exact conversion (prepare declines, callers use dot).
+        b[b.length - 1] = (byte) 0x7C;
+        b[b.length - 2] = 0;
+        assertThat(Tensors.view(GgmlType.F16, MemorySegment.ofArray(b), (long) halves.length * 16).prepare(new float[16], 0, 16, v)).isFalse();
+    }
+
+    @Test
     void viewChecksSizes() {
         MemorySegment seg = MemorySegment.ofArray(new byte[34]);
         assertThatThrownBy(() -> Tensors.view(GgmlType.Q8_0, seg, 64)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs 68 bytes");
