@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * How many threads the forward pass computes on. Decoding streams the weights from memory, and two SMT
@@ -18,22 +17,22 @@ import java.util.concurrent.ForkJoinPool;
  * property {@code autoglm.threads} or {@link #set} overrides it.
  */
 public final class ComputeThreads {
-    private static volatile ForkJoinPool pool;
+    private static volatile ComputePool pool;
 
     private ComputeThreads() {
     }
 
     /** Threads used by the forward pass. */
     public static int count() {
-        return pool().getParallelism();
+        return pool().threads();
     }
 
     /** Uses {@code threads} threads from now on (the previous pool is shut down once idle). */
     public static synchronized void set(int threads) {
         if (threads < 1 || threads > 1024) throw new IllegalArgumentException("threads must be in [1, 1024], got " + threads);
-        ForkJoinPool old = pool;
-        if (old != null && old.getParallelism() == threads) return;
-        pool = new ForkJoinPool(threads);
+        ComputePool old = pool;
+        if (old != null && old.threads() == threads) return;
+        pool = new ComputePool(threads);
         if (old != null) old.shutdown();
     }
 
@@ -66,11 +65,11 @@ public final class ComputeThreads {
         return cores.size();
     }
 
-    static ForkJoinPool pool() {
-        ForkJoinPool p = pool;
+    static ComputePool pool() {
+        ComputePool p = pool;
         if (p != null) return p;
         synchronized (ComputeThreads.class) {
-            if (pool == null) pool = new ForkJoinPool(defaultCount());
+            if (pool == null) pool = new ComputePool(defaultCount());
             return pool;
         }
     }

@@ -5,13 +5,11 @@ import ai.autoglm.core.tensor.PanelGemm;
 import ai.autoglm.core.tensor.PreparedVector;
 import ai.autoglm.core.tensor.VectorSupport;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
 
 /**
- * Data-parallel loops for the forward pass (and the training module's backward pass), on one pool of
- * {@link ComputeThreads#count()} threads (daemon workers). Work below a threshold runs on the caller: forking
- * costs more than tiny matrices do.
+ * Data-parallel loops for the forward pass (and the training module's backward pass), on the
+ * {@link ComputeThreads#count()} threads of a {@link ComputePool} (the caller and daemon workers). Work below a
+ * threshold runs on the caller: waking the workers costs more than tiny matrices do.
  */
 public final class Parallel {
     /** Multiply-adds below which a loop stays on the calling thread. */
@@ -26,14 +24,11 @@ public final class Parallel {
 
     /** Runs {@code body} over {@code [0, n)} split into ranges, each item costing about {@code costPerItem}. */
     public static void forRange(int n, long costPerItem, RangeBody body) {
-        ForkJoinPool pool = ComputeThreads.pool();
-        int p = pool.getParallelism();
-        if (p == 1 || n < 2 || (long) n * costPerItem < MIN_PARALLEL_WORK) {
+        if (n < 2 || (long) n * costPerItem < MIN_PARALLEL_WORK) {
             body.run(0, n);
             return;
         }
-        int grain = Math.max(1, n / (p * 4));
-        pool.invoke(new RangeTask(body, 0, n, grain));
+        ComputeThreads.pool().run(n, body);
     }
 
     /**
@@ -86,29 +81,5 @@ public final class Parallel {
             for (int p = from; p < to; p++) PanelGemm.rows(w, p * rows, n, xt, count, out, outOff, d, panel, stage);
         });
         if (panels * rows < d) rowByRow(w, x, xOff, n, out, outOff, panels * rows, d, count);
-    }
-
-    private static final class RangeTask extends RecursiveAction {
-        private final RangeBody body;
-        private final int from;
-        private final int to;
-        private final int grain;
-
-        RangeTask(RangeBody body, int from, int to, int grain) {
-            this.body = body;
-            this.from = from;
-            this.to = to;
-            this.grain = grain;
-        }
-
-        @Override
-        protected void compute() {
-            if (to - from <= grain) {
-                body.run(from, to);
-                return;
-            }
-            int mid = (from + to) >>> 1;
-            invokeAll(new RangeTask(body, from, mid, grain), new RangeTask(body, mid, to, grain));
-        }
     }
 }
