@@ -63,7 +63,7 @@ public final class Parallel {
     private static final ThreadLocal<PreparedVector> PREPARED = ThreadLocal.withInitial(PreparedVector::new);
     private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> STAGE = ThreadLocal.withInitial(() -> new float[PanelGemm.ROWS * 64]);
+    private static final ThreadLocal<float[]> STAGE = ThreadLocal.withInitial(() -> new float[PanelGemm.STAGE_SIZE]);
 
     private static float[] scratch(ThreadLocal<float[]> local, int size) {
         float[] a = local.get();
@@ -77,7 +77,7 @@ public final class Parallel {
         PanelGemm.packTokens(x, xOff, n, count, xt);
         int rows = PanelGemm.ROWS, panels = d / rows;
         forRange(panels, (long) rows * n * count, (from, to) -> {
-            float[] panel = scratch(PANEL, rows * n), stage = scratch(STAGE, rows * 64);
+            float[] panel = scratch(PANEL, rows * n), stage = STAGE.get();
             for (int p = from; p < to; p++) PanelGemm.rows(w, p * rows, n, xt, count, out, outOff, d, panel, stage);
         });
         if (panels * rows < d) rowByRow(w, x, xOff, n, out, outOff, panels * rows, d, count);

@@ -263,9 +263,9 @@ final class VectorKernels {
      */
     static float dotQ4_0Prepared(MemorySegment seg, long first, int nBlocks, MemorySegment yz, long startsAt) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        long base = first * Q4_0Tensor.BLOCK_BYTES;
-        for (int b = 0; b < nBlocks; b++, base += Q4_0Tensor.BLOCK_BYTES) {
-            long o = b * 128L; // bytes: 32 floats per block
+        long start = first * Q4_0Tensor.BLOCK_BYTES;
+        for (int b = 0; b < nBlocks; b++) {
+            long base = start + (long) b * Q4_0Tensor.BLOCK_BYTES, o = b * 128L; // o: 32 floats per block
             ByteVector q = bytes16(seg, base + 2);
             FloatVector v = FloatVector.broadcast(F, yz.get(SegmentTensor.FLOAT_LE, startsAt + 4L * b));
             for (int p = 0; p < PARTS; p++) {
