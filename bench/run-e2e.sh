@@ -23,7 +23,9 @@ mkdir -p "$MODEL_DIR" "$ROOT/bench/results"
 echo "building..." >&2
 (cd "$ROOT" && mvn -B -q -o -DskipTests package -pl autoglm-cli -am && mvn -B -q -o test-compile -pl autoglm-core) >&2
 if [ ! -d "$ROOT/bench/llamacpp/node_modules/node-llama-cpp" ]; then
-  (cd "$ROOT/bench/llamacpp" && npm ci --no-audit --no-fund --ignore-scripts) >&2
+  # npm ci when the lockfile can be completed from the registry in use; otherwise npm install of the pinned version
+  # (the public registry mirror here lacks some of node-llama-cpp's optional platform packages the lockfile lists).
+  (cd "$ROOT/bench/llamacpp" && { npm ci --no-audit --no-fund --ignore-scripts || npm install --no-audit --no-fund --ignore-scripts --no-save; }) >&2
 fi
 CP="$ROOT/autoglm-core/target/test-classes:$ROOT/autoglm-core/target/classes:$ROOT/autoglm-cli/target/lib/*"
 

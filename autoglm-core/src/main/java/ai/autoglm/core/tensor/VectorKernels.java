@@ -18,7 +18,9 @@ import java.nio.ByteOrder;
  * bits), widened to floats in {@code 16 / FLOAT_LANES} parts and multiplied with x; per-block scales are
  * applied once per sub-block to the partial sums, mins through a separate sum of x. Every kernel sees whole
  * blocks only ({@link SegmentTensor#dotVector} handles partial ones) and agrees with the scalar
- * {@code getFloat} loop up to float summation order. Only loaded when {@link VectorSupport#ENABLED}.
+ * {@code getFloat} loop up to float summation order. Also the vector dequantizers of the prefill GEMM's panels
+ * ({@link PanelGemm}) and the prepared-vector decode dots ({@link PreparedVector}). Only loaded when
+ * {@link VectorSupport#ENABLED}.
  */
 final class VectorKernels {
     static final VectorSpecies<Float> F = pickSpecies();
@@ -477,7 +479,8 @@ final class VectorKernels {
     // ---------------------------------------------------------------- register-blocked: one row, four tokens
     // Each weight block is decoded (and scaled) once into float vectors, then multiplied into four accumulators,
     // one per token: the decode work, most of the cost of a quantized dot, is shared by four tokens (the idea of
-    // ggml's mul_mat tiling and llamafile's tinyBLAS, here in registers only).
+    // ggml's mul_mat tiling and llamafile's tinyBLAS, here in registers only). Since the panel GEMM
+    // (PanelGemm) takes chunks of 8 tokens or more, these serve 2-7 tokens: small server batches of decode rows.
 
     /** The four accumulators' sums to {@code out[oo + t*os]}. */
     private static void store4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] out, int oo, int os) {
