@@ -5,7 +5,6 @@ import ai.autoglm.core.tensor.PanelGemm;
 import ai.autoglm.core.tensor.PreparedVector;
 import ai.autoglm.core.tensor.VectorSupport;
 
-
 /**
  * Data-parallel loops for the forward pass (and the training module's backward pass), on the
  * {@link ComputeThreads#count()} threads of a {@link ComputePool} (the caller and daemon workers). Work below a
@@ -32,9 +31,11 @@ public final class Parallel {
     }
 
     /**
-     * {@code out[outOff + t*d + i] = W[i] . x[xOff + t*n ..]} for rows {@code i < d} and tokens {@code t < count}:
-     * a matrix-matrix product that reads each weight row once per chunk (decoding its blocks once per
-     * {@link FloatTensor#dotMany} pass of several tokens), parallel over rows.
+     * {@code out[outOff + t*d + i] = W[i] . x[xOff + t*n ..]} for rows {@code i < d} and tokens {@code t < count},
+     * parallel over rows, by one of three paths: from {@link PanelGemm#MIN_TOKENS} tokens on the panel GEMM
+     * (weights dequantized once per chunk); for one token the type's prepared-vector kernel where it has one
+     * ({@link FloatTensor#prepare}); otherwise each row through {@link FloatTensor#dotMany} (blocks decoded once per
+     * pass of several tokens).
      */
     public static void matmul(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
         if (VectorSupport.ENABLED && count >= PanelGemm.MIN_TOKENS && d >= PanelGemm.ROWS) {

@@ -15,8 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The tokens are vectorised, not the weights: {@link #packTokens} lays x out token-minor
  * ({@code xt[k][t]}, in groups of {@code 2 * FLOAT_LANES} tokens, each group contiguous), so one load gives one
  * input element of a whole token group and each weight is a broadcast. That leaves the weight panel in its
- * natural row-major order (dequantized with the same vector kernels as decode) and needs no horizontal sums:
- * lane t of accumulator (r, g) is output (token 16g + t, row r). This is the "broadcast A, vector B" shape of
+ * natural row-major order (dequantized by vector kernels, see {@link FloatTensor#copyTo}) and needs no horizontal
+ * sums: lane t of row r's two accumulators holds tokens t and L + t of the group. This is the "broadcast A, vector B" shape of
  * BLIS-style micro-kernels (Goto and van de Geijn, "Anatomy of high-performance matrix multiplication", 2008)
  * and of llamafile's tinyBLAS. Only loaded when {@link VectorSupport#ENABLED}.
  */
