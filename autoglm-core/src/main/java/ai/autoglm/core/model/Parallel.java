@@ -60,7 +60,10 @@ public final class Parallel {
         });
     }
 
-    /** The caller's prepared decode vector and packed prefill tokens, and each worker's weight panel and result stage: reused, grown on demand. */
+    /**
+     * Scratch, reused and grown on demand: the caller's prepared decode vector and packed prefill tokens, each
+     * worker's weight panel and result stage.
+     */
     private static final ThreadLocal<PreparedVector> PREPARED = ThreadLocal.withInitial(PreparedVector::new);
     private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[0]);

@@ -18,28 +18,28 @@ public final class PreparedVector {
     private static final int ALIGN = 64;
     /** The kernel-specific rearrangement of x (for Q4_0: per 32-block, 16 "y" then 16 "z" floats), then one float per block. */
     MemorySegment values = MemorySegment.NULL;
-    /** Elements of x. */
+    /** Elements of x; the per-block floats start at byte {@code 4 * n} of {@link #values}. */
     int n;
-    /** Byte offset of the per-block floats in {@link #values}. */
-    long blockFloatsAt;
     private float[] staging = new float[0];
     private int floats;
 
+    /** Room in {@link #values} for {@code floats} floats, for a vector of n elements. */
+    private void ensure(int n, int floats) {
+        if (values.byteSize() < (long) floats * Float.BYTES) values = Arena.ofAuto().allocate((long) floats * Float.BYTES, ALIGN);
+        this.n = n;
+        this.floats = floats;
+    }
+
     /** Room for n rearranged floats and {@code blocks} per-block floats; returns the heap staging array to fill. */
     float[] stage(int n, int blocks) {
-        floats = n + blocks;
-        if (staging.length < floats) {
-            staging = new float[floats];
-            values = Arena.ofAuto().allocate((long) floats * Float.BYTES, ALIGN);
-        }
-        this.n = n;
-        this.blockFloatsAt = (long) n * Float.BYTES;
+        ensure(n, n + blocks);
+        if (staging.length < floats) staging = new float[floats];
         return staging;
     }
 
     /** x itself, aligned (for the kernels that read it as plain floats). */
     void copy(float[] x, int xOff, int n) {
-        stage(n, 0);
+        ensure(n, n);
         MemorySegment.copy(x, xOff, values, ValueLayout.JAVA_FLOAT, 0, n);
     }
 

@@ -75,7 +75,7 @@ public final class Q4_0Tensor extends SegmentTensor {
 
     @Override
     public float dotPrepared(long offset, PreparedVector v) {
-        return VectorKernels.dotQ4_0Prepared(data, offset / 32, v.n / 32, v.values, v.blockFloatsAt);
+        return VectorKernels.dotQ4_0Prepared(data, offset / 32, v.n / 32, v.values, 4L * v.n);
     }
 
     @Override
