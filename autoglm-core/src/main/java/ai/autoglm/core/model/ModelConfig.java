@@ -253,9 +253,11 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
         int vocab = hfInt(file, config, "vocab_size", null);
         int context = hfInt(file, config, "max_position_embeddings", qwen ? 32768 : glm ? 131072 : 2048);
         double eps = hfDouble(file, config, "rms_norm_eps", glm ? 1.5625e-7 : 1e-6);
-        double theta = hfDouble(file, config, "rope_theta", 10000.0);
-        double partial = hfDouble(file, config, "partial_rotary_factor", glm ? 0.5 : 1.0);
-        if (!(partial > 0 && partial <= 1)) throw new ModelFormatException(file, "partial_rotary_factor " + partial + " is not in (0, 1]");
+        hfDouble(file, config, "rope_theta", 10000.0); // type check only; the value is read with rope_parameters below
+        double theta = HfRopeParameters.theta(config);
+        if (!(theta > 0) || !Double.isFinite(theta)) throw new ModelFormatException(file, "rope_theta " + theta + " is not a positive number");
+        Double partial = HfRopeParameters.partialRotaryFactor(config, glm ? 0.5 : 1.0);
+        if (partial == null || !(partial > 0 && partial <= 1)) throw new ModelFormatException(file, "partial_rotary_factor " + partial + " is not in (0, 1]");
         // int(head_dim * partial_rotary_factor), as modeling_rope_utils _compute_default_rope_parameters truncates
         int rotaryDim = (int) (headDim * partial);
         boolean tied = config.path("tie_word_embeddings").asBoolean(false);
@@ -265,8 +267,9 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
         }
 
         RopeScaling scaling = null;
-        JsonNode rs = config.get("rope_scaling");
-        if (rs != null && !rs.isNull()) {
+        // rope_scaling (transformers 4) or rope_parameters (transformers 5): the same reader as the converter
+        JsonNode rs = HfRopeParameters.scaling(config);
+        if (rs != null) {
             String type = rs.hasNonNull("rope_type") ? rs.get("rope_type").asText() : rs.path("type").asText("default");
             switch (type) {
                 case "default" -> { }

@@ -78,6 +78,37 @@ class ModelLoaderTest {
         }
     }
 
+    /**
+     * transformers 5 writes {@code rope_theta} and the scaling inside {@code rope_parameters} instead of top-level
+     * {@code rope_theta} + {@code rope_scaling}. The same directory in that spelling, loaded directly and converted,
+     * gives the reference logits: before, the direct load ignored rope_parameters (base 10000, no llama3 scaling)
+     * while the converter honoured it.
+     */
+    @Test
+    void ropeParametersSpellingLoadsAndConvertsLikeRopeTheta() throws Exception {
+        Spec l3 = ModelFixtures.llama3Scaled();
+        Spec s = new Spec(l3.arch(), l3.dim(), l3.layers(), l3.heads(), l3.kvHeads(), l3.ffn(), l3.context(), l3.rmsEps(),
+                500000.0, l3.tiedEmbeddings(), l3.qkvBias(), l3.llama3(), l3.seed());
+        Path dir = ModelFixtures.writeHf(s, tmp.resolve("tf5"));
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        var config = (com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(dir.resolve("config.json").toFile());
+        var params = (com.fasterxml.jackson.databind.node.ObjectNode) config.remove("rope_scaling");
+        params.set("rope_theta", config.remove("rope_theta"));
+        config.set("rope_parameters", params);
+        mapper.writeValue(dir.resolve("config.json").toFile(), config);
+        assertThat(s.ropeTheta()).isNotEqualTo(10000.0);
+
+        Path out = tmp.resolve("tf5.gguf");
+        ai.autoglm.core.format.hf.HfToGgufConverter.convert(dir, out, GgmlType.F32);
+        int[] tokens = {3, 200, 77, 104, 101, 1, 0, 255};
+        double[][] ref = new ReferenceForward(s, ModelFixtures.hfWeights(s), tokens.length).run(tokens);
+        try (LanguageModel direct = ModelLoader.load(dir); LanguageModel converted = ModelLoader.load(out)) {
+            assertThat(direct.config().ropeTheta()).isEqualTo(s.ropeTheta());
+            assertRowsClose("rope_parameters, HF dir", direct.forward(direct.newState(16), tokens, 0, tokens.length, true), ref, 1e-4);
+            assertRowsClose("rope_parameters, converted", converted.forward(converted.newState(16), tokens, 0, tokens.length, true), ref, 1e-4);
+        }
+    }
+
     @Test
     void f16SafetensorsLoad() {
         Spec s = ModelFixtures.qwen2();

@@ -1,5 +1,6 @@
 package ai.autoglm.core.format.hf;
 
+import ai.autoglm.core.model.HfRopeParameters;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufWriter;
@@ -88,7 +89,7 @@ public final class HfToGgufConverter {
                     if (arch.equals("llama")) {
                         // LlamaModel.set_gguf_parameters
                         w.putUint32(arch + ".vocab_size", requireInt(configFile, c, "vocab_size"));
-                        w.putUint32(arch + ".rope.dimension_count", RopeScaling.headDim(c));
+                        w.putUint32(arch + ".rope.dimension_count", HfRopeParameters.headDim(c));
                     }
                 }
             }
@@ -98,7 +99,7 @@ public final class HfToGgufConverter {
             }
 
             // Tensors: generate_extra_tensors first, then the checkpoint's.
-            float[] ropeFreqs = arch.equals("llama") ? RopeScaling.llama3Factors(c) : null;
+            float[] ropeFreqs = arch.equals("llama") ? HfRopeParameters.llama3Factors(c) : null;
             if (ropeFreqs != null) {
                 w.addTensor(HfToGgufNames.Tensor.ROPE_FREQS.name(0, ".weight"), new long[]{ropeFreqs.length}, ropeFreqs, GgmlType.F32);
             }
@@ -128,7 +129,7 @@ public final class HfToGgufConverter {
         w.putUint32(arch + ".attention.head_count", heads);
         if (c.hasNonNull("num_key_value_heads")) w.putUint32(arch + ".attention.head_count_kv", kvHeads);
         if (c.hasNonNull("rope_theta") || c.path("rope_parameters").hasNonNull("rope_theta")) {
-            w.putFloat32(arch + ".rope.freq_base", (float) RopeScaling.theta(c));
+            w.putFloat32(arch + ".rope.freq_base", (float) HfRopeParameters.theta(c));
         }
         if (c.hasNonNull("rms_norm_eps")) w.putFloat32(arch + ".attention.layer_norm_rms_epsilon", (float) c.get("rms_norm_eps").asDouble());
         if (c.hasNonNull("head_dim")) {
@@ -180,23 +181,21 @@ public final class HfToGgufConverter {
         // remote code: RotaryEmbedding(kv_channels // 2) rotates kv_channels/2 dims; -hf: head_dim * partial_rotary_factor
         w.putUint32(a + ".rope.dimension_count", (long) (headDim * (remote ? 0.5 : partialRotaryFactor(configFile, c))));
         w.putBool("tokenizer.ggml.add_bos_token", false);
-        double base = c.has("rope_ratio") ? 10000.0 * c.get("rope_ratio").asDouble()
-                : c.hasNonNull("rope_theta") ? RopeScaling.theta(c) : 10000.0;
+        double base = c.has("rope_ratio") ? 10000.0 * c.get("rope_ratio").asDouble() : HfRopeParameters.theta(c);
         if (!(base > 0) || !Double.isFinite(base)) throw new ModelFormatException(configFile, "rope base " + base + " is not a positive number");
         w.putFloat32(a + ".rope.freq_base", (float) base);
-        if (RopeScaling.type(c) != null && !"default".equals(RopeScaling.type(c))) {
+        if (HfRopeParameters.type(c) != null && !"default".equals(HfRopeParameters.type(c))) {
             throw new ModelFormatException(configFile, "rope scaling is not supported for chatglm");
         }
         return kvHeads;
     }
 
     private static double partialRotaryFactor(Path configFile, JsonNode c) {
-        JsonNode v = c.has("partial_rotary_factor") ? c.get("partial_rotary_factor") : c.path("rope_parameters").get("partial_rotary_factor");
-        if (v == null || v.isNull()) return 0.5;
-        if (!v.isNumber() || !(v.asDouble() > 0 && v.asDouble() <= 1)) {
+        Double v = HfRopeParameters.partialRotaryFactor(c, 0.5);
+        if (v == null || !(v > 0 && v <= 1)) {
             throw new ModelFormatException(configFile, "partial_rotary_factor must be in (0, 1], got " + v);
         }
-        return v.asDouble();
+        return v;
     }
 
     /** Heads to permute Q/K by (LlamaModel.modify_tensors: q with n_head, k with n_head_kv), or 0 for other tensors. */
@@ -272,11 +271,11 @@ public final class HfToGgufConverter {
      * longrope) are refused rather than converted into a model that silently runs with the wrong positions.
      */
     private static void ropeScalingKeys(Path configFile, JsonNode c, String arch, GgufWriter w) {
-        String type = RopeScaling.type(c);
+        String type = HfRopeParameters.type(c);
         if (type == null || type.equals("default") || type.equals("llama3")) return;
         if (type.equals("linear")) {
             w.putString(arch + ".rope.scaling.type", "linear");
-            w.putFloat32(arch + ".rope.scaling.factor", (float) RopeScaling.scaling(c).path("factor").asDouble(1.0));
+            w.putFloat32(arch + ".rope.scaling.factor", (float) HfRopeParameters.scaling(c).path("factor").asDouble(1.0));
             return;
         }
         throw new ModelFormatException(configFile, "unsupported rope scaling type '" + type + "' (supported: llama3, linear)");

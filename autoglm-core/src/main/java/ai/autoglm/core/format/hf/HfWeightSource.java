@@ -1,5 +1,6 @@
 package ai.autoglm.core.format.hf;
 
+import ai.autoglm.core.model.HfRopeParameters;
 import ai.autoglm.core.model.WeightSource;
 import ai.autoglm.core.tensor.ArrayFloatTensor;
 import ai.autoglm.core.tensor.FloatTensor;
@@ -21,7 +22,7 @@ import java.util.Set;
  * the rows (convert_hf_to_gguf.py LlamaModel.permute). Qwen2 is NEOX in both.
  *
  * <p>For a config with Llama 3.1 RoPE scaling ({@code rope_type: "llama3"}), {@code rope_freqs.weight} is provided as a
- * computed F32 tensor, as in a converted GGUF ({@link RopeScaling#llama3Factors}).
+ * computed F32 tensor, as in a converted GGUF ({@link HfRopeParameters#llama3Factors}).
  */
 public final class HfWeightSource implements WeightSource {
     private final HfCheckpoint checkpoint;
@@ -33,7 +34,7 @@ public final class HfWeightSource implements WeightSource {
         this.checkpoint = checkpoint;
         this.naming = naming;
         Map<String, String> map = new LinkedHashMap<>();
-        this.ropeFreqs = RopeScaling.llama3Factors(checkpoint.config());
+        this.ropeFreqs = HfRopeParameters.llama3Factors(checkpoint.config());
         if (ropeFreqs != null) map.put(HfToGgufNames.Tensor.ROPE_FREQS.name(0, ".weight"), null);
         for (String hf : checkpoint.tensorNames()) {
             String gguf = naming.toGguf(hf);

@@ -1,5 +1,6 @@
 package ai.autoglm.core.format.hf;
 
+import ai.autoglm.core.model.HfRopeParameters;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
 import ai.autoglm.core.format.gguf.GgufTensorInfo;
@@ -169,7 +170,7 @@ class HfToGgufConverterTest {
             assertThat(differs).isTrue();
 
             FloatTensor rf = g.tensor("rope_freqs.weight");
-            float[] expected = RopeScaling.llama3Factors(HfCheckpoint.readJson(dir.resolve("config.json")));
+            float[] expected = HfRopeParameters.llama3Factors(HfCheckpoint.readJson(dir.resolve("config.json")));
             for (int i = 0; i < expected.length; i++) assertThat(rf.getFloat(i)).isEqualTo(expected[i]);
         }
     }

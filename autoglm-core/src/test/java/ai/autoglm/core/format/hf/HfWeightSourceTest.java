@@ -1,5 +1,6 @@
 package ai.autoglm.core.format.hf;
 
+import ai.autoglm.core.model.HfRopeParameters;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.tensor.FloatTensor;
 
@@ -70,7 +71,7 @@ class HfWeightSourceTest {
                 {"hidden_size": 4096, "num_attention_heads": 32, "rope_theta": 500000.0,
                  "rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
                                   "original_max_position_embeddings": 8192, "rope_type": "llama3"}}""");
-        float[] f = RopeScaling.llama3Factors(config);
+        float[] f = HfRopeParameters.llama3Factors(config);
         assertThat(f).hasSize(64);
         int smoothCount = 0;
         for (int i = 0; i < 64; i++) {
@@ -88,6 +89,6 @@ class HfWeightSourceTest {
             assertThat((double) f[i]).as("factor " + i).isCloseTo(expected, within(1e-4 * expected));
         }
         assertThat(smoothCount).isPositive();
-        assertThat(RopeScaling.llama3Factors(new com.fasterxml.jackson.databind.ObjectMapper().readTree("{}"))).isNull();
+        assertThat(HfRopeParameters.llama3Factors(new com.fasterxml.jackson.databind.ObjectMapper().readTree("{}"))).isNull();
     }
 }

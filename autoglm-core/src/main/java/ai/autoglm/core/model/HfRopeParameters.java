@@ -1,13 +1,16 @@
-package ai.autoglm.core.format.hf;
+package ai.autoglm.core.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * RoPE settings read from a Hugging Face config.json, in both spellings transformers has used: {@code rope_theta} +
- * {@code rope_scaling} (transformers 4.x) and {@code rope_parameters} (transformers 5).
+ * {@code rope_scaling} (transformers 4.x) and {@code rope_parameters} (transformers 5, which moves {@code rope_theta}
+ * and sometimes {@code partial_rotary_factor} inside it: modeling_rope_utils.py {@code RopeParameters}). The one
+ * reader of these keys: {@link ModelConfig#fromHfConfig} (loading a directory) and the GGUF converter both call it, so
+ * a directory loaded directly and the same directory converted get the same rope.
  */
-public final class RopeScaling {
-    private RopeScaling() {
+public final class HfRopeParameters {
+    private HfRopeParameters() {
     }
 
     /** {@code rope_theta}, 10000 when absent (the LlamaConfig default). */
@@ -15,6 +18,17 @@ public final class RopeScaling {
         JsonNode params = config.get("rope_parameters");
         if (params != null && params.hasNonNull("rope_theta")) return params.get("rope_theta").asDouble();
         return config.path("rope_theta").asDouble(10000.0);
+    }
+
+    /**
+     * {@code partial_rotary_factor} at the top level or inside {@code rope_parameters}, {@code def} when absent;
+     * null when present but not a number (the caller names the file in its error).
+     */
+    public static Double partialRotaryFactor(JsonNode config, double def) {
+        JsonNode v = config.hasNonNull("partial_rotary_factor") ? config.get("partial_rotary_factor")
+                : config.path("rope_parameters").get("partial_rotary_factor");
+        if (v == null || v.isNull()) return def;
+        return v.isNumber() ? v.asDouble() : null;
     }
 
     /** The rope scaling object ({@code rope_scaling} or {@code rope_parameters}), or null. */
