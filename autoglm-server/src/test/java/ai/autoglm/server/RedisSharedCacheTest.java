@@ -1,5 +1,6 @@
 package ai.autoglm.server;
 
+import ai.autoglm.core.testing.ExternalReference;
 import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.testing.ModelFixtures;
 import ai.autoglm.server.config.CacheConfig;
@@ -7,7 +8,6 @@ import ai.autoglm.server.config.GatewayFilters;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,7 +42,7 @@ class RedisSharedCacheTest {
     @BeforeAll
     static void startRedis() throws Exception {
         String binary = findRedis();
-        Assumptions.assumeTrue(binary != null, "redis-server is not installed here (apt-get install redis-server; .ci/run installs it): "
+        ExternalReference.require(binary != null, "redis-server is not installed here (apt-get install redis-server; .ci/run installs it): "
                 + "the shared-cache test is skipped");
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             redisPort = s.getLocalPort();

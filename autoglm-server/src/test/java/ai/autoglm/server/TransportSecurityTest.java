@@ -1,7 +1,7 @@
 package ai.autoglm.server;
 
+import ai.autoglm.core.testing.ExternalReference;
 import ai.autoglm.server.gateway.SecurityConfig;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,7 +38,8 @@ class TransportSecurityTest {
                     "-keyout", key.toString(), "-out", cert.toString(), "-days", "1", "-subj", "/CN=localhost",
                     "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost").redirectErrorStream(true).start();
         } catch (java.io.IOException e) {
-            Assumptions.abort("the openssl command is not installed");
+            ExternalReference.require(false, "the openssl command is not installed (apt-get install openssl; .ci/run installs it): "
+                    + "HTTPS is tested with a certificate openssl makes");
             return;
         }
         String out = new String(p.getInputStream().readAllBytes());
