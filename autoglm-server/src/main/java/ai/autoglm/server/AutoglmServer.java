@@ -3,6 +3,7 @@ package ai.autoglm.server;
 import ai.autoglm.server.api.ClientConnections;
 import ai.autoglm.server.api.OpenAiApi;
 import ai.autoglm.server.config.ServerConfig;
+import ai.autoglm.server.console.ConsoleRoutes;
 import ai.autoglm.server.gateway.Gateway;
 import ai.autoglm.server.gateway.SecurityConfig;
 import io.helidon.common.configurable.Resource;
@@ -49,7 +50,10 @@ public final class AutoglmServer implements AutoCloseable {
                 // listener lets a non-streamed request notice that its client disconnected (see ClientConnections)
                 .addProtocol(Http1Config.builder().maxPrologueLength(Math.min(sec.maxHeaderBytes(), 8192)).maxHeadersSize(sec.maxHeaderBytes())
                         .addReceiveListener(ClientConnections.listener()).build())
-                .routing(api::register);
+                .routing(routing -> {
+                    new ConsoleRoutes().register(routing);
+                    api.register(routing);
+                });
         if (sec.tls() != null) builder.tls(tls(sec.tls()));
         this.web = builder.build();
         this.reaper = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon(true).name("autoglm-keep-alive").unstarted(r));
