@@ -89,6 +89,8 @@ public final class AuditLog implements AutoCloseable {
     /** Failing since the last success; how many appends failed meanwhile (for the one log line on recovery). */
     private volatile boolean failing;
     private final AtomicLong failures = new AtomicLong();
+    /** The last anchor write failed (under anchorLock). */
+    private boolean anchorFailing;
 
     private AuditLog(Path dir, long maxFileBytes, Retention retention) {
         this.dir = dir;
@@ -281,12 +283,27 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
-    /** Moves the anchor's head on to {@code h} (never back). */
-    private void anchorHead(Head h) throws IOException {
+    /**
+     * Moves the anchor's head on to {@code h} (never back). A failure is logged (once per streak) but fails no
+     * request: the record itself is durable, and the anchor only lags (it catches less truncation) until the next
+     * sync writes it.
+     */
+    private void anchorHead(Head h) {
         synchronized (anchorLock) {
             if (h.seq <= anchor.headSeq()) return;
-            anchor = anchor.withHead(h.seq, h.hash);
-            anchor.write(dir);
+            try {
+                anchor.withHead(h.seq, h.hash).write(dir);
+                anchor = anchor.withHead(h.seq, h.hash);
+                if (anchorFailing) {
+                    anchorFailing = false;
+                    LOG.warning("audit anchor in " + dir + " is written again");
+                }
+            } catch (IOException | RuntimeException e) {
+                if (!anchorFailing) {
+                    anchorFailing = true;
+                    LOG.warning("cannot update the audit anchor in " + dir + ": " + e + "; it lags the trail until it can be written");
+                }
+            }
         }
     }
 
