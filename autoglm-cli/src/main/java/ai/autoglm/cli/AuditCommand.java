@@ -26,8 +26,9 @@ final class AuditCommand implements Runnable {
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
-            description = "Verify the hash chain of audit files (default: the data directory's audit/); exit 3 naming the first record "
-                    + "that was edited, removed, inserted or reordered.")
+            description = "Verify the hash chain of audit files (default: the data directory's audit/) and, for a directory, its "
+                    + "anchor (records cut from either end); exit 3 naming the first record that was edited, removed, inserted or "
+                    + "reordered. An unfinished last line (a crash or a full disk) is a note, not a break.")
     static final class Verify implements Callable<Integer> {
         @Mixin
         HomeOption home;
@@ -44,11 +45,12 @@ final class AuditCommand implements Runnable {
             AuditVerifier.Report r = AuditVerifier.verify(paths);
             if (!r.ok()) {
                 System.out.println("BROKEN: " + r.problem());
+                r.notes().forEach(n -> System.out.println("note: " + n));
                 return BROKEN;
             }
             System.out.printf("ok: %d records, seq %d..%d, head sha256 %s%n", r.records(), r.firstSeq(), r.lastSeq(), r.headHash());
-            if (r.firstSeq() > 0) System.out.println("note: the chain starts at seq " + r.firstSeq() + "; earlier records are not in the files given");
-            System.out.println("note: keep the head hash elsewhere: records cut from the end cannot be seen in the files alone");
+            r.notes().forEach(n -> System.out.println("note: " + n));
+            System.out.println("note: keep the head hash elsewhere too: whoever can rewrite the trail can rewrite its anchor");
             return 0;
         }
     }

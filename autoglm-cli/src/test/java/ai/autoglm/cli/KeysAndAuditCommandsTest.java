@@ -68,4 +68,43 @@ class KeysAndAuditCommandsTest {
         assertThat(broken.out()).contains("audit.jsonl:2").contains("edited");
         assertThat(CliRunner.run("audit", "verify", dir.resolve("nope").toString()).exitCode()).isEqualTo(2);
     }
+
+    /**
+     * Issue 15 items 3 and 13: an unfinished last line (a crash or a full disk mid-write) is a note, not tampering, while
+     * the same fragment before a later record is an edit; records cut from the end, or the oldest file deleted, are
+     * caught by the trail's anchor.
+     */
+    @Test
+    void auditVerifyTellsATornTailFromAnEditAndCatchesTruncationAtBothEnds() throws Exception {
+        Path audit = dir.resolve("audit");
+        try (var log = ai.autoglm.server.gateway.AuditLog.open(audit, 1024)) {
+            for (int i = 0; i < 30; i++) log.append(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("status", 200));
+        }
+        Path live = audit.resolve("audit.jsonl");
+        byte[] whole = Files.readAllBytes(live);
+        Files.write(live, "{\"seq\":30,\"prev\":\"ab".getBytes(), java.nio.file.StandardOpenOption.APPEND);
+        CliRunner.Result torn = CliRunner.run("audit", "verify", audit.toString());
+        assertThat(torn.exitCode()).as(torn.out() + torn.err()).isZero();
+        assertThat(torn.out()).contains("ok: 30 records").contains("unfinished").contains("not an edit");
+
+        Files.write(live, "cd\"}\n".getBytes(), java.nio.file.StandardOpenOption.APPEND); // a fragment with a line after it
+        CliRunner.Result glued = CliRunner.run("audit", "verify", audit.toString());
+        assertThat(glued.exitCode()).isEqualTo(AuditCommand.BROKEN);
+        assertThat(glued.out()).contains("edited");
+
+        List<String> lines = new java.util.ArrayList<>(List.of(new String(whole).split("\n")));
+        Files.write(live, lines.subList(0, lines.size() - 1));
+        CliRunner.Result cut = CliRunner.run("audit", "verify", audit.toString());
+        assertThat(cut.exitCode()).isEqualTo(AuditCommand.BROKEN);
+        assertThat(cut.out()).contains("removed").contains("missing at the end");
+        Files.write(live, whole);
+
+        try (var files = Files.list(audit)) {
+            Path oldest = files.filter(p -> p.getFileName().toString().matches("audit-\\d+\\.jsonl")).sorted().findFirst().orElseThrow();
+            Files.delete(oldest);
+        }
+        CliRunner.Result head = CliRunner.run("audit", "verify", audit.toString());
+        assertThat(head.exitCode()).isEqualTo(AuditCommand.BROKEN);
+        assertThat(head.out()).contains("removed").contains("missing at the start");
+    }
 }

@@ -50,6 +50,9 @@ public final class ModelRegistry implements AutoCloseable {
         /** The last signature-check failure and the files' sizes and times then: not re-hashed until they change. */
         ApiException refused;
         String refusedStat;
+        /** The last load failure and the files' sizes and times then: not loaded again until they change. */
+        ApiException broken;
+        String brokenStat;
         ServedEmbeddingModel embedder;
 
         Entry(ModelSpec spec, ModelKind kind, GgmlType quantizeTo) {
@@ -102,7 +105,16 @@ public final class ModelRegistry implements AutoCloseable {
     public ServedModel acquire(String alias) {
         Entry e = entry(alias, ModelKind.GENERATIVE);
         synchronized (e) {
-            if (e.loaded == null) e.loaded = load(e, verify(e));
+            if (e.loaded == null) {
+                String digest = verify(e);
+                checkNotBroken(e);
+                try {
+                    e.loaded = load(e, digest);
+                } catch (ApiException failed) {
+                    throw broken(e, failed);
+                }
+                e.broken = null;
+            }
             e.loaded.scheduler().touch();
             return e.loaded;
         }
@@ -117,11 +129,32 @@ public final class ModelRegistry implements AutoCloseable {
         synchronized (e) {
             if (e.embedder == null) {
                 verify(e); // signed-model check, as for generative models
-                e.embedder = loadEmbedding(e.spec);
+                checkNotBroken(e);
+                try {
+                    e.embedder = loadEmbedding(e.spec);
+                } catch (ApiException failed) {
+                    throw broken(e, failed);
+                }
+                e.broken = null;
             }
             e.embedder.retain();
             return e.embedder;
         }
+    }
+
+    /**
+     * A model that failed to load stays failed, answering the same 503, until its files change: one log line when it
+     * fails, none per request, and no load attempt per request (a load can take seconds and a lot of memory).
+     */
+    private static void checkNotBroken(Entry e) {
+        if (e.broken != null && statOf(e.spec.path()).equals(e.brokenStat)) throw e.broken;
+    }
+
+    private static ApiException broken(Entry e, ApiException failed) {
+        e.broken = failed;
+        e.brokenStat = statOf(e.spec.path());
+        LOG.warning("model " + e.spec.alias() + " failed: " + failed.getMessage() + "; answering 503 until its files change");
+        return failed;
     }
 
     /** The model a request that names none gets: the first of the wanted kind (the first of all when there is none). */
@@ -149,7 +182,7 @@ public final class ModelRegistry implements AutoCloseable {
                     (System.nanoTime() - start) / 1e9, m.model()));
             return m;
         } catch (RuntimeException ex) {
-            LOG.log(Level.WARNING, "cannot load model " + spec.alias(), ex);
+            LOG.log(Level.FINE, "cannot load model " + spec.alias(), ex); // the caller logs one line (broken)
             throw new ApiException(503, "server_error", "model", "model_load_failed",
                     "model `" + spec.alias() + "` could not be loaded: " + ex.getMessage());
         }
@@ -201,7 +234,7 @@ public final class ModelRegistry implements AutoCloseable {
         try {
             model = ModelLoader.loadWithLora(spec.path(), spec.lora(), InMemoryQuantizer.transform(entry.quantizeTo));
         } catch (RuntimeException ex) {
-            LOG.log(Level.WARNING, "cannot load model " + spec.alias(), ex);
+            LOG.log(Level.FINE, "cannot load model " + spec.alias(), ex); // the caller logs one line (broken)
             throw new ApiException(503, "server_error", "model", "model_load_failed",
                     "model `" + spec.alias() + "` could not be loaded: " + ex.getMessage());
         }

@@ -34,7 +34,7 @@ public final class ServerMetrics {
     private final Counter embedded = Counter.builder().name("autoglm_embedding_inputs_total")
             .help("Inputs embedded by /v1/embeddings").labelNames("model").register(registry);
     private final Counter finished = Counter.builder().name("autoglm_requests_finished_total")
-            .help("Generation requests by how they ended (stop, length, cancelled, timeout, error)").labelNames("model", "outcome").register(registry);
+            .help("Generation requests by how they ended (stop, length, timeout, error: as the engine ended them; cancelled: every client that left before its whole answer)").labelNames("model", "outcome").register(registry);
     private final Gauge tokensPerSecond = Gauge.builder().name("autoglm_decode_tokens_per_second")
             .help("Decode tokens per second over all slots in the last engine step").labelNames("model").register(registry);
     private final Histogram stepRows = Histogram.builder().name("autoglm_batch_rows")
@@ -54,6 +54,11 @@ public final class ServerMetrics {
 
     public void promptTokens(String model, int n) {
         prompt.labelValues(model).inc(n);
+    }
+
+    /** A client of a generation request left before its whole answer was sent: outcome {@code cancelled}. */
+    public void clientGone(String model) {
+        finished.labelValues(model, "cancelled").inc();
     }
 
     public void embedded(String model, int inputs) {
@@ -83,7 +88,9 @@ public final class ServerMetrics {
 
             @Override
             public void jobEnded(String outcome, int completionTokens) {
-                finished.labelValues(model, outcome).inc();
+                // A job the scheduler dropped because its client left is counted by the HTTP side (clientGone), which
+                // sees every such client, also one whose job had already ended or never left the queue.
+                if (!outcome.equals("cancelled")) finished.labelValues(model, outcome).inc();
                 generated.labelValues(model).inc(completionTokens);
             }
         };

@@ -186,4 +186,70 @@ class HostileInputTest {
         }
         serverStillAnswers();
     }
+
+    /**
+     * Issue 15 item 11: twenty streaming clients that leave mid-answer are twenty single log lines (INFO, no trace),
+     * not {@code SEVERE internal error} with Helidon's {@code ServerConnectionException} trace each; all twenty are
+     * counted as cancelled.
+     */
+    @Test
+    void clientsLeavingMidStreamAreOneQuietLineEach() throws Exception {
+        Path zh = ScriptedModel.chinese(dir.resolve("zh-long.gguf"), 8192);
+        ai.autoglm.server.config.ServerConfig config = new ai.autoglm.server.config.ServerConfig("127.0.0.1", 0, 1 << 16, 64,
+                java.time.Duration.ofMinutes(2), 256, List.of(new ai.autoglm.server.config.ModelSpec("zh", zh, 8192, 2, null, null)));
+        byte[] body = "{\"model\":\"zh\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}".getBytes(StandardCharsets.UTF_8);
+        try (LogCapture logs = new LogCapture(); TestServer c = TestServer.client(AutoglmServer.start(config))) {
+            for (int i = 0; i < 20; i++) {
+                try (Socket sock = new Socket("127.0.0.1", c.server.port())) {
+                    sock.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                            + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    sock.getOutputStream().write(body);
+                    java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(sock.getInputStream(), StandardCharsets.UTF_8));
+                    for (String line; (line = in.readLine()) != null && !line.contains("\"content\":\"中"); ) {
+                        // headers and the role chunk
+                    }
+                    sock.setSoLinger(true, 0);
+                }
+            }
+            SchedulingTest.waitFor(() -> c.metric("autoglm_requests_finished_total{model=\"zh\",outcome=\"cancelled\"}") == 20);
+            SchedulingTest.waitFor(() -> c.metric("autoglm_active_slots{model=\"zh\"}") == 0);
+            assertThat(logs.atLeast(java.util.logging.Level.WARNING)).as(LogCapture.describe(logs.records)).isEmpty();
+            assertThat(logs.withTrace()).as(LogCapture.describe(logs.withTrace())).isEmpty();
+            assertThat(logs.records.stream().filter(r -> String.valueOf(r.getMessage()).startsWith("client left")).count()).isEqualTo(20);
+        }
+    }
+
+    /**
+     * Issue 15 item 11: a model whose file is broken logs one line (no trace) and answers the same 503 to every
+     * request without trying to load it again, until its file changes: then it loads and serves.
+     */
+    @Test
+    void aBrokenModelLogsOnceAndStaysFailedUntilItsFileChanges() throws Exception {
+        Path good = ScriptedModel.chinese(dir.resolve("zh-good.gguf"), 64);
+        Path broken = dir.resolve("zh-broken.gguf");
+        byte[] whole = java.nio.file.Files.readAllBytes(good);
+        java.nio.file.Files.write(broken, java.util.Arrays.copyOf(whole, whole.length * 2 / 3)); // tensor data cut off
+        ai.autoglm.server.config.ServerConfig config = new ai.autoglm.server.config.ServerConfig("127.0.0.1", 0, 1 << 16, 8,
+                java.time.Duration.ofMinutes(2), 256, List.of(new ai.autoglm.server.config.ModelSpec("zh", broken, 64, 1, null, null)));
+        String chat = "{\"model\":\"zh\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":2}";
+        try (LogCapture logs = new LogCapture(); TestServer c = TestServer.client(AutoglmServer.start(config))) {
+            String first = null;
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<String> r = c.post("/v1/chat/completions", chat);
+                assertThat(r.statusCode()).isEqualTo(503);
+                com.fasterxml.jackson.databind.JsonNode err = TestServer.json(r).get("error");
+                assertThat(err.get("code").asText()).isEqualTo("model_load_failed");
+                if (first == null) first = err.get("message").asText();
+                assertThat(err.get("message").asText()).isEqualTo(first);
+            }
+            List<java.util.logging.LogRecord> warnings = logs.atLeast(java.util.logging.Level.WARNING);
+            assertThat(warnings).as(LogCapture.describe(warnings)).hasSize(1);
+            assertThat(warnings.getFirst().getMessage()).contains("zh").contains("503 until its files change");
+            assertThat(logs.withTrace()).as(LogCapture.describe(logs.withTrace())).isEmpty();
+
+            java.nio.file.Files.write(broken, whole);
+            java.nio.file.Files.setLastModifiedTime(broken, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 2000));
+            assertThat(c.post("/v1/chat/completions", chat).statusCode()).isEqualTo(200);
+        }
+    }
 }

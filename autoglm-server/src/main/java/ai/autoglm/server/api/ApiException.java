@@ -40,6 +40,13 @@ public final class ApiException extends RuntimeException {
         return new ApiException(400, "invalid_request_error", null, null, message);
     }
 
+    /** 503: the audit trail cannot take the request's record, so the request is not served (it fails closed). */
+    public static ApiException auditUnavailable() {
+        return new ApiException(503, "server_error", null, "audit_unavailable",
+                "the request could not be recorded in the server's audit trail, so it was not served; retry later",
+                Map.of("Retry-After", "30"));
+    }
+
     public static ApiException modelNotFound(String model) {
         return new ApiException(404, "invalid_request_error", "model", "model_not_found",
                 "The model `" + model + "` does not exist.");

@@ -92,14 +92,19 @@ final class ChatCompletionsEndpoint {
             StringBuilder content = new StringBuilder();
             ArrayNode logprobs = Json.MAPPER.createArrayNode();
             JobEvent e = first;
+            int generated = 0;
             while (e instanceof JobEvent.Token t) {
                 GenerationStream.Step step = t.step();
                 content.append(step.text());
+                if (step.counted()) generated++;
                 if (req.params().logprobs() && step.counted()) logprobs.add(Logprobs.chatEntry(tok, step));
                 if (step.finish() != null) finish = step.finish().wireName;
                 e = Generations.next(job);
             }
-            if (e instanceof JobEvent.Failed f) throw Generations.error(f);
+            if (e instanceof JobEvent.Failed f) {
+                ex.used(job.prompt().length, generated); // what it cost, for the audit and the quota
+                throw Generations.error(f);
+            }
             JobEvent.Finished done = (JobEvent.Finished) e;
 
             ObjectNode message = Json.object();
@@ -115,11 +120,17 @@ final class ChatCompletionsEndpoint {
                 }
             }
             OutputFilter out = ex.outputFilter();
-            message.put("content", text == null ? null : out.apply(text));
+            String sentText = text == null ? null : out.apply(text);
+            message.put("content", sentText);
             message.putNull("refusal");
+            StringBuilder sent = new StringBuilder(sentText == null ? "" : sentText);
             if (!calls.isEmpty()) {
                 ArrayNode tc = message.putArray("tool_calls");
-                for (ToolCall c : calls) tc.add(toolCall(filtered(out, c), null));
+                for (ToolCall c : calls) {
+                    ToolCall f = filtered(out, c);
+                    tc.add(toolCall(f, null));
+                    sent.append('\n').append(f.name()).append(' ').append(f.argumentsJson());
+                }
             }
             ObjectNode root = envelope("chat.completion");
             ObjectNode choice = root.putArray("choices").addObject();
@@ -134,22 +145,24 @@ final class ChatCompletionsEndpoint {
             }
             choice.put("finish_reason", finish);
             root.set("usage", usage(done));
-            ex.finished(done, content.toString());
+            ex.finished(done, sent.toString());
             ex.sendJson(200, root);
         }
 
         void stream(JobEvent first, HttpExchange ex) throws IOException {
             Sse sse = ex.startEventStream();
             OutputFilter.Stream out = ex.outputFilter().open();
+            StringBuilder output = new StringBuilder();
+            int generated = 0;
             try {
                 ObjectNode delta = Json.object();
                 delta.put("role", "assistant");
                 delta.put("content", "");
                 sse.send(chunk(delta, null, null));
-                StringBuilder output = new StringBuilder();
                 JobEvent e = first;
                 while (e instanceof JobEvent.Token t) {
                     GenerationStream.Step step = t.step();
+                    if (step.counted()) generated++;
                     String text = out.push(tools == null ? step.text() : tools.push(step.text()));
                     output.append(text);
                     ObjectNode lp = null;
@@ -163,6 +176,7 @@ final class ChatCompletionsEndpoint {
                     e = Generations.next(job);
                 }
                 if (e instanceof JobEvent.Failed f) {
+                    ex.used(job.prompt().length, generated);
                     sse.error(Generations.error(f));
                     sse.done();
                     return;
@@ -171,11 +185,16 @@ final class ChatCompletionsEndpoint {
                 ToolCallParser.Parsed parsed = tools == null ? null : tools.finish();
                 String rest = out.push(parsed == null || parsed.content() == null ? "" : parsed.content()) + out.finish();
                 if (!rest.isEmpty()) sse.send(chunk(contentDelta(rest), null, null));
+                output.append(rest);
                 if (tools != null) {
                     if (parsed.hasToolCalls()) {
                         ObjectNode d = Json.object();
                         ArrayNode tc = d.putArray("tool_calls");
-                        for (int i = 0; i < parsed.toolCalls().size(); i++) tc.add(toolCall(filtered(ex.outputFilter(), parsed.toolCalls().get(i)), i));
+                        for (int i = 0; i < parsed.toolCalls().size(); i++) {
+                            ToolCall c = filtered(ex.outputFilter(), parsed.toolCalls().get(i));
+                            tc.add(toolCall(c, i));
+                            output.append('\n').append(c.name()).append(' ').append(c.argumentsJson());
+                        }
                         sse.send(chunk(d, null, null));
                         finish = "tool_calls";
                     }
@@ -189,9 +208,13 @@ final class ChatCompletionsEndpoint {
                 }
                 ex.finished(done, output.toString());
                 sse.done();
-            } catch (IOException | RuntimeException writeFailed) {
-                job.cancel(); // the client is gone: free the slot at the next step
-                throw writeFailed;
+            } catch (ClientGoneException gone) {
+                job.cancel(); // free the slot at the next step
+                ex.clientLeft(job.prompt().length, generated, output.toString());
+                throw gone;
+            } catch (IOException | RuntimeException failed) {
+                job.cancel();
+                throw failed;
             }
         }
 

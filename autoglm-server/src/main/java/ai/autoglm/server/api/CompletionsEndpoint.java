@@ -41,28 +41,34 @@ final class CompletionsEndpoint {
         if (!req.params().stream()) {
             StringBuilder text = new StringBuilder(echo);
             Logprobs.Legacy lp = new Logprobs.Legacy();
+            int generated = 0;
             while (e instanceof JobEvent.Token t) {
                 GenerationStream.Step step = t.step();
+                if (step.counted()) generated++;
                 if (logprobs && step.counted()) lp.add(tok, step, text.length());
                 text.append(step.text());
                 if (step.finish() != null) finish = step.finish().wireName;
                 e = Generations.next(job);
             }
-            if (e instanceof JobEvent.Failed f) throw Generations.error(f);
+            if (e instanceof JobEvent.Failed f) {
+                ex.used(prompt.length, generated);
+                throw Generations.error(f);
+            }
             String answer = echo + ex.outputFilter().apply(text.substring(echo.length()));
             ObjectNode root = envelope(id, created, m.alias());
             root.putArray("choices").add(choice(answer, logprobs ? lp.node : null, finish));
             root.set("usage", ChatCompletionsEndpoint.usage((JobEvent.Finished) e));
-            ex.finished((JobEvent.Finished) e, text.toString());
+            ex.finished((JobEvent.Finished) e, answer);
             ex.sendJson(200, root);
             return;
         }
 
         Sse sse = ex.startEventStream();
         OutputFilter.Stream out = ex.outputFilter().open();
+        StringBuilder output = new StringBuilder(echo);
+        int generated = 0;
         try {
             int offset = 0;
-            StringBuilder output = new StringBuilder(echo);
             if (!echo.isEmpty()) {
                 sse.send(chunk(id, created, m.alias(), echo, null, null));
                 offset = echo.length();
@@ -75,20 +81,23 @@ final class CompletionsEndpoint {
                     lp.add(tok, step, offset);
                     lpNode = lp.node;
                 }
+                if (step.counted()) generated++;
                 String piece = out.push(step.text());
                 if (!piece.isEmpty() || lpNode != null) sse.send(chunk(id, created, m.alias(), piece, lpNode, null));
                 offset += step.text().length();
-                output.append(step.text());
+                output.append(piece);
                 if (step.finish() != null) finish = step.finish().wireName;
                 e = Generations.next(job);
             }
             if (e instanceof JobEvent.Failed f) {
+                ex.used(prompt.length, generated);
                 sse.error(Generations.error(f));
                 sse.done();
                 return;
             }
             String rest = out.finish();
             if (!rest.isEmpty()) sse.send(chunk(id, created, m.alias(), rest, null, null));
+            output.append(rest);
             sse.send(chunk(id, created, m.alias(), "", null, finish));
             if (req.params().includeUsage()) {
                 ObjectNode u = envelope(id, created, m.alias());
@@ -98,9 +107,13 @@ final class CompletionsEndpoint {
             }
             ex.finished((JobEvent.Finished) e, output.toString());
             sse.done();
-        } catch (IOException | RuntimeException writeFailed) {
+        } catch (ClientGoneException gone) {
+            job.cancel(); // free the slot at the next step
+            ex.clientLeft(prompt.length, generated, output.toString());
+            throw gone;
+        } catch (IOException | RuntimeException failed) {
             job.cancel();
-            throw writeFailed;
+            throw failed;
         }
     }
 

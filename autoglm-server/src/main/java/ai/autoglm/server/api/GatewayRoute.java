@@ -44,7 +44,7 @@ final class GatewayRoute {
         RequestContext ctx = ex.context();
         PiiFilter pii = filters.pii();
         if (pii != null) {
-            body = pii.filterInput(body, ctx);
+            body = pii.filterInput(body, ctx); // a rejected request throws here: its text is never recorded
             if (pii.filtersOutput()) {
                 if (asksLogprobs(body)) {
                     throw ApiException.unsupported("logprobs", "logprobs cannot be returned while this server filters personal data "
@@ -53,6 +53,8 @@ final class GatewayRoute {
                 ex.outputFilter(pii.output(ctx));
             }
         }
+        // The audit keeps what the filter let through, never the raw prompt.
+        if (api.gateway().recordsText() && body.isObject()) ctx.promptText(promptOf(body));
         ResponseCache cache = filters.cache();
         JsonNode model = body.get("model");
         // Embeddings get the PII filter only: they are cheap next to generation and keyed on no sampling settings.
@@ -88,6 +90,13 @@ final class GatewayRoute {
             if (answer != null) cache.put(key, answer);
         });
         endpoint.handle(body, ex);
+    }
+
+    private static String promptOf(JsonNode body) {
+        for (String f : new String[]{"messages", "prompt", "input"}) {
+            if (body.has(f)) return String.valueOf(body.get(f));
+        }
+        return null;
     }
 
     private long cacheEntryLimit() {

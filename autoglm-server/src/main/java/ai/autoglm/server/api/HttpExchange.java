@@ -39,8 +39,11 @@ final class HttpExchange implements GatewayExchange {
     private ClientConnections.Watch watch;
     private volatile boolean clientGone;
     private Principal principal = Principal.OPEN;
-    /** Run once, in the order added, before the response completes: the audit record, the cache store. */
+    /** Run once before the response completes, first: the audit record (throws when it cannot be written). */
+    private IntConsumer audit = status -> { };
+    /** Run once, in the order added, after the audit record: the cache store. */
     private final List<IntConsumer> beforeComplete = new ArrayList<>();
+    private boolean audited;
     private boolean completed;
 
     HttpExchange(ServerRequest req, ServerResponse res, long maxBodyBytes) {
@@ -72,6 +75,7 @@ final class HttpExchange implements GatewayExchange {
     void cancelWhenClientLeaves(GenerationJob job) {
         watch = ClientConnections.watch(() -> {
             clientGone = true;
+            context.clientGone(true);
             status = 499; // nginx's "client closed request", for the metrics
             job.cancel();
         });
@@ -113,7 +117,7 @@ final class HttpExchange implements GatewayExchange {
         res.header("Content-Type", EVENT_STREAM);
         res.header("Cache-Control", "no-cache");
         stream = res.outputStream();
-        sse = new Sse(recorder == null ? stream : recorder.tee(EVENT_STREAM, stream), this::complete);
+        sse = new Sse(recorder == null ? stream : recorder.tee(EVENT_STREAM, stream), this::runAudit, this::runHooks);
         return sse;
     }
 
@@ -147,22 +151,64 @@ final class HttpExchange implements GatewayExchange {
         res.send();
     }
 
-    /** Adds what runs once before the response completes (the cache store, the audit record); it gets the status. */
+    /** Sets what writes the request's audit record, once, before anything else completes; it gets the status. */
+    void onAudit(IntConsumer hook) {
+        this.audit = hook;
+    }
+
+    /** Adds what runs once before the response completes, after the audit record (the cache store); it gets the status. */
     void beforeComplete(IntConsumer hook) {
         beforeComplete.add(hook);
     }
 
-    /** Runs the completion hooks unless they ran already (called before sending, and at the end for failed streams). */
+    /**
+     * Writes the audit record then runs the completion hooks, unless they ran already (called before sending, and
+     * at the end for failed streams).
+     *
+     * @throws ai.autoglm.server.gateway.AuditUnavailableException when the record cannot be written (the hooks then do
+     *                                                             not run: nothing is cached)
+     */
     void complete() {
+        runAudit();
+        runHooks();
+    }
+
+    private void runAudit() {
+        if (audited) return;
+        audited = true;
+        audit.accept(status);
+    }
+
+    private void runHooks() {
         if (completed) return;
         completed = true;
         for (IntConsumer hook : beforeComplete) hook.accept(status);
     }
 
-    /** A generation's end: its token counts (and text, when the audit keeps it) for the audit record. */
-    void finished(JobEvent.Finished done, String output) {
+    /** A generation's end: its token counts and the text as sent (for the audit record when it keeps text). */
+    void finished(JobEvent.Finished done, String sentText) {
         context.tokens(done.promptTokens(), done.completionTokens());
-        context.outputText(output);
+        context.outputText(sentText);
+    }
+
+    /**
+     * The client left mid-answer (a write failed, or the connection watch saw it go): the audit records outcome
+     * {@code cancelled} with the tokens generated for it until then, which are charged to its quota.
+     */
+    void clientLeft(int promptTokens, int completionTokens, String sentText) {
+        clientGone = true;
+        context.clientGone(true);
+        context.tokens(promptTokens, completionTokens);
+        context.outputText(sentText);
+    }
+
+    /** Tokens used by a generation that ended without its Finished event (a failure, a client gone). */
+    void used(int promptTokens, int completionTokens) {
+        context.tokens(promptTokens, completionTokens);
+    }
+
+    boolean clientGone() {
+        return clientGone;
     }
 
     Principal principal() {
@@ -186,6 +232,16 @@ final class HttpExchange implements GatewayExchange {
     @Override
     public void responseHeader(String name, String value) {
         res.header(name, value);
+    }
+
+    @Override
+    public String clientAddress() {
+        try {
+            return req.remotePeer().address() instanceof java.net.InetSocketAddress a && a.getAddress() != null
+                    ? a.getAddress().getHostAddress() : null;
+        } catch (RuntimeException unknown) {
+            return null;
+        }
     }
 
     boolean streaming() {

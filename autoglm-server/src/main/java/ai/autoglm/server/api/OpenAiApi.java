@@ -8,7 +8,9 @@ import ai.autoglm.server.ServerMetrics;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.server.gateway.RequestFilters;
 import ai.autoglm.server.gateway.Gateway;
+import ai.autoglm.server.gateway.AuditUnavailableException;
 import ai.autoglm.server.gateway.GatewayException;
+import io.helidon.webserver.CloseConnectionException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -67,6 +69,10 @@ public final class OpenAiApi {
         return metrics;
     }
 
+    Gateway gateway() {
+        return gateway;
+    }
+
     /** The model a request names (the first one when it names none), once the gateway allows its key to use it. */
     ServedModel acquire(String model, HttpExchange ex) {
         return registry.acquire(authorize(model, ModelKind.GENERATIVE, ex));
@@ -111,7 +117,7 @@ public final class OpenAiApi {
         return (req, res) -> {
             long start = System.nanoTime();
             HttpExchange ex = new HttpExchange(req, res, config.maxBodyBytes());
-            ex.beforeComplete(status -> gateway.complete(ex.principal(), name, ex.context(), status, System.nanoTime() - start));
+            ex.onAudit(status -> gateway.complete(ex.principal(), name, ex.context(), status, System.nanoTime() - start));
             try {
                 if (gateway.preflight(ex)) {
                     ex.sendEmpty(204);
@@ -119,12 +125,21 @@ public final class OpenAiApi {
                 }
                 ex.principal(gateway.admit(name, ex, ex.context()));
                 JsonNode body = jsonBody ? Json.parse(ex.body()) : null;
-                if (body != null && gateway.recordsText()) ex.context().promptText(String.valueOf(body.has("messages") ? body.get("messages") : body.get("prompt")));
+                // The prompt text for the audit is taken after the PII filter (GatewayRoute), never here.
                 endpoint.handle(body, ex);
             } catch (GatewayException e) {
                 answer(ex, new ApiException(e.status(), e.type(), null, e.code(), e.getMessage(), e.headers()));
             } catch (ApiException e) {
                 answer(ex, e);
+            } catch (AuditUnavailableException e) {
+                // AuditLog logged it (once, loudly); the request fails closed. A stream already ended with the error event.
+                LOG.fine(() -> "refused for want of an audit record on " + name + ": " + e.getMessage());
+                answer(ex, ApiException.auditUnavailable());
+            } catch (ClientGoneException | CloseConnectionException e) {
+                // A client that leaves mid-answer is routine: one line, no trace.
+                LOG.info(() -> "client left during the answer on " + name + " (" + ex.context().requestId() + ", "
+                        + ex.context().completionTokens() + " completion tokens generated for it): " + e.getMessage());
+                if (!ex.context().clientGone()) ex.context().clientGone(true);
             } catch (IOException | UncheckedIOException e) {
                 // Reading the request or writing the answer failed: the client is gone (a streamed job is cancelled).
                 LOG.log(Level.FINE, "client connection failed on " + name, e);
@@ -136,6 +151,7 @@ public final class OpenAiApi {
                 if (ex.streaming()) ex.finishStream();
                 completeQuietly(ex, name);
                 metrics.request(name, ex.status(), System.nanoTime() - start);
+                if (ex.context().clientGone() && ex.context().model() != null) metrics.clientGone(ex.context().model());
             }
         };
     }
@@ -144,8 +160,10 @@ public final class OpenAiApi {
     private static void completeQuietly(HttpExchange ex, String name) {
         try {
             ex.complete();
+        } catch (AuditUnavailableException e) {
+            LOG.fine(() -> "no audit record for a request on " + name + " that ended early: " + e.getMessage()); // AuditLog logged the cause
         } catch (RuntimeException e) {
-            LOG.log(Level.SEVERE, "cannot write the audit record of a request on " + name, e);
+            LOG.log(Level.SEVERE, "cannot complete a request on " + name, e);
         }
     }
 

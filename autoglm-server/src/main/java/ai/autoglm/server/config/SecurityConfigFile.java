@@ -31,11 +31,14 @@ import static ai.autoglm.server.config.ServerConfigFile.text;
  *   limits:                           # a key's own limit replaces its role's
  *     roles: {user: {requests-per-minute: 60, tokens-per-day: 200000}}
  *     keys:  {ci-bot: {requests-per-minute: 600}}
+ *     unauthenticated-per-minute: 60  # failed authentications per client address (then 429, not audited); 0: no limit
  *   audit:
  *     enabled: true
  *     directory: audit                # in the data directory unless absolute
  *     max-file-bytes: 67108864        # rotate the live file at this size
- *     include-text: false             # also record prompts and outputs
+ *     include-text: false             # also record prompts and outputs (as the PII filter let them through)
+ *     keep-files: 0                   # rotated files kept (oldest deleted first); 0: all
+ *     keep-days: 0                    # rotated files older than this are deleted; 0: never
  *   tls:                              # PEM files, relative to this config file
  *     certificate: cert.pem
  *     private-key: key.pem
@@ -60,19 +63,24 @@ final class SecurityConfigFile {
         SecurityConfig.Limits limits = SecurityConfig.Limits.NONE;
         if (s.has("limits")) {
             JsonNode l = s.get("limits");
-            checkKeys(file, "security.limits.", l, Set.of("roles", "keys"));
+            checkKeys(file, "security.limits.", l, Set.of("roles", "keys", "unauthenticated-per-minute"));
             limits = new SecurityConfig.Limits(limitMap(file, "security.limits.roles", l.path("roles")),
-                    limitMap(file, "security.limits.keys", l.path("keys")));
+                    limitMap(file, "security.limits.keys", l.path("keys")),
+                    l.has("unauthenticated-per-minute")
+                            ? nonNegative(file, "security.limits.unauthenticated-per-minute", integer(file, "security.limits.unauthenticated-per-minute", l.get("unauthenticated-per-minute")))
+                            : SecurityConfig.Limits.DEFAULT_UNAUTHENTICATED_PER_MINUTE);
         }
         SecurityConfig.Audit audit = SecurityConfig.Audit.DEFAULT;
         if (s.has("audit")) {
             JsonNode a = s.get("audit");
-            checkKeys(file, "security.audit.", a, Set.of("enabled", "directory", "max-file-bytes", "include-text"));
+            checkKeys(file, "security.audit.", a, Set.of("enabled", "directory", "max-file-bytes", "include-text", "keep-files", "keep-days"));
             audit = new SecurityConfig.Audit(
                     a.has("enabled") ? bool(file, "security.audit.enabled", a.get("enabled")) : audit.enabled(),
                     a.has("directory") ? text(file, "security.audit.directory", a.get("directory")) : audit.directory(),
                     a.has("max-file-bytes") ? longValue(file, "security.audit.max-file-bytes", a.get("max-file-bytes")) : audit.maxFileBytes(),
-                    a.has("include-text") ? bool(file, "security.audit.include-text", a.get("include-text")) : audit.includeText());
+                    a.has("include-text") ? bool(file, "security.audit.include-text", a.get("include-text")) : audit.includeText(),
+                    a.has("keep-files") ? nonNegative(file, "security.audit.keep-files", integer(file, "security.audit.keep-files", a.get("keep-files"))) : 0,
+                    a.has("keep-days") ? nonNegative(file, "security.audit.keep-days", integer(file, "security.audit.keep-days", a.get("keep-days"))) : 0);
         }
         SecurityConfig.Tls tls = null;
         if (s.has("tls")) {
@@ -92,6 +100,11 @@ final class SecurityConfigFile {
                 s.has("keys-file") ? text(file, "security.keys-file", s.get("keys-file")) : c.keysFile(),
                 roles, limits, audit, tls, origins,
                 s.has("max-header-bytes") ? integer(file, "security.max-header-bytes", s.get("max-header-bytes")) : c.maxHeaderBytes());
+    }
+
+    private static int nonNegative(Path file, String where, int v) {
+        if (v < 0) throw new IllegalArgumentException(file + ": '" + where + "' must be 0 or more, got " + v);
+        return v;
     }
 
     private static List<Role> roles(Path file, JsonNode node) {

@@ -24,6 +24,7 @@ public final class Gateway implements AutoCloseable {
     private final KeyRing keys;
     private final Map<String, Role> roles;
     private final RateLimiter limiter;
+    private final AuthFailureLimiter authFailures;
     private final AuditLog audit;
     private final CorsPolicy cors;
 
@@ -32,8 +33,9 @@ public final class Gateway implements AutoCloseable {
         this.keys = new KeyRing(config.keysPath());
         this.roles = Role.withBuiltIns(config.roles());
         this.limiter = new RateLimiter(config.limits());
+        this.authFailures = new AuthFailureLimiter(config.limits().unauthenticatedPerMinute());
         Path auditDir = config.auditDirectory();
-        this.audit = auditDir == null ? null : AuditLog.open(auditDir, config.audit().maxFileBytes());
+        this.audit = auditDir == null ? null : AuditLog.open(auditDir, config.audit().maxFileBytes(), config.audit().retention());
         this.cors = new CorsPolicy(config.corsOrigins());
         for (ApiKey k : keys.keys()) {
             if (!roles.containsKey(k.role())) LOG.warning("key '" + k.name() + "' has role '" + k.role() + "', which is not defined: it may use nothing");
@@ -49,12 +51,23 @@ public final class Gateway implements AutoCloseable {
      * Authenticates the request and checks that its key's role may use {@code route} and that its rate limits
      * allow it; records who it is in {@code ctx}.
      *
-     * @throws GatewayException 401, 403 or 429
+     * @throws GatewayException 401, 403 or 429 (also for a client address past its failed authentications per minute)
      */
     public Principal admit(String route, GatewayExchange ex, RequestContext ctx) {
         if (route.equals(HEALTH) || !keys.required()) return Principal.OPEN;
         ApiKey key = keys.authenticate(bearer(ex.header("Authorization")));
-        if (key == null) throw GatewayException.unauthenticated();
+        if (key == null) {
+            String address = ex.clientAddress();
+            switch (authFailures.failure(address)) {
+                case AUDIT -> throw GatewayException.unauthenticated();
+                case THROTTLE_AUDIT -> throw GatewayException.rateLimited("failed authentications from this address",
+                        authFailures.retryAfterSeconds(address));
+                case THROTTLE_SILENT -> {
+                    ctx.skipAudit();
+                    throw GatewayException.rateLimited("failed authentications from this address", authFailures.retryAfterSeconds(address));
+                }
+            }
+        }
         Role role = roles.getOrDefault(key.role(), new Role(key.role(), Set.of(), Set.of()));
         Principal p = new Principal(key, role);
         ctx.authenticated(key.name(), key.role());
@@ -70,11 +83,14 @@ public final class Gateway implements AutoCloseable {
 
     /**
      * The end of a request, before its last byte goes out: charges the tokens it used and appends its audit record
-     * (durably). Called once per request, whatever its outcome.
+     * (durably). Called once per request, whatever its outcome, also for a client that left mid-answer (outcome
+     * {@code cancelled}, with the tokens it was sent).
+     *
+     * @throws AuditUnavailableException when the record cannot be written: the request must fail
      */
     public void complete(Principal p, String route, RequestContext ctx, int status, long latencyNanos) {
         if (p != null) limiter.charge(p, (long) ctx.promptTokens() + ctx.completionTokens());
-        if (audit == null) return;
+        if (audit == null || ctx.auditSkipped()) return;
         ObjectNode r = AuditLog.MAPPER.createObjectNode();
         r.put("time", Instant.now().truncatedTo(ChronoUnit.MICROS).toString());
         r.put("request_id", ctx.requestId());
@@ -83,6 +99,7 @@ public final class Gateway implements AutoCloseable {
         r.put("route", route);
         r.put("model", ctx.model());
         r.put("status", status);
+        r.put("outcome", ctx.clientGone() ? "cancelled" : status < 400 ? "ok" : status < 500 ? "refused" : "error");
         r.put("prompt_tokens", ctx.promptTokens());
         r.put("completion_tokens", ctx.completionTokens());
         r.put("latency_ms", Math.round(latencyNanos / 1e4) / 100.0);
@@ -96,7 +113,7 @@ public final class Gateway implements AutoCloseable {
         audit.append(r);
     }
 
-    /** Whether to keep the request's prompt and output for the audit record. */
+    /** Whether to keep the request's prompt and output (as the PII filter let them through) for the audit record. */
     public boolean recordsText() {
         return audit != null && config.audit().includeText();
     }

@@ -8,4 +8,9 @@ public interface GatewayExchange {
     String header(String name);
 
     void responseHeader(String name, String value);
+
+    /** The client's address (the TCP peer's, without port), or null when unknown. */
+    default String clientAddress() {
+        return null;
+    }
 }

@@ -20,6 +20,8 @@ public final class RequestContext {
     private final List<String> filterActions = new ArrayList<>();
     private String promptText;
     private String outputText;
+    private boolean auditSkipped;
+    private volatile boolean clientGone;
 
     public String requestId() {
         return requestId;
@@ -77,7 +79,10 @@ public final class RequestContext {
         filterActions.add(action);
     }
 
-    /** The request's prompt (its messages or prompt field as JSON), kept only when the audit config asks for text. */
+    /**
+     * The request's prompt (its messages, prompt or input field as JSON) after the PII filter, kept only when the
+     * audit config asks for text; never set for a request the filter rejected.
+     */
     public String promptText() {
         return promptText;
     }
@@ -86,12 +91,30 @@ public final class RequestContext {
         this.promptText = text;
     }
 
-    /** The generated text, kept only when the audit config asks for text. */
+    /** The generated text as sent to the client (after the output filter), kept only when the audit config asks for text. */
     public String outputText() {
         return outputText;
     }
 
     public void outputText(String text) {
         this.outputText = text;
+    }
+
+    /** The request gets no audit record of its own (a throttled anonymous client, see {@link AuthFailureLimiter}). */
+    public boolean auditSkipped() {
+        return auditSkipped;
+    }
+
+    void skipAudit() {
+        this.auditSkipped = true;
+    }
+
+    /** The client left before the whole answer was sent: the audit's outcome {@code cancelled}. */
+    public boolean clientGone() {
+        return clientGone;
+    }
+
+    public void clientGone(boolean gone) {
+        this.clientGone = gone;
     }
 }

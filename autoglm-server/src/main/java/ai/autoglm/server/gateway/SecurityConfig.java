@@ -29,13 +29,23 @@ public record SecurityConfig(Path home, String keysFile, List<Role> roles, Limit
         }
     }
 
-    /** Limits by role name, and by key name (a key's own limit replaces its role's). */
-    public record Limits(Map<String, Limit> byRole, Map<String, Limit> byKey) {
+    /**
+     * Limits by role name, and by key name (a key's own limit replaces its role's), and the failed authentications a
+     * client address may make per minute ({@code unauthenticatedPerMinute}, 0: no limit); past it, its requests that
+     * fail authentication get 429 and no audit record of their own, so that no anonymous client can fill the disk.
+     */
+    public record Limits(Map<String, Limit> byRole, Map<String, Limit> byKey, int unauthenticatedPerMinute) {
+        public static final int DEFAULT_UNAUTHENTICATED_PER_MINUTE = 60;
         public static final Limits NONE = new Limits(Map.of(), Map.of());
 
         public Limits {
             byRole = Map.copyOf(byRole);
             byKey = Map.copyOf(byKey);
+            if (unauthenticatedPerMinute < 0) throw new IllegalArgumentException("unauthenticated-per-minute must be 0 (no limit) or more");
+        }
+
+        public Limits(Map<String, Limit> byRole, Map<String, Limit> byKey) {
+            this(byRole, byKey, DEFAULT_UNAUTHENTICATED_PER_MINUTE);
         }
 
         public Limit forKey(String keyName, String role) {
@@ -48,13 +58,26 @@ public record SecurityConfig(Path home, String keysFile, List<Role> roles, Limit
      * @param enabled      write the audit trail (needs a data directory)
      * @param directory    relative to the data directory unless absolute
      * @param maxFileBytes the live file is rotated once it is this large
-     * @param includeText  also record the prompt and the output (off: only who, what, when and how much)
+     * @param includeText  also record the prompt and the output as the PII filter let them through (off: only who,
+     *                     what, when and how much)
+     * @param keepFiles    rotated files to keep (the oldest beyond are deleted); 0 keeps all
+     * @param keepDays     rotated files whose last record is older are deleted; 0 keeps them forever
      */
-    public record Audit(boolean enabled, String directory, long maxFileBytes, boolean includeText) {
-        public static final Audit DEFAULT = new Audit(true, "audit", 64L << 20, false);
+    public record Audit(boolean enabled, String directory, long maxFileBytes, boolean includeText, int keepFiles, int keepDays) {
+        public static final Audit DEFAULT = new Audit(true, "audit", 64L << 20, false, 0, 0);
 
         public Audit {
             if (maxFileBytes < 1024) throw new IllegalArgumentException("audit max-file-bytes must be at least 1024, got " + maxFileBytes);
+            if (keepFiles < 0) throw new IllegalArgumentException("audit keep-files must be 0 (all) or more, got " + keepFiles);
+            if (keepDays < 0) throw new IllegalArgumentException("audit keep-days must be 0 (forever) or more, got " + keepDays);
+        }
+
+        public Audit(boolean enabled, String directory, long maxFileBytes, boolean includeText) {
+            this(enabled, directory, maxFileBytes, includeText, 0, 0);
+        }
+
+        public AuditLog.Retention retention() {
+            return new AuditLog.Retention(keepFiles, keepDays == 0 ? null : java.time.Duration.ofDays(keepDays));
         }
     }
 

@@ -31,7 +31,8 @@ class SecurityConfigFileTest {
                   limits:
                     roles: {user: {requests-per-minute: 60, tokens-per-day: 200000}}
                     keys: {ci: {requests-per-minute: 600}}
-                  audit: {directory: /var/log/autoglm, max-file-bytes: 1048576, include-text: true}
+                    unauthenticated-per-minute: 10
+                  audit: {directory: /var/log/autoglm, max-file-bytes: 1048576, include-text: true, keep-files: 5, keep-days: 30}
                   tls: {certificate: cert.pem, private-key: key.pem}
                   cors: {allowed-origins: [https://app.example]}
                   max-header-bytes: 32768
@@ -47,6 +48,8 @@ class SecurityConfigFileTest {
         assertThat(s.limits().forKey("bob", "user").tokensPerDay()).isEqualTo(200000L);
         assertThat(s.auditDirectory()).isEqualTo(Path.of("/var/log/autoglm"));
         assertThat(s.audit().includeText()).isTrue();
+        assertThat(s.audit().retention()).isEqualTo(new ai.autoglm.server.gateway.AuditLog.Retention(5, java.time.Duration.ofDays(30)));
+        assertThat(s.limits().unauthenticatedPerMinute()).isEqualTo(10);
         assertThat(s.tls().certificate()).isEqualTo(dir.resolve("cert.pem"));
         assertThat(s.corsOrigins()).containsExactly("https://app.example");
         assertThat(s.maxHeaderBytes()).isEqualTo(32768);
