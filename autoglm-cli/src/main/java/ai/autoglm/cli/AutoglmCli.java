@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
         subcommands = {RunCommand.class, ChatCommand.class, InfoCommand.class, LogitsCommand.class, BenchCommand.class, EvalCommand.class,
                 ConvertCommand.class, QuantizeCommand.class, ImatrixCommand.class, PruneCommand.class, LowrankCommand.class, CompressCommand.class,
                 ServeCommand.class, TrainCommand.class, FinetuneCommand.class, DistillCommand.class, QatCommand.class, LoraCommand.class, TokenizerCommand.class,
-                KeygenCommand.class, SignCommand.class, VerifyCommand.class, KeysCommand.class, AuditCommand.class,
+                KeygenCommand.class, SignCommand.class, VerifyCommand.class, PullCommand.class, ModelsCommand.ListCommand.class,
+                ModelsCommand.ShowCommand.class, ModelsCommand.RmCommand.class, KeysCommand.class, AuditCommand.class,
                 CommandLine.HelpCommand.class})
 public final class AutoglmCli implements Runnable {
 

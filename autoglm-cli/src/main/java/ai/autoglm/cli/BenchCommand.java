@@ -31,7 +31,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure prompt processing (pp) and generation (tg) speed, like llama-bench.")
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "M", description = "A GGUF file or a Hugging Face model directory.")
+    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class, description = "A GGUF file or a Hugging Face model directory.")
     Path model;
 
     @Option(names = {"-p", "--n-prompt"}, defaultValue = "128", description = "Prompt tokens per pp run (0 = skip pp; default ${DEFAULT-VALUE}).")

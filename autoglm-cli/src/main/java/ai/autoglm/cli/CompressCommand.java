@@ -48,7 +48,7 @@ import java.util.Optional;
 final class CompressCommand implements java.util.concurrent.Callable<Integer> {
     private static final double MIB = 1024.0 * 1024.0;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "M", description = "F32/F16/BF16 GGUF file or Hugging Face directory; default: the bundled model.")
+    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class, description = "F32/F16/BF16 GGUF file or Hugging Face directory; default: the bundled model.")
     Path model;
 
     @Option(names = "--budget-mb", paramLabel = "N", required = true,

@@ -31,7 +31,7 @@ import java.util.concurrent.Callable;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Perplexity, KL divergence from a base model, top-1 agreement, speed and peak memory on a text (like llama-perplexity).")
 final class EvalCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "M", description = "The model to evaluate (GGUF file or Hugging Face directory); default: the bundled model.")
+    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class, description = "The model to evaluate (GGUF file or Hugging Face directory); default: the bundled model.")
     Path model;
 
     @Option(names = "--base", paramLabel = "B", description = "The reference model (same tokenizer), e.g. the unquantized original.")

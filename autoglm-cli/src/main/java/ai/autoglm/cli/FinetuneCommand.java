@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
                 + "LoRA matrices train, the loss counts assistant tokens only, conversations are rendered with the model's own "
                 + "chat template. Writes a PEFT adapter (adapter_config.json + adapter_model.safetensors) to OUT.")
 final class FinetuneCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "M", description = "Base model: GGUF file or Hugging Face directory (default: the bundled model).")
+    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class, description = "Base model: GGUF file or Hugging Face directory (default: the bundled model).")
     Path model;
     @Option(names = "--data", required = true, paramLabel = "FILE", description = "Chat JSONL file.")
     Path data;

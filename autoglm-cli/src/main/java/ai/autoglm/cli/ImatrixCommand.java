@@ -23,7 +23,7 @@ final class ImatrixCommand implements Callable<Integer> {
     /** Larger calibration files are refused rather than read into memory. */
     private static final long MAX_TEXT_BYTES = 256L << 20;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "M", description = "A GGUF file or a Hugging Face directory; default: the bundled model.")
+    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class, description = "A GGUF file or a Hugging Face directory; default: the bundled model.")
     Path model;
 
     @Option(names = {"-f", "--text"}, required = true, paramLabel = "F", description = "Calibration text (UTF-8).")

@@ -25,7 +25,7 @@ import java.util.stream.Stream;
 /** {@code autoglm info}: what a model file is: architecture, sizes, tensor types, tokenizer, chat template. */
 @Command(name = "info", mixinStandardHelpOptions = true, description = "Describe a GGUF file or Hugging Face model directory.")
 final class InfoCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "M", description = "A GGUF file or a Hugging Face model directory.")
+    @Parameters(index = "0", paramLabel = "M", converter = ModelNameConverter.class, description = "A GGUF file, a Hugging Face model directory, or a model name (see autoglm list --catalog).")
     Path model;
 
     @Option(names = "--debug", description = "Print stack traces of errors.")

@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
         description = {"Factorise projections by truncated SVD into two tensors (X.lr_a.weight, X.lr_b.weight).",
                 "The file loads in this engine only (llama.cpp does not know the factor tensors)."})
 final class LowrankCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "M", description = "GGUF file or Hugging Face directory (default: the bundled model).")
+    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class, description = "GGUF file or Hugging Face directory (default: the bundled model).")
     Path model;
 
     @Parameters(index = "0", paramLabel = "OUT", description = "The GGUF file to write (temp file, then rename).")

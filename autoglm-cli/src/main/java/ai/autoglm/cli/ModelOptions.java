@@ -10,8 +10,9 @@ import java.nio.file.Path;
 
 /** Which model to load and how big a context to give it: shared by the commands that run a model. */
 final class ModelOptions {
-    @Option(names = {"-m", "--model"}, paramLabel = "M",
-            description = "A GGUF file or a Hugging Face model directory (config.json + safetensors + tokenizer files); "
+    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class,
+            description = "A GGUF file, a Hugging Face model directory (config.json + safetensors + tokenizer files), "
+                    + "or a model name: a catalog name (autoglm list --catalog) or org/name[@revision][:QUANT], pulled when missing; "
                     + "default: the bundled model in models/default.")
     Path model;
 

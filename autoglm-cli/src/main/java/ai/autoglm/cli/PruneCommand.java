@@ -26,7 +26,7 @@ import java.util.concurrent.Callable;
                 "Unstructured (--method magnitude|wanda) and 2:4 zero weights in place (same file size);",
                 "--heads / --kv-groups / --ffn-keep / --drop-layers remove structures and shrink the tensors."})
 final class PruneCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "M", description = "GGUF file or Hugging Face directory (default: the bundled model).")
+    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class, description = "GGUF file or Hugging Face directory (default: the bundled model).")
     Path model;
 
     @Parameters(index = "0", paramLabel = "OUT", description = "The GGUF file to write (temp file, then rename).")

@@ -42,7 +42,7 @@ import java.util.concurrent.Callable;
         description = "Quantization-aware training: fine-tune a model with Q4_0/Q4_K fake quantization in the forward pass "
                 + "(straight-through gradients to F32 master weights), distilling from the unquantized model, and write the quantized GGUF.")
 final class QatCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "M", description = "Model to quantize: GGUF file or Hugging Face directory.")
+    @Option(names = "--model", required = true, paramLabel = "M", converter = ModelNameConverter.class, description = "Model to quantize: GGUF file or Hugging Face directory.")
     Path model;
     @Option(names = "--type", required = true, paramLabel = "TYPE", description = "Target type: q4_0 or q4_k.")
     String type;

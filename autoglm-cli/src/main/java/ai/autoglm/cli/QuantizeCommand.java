@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
 @Command(name = "quantize", mixinStandardHelpOptions = true,
         description = "Quantize an F32/F16/BF16 GGUF or a Hugging Face directory to a GGUF that this engine and llama.cpp load.")
 final class QuantizeCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "M",
+    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class,
             description = "A GGUF file (F32/F16/BF16) or a Hugging Face model directory; default: the bundled model.")
     Path model;
 

@@ -4,7 +4,9 @@ import ai.autoglm.compress.memory.MemoryBudget;
 import ai.autoglm.server.AutoglmServer;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
+import ai.autoglm.core.hub.ModelPuller;
 import ai.autoglm.server.gateway.AutoglmHome;
+import ai.autoglm.server.hub.ServedModelFiles;
 import ai.autoglm.server.config.ServerConfigFile;
 import ai.autoglm.server.config.TrustConfig;
 import picocli.CommandLine.Command;
@@ -24,9 +26,16 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve models over an OpenAI-compatible HTTP API (chat/completions, completions, models, tokenize, metrics).")
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "M", description = "A GGUF file or Hugging Face directory to serve (added to the config's models); "
+    @Option(names = {"-m", "--model"}, paramLabel = "M", description = "A GGUF file or Hugging Face directory to serve (added to the config's models), "
+            + "or a model name (catalog name or org/name[@rev][:QUANT]) pulled into the Hugging Face cache when missing; "
             + "default without --config: the bundled model in models/default.")
-    Path model;
+    String model;
+
+    @Option(names = "--offline", description = "Models by name only from the cache, never the network (as HF_HUB_OFFLINE=1).")
+    boolean offline;
+
+    @Option(names = "--source", paramLabel = "S", description = "Where models by name are pulled from: huggingface (default) or modelscope.")
+    String source;
 
     @Option(names = "--lora", paramLabel = "DIR", description = "A PEFT LoRA adapter directory applied to --model at load time (unmerged).")
     Path lora;
@@ -90,13 +99,13 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /** The config file (or defaults), with the command line's model and flags on top. */
-    ServerConfig resolve() {
+    ServerConfig resolve() throws java.io.IOException {
         if (lora != null && model == null && config != null) {
             throw new IllegalArgumentException("--lora applies to --model; give each model of " + config + " its adapter with a 'lora:' key");
         }
         if (lora != null) ai.autoglm.core.format.peft.PeftAdapter.read(lora); // a bad adapter fails here, not at the first request
         if (model == null && config == null) {
-            model = DefaultModel.path();
+            model = DefaultModel.path().toString();
             if (alias == null) alias = DefaultModel.ALIAS;
         }
         List<ModelSpec> models = new ArrayList<>();
@@ -111,9 +120,13 @@ final class ServeCommand implements Callable<Integer> {
             }
         }
         if (model != null) {
-            String name = alias != null ? alias : model.getFileName().toString();
+            // a name is pulled (or found in the cache) and, with --quantize, converted once into the derived store
+            ServedModelFiles.Prepared p = ServedModelFiles.prepare(model, quantize, ctx, slots != null ? slots : 1,
+                    () -> memoryBudgetMb != null ? MemoryBudget.ofMegabytes(memoryBudgetMb) : MemoryBudget.fromMachine(),
+                    new ModelPuller(HubCli.settings(offline)), HubCli.source(source), HubCli.progress());
+            String name = alias != null ? alias : p.displayName();
             models.removeIf(m -> m.alias().equals(name));
-            models.addFirst(new ModelSpec(name, model, ctx, slots != null ? slots : 1, null, null, lora, quantize));
+            models.addFirst(new ModelSpec(name, p.path(), ctx, slots != null ? slots : 1, null, null, lora, p.quantize()));
         }
         ServerConfig cfg = base != null ? base.withModels(models) : ServerConfig.single(models.getFirst());
         cfg = cfg.withAddress(host != null ? host : cfg.host(), port != null ? port : cfg.port());

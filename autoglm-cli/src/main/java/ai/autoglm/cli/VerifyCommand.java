@@ -21,17 +21,19 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--trust", paramLabel = "PUB", description = "A trusted public key (repeatable); without it any signer is accepted and only integrity is checked.")
     List<Path> trust = List.of();
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "A GGUF file or Hugging Face directory.")
-    Path model;
+    @Parameters(index = "0", paramLabel = "MODEL", description = "A GGUF file or Hugging Face directory; or a model name in the cache "
+            + "(then every file is re-hashed against the SHA-256 / git hash the hub published).")
+    String model;
 
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
+        if (ai.autoglm.core.hub.ModelNames.isName(model)) return ModelsCommand.verifyByName(model);
         ModelSignatures.Verified v;
         try {
-            v = ModelSignatures.verify(model, trust.stream().map(SigningKeys::readPublic).toList());
+            v = ModelSignatures.verify(Path.of(model), trust.stream().map(SigningKeys::readPublic).toList());
         } catch (ModelVerificationException e) {
             System.err.println("autoglm: verification failed: " + e.getMessage());
             return VERIFICATION_FAILED;

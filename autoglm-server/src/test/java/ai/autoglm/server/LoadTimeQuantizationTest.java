@@ -88,6 +88,6 @@ class LoadTimeQuantizationTest {
         assertThat(c.memoryBudget().bytes()).isEqualTo(512L << 20);
         java.nio.file.Files.writeString(yaml, "models:\n  - alias: m\n    path: llama.gguf\n    quantize: q3_k\n");
         assertThatThrownBy(() -> ai.autoglm.server.config.ServerConfigFile.read(yaml))
-                .hasMessageContaining("quantize must be one of f16, q8_0, q4_0, q4_k, auto");
+                .hasMessageContaining("quantize must be one of int4, int8, fp16, f16, q8_0, q4_0, q4_k, auto");
     }
 }

@@ -51,7 +51,14 @@ public final class ServeQuantization {
     /** Parses an option (case-insensitive), naming {@code what} (the flag or config key) when it is not one of {@link #OPTIONS}. */
     public static String parseOption(String value, String what) {
         String v = value.trim().toLowerCase(Locale.ROOT);
-        if (!OPTIONS.contains(v)) throw new IllegalArgumentException(what + " must be one of " + String.join(", ", OPTIONS) + ", got '" + value + "'");
+        // the project description's words: int4 (the K-quant mix llama.cpp recommends), int8, fp16
+        v = switch (v) {
+            case "int4" -> "q4_k";
+            case "int8" -> "q8_0";
+            case "fp16" -> "f16";
+            default -> v;
+        };
+        if (!OPTIONS.contains(v)) throw new IllegalArgumentException(what + " must be one of int4, int8, fp16, " + String.join(", ", OPTIONS) + ", got '" + value + "'");
         return v;
     }
 

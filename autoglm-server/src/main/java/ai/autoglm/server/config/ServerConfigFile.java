@@ -26,6 +26,8 @@ import java.util.Set;
  *   max-body-bytes: 8388608
  *   prefill-budget: 256
  *   memory-budget-mb: 8192   # what quantize: auto may use per model; default MemAvailable minus a margin
+ *   offline: false            # true: models by name only from the cache, never the network (as HF_HUB_OFFLINE=1)
+ *   source: huggingface       # or modelscope: where models by name are pulled from
  * models:
  *   - alias: qwen
  *     path: /models/qwen2.5-0.5b-instruct-q8_0.gguf
@@ -35,6 +37,8 @@ import java.util.Set;
  *     tool-parser: qwen       # qwen (hermes), glm4 or llama3; default: read from the chat template
  *     lora: adapters/my-lora  # PEFT LoRA adapter directory applied at load time (optional)
  *     quantize: q8_0          # f16, q8_0, q4_0, q4_k or auto: quantize F32/F16/BF16 weights in memory at load time
+ *   - model: glm-4-9b-chat    # instead of path: a catalog name or org/name[@rev][:QUANT], pulled into the HF cache
+ *     quantize: int4          # with a name: converted and quantized once into the derived store
  * security:                   # the gateway; see {@link SecurityConfigFile}
  * </pre>
  * plus the gateway's {@code cache:}, {@code pii:} and {@code trust:} sections ({@link GatewayFiltersFile}).
@@ -43,8 +47,8 @@ import java.util.Set;
  */
 public final class ServerConfigFile {
     private static final Set<String> TOP_KEYS = union(Set.of("server", "models", "security"), GatewayFiltersFile.SECTIONS);
-    private static final Set<String> SERVER_KEYS = Set.of("host", "port", "queue-size", "request-timeout", "max-body-bytes", "prefill-budget", "memory-budget-mb");
-    private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "context", "slots", "keep-alive", "tool-parser", "lora", "quantize");
+    private static final Set<String> SERVER_KEYS = Set.of("host", "port", "queue-size", "request-timeout", "max-body-bytes", "prefill-budget", "memory-budget-mb", "offline", "source");
+    private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "model", "context", "slots", "keep-alive", "tool-parser", "lora", "quantize");
 
     private ServerConfigFile() {
     }
@@ -68,16 +72,39 @@ public final class ServerConfigFile {
             JsonNode m = models.get(i);
             String where = "models[" + i + "].";
             checkKeys(file, where, m, MODEL_KEYS);
-            String path = text(file, where + "path", m.get("path"));
-            String alias = m.has("alias") ? text(file, where + "alias", m.get("alias")) : Path.of(path).getFileName().toString();
+            if (m.has("path") == m.has("model")) throw new IllegalArgumentException(file + ": '" + where + "' needs exactly one of 'path' and 'model'");
+            Path modelPath;
+            String alias;
+            String quantize = m.has("quantize") ? text(file, where + "quantize", m.get("quantize")) : null;
+            if (m.has("model")) {
+                String name = text(file, where + "model", m.get("model"));
+                Integer ctx = m.has("context") ? integer(file, where + "context", m.get("context")) : null;
+                int slots = m.has("slots") ? integer(file, where + "slots", m.get("slots")) : 1;
+                try {
+                    var prepared = ai.autoglm.server.hub.ServedModelFiles.prepare(name, quantize, ctx, slots,
+                            () -> server.has("memory-budget-mb") ? MemoryBudget.ofMegabytes(integer(file, "server.memory-budget-mb", server.get("memory-budget-mb")))
+                                    : MemoryBudget.fromMachine(),
+                            new ai.autoglm.core.hub.ModelPuller(hubSettings(file, server)), server.has("source") ? text(file, "server.source", server.get("source")) : null,
+                            ai.autoglm.core.hub.PullListener.NONE);
+                    modelPath = prepared.path();
+                    quantize = prepared.quantize();
+                } catch (IOException e) {
+                    throw new IllegalArgumentException(file + ": " + where + "model '" + name + "': " + e.getMessage(), e);
+                }
+                alias = m.has("alias") ? text(file, where + "alias", m.get("alias")) : name;
+            } else {
+                String path = text(file, where + "path", m.get("path"));
+                modelPath = base.resolve(path);
+                alias = m.has("alias") ? text(file, where + "alias", m.get("alias")) : Path.of(path).getFileName().toString();
+            }
             try {
-                specs.add(new ModelSpec(alias, base.resolve(path),
+                specs.add(new ModelSpec(alias, modelPath,
                         m.has("context") ? integer(file, where + "context", m.get("context")) : null,
                         m.has("slots") ? integer(file, where + "slots", m.get("slots")) : 1,
                         m.has("keep-alive") ? duration(file, where + "keep-alive", m.get("keep-alive")) : null,
                         m.has("tool-parser") ? text(file, where + "tool-parser", m.get("tool-parser")) : null,
                         m.has("lora") ? base.resolve(text(file, where + "lora", m.get("lora"))) : null,
-                        m.has("quantize") ? text(file, where + "quantize", m.get("quantize")) : null));
+                        quantize));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
             }
@@ -96,6 +123,12 @@ public final class ServerConfigFile {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The hub settings of the environment, with {@code server.offline: true} forbidding the network. */
+    private static ai.autoglm.core.hub.HubSettings hubSettings(Path file, JsonNode server) {
+        ai.autoglm.core.hub.HubSettings s = ai.autoglm.core.hub.HubSettings.fromEnvironment();
+        return server.has("offline") && bool(file, "server.offline", server.get("offline")) ? s.withOffline(true) : s;
     }
 
     private static Set<String> union(Set<String> a, Set<String> b) {

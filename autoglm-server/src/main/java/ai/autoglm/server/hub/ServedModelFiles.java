@@ -1,0 +1,71 @@
+package ai.autoglm.server.hub;
+
+import ai.autoglm.compress.memory.MemoryBudget;
+import ai.autoglm.compress.quant.ModelQuantizer;
+import ai.autoglm.compress.quant.QuantPreset;
+import ai.autoglm.compress.quant.QuantizationOptions;
+import ai.autoglm.compress.quant.ServeQuantization;
+import ai.autoglm.core.format.hf.HfToGgufConverter;
+import ai.autoglm.core.hub.DerivedStore;
+import ai.autoglm.core.hub.ModelNames;
+import ai.autoglm.core.hub.ModelPuller;
+import ai.autoglm.core.hub.ModelRef;
+import ai.autoglm.core.hub.PullListener;
+import ai.autoglm.core.hub.PulledModel;
+import ai.autoglm.core.tensor.GgmlType;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+import java.util.logging.Logger;
+
+/**
+ * Turns what {@code serve --model} (or a config's {@code model:}) names into the file the server opens: a path is
+ * used as is; a model name is found in the Hugging Face cache or pulled ({@link ModelPuller#resolve}), and with
+ * {@code quantize} a safetensors model is converted and quantized once into the derived store (keyed by the
+ * commit and the type), so the next start opens that GGUF directly instead of quantizing in memory again.
+ */
+public final class ServedModelFiles {
+    private static final Logger LOG = Logger.getLogger(ServedModelFiles.class.getName());
+
+    private ServedModelFiles() {
+    }
+
+    /** The file to serve and the load-time quantization left to do (null once a derived GGUF holds it). */
+    public record Prepared(Path path, String quantize, String displayName) {
+    }
+
+    public static Prepared prepare(String model, String quantize, Integer context, int slots, Supplier<MemoryBudget> budget,
+                                   ModelPuller puller, String source, PullListener listener) throws IOException {
+        if (!ModelNames.isName(model)) return new Prepared(Path.of(model), quantize, Path.of(model).getFileName().toString());
+        ModelRef ref = ModelNames.parse(model, source);
+        PulledModel m = puller.resolve(ref, source, listener);
+        if (quantize == null || !m.isSafetensors()) return new Prepared(m.modelPath(), quantize, model);
+        ServeQuantization.Decision d = ServeQuantization.decide(quantize, m.snapshot(), context, slots, budget);
+        LOG.info(() -> "model " + model + ": " + d.reason());
+        if (d.type() == null) return new Prepared(m.snapshot(), null, model);
+        String recipe = d.type().name().toLowerCase(Locale.ROOT);
+        DerivedStore store = new DerivedStore(puller.settings().store());
+        boolean had = store.has(ref, m.commit(), recipe);
+        Path gguf = store.getOrCreate(ref, m.commit(), recipe, out -> {
+            if (d.type() == GgmlType.F16) {
+                HfToGgufConverter.convert(m.snapshot(), out, GgmlType.F16);
+            } else {
+                ModelQuantizer.quantizeFile(m.snapshot(), out, new QuantizationOptions(QuantPreset.parse(recipe), List.of(), false), null, null, null);
+            }
+        });
+        LOG.info(() -> "model " + model + ": " + (had ? "reusing " : "converted and quantized once to ") + gguf + " (" + size(gguf) + " bytes)");
+        return new Prepared(gguf, null, model);
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+}
