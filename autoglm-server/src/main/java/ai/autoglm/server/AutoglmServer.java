@@ -2,6 +2,7 @@ package ai.autoglm.server;
 
 import ai.autoglm.server.api.ClientConnections;
 import ai.autoglm.server.api.OpenAiApi;
+import ai.autoglm.server.api.UnsupportedHttpVersions;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.server.gateway.Gateway;
 import ai.autoglm.server.gateway.SecurityConfig;
@@ -45,14 +46,24 @@ public final class AutoglmServer implements AutoCloseable {
                 .host(config.host())
                 .port(config.port())
                 .shutdownHook(false)
-                // the request line and the headers together stay under the limit (431/414 otherwise); the receive
-                // listener lets a non-streamed request notice that its client disconnected (see ClientConnections)
-                .addProtocol(Http1Config.builder().maxPrologueLength(Math.min(sec.maxHeaderBytes(), 8192)).maxHeadersSize(sec.maxHeaderBytes())
+                // the request line stays under the limit (414 otherwise); headers over max-header-bytes get 431 from the
+                // route (HttpExchange.checkHeadSize): Helidon's own limit, which can only answer an empty 400, is set
+                // above it (HELIDON_HEAD_FACTOR times, at least 128 KiB) and only bounds the memory a client can make a
+                // connection hold. The receive listener lets a non-streamed request notice that its client
+                // disconnected (see ClientConnections).
+                .addProtocol(Http1Config.builder().maxPrologueLength(Math.min(sec.maxHeaderBytes(), 8192))
+                        .maxHeadersSize(helidonHeadLimit(sec.maxHeaderBytes()))
                         .addReceiveListener(ClientConnections.listener()).build())
+                .addConnectionSelector(new UnsupportedHttpVersions())
                 .routing(api::register);
         if (sec.tls() != null) builder.tls(tls(sec.tls()));
         this.web = builder.build();
         this.reaper = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon(true).name("autoglm-keep-alive").unstarted(r));
+    }
+
+    /** Helidon's hard limit on a request's headers: above it, Helidon answers an empty 400 instead of our 431. */
+    static int helidonHeadLimit(int maxHeaderBytes) {
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(4L * maxHeaderBytes, 128 * 1024));
     }
 
     /** TLS from PEM files (Helidon reads PKCS#8 keys and X.509 chains). */

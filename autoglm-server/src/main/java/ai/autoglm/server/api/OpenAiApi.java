@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.http.Method;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 
@@ -117,6 +118,7 @@ public final class OpenAiApi {
                     ex.sendEmpty(204);
                     return;
                 }
+                ex.checkHeadSize(config.security().maxHeaderBytes());
                 ex.principal(gateway.admit(name, ex, ex.context()));
                 JsonNode body = jsonBody ? Json.parse(ex.body()) : null;
                 if (body != null && gateway.recordsText()) ex.context().promptText(String.valueOf(body.has("messages") ? body.get("messages") : body.get("prompt")));
@@ -137,6 +139,9 @@ public final class OpenAiApi {
                 completeQuietly(ex, name);
                 metrics.request(name, ex.status(), System.nanoTime() - start);
             }
+            // Helidon 4.5 answers "Connection: close" but then waits for another request on the socket
+            // (helidon-io/helidon#12324); this exception is its way to close a connection after the answer was sent.
+            if (ex.closesConnection()) throw new CloseConnectionException("the answer closes the connection");
         };
     }
 
