@@ -194,7 +194,11 @@ class HostileInputTest {
 
     /** Reads the whole answer and requires the server to close the connection after it (a hang fails the test). */
     static String answerThenClose(byte[] request, boolean halfClose) throws IOException {
-        try (Socket sock = new Socket("127.0.0.1", s.server.port())) {
+        return answerThenClose(s.server.port(), request, halfClose);
+    }
+
+    static String answerThenClose(int port, byte[] request, boolean halfClose) throws IOException {
+        try (Socket sock = new Socket("127.0.0.1", port)) {
             sock.setSoTimeout(10_000);
             OutputStream out = sock.getOutputStream();
             out.write(request);
@@ -326,5 +330,60 @@ class HostileInputTest {
         assertThat(trailing).contains("unexpected data after the JSON object");
         // whitespace after the object is fine
         assertThat(status(raw(post("/v1/chat/completions", (CHAT + " \r\n\t").getBytes(StandardCharsets.UTF_8)), false))).isEqualTo(200);
+    }
+
+    /** One request on a fresh connection to {@code port}: the status of its answer. */
+    static int statusOf(int port, String request) throws IOException {
+        try (Socket sock = new Socket("127.0.0.1", port)) {
+            sock.setSoTimeout(20_000);
+            sock.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            byte[] buf = new byte[12];
+            int n = sock.getInputStream().readNBytes(buf, 0, 12);
+            assertThat(n).as("an answer to " + request).isEqualTo(12);
+            return Integer.parseInt(new String(buf, 9, 3, StandardCharsets.ISO_8859_1));
+        }
+    }
+
+    static String request(String method, String path, String host, String contentType, String body, String key) {
+        return method + " " + path + " HTTP/1.1\r\n" + (host == null ? "" : "Host: " + host + "\r\n")
+                + (key == null ? "" : "Authorization: Bearer " + key + "\r\n")
+                + (contentType == null ? "" : "Content-Type: " + contentType + "\r\n")
+                + (body == null ? "" : "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n")
+                + "Connection: close\r\n\r\n" + (body == null ? "" : body);
+    }
+
+    /**
+     * Issue 15 item 9: a server without keys accepts only Host names that cannot be DNS-rebound (loopback names, IP
+     * literals, configured names) and only application/json bodies (a browser's cross-site "simple" request cannot
+     * send that type without a preflight). With keys neither applies (see OpenModeGuard for why).
+     */
+    @Test
+    void openModeRefusesForeignHostsAndNonJsonBodies() throws Exception {
+        try (SecuredServer open = new SecuredServer(dir.resolve("open"), sec -> sec.withAllowedHosts(List.of("gpu-box.lan")))) {
+            int port = open.server.port();
+            String json = "application/json";
+            for (String host : List.of("evil.example", "evil.example:" + port, "localhost.evil.example", "127.0.0.1.nip.io", "attacker.com:80")) {
+                assertThat(statusOf(port, request("GET", "/v1/models", host, null, null, null))).as(host).isEqualTo(403);
+                assertThat(statusOf(port, request("POST", "/v1/chat/completions", host, json, CHAT, null))).as(host).isEqualTo(403);
+            }
+            String refused = answerThenClose(port, request("GET", "/v1/models", "evil.example", null, null, null).getBytes(StandardCharsets.ISO_8859_1), false);
+            assertThat(refused).contains("host_not_allowed").contains("allowed-hosts");
+            for (String host : List.of("localhost", "localhost:" + port, "LOCALHOST.:" + port, "127.0.0.1:" + port, "[::1]:" + port,
+                    "app.localhost", "gpu-box.lan:" + port, "10.1.2.3:" + port)) {
+                assertThat(statusOf(port, request("GET", "/v1/models", host, null, null, null))).as(host).isEqualTo(200);
+            }
+            assertThat(statusOf(port, request("GET", "/health", "evil.example", null, null, null))).isEqualTo(200);
+            // bodies: only application/json (with or without parameters)
+            for (String type : java.util.Arrays.asList("text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded",
+                    "multipart/form-data; boundary=x", null, "application/jsonp")) {
+                assertThat(statusOf(port, request("POST", "/v1/chat/completions", "127.0.0.1", type, CHAT, null))).as(type).isEqualTo(415);
+            }
+            assertThat(statusOf(port, request("POST", "/tokenize", "127.0.0.1", "text/plain", "{\"model\":\"tools\",\"prompt\":\"hi\"}", null))).isEqualTo(415);
+            assertThat(statusOf(port, request("POST", "/v1/chat/completions", "localhost", "Application/JSON; charset=utf-8", CHAT, null))).isEqualTo(200);
+        }
+        // with keys: the key is the protection; a proxy's or DNS name's Host and any body type are accepted
+        assertThat(statusOf(s.server.port(), request("GET", "/v1/models", "evil.example", null, null, key))).isEqualTo(200);
+        assertThat(statusOf(s.server.port(), request("POST", "/v1/chat/completions", "api.example.com", "text/plain", CHAT, key))).isEqualTo(200);
+        assertThat(statusOf(s.server.port(), request("GET", "/v1/models", "evil.example", null, null, null))).isEqualTo(401);
     }
 }

@@ -114,6 +114,7 @@ public final class OpenAiApi {
             HttpExchange ex = new HttpExchange(req, res, config.maxBodyBytes());
             ex.beforeComplete(status -> gateway.complete(ex.principal(), name, ex.context(), status, System.nanoTime() - start));
             try {
+                gateway.guardOpenMode(name, ex, jsonBody);
                 if (gateway.preflight(ex)) {
                     ex.sendEmpty(204);
                     return;
