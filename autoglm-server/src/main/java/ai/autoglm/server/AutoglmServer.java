@@ -88,6 +88,12 @@ public final class AutoglmServer implements AutoCloseable {
                     + " create a key with 'autoglm keys create' or bind to 127.0.0.1");
         }
         server.web.start();
+        if (server.web.port() < 0) {
+            // Helidon logs a failed bind and reports port -1 instead of throwing (4.5): say so, and stop
+            server.close();
+            throw new IllegalArgumentException("cannot listen on " + config.host() + ":" + config.port()
+                    + ": the port is in use (or the address is not one of this machine's); choose another with --port");
+        }
         server.reaper.scheduleWithFixedDelay(server.registry::unloadIdle, 1, 1, TimeUnit.SECONDS);
         return server;
     }
