@@ -85,7 +85,17 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServerConfig cfg = resolve();
-        AutoglmServer server = AutoglmServer.start(cfg);
+        AutoglmServer server = AutoglmServer.start(cfg); // a port in use: IllegalArgumentException naming it, exit 2
+        if (model != null && config == null) {
+            // The one model of the command line loads now: a broken file, a directory that is not a model or a lone
+            // .safetensors file stops the start with the loader's message, instead of a server that answers 503.
+            try {
+                server.registry().preload(cfg.models().getFirst().alias());
+            } catch (ai.autoglm.server.api.ApiException e) {
+                server.close();
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

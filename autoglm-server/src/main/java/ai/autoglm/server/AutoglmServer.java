@@ -2,6 +2,7 @@ package ai.autoglm.server;
 
 import ai.autoglm.server.api.ClientConnections;
 import ai.autoglm.server.api.OpenAiApi;
+import ai.autoglm.server.api.UnsupportedHttpVersions;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.server.console.ConsoleRoutes;
 import ai.autoglm.server.gateway.Gateway;
@@ -46,10 +47,15 @@ public final class AutoglmServer implements AutoCloseable {
                 .host(config.host())
                 .port(config.port())
                 .shutdownHook(false)
-                // the request line and the headers together stay under the limit (431/414 otherwise); the receive
-                // listener lets a non-streamed request notice that its client disconnected (see ClientConnections)
-                .addProtocol(Http1Config.builder().maxPrologueLength(Math.min(sec.maxHeaderBytes(), 8192)).maxHeadersSize(sec.maxHeaderBytes())
+                // the request line stays under the limit (414 otherwise); headers over max-header-bytes get 431 from the
+                // route (HttpExchange.checkHeadSize): Helidon's own limit, which can only answer an empty 400, is set
+                // above it (HELIDON_HEAD_FACTOR times, at least 128 KiB) and only bounds the memory a client can make a
+                // connection hold. The receive listener lets a non-streamed request notice that its client
+                // disconnected (see ClientConnections).
+                .addProtocol(Http1Config.builder().maxPrologueLength(Math.min(sec.maxHeaderBytes(), 8192))
+                        .maxHeadersSize(helidonHeadLimit(sec.maxHeaderBytes()))
                         .addReceiveListener(ClientConnections.listener()).build())
+                .addConnectionSelector(new UnsupportedHttpVersions())
                 .routing(routing -> {
                     new ConsoleRoutes().register(routing);
                     api.register(routing);
@@ -57,6 +63,11 @@ public final class AutoglmServer implements AutoCloseable {
         if (sec.tls() != null) builder.tls(tls(sec.tls()));
         this.web = builder.build();
         this.reaper = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon(true).name("autoglm-keep-alive").unstarted(r));
+    }
+
+    /** Helidon's hard limit on a request's headers: above it, Helidon answers an empty 400 instead of our 431. */
+    static int helidonHeadLimit(int maxHeaderBytes) {
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(4L * maxHeaderBytes, 128 * 1024));
     }
 
     /** TLS from PEM files (Helidon reads PKCS#8 keys and X.509 chains). */
@@ -81,6 +92,12 @@ public final class AutoglmServer implements AutoCloseable {
                     + " create a key with 'autoglm keys create' or bind to 127.0.0.1");
         }
         server.web.start();
+        if (server.web.port() < 0) {
+            // Helidon logs a failed bind and reports port -1 instead of throwing (4.5): say so, and stop
+            server.close();
+            throw new IllegalArgumentException("cannot listen on " + config.host() + ":" + config.port()
+                    + ": the port is in use (or the address is not one of this machine's); choose another with --port");
+        }
         server.reaper.scheduleWithFixedDelay(server.registry::unloadIdle, 1, 1, TimeUnit.SECONDS);
         return server;
     }

@@ -121,6 +121,19 @@ public final class ModelRegistry implements AutoCloseable {
     }
 
     /**
+     * Loads {@code alias} now instead of on its first request (and verifies it, with trusted keys): for the one model
+     * a command line names, where a broken file should stop the start, not answer 503 to every request.
+     *
+     * @throws ApiException 503 with the loader's (or the signature check's) message
+     */
+    public void preload(String alias) {
+        Entry e = entries.get(alias);
+        if (e == null) throw ApiException.modelNotFound(alias);
+        if (e.kind == ModelKind.EMBEDDING) acquireEmbedding(alias).release();
+        else acquire(alias);
+    }
+
+    /**
      * The embedding model named {@code alias} (the first embedding model when null), loading it if needed and held
      * until {@link ServedEmbeddingModel#release}; 404 for an unknown name, 400 for a generative model.
      */

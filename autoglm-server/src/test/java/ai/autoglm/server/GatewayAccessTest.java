@@ -141,4 +141,60 @@ class GatewayAccessTest {
         String expected = java.util.HexFormat.of().formatHex(md.digest(KEYS.get("user").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         assertThat(alice.get("hash").asText()).isEqualTo(expected);
     }
+
+    /**
+     * Issue 15 item 4: once the server has seen keys, a keys file that disappears, becomes empty or is damaged while it
+     * runs fails closed (401 for a key that was valid and for no key at all), logged at SEVERE; never an open server.
+     */
+    @Test
+    void keysFileRemovedOrEmptiedWhileServingFailsClosed() throws Exception {
+        List<java.util.logging.LogRecord> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger ringLog = java.util.logging.Logger.getLogger(ai.autoglm.server.gateway.KeyRing.class.getName());
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                logged.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        ringLog.addHandler(h);
+        try (SecuredServer own = new SecuredServer(dir.resolve("removed"), sec -> sec)) {
+            String secret = own.keys.create("only", "admin", List.of(), null).secret();
+            assertThat(own.send("/v1/models", null, secret).statusCode()).isEqualTo(200);
+            assertThat(own.send("/v1/models", null, null).statusCode()).isEqualTo(401);
+            Path file = own.keys.file();
+            byte[] good = Files.readAllBytes(file);
+            Map<String, byte[]> damages = new LinkedHashMap<>();
+            damages.put("missing", null);
+            damages.put("empty", new byte[0]);
+            damages.put("no keys", "{\"version\":1,\"keys\":[]}".getBytes());
+            damages.put("garbage", "{\"version\":1,\"keys\":[".getBytes());
+            for (Map.Entry<String, byte[]> d : damages.entrySet()) {
+                logged.clear();
+                Files.deleteIfExists(file);
+                if (d.getValue() != null) Files.write(file, d.getValue());
+                for (String k : java.util.Arrays.asList(secret, null)) {
+                    HttpResponse<String> r = own.send("/v1/models", null, k);
+                    assertThat(r.statusCode()).as(d.getKey() + (k == null ? ", no key" : ", the old key") + ": " + r.body()).isEqualTo(401);
+                    assertThat(own.send("/v1/chat/completions", CHAT, k).statusCode()).as(d.getKey()).isEqualTo(401);
+                }
+                assertThat(own.send("/health", null, null).statusCode()).isEqualTo(200);
+                assertThat(logged).as(d.getKey() + ": logged loudly").anyMatch(r -> r.getLevel() == java.util.logging.Level.SEVERE
+                        && r.getMessage().contains("keys file"));
+                // restored: the key works again, from the next request
+                Files.write(file, good);
+                Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(Instant.now().plusSeconds(5 + damages.size())));
+                assertThat(own.send("/v1/models", null, secret).statusCode()).as(d.getKey() + " restored").isEqualTo(200);
+            }
+        } finally {
+            ringLog.removeHandler(h);
+        }
+    }
 }

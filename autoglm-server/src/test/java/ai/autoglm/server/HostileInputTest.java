@@ -106,7 +106,7 @@ class HostileInputTest {
         String deep = "{\"model\":\"zh\",\"messages\":" + "[".repeat(30_000) + "]".repeat(30_000) + "}";
         String deepAnswer = raw(post("/v1/chat/completions", deep.getBytes()));
         assertThat(status(deepAnswer)).isEqualTo(400);
-        assertThat(deepAnswer).contains("nesting");
+        assertThat(deepAnswer).contains("nested more than 1000 levels deep").doesNotContain("StreamReadConstraints");
         serverStillAnswers();
     }
 
@@ -137,12 +137,17 @@ class HostileInputTest {
         if (!nul.isEmpty()) assertThat(status(nul)).isGreaterThanOrEqualTo(400);
         String big = raw(("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "a".repeat(64 * 1024) + "\r\nConnection: close\r\n\r\n")
                 .getBytes(StandardCharsets.ISO_8859_1));
-        assertThat(status(big)).isIn(400, 431);
+        // 431 Request Header Fields Too Large (RFC 6585 §5), as the README says; with an OpenAI error body
+        assertThat(status(big)).isEqualTo(431);
+        assertThat(big).contains("\"error\"").contains("header");
+        String manyHeaders = raw(("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "X-Many: 0123456789abcdef\r\n".repeat(1000) + "Connection: close\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(status(manyHeaders)).isEqualTo(431);
         String longLine = raw(("GET /v1/models?" + "a".repeat(64 * 1024) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                 .getBytes(StandardCharsets.ISO_8859_1));
         assertThat(status(longLine)).isIn(400, 414, 431);
         // a huge Authorization header is no way around the limit either
-        assertThat(s.send("/v1/models", null, "k".repeat(40_000)).statusCode()).isIn(400, 431);
+        assertThat(s.send("/v1/models", null, "k".repeat(40_000)).statusCode()).isEqualTo(431);
         serverStillAnswers();
     }
 
@@ -251,5 +256,200 @@ class HostileInputTest {
             java.nio.file.Files.setLastModifiedTime(broken, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 2000));
             assertThat(c.post("/v1/chat/completions", chat).statusCode()).isEqualTo(200);
         }
+    }
+
+    /** Reads the whole answer and requires the server to close the connection after it (a hang fails the test). */
+    static String answerThenClose(byte[] request, boolean halfClose) throws IOException {
+        return answerThenClose(s.server.port(), request, halfClose);
+    }
+
+    static String answerThenClose(int port, byte[] request, boolean halfClose) throws IOException {
+        try (Socket sock = new Socket("127.0.0.1", port)) {
+            sock.setSoTimeout(10_000);
+            OutputStream out = sock.getOutputStream();
+            out.write(request);
+            out.flush();
+            if (halfClose) sock.shutdownOutput();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            try {
+                for (int n; (n = sock.getInputStream().read(buf)) > 0; ) got.write(buf, 0, n);
+            } catch (java.net.SocketTimeoutException hang) {
+                throw new AssertionError("the server did not close the connection after: " + got.toString(StandardCharsets.ISO_8859_1));
+            }
+            return got.toString(StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    /** Log records at SEVERE from the server's classes while {@code body} runs. */
+    static List<java.util.logging.LogRecord> severeLogs(ThrowingRunnable body) throws Exception {
+        List<java.util.logging.LogRecord> out = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()) out.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        root.addHandler(h);
+        try {
+            body.run();
+        } finally {
+            root.removeHandler(h);
+        }
+        return out;
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    static final String CHAT = "{\"model\":\"zh\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":2}";
+
+    /** Issue 15 item 10: broken framing is a 400 and a closed connection, never a 500, a stack trace or a hang. */
+    @Test
+    void malformedFramingIsA400AndAClosedConnection() throws Exception {
+        String head = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key + "\r\nContent-Type: application/json\r\n";
+        List<java.util.logging.LogRecord> severe = severeLogs(() -> {
+            // a chunk size that is not hexadecimal; the client keeps its side open and waits
+            String badChunk = answerThenClose((head + "Transfer-Encoding: chunked\r\n\r\nzz\r\n" + CHAT + "\r\n0\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1), false);
+            assertThat(status(badChunk)).as(badChunk).isEqualTo(400);
+            assertThat(badChunk).contains("chunked").containsIgnoringCase("Connection: close");
+            // a Content-Length longer than the body that comes
+            String shortBody = answerThenClose((head + "Content-Length: 500\r\n\r\n" + CHAT).getBytes(StandardCharsets.ISO_8859_1), true);
+            assertThat(status(shortBody)).as(shortBody).isEqualTo(400);
+            assertThat(shortBody).contains("Content-Length");
+        });
+        assertThat(severe).as("no SEVERE log (stack trace) for a client's broken request").isEmpty();
+        serverStillAnswers();
+    }
+
+    /** Issue 15 item 10: "Connection: close" from the client closes the connection after the answer, whatever the answer. */
+    @Test
+    void connectionCloseFromTheClientClosesAfterTheAnswer() throws Exception {
+        String health = answerThenClose("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), false);
+        assertThat(status(health)).isEqualTo(200);
+        assertThat(health).endsWith("{\"status\":\"ok\"}");
+        String refused = answerThenClose("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), false);
+        assertThat(status(refused)).isEqualTo(401);
+        String bad = answerThenClose(post("/v1/chat/completions", "{\"model\":".getBytes()), false);
+        assertThat(status(bad)).isEqualTo(400);
+        // without it the connection stays open for the next request (keep-alive, RFC 9112 §9.3)
+        try (Socket sock = new Socket("127.0.0.1", s.server.port())) {
+            sock.setSoTimeout(10_000);
+            for (int i = 0; i < 2; i++) {
+                sock.getOutputStream().write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                byte[] buf = new byte[4096];
+                StringBuilder got = new StringBuilder();
+                while (!got.toString().endsWith("{\"status\":\"ok\"}")) {
+                    int n = sock.getInputStream().read(buf);
+                    assertThat(n).as("request " + i + " answered on the same connection").isPositive();
+                    got.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
+                }
+            }
+        }
+    }
+
+    /** Issue 15 item 10: an HTTP/1.0 request gets a clear 505 (Helidon 4.5 speaks only HTTP/1.1), not a silent disconnect. */
+    @Test
+    void http10GetsA505() throws Exception {
+        for (String req : List.of("GET /health HTTP/1.0\r\n\r\n", "GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+                "POST /v1/chat/completions HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")) {
+            String answer = answerThenClose(req.getBytes(StandardCharsets.ISO_8859_1), false);
+            assertThat(status(answer)).as(req).isEqualTo(505);
+            assertThat(answer).contains("HTTP/1.1 only");
+        }
+        serverStillAnswers();
+    }
+
+    /** Issue 15 item 14: what is wrong with a body is said in the client's terms, never in Jackson's. */
+    @Test
+    void jsonErrorsSpeakTheClientsLanguage() throws Exception {
+        List<String> bodies = List.of(
+                "{\"model\":\"zh\",\"messages\":[]} trailing", // garbage after the object
+                "{\"model\":\"zh\",\"messages\":[]}{\"again\":1}",
+                "{\"model\":\"zh\",\"temperature\":NaN}",
+                "{\"model\":\"zh\" /* comment */}",
+                "{'model':'zh'}",
+                "{\"model\":\"zh\",\"messages\":[",
+                "{\"a\":" + "1".repeat(2000) + "}",
+                "{\"a\":" + "[".repeat(1500) + "]".repeat(1500) + "}",
+                "{\"a\":\"x\ty\"}");
+        for (String b : bodies) {
+            String answer = raw(post("/v1/chat/completions", b.getBytes(StandardCharsets.UTF_8)));
+            assertThat(status(answer)).as(b).isEqualTo(400);
+            String message = TestServer.JSON.readTree(answer.substring(answer.indexOf("\r\n\r\n") + 4)).get("error").get("message").asText();
+            assertThat(message).as(b).startsWith("the request body is not valid JSON")
+                    .doesNotContain("`").doesNotContain("Feature").doesNotContain("Constraints").doesNotContain("REDACTED")
+                    .doesNotContain("jackson").doesNotContain("JsonNode").doesNotContain("Source:");
+        }
+        String trailing = raw(post("/v1/chat/completions", (CHAT + " x").getBytes(StandardCharsets.UTF_8)));
+        assertThat(trailing).contains("unexpected data after the JSON object");
+        // whitespace after the object is fine
+        assertThat(status(raw(post("/v1/chat/completions", (CHAT + " \r\n\t").getBytes(StandardCharsets.UTF_8)), false))).isEqualTo(200);
+    }
+
+    /** One request on a fresh connection to {@code port}: the status of its answer. */
+    static int statusOf(int port, String request) throws IOException {
+        try (Socket sock = new Socket("127.0.0.1", port)) {
+            sock.setSoTimeout(20_000);
+            sock.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            byte[] buf = new byte[12];
+            int n = sock.getInputStream().readNBytes(buf, 0, 12);
+            assertThat(n).as("an answer to " + request).isEqualTo(12);
+            return Integer.parseInt(new String(buf, 9, 3, StandardCharsets.ISO_8859_1));
+        }
+    }
+
+    static String request(String method, String path, String host, String contentType, String body, String key) {
+        return method + " " + path + " HTTP/1.1\r\n" + (host == null ? "" : "Host: " + host + "\r\n")
+                + (key == null ? "" : "Authorization: Bearer " + key + "\r\n")
+                + (contentType == null ? "" : "Content-Type: " + contentType + "\r\n")
+                + (body == null ? "" : "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n")
+                + "Connection: close\r\n\r\n" + (body == null ? "" : body);
+    }
+
+    /**
+     * Issue 15 item 9: a server without keys accepts only Host names that cannot be DNS-rebound (loopback names, IP
+     * literals, configured names) and only application/json bodies (a browser's cross-site "simple" request cannot
+     * send that type without a preflight). With keys neither applies (see OpenModeGuard for why).
+     */
+    @Test
+    void openModeRefusesForeignHostsAndNonJsonBodies() throws Exception {
+        try (SecuredServer open = new SecuredServer(dir.resolve("open"), sec -> sec.withAllowedHosts(List.of("gpu-box.lan")))) {
+            int port = open.server.port();
+            String json = "application/json";
+            for (String host : List.of("evil.example", "evil.example:" + port, "localhost.evil.example", "127.0.0.1.nip.io", "attacker.com:80")) {
+                assertThat(statusOf(port, request("GET", "/v1/models", host, null, null, null))).as(host).isEqualTo(403);
+                assertThat(statusOf(port, request("POST", "/v1/chat/completions", host, json, CHAT, null))).as(host).isEqualTo(403);
+            }
+            String refused = answerThenClose(port, request("GET", "/v1/models", "evil.example", null, null, null).getBytes(StandardCharsets.ISO_8859_1), false);
+            assertThat(refused).contains("host_not_allowed").contains("allowed-hosts");
+            for (String host : List.of("localhost", "localhost:" + port, "LOCALHOST.:" + port, "127.0.0.1:" + port, "[::1]:" + port,
+                    "app.localhost", "gpu-box.lan:" + port, "10.1.2.3:" + port)) {
+                assertThat(statusOf(port, request("GET", "/v1/models", host, null, null, null))).as(host).isEqualTo(200);
+            }
+            assertThat(statusOf(port, request("GET", "/health", "evil.example", null, null, null))).isEqualTo(200);
+            // bodies: only application/json (with or without parameters)
+            for (String type : java.util.Arrays.asList("text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded",
+                    "multipart/form-data; boundary=x", null, "application/jsonp")) {
+                assertThat(statusOf(port, request("POST", "/v1/chat/completions", "127.0.0.1", type, CHAT, null))).as(type).isEqualTo(415);
+            }
+            assertThat(statusOf(port, request("POST", "/tokenize", "127.0.0.1", "text/plain", "{\"model\":\"tools\",\"prompt\":\"hi\"}", null))).isEqualTo(415);
+            assertThat(statusOf(port, request("POST", "/v1/chat/completions", "localhost", "Application/JSON; charset=utf-8", CHAT, null))).isEqualTo(200);
+        }
+        // with keys: the key is the protection; a proxy's or DNS name's Host and any body type are accepted
+        assertThat(statusOf(s.server.port(), request("GET", "/v1/models", "evil.example", null, null, key))).isEqualTo(200);
+        assertThat(statusOf(s.server.port(), request("POST", "/v1/chat/completions", "api.example.com", "text/plain", CHAT, key))).isEqualTo(200);
+        assertThat(statusOf(s.server.port(), request("GET", "/v1/models", "evil.example", null, null, null))).isEqualTo(401);
     }
 }

@@ -97,7 +97,7 @@ class RedisSharedCacheTest {
             assertThat(fromA.statusCode()).isEqualTo(200);
             assertThat(ResponseCacheTest.cacheHeader(fromA)).isEqualTo("miss");
             assertThat(ResponseCacheTest.cacheHeader(fromB)).isEqualTo("hit");
-            assertThat(fromB.body()).isEqualTo(fromA.body());
+            ResponseCacheTest.assertSameAnswerWithItsOwnId(fromB, fromA);
             assertThat(ResponseCacheTest.cacheHeader(fromC)).isEqualTo("miss");
             assertThat(ResponseCacheTest.id(fromC)).isNotEqualTo(ResponseCacheTest.id(fromA));
 
@@ -106,7 +106,7 @@ class RedisSharedCacheTest {
             HttpResponse<byte[]> sA = ResponseCacheTest.post(a, "/v1/chat/completions", stream);
             HttpResponse<byte[]> sB = ResponseCacheTest.post(b, "/v1/chat/completions", stream);
             assertThat(ResponseCacheTest.cacheHeader(sB)).isEqualTo("hit");
-            assertThat(sB.body()).isEqualTo(sA.body());
+            ResponseCacheTest.assertSameAnswerWithItsOwnId(sB, sA);
         }
         // Redis holds the entries with the configured time to live.
         try (Jedis j = new Jedis("127.0.0.1", redisPort)) {

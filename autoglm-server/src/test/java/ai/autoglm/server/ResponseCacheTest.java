@@ -65,14 +65,14 @@ class ResponseCacheTest {
         assertThat(first.statusCode()).isEqualTo(200);
         assertThat(cacheHeader(first)).isEqualTo("miss");
         assertThat(cacheHeader(second)).isEqualTo("hit");
-        assertThat(second.body()).isEqualTo(first.body());
+        assertSameAnswerWithItsOwnId(second, first);
         assertThat(second.headers().firstValue("Content-Type")).contains("application/json");
 
         // The same request with its fields in another order and other spacing is the same request.
         String reordered = "{ \"messages\": [{\"content\": \"greedy one\", \"role\": \"user\"}], \"temperature\": 0, \"max_tokens\": 6, \"model\": \"llama\" }";
         HttpResponse<byte[]> third = post(server, "/v1/chat/completions", reordered);
         assertThat(cacheHeader(third)).isEqualTo("hit");
-        assertThat(third.body()).isEqualTo(first.body());
+        assertSameAnswerWithItsOwnId(third, first);
 
         // What the cache returned is what the model says: a fresh answer (no-store) has the same message.
         HttpResponse<byte[]> fresh = post(server, "/v1/chat/completions", body, "Cache-Control", "no-store");
@@ -89,7 +89,7 @@ class ResponseCacheTest {
         assertThat(cacheHeader(first)).isEqualTo("miss");
         assertThat(cacheHeader(second)).isEqualTo("hit");
         assertThat(new String(second.body(), StandardCharsets.UTF_8)).endsWith("data: [DONE]\n\n");
-        assertThat(second.body()).isEqualTo(first.body());
+        assertSameAnswerWithItsOwnId(second, first);
         assertThat(second.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
         // The stream and the plain answer are different responses, cached apart.
         HttpResponse<byte[]> plain = post(server, "/v1/chat/completions", chat("greedy stream", "\"temperature\":0"));
@@ -111,7 +111,7 @@ class ResponseCacheTest {
         HttpResponse<byte[]> d = post(server, "/v1/chat/completions", seeded);
         assertThat(cacheHeader(c)).isEqualTo("miss");
         assertThat(cacheHeader(d)).isEqualTo("hit");
-        assertThat(d.body()).isEqualTo(c.body());
+        assertSameAnswerWithItsOwnId(d, c);
     }
 
     @Test
@@ -124,7 +124,7 @@ class ResponseCacheTest {
         assertThat(cacheHeader(refreshed)).isEqualTo("bypass");
         assertThat(id(refreshed)).isNotEqualTo(id(first));
         assertThat(cacheHeader(after)).isEqualTo("hit");
-        assertThat(after.body()).isEqualTo(refreshed.body());
+        assertSameAnswerWithItsOwnId(after, refreshed);
     }
 
     @Test
@@ -135,6 +135,64 @@ class ResponseCacheTest {
         assertThat(first.statusCode()).isEqualTo(400);
         assertThat(second.statusCode()).isEqualTo(400);
         assertThat(cacheHeader(second)).isNotEqualTo("hit");
+    }
+
+    private static final java.util.regex.Pattern ID = java.util.regex.Pattern.compile("\"id\":\"((?:chat)?cmpl-[0-9a-f]+)\"");
+    private static final java.util.regex.Pattern CREATED = java.util.regex.Pattern.compile("\"created\":(\\d+)");
+
+    /**
+     * A cache hit is the first answer byte for byte except its {@code id} and {@code created} (issue 15 item 8): every
+     * id in the hit is new (one id for all events of a stream), none is the first answer's.
+     */
+    static void assertSameAnswerWithItsOwnId(HttpResponse<byte[]> hit, HttpResponse<byte[]> first) {
+        String h = new String(hit.body(), StandardCharsets.UTF_8);
+        String f = new String(first.body(), StandardCharsets.UTF_8);
+        java.util.Set<String> hitIds = new java.util.HashSet<>();
+        java.util.Set<String> firstIds = new java.util.HashSet<>();
+        ID.matcher(h).results().forEach(m -> hitIds.add(m.group(1)));
+        ID.matcher(f).results().forEach(m -> firstIds.add(m.group(1)));
+        assertThat(hitIds).hasSize(1);
+        assertThat(firstIds).hasSize(1);
+        assertThat(hitIds).doesNotContainAnyElementsOf(firstIds);
+        assertThat(hitIds.iterator().next()).startsWith(firstIds.iterator().next().replaceAll("-.*", "-"));
+        assertThat(CREATED.matcher(h).results().count()).isEqualTo(CREATED.matcher(f).results().count());
+        String norm = "\"id\":\"ID\"";
+        assertThat(CREATED.matcher(ID.matcher(h).replaceAll(norm)).replaceAll("\"created\":0"))
+                .isEqualTo(CREATED.matcher(ID.matcher(f).replaceAll(norm)).replaceAll("\"created\":0"));
+    }
+
+    /**
+     * Issue 15 item 8: the cache is per API key by default, so key B's identical request never learns from a hit that
+     * key A asked it (nor A's id and time); {@code scope: role} shares within a role.
+     */
+    @Test
+    void cacheIsScopedPerKeyByDefault(@org.junit.jupiter.api.io.TempDir Path own) {
+        String body = "{\"model\":\"zh\",\"max_tokens\":4,\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"secret plan\"}]}";
+        try (SecuredServer s = new SecuredServer(own.resolve("per-key"), sec -> sec, GatewayFilters.NONE.withCache(CacheConfig.inProcess()))) {
+            String a = s.keys.create("a", "user", List.of(), null).secret();
+            String b = s.keys.create("b", "user", List.of(), null).secret();
+            HttpResponse<String> a1 = s.send("/v1/chat/completions", body, a);
+            HttpResponse<String> b1 = s.send("/v1/chat/completions", body, b);
+            HttpResponse<String> a2 = s.send("/v1/chat/completions", body, a);
+            assertThat(a1.headers().firstValue("X-Autoglm-Cache")).contains("miss");
+            assertThat(b1.headers().firstValue("X-Autoglm-Cache")).as("another key's answer is not served").contains("miss");
+            assertThat(a2.headers().firstValue("X-Autoglm-Cache")).contains("hit");
+            assertThat(TestServer.json(b1).get("id").asText()).isNotEqualTo(TestServer.json(a1).get("id").asText());
+            assertThat(TestServer.json(a2).get("id").asText()).isNotEqualTo(TestServer.json(a1).get("id").asText());
+        }
+        try (SecuredServer s = new SecuredServer(own.resolve("per-role"), sec -> sec,
+                GatewayFilters.NONE.withCache(CacheConfig.inProcess().withScope(CacheConfig.Scope.ROLE)))) {
+            String a = s.keys.create("a", "user", List.of(), null).secret();
+            String b = s.keys.create("b", "user", List.of(), null).secret();
+            String admin = s.keys.create("root", "admin", List.of(), null).secret();
+            HttpResponse<String> a1 = s.send("/v1/chat/completions", body, a);
+            HttpResponse<String> b1 = s.send("/v1/chat/completions", body, b);
+            HttpResponse<String> r1 = s.send("/v1/chat/completions", body, admin);
+            assertThat(a1.headers().firstValue("X-Autoglm-Cache")).contains("miss");
+            assertThat(b1.headers().firstValue("X-Autoglm-Cache")).as("same role shares").contains("hit");
+            assertThat(r1.headers().firstValue("X-Autoglm-Cache")).as("another role does not").contains("miss");
+            assertThat(TestServer.json(b1).get("id").asText()).isNotEqualTo(TestServer.json(a1).get("id").asText());
+        }
     }
 
     static String id(HttpResponse<byte[]> r) {

@@ -155,6 +155,7 @@ class SchedulingTest {
                 assertThat(line).as("A streams").isNotNull();
 
                 b = client.http.sendAsync(HttpRequest.newBuilder(URI.create(client.base() + "/v1/chat/completions"))
+                        .header("Content-Type", "application/json") // a server without keys takes JSON bodies only
                         .POST(HttpRequest.BodyPublishers.ofString(ChatApiTest.chat("zh", "y").put("max_tokens", 6).toString())).build(),
                         HttpResponse.BodyHandlers.ofString());
                 waitFor(() -> client.metric("autoglm_queue_depth{model=\"zh\"}") == 1);

@@ -29,6 +29,10 @@ final class SecuredServer implements AutoCloseable {
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
 
     SecuredServer(Path dir, UnaryOperator<SecurityConfig> security) {
+        this(dir, security, ai.autoglm.server.config.GatewayFilters.NONE);
+    }
+
+    SecuredServer(Path dir, UnaryOperator<SecurityConfig> security, ai.autoglm.server.config.GatewayFilters filters) {
         this.home = dir.resolve("home");
         this.keys = new KeyStore(home.resolve(SecurityConfig.DEFAULT_KEYS_FILE));
         Path zh = dir.resolve("zh.gguf");
@@ -43,7 +47,7 @@ final class SecuredServer implements AutoCloseable {
         ServerConfig config = new ServerConfig("127.0.0.1", 0, 64 * 1024, 64, Duration.ofMinutes(2), 256, List.of(
                 new ModelSpec("zh", zh, 64, 1, null, null),
                 new ModelSpec("tools", tools, 2048, 1, null, "qwen")),
-                security.apply(SecurityConfig.defaults(home)));
+                security.apply(SecurityConfig.defaults(home))).withFilters(filters);
         this.server = AutoglmServer.start(config);
     }
 

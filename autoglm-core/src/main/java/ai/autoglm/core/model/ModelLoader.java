@@ -64,6 +64,13 @@ public final class ModelLoader {
         if (!Files.exists(path)) throw new ModelFormatException(path, "no such file or directory");
         if (Files.isDirectory(path)) return loadHfDirectory(path, decoratorFactory, weights);
         if (!hasGgufMagic(path)) {
+            if (path.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".safetensors")) {
+                // one safetensors file holds weights only: the architecture is in config.json, the tokenizer beside it
+                Path dir = path.toAbsolutePath().getParent();
+                throw new ModelFormatException(path, Files.isRegularFile(dir.resolve("config.json"))
+                        ? "a safetensors file holds only weights; give the Hugging Face model directory instead: " + dir
+                        : "a safetensors file holds only weights; give the Hugging Face model directory that has it with config.json and tokenizer.json");
+            }
             throw new ModelFormatException(path, "not a GGUF file (no GGUF magic) and not a Hugging Face model directory");
         }
         return loadGguf(path, decoratorFactory, weights);

@@ -69,7 +69,8 @@ final class GatewayRoute {
             return;
         }
         ServedModel m = api.acquire(model == null || model.isNull() ? null : model.asText(), ex); // the key must be allowed the model, hit or miss
-        String key = CacheKeys.key(m.contentDigest(), route, filters.fingerprint(), body);
+        String key = CacheKeys.key(CacheKeys.scope(api.config().filters().cache().scope(), ex.principal()), m.contentDigest(), route,
+                filters.fingerprint(), body);
         boolean lookup = !control.contains("no-cache");
         if (lookup) {
             Optional<CachedResponse> hit = cache.get(key);
@@ -78,7 +79,8 @@ final class GatewayRoute {
                 ctx.cacheHit(true);
                 ex.responseHeader(CACHE_HEADER, "hit");
                 if (hit.get().contentType().startsWith("text/event-stream")) ex.responseHeader("Cache-Control", "no-cache");
-                ex.send(200, hit.get().contentType(), hit.get().body());
+                // A hit is a new answer to a new request: its own id and created, never the first request's.
+                ex.send(200, hit.get().contentType(), CachedAnswers.renew(hit.get(), route));
                 return;
             }
         }

@@ -45,6 +45,8 @@ final class HttpExchange implements GatewayExchange {
     private final List<IntConsumer> beforeComplete = new ArrayList<>();
     private boolean audited;
     private boolean completed;
+    /** The connection must not be reused after this answer (its request's framing was broken, or the client asked). */
+    private boolean closeConnection;
 
     HttpExchange(ServerRequest req, ServerResponse res, long maxBodyBytes) {
         this.req = req;
@@ -60,7 +62,48 @@ final class HttpExchange implements GatewayExchange {
             byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
             if (b.length > maxBodyBytes) throw tooLarge();
             return b;
+        } catch (ApiException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // Helidon reports broken framing as whatever its reader throws: NumberFormatException for a chunk size
+            // that is not hex, DataReader.InsufficientDataAvailableException for a body that ends before its
+            // Content-Length, RequestException for a bad last chunk. Where the next request would start is unknown
+            // now, so the answer closes the connection (RFC 9112 §6.3, §7.1).
+            closeConnection = true;
+            boolean chunked = req.headers().contains(io.helidon.http.HeaderValues.TRANSFER_ENCODING_CHUNKED);
+            throw new ApiException(400, "invalid_request_error", null, "malformed_body", chunked
+                    ? "the request body is not valid chunked transfer encoding (a chunk size must be hexadecimal, followed by CRLF)"
+                    : "the request body ended before the " + declared.orElse(0) + " bytes its Content-Length declares");
         }
+    }
+
+    /**
+     * 431 (RFC 6585 §5) when the request's headers are larger than {@code max} bytes (counted as sent: name, ": ",
+     * value, CRLF). Helidon's own header limit is set higher (see AutoglmServer), because it can only answer an
+     * empty 400; this check gives the documented 431 with an error object, and closes the connection.
+     */
+    void checkHeadSize(int max) {
+        long size = 0;
+        for (io.helidon.http.Header h : req.headers()) {
+            for (String v : h.allValues()) size += h.name().length() + 2 + v.length() + 2;
+        }
+        if (size > max) {
+            closeConnection = true;
+            throw new ApiException(431, "invalid_request_error", null, "request_header_fields_too_large",
+                    "the request's headers are " + size + " bytes, more than this server's limit of " + max + " (security.max-header-bytes)");
+        }
+    }
+
+    /** Whether the connection closes after this answer; see {@link #body} and {@link #clientAskedToClose}. */
+    boolean closesConnection() {
+        return closeConnection || clientAskedToClose();
+    }
+
+    /** {@code Connection: close} in the request (RFC 9112 §9.6): the server closes after its answer. */
+    private boolean clientAskedToClose() {
+        return req.headers().all(HeaderNames.CONNECTION, List::of).stream()
+                .flatMap(v -> java.util.Arrays.stream(v.split(",")))
+                .anyMatch(t -> t.strip().equalsIgnoreCase("close"));
     }
 
     private ApiException tooLarge() {
@@ -101,7 +144,7 @@ final class HttpExchange implements GatewayExchange {
         complete(); // before the bytes leave: the client must not see the answer before the cache and audit do
         res.status(status);
         res.header("Content-Type", contentType);
-        if (closeAfter) res.header("Connection", "close");
+        if (closeAfter || closeConnection) res.header("Connection", "close");
         res.send(body);
         if (closeAfter) watch.endsConnection();
     }

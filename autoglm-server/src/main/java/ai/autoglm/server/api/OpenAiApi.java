@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.http.Method;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 
@@ -119,10 +120,12 @@ public final class OpenAiApi {
             HttpExchange ex = new HttpExchange(req, res, config.maxBodyBytes());
             ex.onAudit(status -> gateway.complete(ex.principal(), name, ex.context(), status, System.nanoTime() - start));
             try {
+                gateway.guardOpenMode(name, ex, jsonBody);
                 if (gateway.preflight(ex)) {
                     ex.sendEmpty(204);
                     return;
                 }
+                ex.checkHeadSize(config.security().maxHeaderBytes());
                 ex.principal(gateway.admit(name, ex, ex.context()));
                 JsonNode body = jsonBody ? Json.parse(ex.body()) : null;
                 // The prompt text for the audit is taken after the PII filter (GatewayRoute), never here.
@@ -153,6 +156,9 @@ public final class OpenAiApi {
                 metrics.request(name, ex.status(), System.nanoTime() - start);
                 if (ex.context().clientGone() && ex.context().model() != null) metrics.clientGone(ex.context().model());
             }
+            // Helidon 4.5 answers "Connection: close" but then waits for another request on the socket
+            // (helidon-io/helidon#12324); this exception is its way to close a connection after the answer was sent.
+            if (ex.closesConnection()) throw new CloseConnectionException("the answer closes the connection");
         };
     }
 

@@ -20,6 +20,7 @@ import java.util.regex.PatternSyntaxException;
  *   ttl: 1h
  *   max-bytes: 268435456
  *   max-entry-bytes: 4194304
+ *   scope: key               # who shares answers: key (default) | role | everyone
  * pii:
  *   input: redact            # redact | reject | off
  *   output: redact           # redact | off
@@ -32,7 +33,7 @@ import java.util.regex.PatternSyntaxException;
  */
 final class GatewayFiltersFile {
     static final Set<String> SECTIONS = Set.of("cache", "pii", "trust");
-    private static final Set<String> CACHE_KEYS = Set.of("redis", "ttl", "max-bytes", "max-entry-bytes");
+    private static final Set<String> CACHE_KEYS = Set.of("redis", "ttl", "max-bytes", "max-entry-bytes", "scope");
     private static final Set<String> PII_KEYS = Set.of("input", "output", "kinds", "patterns", "blocked-terms");
     private static final Set<String> PATTERN_KEYS = Set.of("name", "regex");
 
@@ -56,7 +57,8 @@ final class GatewayFiltersFile {
             return new CacheConfig(redis,
                     n.has("ttl") ? ServerConfigFile.duration(file, "cache.ttl", n.get("ttl")) : CacheConfig.DEFAULT_TTL,
                     n.has("max-bytes") ? number(file, "cache.max-bytes", n.get("max-bytes")) : CacheConfig.DEFAULT_MAX_BYTES,
-                    n.has("max-entry-bytes") ? number(file, "cache.max-entry-bytes", n.get("max-entry-bytes")) : CacheConfig.DEFAULT_MAX_ENTRY_BYTES);
+                    n.has("max-entry-bytes") ? number(file, "cache.max-entry-bytes", n.get("max-entry-bytes")) : CacheConfig.DEFAULT_MAX_ENTRY_BYTES,
+                    n.has("scope") ? CacheConfig.Scope.parse(string(file, "cache.scope", n.get("scope"))) : CacheConfig.Scope.KEY);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }

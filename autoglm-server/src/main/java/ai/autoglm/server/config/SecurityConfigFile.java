@@ -45,11 +45,12 @@ import static ai.autoglm.server.config.ServerConfigFile.text;
  *   cors:
  *     allowed-origins: [https://intranet.example.com]
  *   max-header-bytes: 16384
+ *   allowed-hosts: [gpu-box.lan]      # Host names a server without keys accepts beside localhost and IP addresses
  * </pre>
  * The data directory itself is not set here but by the command line ({@code --home}) or the environment.
  */
 final class SecurityConfigFile {
-    private static final Set<String> KEYS = Set.of("keys-file", "roles", "limits", "audit", "tls", "cors", "max-header-bytes");
+    private static final Set<String> KEYS = Set.of("keys-file", "roles", "limits", "audit", "tls", "cors", "max-header-bytes", "allowed-hosts");
 
     private SecurityConfigFile() {
     }
@@ -99,7 +100,8 @@ final class SecurityConfigFile {
         return new SecurityConfig(null,
                 s.has("keys-file") ? text(file, "security.keys-file", s.get("keys-file")) : c.keysFile(),
                 roles, limits, audit, tls, origins,
-                s.has("max-header-bytes") ? integer(file, "security.max-header-bytes", s.get("max-header-bytes")) : c.maxHeaderBytes());
+                s.has("max-header-bytes") ? integer(file, "security.max-header-bytes", s.get("max-header-bytes")) : c.maxHeaderBytes(),
+                s.has("allowed-hosts") ? strings(file, "security.allowed-hosts", s.get("allowed-hosts")) : List.of());
     }
 
     private static int nonNegative(Path file, String where, int v) {

@@ -29,13 +29,26 @@ public final class CacheKeys {
     }
 
     /**
-     * SHA-256 of the model's content digest, the route, the settings of the filters that shape the answer, and the
-     * request in canonical form (object keys sorted at every level, no whitespace), so that the same request
-     * written with its fields in another order hits the same entry.
+     * SHA-256 of who may share the entry ({@link #scope}), the model's content digest, the route, the settings of the
+     * filters that shape the answer, and the request in canonical form (object keys sorted at every level, no
+     * whitespace), so that the same request written with its fields in another order hits the same entry.
      */
-    public static String key(String modelDigest, String route, String filterFingerprint, JsonNode request) {
-        String text = "autoglm-cache-v1\n" + modelDigest + "\n" + route + "\n" + filterFingerprint + "\n" + canonical(request);
+    public static String key(String scope, String modelDigest, String route, String filterFingerprint, JsonNode request) {
+        String text = "autoglm-cache-v2\n" + scope + "\n" + modelDigest + "\n" + route + "\n" + filterFingerprint + "\n" + canonical(request);
         return FileDigest.sha256(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The part of the cache key that says who shares it: the key's stored hash (unique per key, so a revoked key's
+     * name reused by a new key shares nothing), its role, or nobody in particular; "open" without keys.
+     */
+    public static String scope(ai.autoglm.server.config.CacheConfig.Scope scope, Principal p) {
+        if (p.key() == null) return "open";
+        return switch (scope) {
+            case KEY -> "key:" + p.key().hash();
+            case ROLE -> "role:" + p.key().role();
+            case EVERYONE -> "everyone";
+        };
     }
 
     static String canonical(JsonNode node) {

@@ -5,8 +5,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A stored answer: its content type and exact body bytes (a JSON completion, or a whole event stream from the first
- * {@code data:} to {@code data: [DONE]}). A hit sends these bytes unchanged, the original {@code id} and
- * {@code created} included, so a hit is byte-identical to the answer it repeats.
+ * {@code data:} to {@code data: [DONE]}). A hit sends these bytes with a fresh {@code id} and {@code created}
+ * ({@code CachedAnswers}), so it never shows another request's id or time.
  */
 public record CachedResponse(String contentType, byte[] body) {
     /** Serialized form for a byte store: content-type length (4 bytes), content type (UTF-8), body. */

@@ -27,6 +27,7 @@ public final class Gateway implements AutoCloseable {
     private final AuthFailureLimiter authFailures;
     private final AuditLog audit;
     private final CorsPolicy cors;
+    private final OpenModeGuard openMode;
 
     public Gateway(SecurityConfig config) {
         this.config = config;
@@ -37,9 +38,21 @@ public final class Gateway implements AutoCloseable {
         Path auditDir = config.auditDirectory();
         this.audit = auditDir == null ? null : AuditLog.open(auditDir, config.audit().maxFileBytes(), config.audit().retention());
         this.cors = new CorsPolicy(config.corsOrigins());
+        this.openMode = new OpenModeGuard(config.allowedHosts());
         for (ApiKey k : keys.keys()) {
             if (!roles.containsKey(k.role())) LOG.warning("key '" + k.name() + "' has role '" + k.role() + "', which is not defined: it may use nothing");
         }
+    }
+
+    /**
+     * Without keys, refuses what only a browser tricked by another site would send (see {@link OpenModeGuard}): a
+     * Host that is not this machine's, a body that is not {@code application/json}. {@code /health} stays open.
+     *
+     * @throws GatewayException 403 or 415
+     */
+    public void guardOpenMode(String route, GatewayExchange ex, boolean hasBody) {
+        if (route.equals(HEALTH) || keys.required()) return;
+        openMode.check(ex, hasBody && !"OPTIONS".equals(ex.method()));
     }
 
     /** Adds CORS headers; true when the request is a CORS preflight to answer with 204 (and nothing else). */

@@ -18,6 +18,11 @@ import java.util.logging.Logger;
  * time, size: one {@code stat}); when it changed, the file is read again, so a key created or revoked with
  * {@code autoglm keys} counts from the next request, with no restart. The keys file is replaced by rename, so a
  * read never sees half a file. A file that cannot be read fails closed: every key is refused until it is fixed.
+ *
+ * <p>Once this server has seen a key in the file, the file going missing, empty (no bytes, or no keys) or unreadable
+ * also fails closed (every request but {@code /health} gets 401) and is logged at SEVERE, once per change of the
+ * file: deleting {@code keys.json} by mistake must not turn a protected server into an open one. Serving without
+ * keys again takes a restart with no keys file.
  */
 public final class KeyRing {
     private static final Logger LOG = Logger.getLogger(KeyRing.class.getName());
@@ -27,6 +32,8 @@ public final class KeyRing {
 
     private final Path file;
     private volatile Snapshot current;
+    /** Whether any snapshot so far held a key: from then on, no keys means a broken file, not an open server. */
+    private volatile boolean configured;
 
     /** @param file the keys file, or null for none (no keys: the server is open) */
     public KeyRing(Path file) {
@@ -88,10 +95,19 @@ public final class KeyRing {
         Object id = identity();
         try {
             List<ApiKey> keys = KeyStore.read(file);
+            if (keys.isEmpty() && configured) {
+                LOG.severe("the keys file " + file + " is " + ("missing".equals(id) ? "missing" : "empty")
+                        + " although it held keys: refusing every request (401) until it is restored; to serve without keys, restart the server");
+                return new Snapshot(id, List.of(), true);
+            }
+            if (!keys.isEmpty()) {
+                if (current != null && current.broken) LOG.warning("the keys file " + file + " is readable again: " + keys.size() + " keys");
+                configured = true;
+            }
             LOG.fine(() -> "read " + keys.size() + " keys from " + file);
             return new Snapshot(id, keys, false);
         } catch (RuntimeException e) {
-            LOG.log(Level.SEVERE, "cannot read the keys file; refusing every key until it is fixed: " + e.getMessage());
+            LOG.log(Level.SEVERE, "cannot read the keys file; refusing every request (401) until it is fixed: " + e.getMessage());
             return new Snapshot(id, List.of(), true);
         }
     }

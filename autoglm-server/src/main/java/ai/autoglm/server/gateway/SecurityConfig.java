@@ -15,9 +15,11 @@ import java.util.Map;
  * @param tls            PEM certificate and key, or null for plain HTTP
  * @param corsOrigins    origins a browser may call from ({@code *} for any); empty: CORS off
  * @param maxHeaderBytes the largest request head (request line and headers) accepted
+ * @param allowedHosts   host names, beside loopback names and IP addresses, that a server without keys accepts in
+ *                       the {@code Host} header (see {@link OpenModeGuard})
  */
 public record SecurityConfig(Path home, String keysFile, List<Role> roles, Limits limits, Audit audit, Tls tls,
-                             List<String> corsOrigins, int maxHeaderBytes) {
+                             List<String> corsOrigins, int maxHeaderBytes, List<String> allowedHosts) {
     public static final String DEFAULT_KEYS_FILE = "keys.json";
     public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 
@@ -88,6 +90,7 @@ public record SecurityConfig(Path home, String keysFile, List<Role> roles, Limit
     public SecurityConfig {
         roles = List.copyOf(roles);
         corsOrigins = List.copyOf(corsOrigins);
+        allowedHosts = allowedHosts == null ? List.of() : List.copyOf(allowedHosts);
         Role.withBuiltIns(roles); // checks the names now
         if (maxHeaderBytes < 1024) throw new IllegalArgumentException("max-header-bytes must be at least 1024, got " + maxHeaderBytes);
     }
@@ -100,31 +103,35 @@ public record SecurityConfig(Path home, String keysFile, List<Role> roles, Limit
     /** Every default, with this data directory (keys.json and audit/ in it). */
     public static SecurityConfig defaults(Path home) {
         return new SecurityConfig(home, DEFAULT_KEYS_FILE, List.of(), Limits.NONE, Audit.DEFAULT, null, List.of(),
-                DEFAULT_MAX_HEADER_BYTES);
+                DEFAULT_MAX_HEADER_BYTES, List.of());
     }
 
     public SecurityConfig withHome(Path h) {
-        return new SecurityConfig(h, keysFile, roles, limits, audit, tls, corsOrigins, maxHeaderBytes);
+        return new SecurityConfig(h, keysFile, roles, limits, audit, tls, corsOrigins, maxHeaderBytes, allowedHosts);
     }
 
     public SecurityConfig withLimits(Limits l) {
-        return new SecurityConfig(home, keysFile, roles, l, audit, tls, corsOrigins, maxHeaderBytes);
+        return new SecurityConfig(home, keysFile, roles, l, audit, tls, corsOrigins, maxHeaderBytes, allowedHosts);
     }
 
     public SecurityConfig withAudit(Audit a) {
-        return new SecurityConfig(home, keysFile, roles, limits, a, tls, corsOrigins, maxHeaderBytes);
+        return new SecurityConfig(home, keysFile, roles, limits, a, tls, corsOrigins, maxHeaderBytes, allowedHosts);
     }
 
     public SecurityConfig withTls(Tls t) {
-        return new SecurityConfig(home, keysFile, roles, limits, audit, t, corsOrigins, maxHeaderBytes);
+        return new SecurityConfig(home, keysFile, roles, limits, audit, t, corsOrigins, maxHeaderBytes, allowedHosts);
     }
 
     public SecurityConfig withCors(List<String> origins) {
-        return new SecurityConfig(home, keysFile, roles, limits, audit, tls, origins, maxHeaderBytes);
+        return new SecurityConfig(home, keysFile, roles, limits, audit, tls, origins, maxHeaderBytes, allowedHosts);
+    }
+
+    public SecurityConfig withAllowedHosts(List<String> hosts) {
+        return new SecurityConfig(home, keysFile, roles, limits, audit, tls, corsOrigins, maxHeaderBytes, hosts);
     }
 
     public SecurityConfig withRoles(List<Role> r) {
-        return new SecurityConfig(home, keysFile, r, limits, audit, tls, corsOrigins, maxHeaderBytes);
+        return new SecurityConfig(home, keysFile, r, limits, audit, tls, corsOrigins, maxHeaderBytes, allowedHosts);
     }
 
     /** The keys file, or null without a data directory (an absolute keys-file is used as given). */
