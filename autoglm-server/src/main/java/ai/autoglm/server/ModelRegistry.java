@@ -15,6 +15,9 @@ import ai.autoglm.server.engine.ContinuousBatchScheduler;
 import ai.autoglm.server.gateway.ModelFiles;
 import ai.autoglm.server.gateway.ModelSignatures;
 import ai.autoglm.server.gateway.ModelTrust;
+import ai.autoglm.server.gateway.ManifestCheck;
+import ai.autoglm.server.gateway.ModelVerificationException;
+import ai.autoglm.core.format.LoadedFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,6 +43,8 @@ public final class ModelRegistry implements AutoCloseable {
     private final ServerMetrics metrics;
     private final Map<String, Entry> entries = new LinkedHashMap<>();
     private final ModelTrust trust;
+    /** Test seam: runs between a signed model's manifest check and its load (the check-then-use window). */
+    private volatile java.util.function.Consumer<String> afterVerification = alias -> { };
 
     private static final class Entry {
         final ModelSpec spec;
@@ -116,12 +121,17 @@ public final class ModelRegistry implements AutoCloseable {
         Entry e = entry(alias, ModelKind.EMBEDDING);
         synchronized (e) {
             if (e.embedder == null) {
-                verify(e); // signed-model check, as for generative models
+                verifyEmbedding(e); // signed-model check, as for generative models
                 e.embedder = loadEmbedding(e.spec);
             }
             e.embedder.retain();
             return e.embedder;
         }
+    }
+
+    /** Test seam: {@code hook} runs (with the alias) after a signed model's manifests are verified, before it loads. */
+    void afterVerification(java.util.function.Consumer<String> hook) {
+        this.afterVerification = hook;
     }
 
     /** The model a request that names none gets: the first of the wanted kind (the first of all when there is none). */
@@ -156,50 +166,106 @@ public final class ModelRegistry implements AutoCloseable {
     }
 
     /**
-     * With trusted keys configured: the model's signature and files are checked before it loads (its content digest,
-     * a by-product, is returned), and a refused model answers 503 naming the reason while the others keep serving.
-     * Null when no keys are configured.
+     * With trusted keys configured: the model's manifest (and its LoRA adapter's: everything that changes the weights
+     * must be signed) is checked before it loads: signature, trusted signer, the files and their sizes. The hashes are
+     * checked during the load, on the bytes the loader maps and reads ({@link ManifestCheck}). A refused model answers
+     * 503 naming the reason while the others keep serving. Null when no keys are configured.
      */
-    private String verify(Entry e) {
+    private ManifestCheck verify(Entry e) {
         if (!trust.enabled()) return null;
-        String stat = statOf(e.spec.path());
+        String stat = statOf(e);
+        if (e.refused != null && stat.equals(e.refusedStat)) throw e.refused;
+        try {
+            List<ManifestCheck.Part> parts = new java.util.ArrayList<>();
+            parts.add(new ManifestCheck.Part("model", e.spec.path(), trust.verifyManifest(e.spec.path())));
+            if (e.spec.lora() != null) {
+                try {
+                    parts.add(new ManifestCheck.Part("LoRA adapter", e.spec.lora(), trust.verifyManifest(e.spec.lora())));
+                } catch (IllegalArgumentException | UncheckedIOException ex) {
+                    throw new ModelVerificationException("LoRA adapter " + e.spec.lora() + ": " + ex.getMessage()
+                            + " (the adapter changes the weights: sign it too, autoglm sign --key K " + e.spec.lora() + ")");
+                }
+            }
+            return new ManifestCheck(parts);
+        } catch (IllegalArgumentException | UncheckedIOException ex) { // ModelVerificationException, or a malformed key in the manifest
+            throw refuse(e, stat, ex.getMessage());
+        }
+    }
+
+    /** The whole check by path for an embedding model (its loader reads ONNX files the manifest check does not see). */
+    private void verifyEmbedding(Entry e) {
+        if (!trust.enabled()) return;
+        String stat = statOf(e);
         if (e.refused != null && stat.equals(e.refusedStat)) throw e.refused;
         try {
             ModelSignatures.Verified v = trust.verify(e.spec.path());
-            e.refused = null;
             LOG.info(() -> "model " + e.spec.alias() + ": signature by key " + v.keyId() + " and " + v.files().size() + " file(s) verified");
-            return v.contentDigest();
-        } catch (IllegalArgumentException | UncheckedIOException ex) { // ModelVerificationException, or a malformed key in the manifest
-            LOG.warning("model " + e.spec.alias() + " refused: " + ex.getMessage());
-            // Clients get the reason with the server's directories taken out.
-            Path dir = e.spec.path().toAbsolutePath().getParent();
-            String reason = dir == null ? ex.getMessage() : ex.getMessage().replace(dir + java.io.File.separator, "");
-            e.refused = new ApiException(503, "server_error", "model", "model_verification_failed",
-                    "model `" + e.spec.alias() + "` is not served: its signature check failed: " + reason);
-            e.refusedStat = stat;
-            throw e.refused;
+        } catch (IllegalArgumentException | UncheckedIOException ex) {
+            throw refuse(e, stat, ex.getMessage());
         }
+    }
+
+    /** Logs the refusal and remembers it until the files change; the 503 carries the reason without the server's directories. */
+    private ApiException refuse(Entry e, String stat, String message) {
+        LOG.warning("model " + e.spec.alias() + " refused (signed-model check failed): " + message);
+        String reason = message;
+        for (Path p : e.spec.lora() == null ? List.of(e.spec.path()) : List.of(e.spec.path(), e.spec.lora())) {
+            Path dir = p.toAbsolutePath().getParent();
+            if (dir != null) reason = reason.replace(dir + java.io.File.separator, "");
+        }
+        e.refused = new ApiException(503, "server_error", "model", "model_verification_failed",
+                "model `" + e.spec.alias() + "` is not served: its signature check failed: " + reason);
+        e.refusedStat = stat;
+        return e.refused;
+    }
+
+    private static String statOf(Entry e) {
+        return e.spec.lora() == null ? statOf(e.spec.path()) : statOf(e.spec.path()) + "\n--\n" + statOf(e.spec.lora());
     }
 
     /** Sizes and modification times of the model's files and manifest: only decides when to re-check a refused model. */
     private static String statOf(Path model) {
         StringBuilder sb = new StringBuilder();
         try {
-            for (Path p : ModelFiles.list(model)) sb.append(p).append(Files.size(p)).append(Files.getLastModifiedTime(p)).append('\n');
+            // The file key (device and inode) too: a file renamed over another within the clock's granularity has the
+            // same size and time.
+            for (Path p : ModelFiles.list(model)) sb.append(p).append(' ').append(identity(p)).append('\n');
             Path manifest = ModelFiles.manifestPath(model);
-            if (Files.exists(manifest)) sb.append(Files.size(manifest)).append(Files.getLastModifiedTime(manifest));
+            if (Files.exists(manifest)) sb.append(identity(manifest));
         } catch (IOException | RuntimeException ex) {
             sb.append(ex);
         }
         return sb.toString();
     }
 
-    private ServedModel load(Entry entry, String verifiedDigest) {
+    private static String identity(Path p) throws IOException {
+        java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
+        return a.size() + " " + a.lastModifiedTime() + " " + a.fileKey();
+    }
+
+    private ServedModel load(Entry entry, ManifestCheck check) {
         ModelSpec spec = entry.spec;
+        afterVerification.accept(spec.alias());
         long start = System.nanoTime();
         LanguageModel model;
+        String verifiedDigest = null;
         try {
-            model = ModelLoader.loadWithLora(spec.path(), spec.lora(), InMemoryQuantizer.transform(entry.quantizeTo));
+            if (check == null) {
+                model = ModelLoader.loadWithLora(spec.path(), spec.lora(), InMemoryQuantizer.transform(entry.quantizeTo));
+            } else {
+                model = LoadedFiles.checked(check, () -> ModelLoader.loadWithLora(spec.path(), spec.lora(), InMemoryQuantizer.transform(entry.quantizeTo)));
+                try {
+                    check.requireWeightsChecked();
+                } catch (LoadedFiles.Refused ex) {
+                    model.close();
+                    throw ex;
+                }
+                verifiedDigest = check.contentDigest();
+                String what = check.describe();
+                LOG.info(() -> "model " + spec.alias() + ": " + what);
+            }
+        } catch (LoadedFiles.Refused ex) {
+            throw refuse(entry, statOf(entry), ex.getMessage());
         } catch (RuntimeException ex) {
             LOG.log(Level.WARNING, "cannot load model " + spec.alias(), ex);
             throw new ApiException(503, "server_error", "model", "model_load_failed",
