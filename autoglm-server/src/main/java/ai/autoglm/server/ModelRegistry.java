@@ -2,6 +2,11 @@ package ai.autoglm.server;
 
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.compress.memory.MemoryBudget;
+import ai.autoglm.compress.memory.ServeSlots;
+import ai.autoglm.compress.memory.TensorSpec;
+import ai.autoglm.compress.quant.WeightTypeRule;
+import ai.autoglm.core.model.ComputeThreads;
+import ai.autoglm.core.model.TransformerModel;
 import ai.autoglm.compress.quant.InMemoryQuantizer;
 import ai.autoglm.compress.quant.ServeQuantization;
 import ai.autoglm.core.model.ModelLoader;
@@ -75,7 +80,8 @@ public final class ModelRegistry implements AutoCloseable {
         for (ModelSpec m : config.models()) {
             if (!Files.exists(m.path())) throw new IllegalArgumentException("model '" + m.alias() + "': " + m.path() + ": no such file or directory");
             ModelKind kind = ModelKind.detect(m.path());
-            entries.put(m.alias(), new Entry(m, kind, kind == ModelKind.GENERATIVE ? quantization(m) : null));
+            GgmlType q = kind == ModelKind.GENERATIVE ? quantization(m) : null;
+            entries.put(m.alias(), new Entry(kind == ModelKind.GENERATIVE ? slots(m, q) : m, kind, q));
         }
     }
 
@@ -84,13 +90,50 @@ public final class ModelRegistry implements AutoCloseable {
         if (m.quantize() == null) return null;
         ServeQuantization.Decision d;
         try {
-            d = ServeQuantization.decide(m.quantize(), m.path(), m.context(), m.slots(),
+            // With automatic slots the type is chosen for one slot (quality first), then the slots for that type.
+            d = ServeQuantization.decide(m.quantize(), m.path(), m.context(), Math.max(1, m.slots()),
                     () -> config.memoryBudget() != null ? config.memoryBudget() : MemoryBudget.fromMachine());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("model '" + m.alias() + "': " + e.getMessage(), e);
         }
         LOG.info(() -> "model " + m.alias() + ": " + d.reason());
         return d.type();
+    }
+
+    /**
+     * {@code m} with its slots (and, when not given, context per slot) chosen from the cores and the memory budget
+     * when it asks for automatic slots ({@link ServeSlots}), logged with the numbers; as it is otherwise.
+     */
+    private ModelSpec slots(ModelSpec m, GgmlType quantizeTo) {
+        if (m.slots() != ModelSpec.AUTO_SLOTS) return m;
+        int cores = ComputeThreads.count();
+        ServeSlots.Choice c;
+        try (LanguageModel lm = ModelLoader.load(m.path())) { // mapped: no weight page is read
+            if (!(lm instanceof TransformerModel tm)) throw new IllegalStateException("not a transformer model");
+            List<TensorSpec> tensors = TensorSpec.of(tm.weights());
+            if (quantizeTo != null) tensors = WeightTypeRule.apply(lm.config(), tensors, quantizeTo);
+            MemoryBudget budget = config.memoryBudget() != null ? config.memoryBudget() : MemoryBudget.fromMachine();
+            c = ServeSlots.decide(lm.config(), tensors, ModelSpec.AUTO_SLOTS, m.context(), cores, budget);
+        } catch (RuntimeException ex) {
+            // The load will say what is wrong with the model; size it by the cores meanwhile.
+            int n = Math.clamp(cores, ServeSlots.MIN_AUTO_SLOTS, ServeSlots.MAX_AUTO_SLOTS);
+            LOG.warning("model " + m.alias() + ": cannot read its shape to size the KV cache (" + ex.getMessage() + "): " + n + " slots by the cores");
+            return m.withSlots(n, m.context());
+        }
+        LOG.info("model " + m.alias() + ": " + c.reason());
+        return m.withSlots(c.slots(), c.context());
+    }
+
+    /** The slots {@code alias} runs (chosen at start-up when automatic), or 0 for an unknown or embedding model. */
+    public int slots(String alias) {
+        Entry e = entries.get(alias);
+        return e == null || e.kind != ModelKind.GENERATIVE ? 0 : e.spec.slots();
+    }
+
+    /** The KV positions per slot of {@code alias}, or null when decided at load (min(4096, the model's)). */
+    public Integer context(String alias) {
+        Entry e = entries.get(alias);
+        return e == null ? null : e.spec.context();
     }
 
     /** The type {@code alias} is quantized to at load time, or null when it is served as stored. */
