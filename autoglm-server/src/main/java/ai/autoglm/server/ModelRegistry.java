@@ -242,6 +242,7 @@ public final class ModelRegistry implements AutoCloseable {
         if (e.refused != null && stat.equals(e.refusedStat)) throw e.refused;
         try {
             ModelSignatures.Verified v = trust.verify(e.spec.path());
+            e.refused = null;
             LOG.info(() -> "model " + e.spec.alias() + ": signature by key " + v.keyId() + " and " + v.files().size() + " file(s) verified");
         } catch (IllegalArgumentException | UncheckedIOException ex) {
             throw refuse(e, stat, ex.getMessage());
@@ -303,6 +304,7 @@ public final class ModelRegistry implements AutoCloseable {
                     model.close();
                     throw ex;
                 }
+                entry.refused = null;
                 verifiedDigest = check.contentDigest();
                 String what = check.describe();
                 LOG.info(() -> "model " + spec.alias() + ": " + what);
