@@ -173,4 +173,41 @@ class QuantizeCommandTest {
             new ProcessBuilder("umount", full.toString()).start().waitFor();
         }
     }
+
+    /**
+     * A quantization stopped by SIGTERM (Ctrl-C, a service stop) while its spool exists: the shutdown hook deletes the
+     * spool, and no output is left. A real child JVM running the command; the model is large enough that it is still
+     * working when the signal comes (exit 143, not 0, proves the signal cut it short).
+     */
+    @Test
+    void sigtermDeletesTheSpool() throws Exception {
+        Path big = ModelFixtures.writeGguf(ModelFixtures.llama().withDims(1024, 8, 4, 4096), dir.resolve("big-f32.gguf"), GgmlType.F32);
+        Path spoolDir = Files.createDirectories(dir.resolve("sigterm-spool"));
+        Path out = dir.resolve("sigterm.gguf");
+        String javaBin = ProcessHandle.current().info().command().orElse("java");
+        Process p = new ProcessBuilder(javaBin, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), AutoglmCli.class.getName(),
+                "quantize", "-m", big.toString(), "--type", "q4_k", "--spool-dir", spoolDir.toString(), out.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("sigterm.log").toFile()).start();
+        try {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+            boolean seen = false;
+            while (!seen && p.isAlive() && System.nanoTime() < deadline) {
+                try (Stream<Path> s = Files.list(spoolDir)) {
+                    seen = s.anyMatch(f -> f.getFileName().toString().endsWith(".spool"));
+                }
+                if (!seen) Thread.sleep(2);
+            }
+            assertThat(seen).as("the spool appeared while quantizing; log:%n%s", Files.readString(dir.resolve("sigterm.log"))).isTrue();
+            p.destroy(); // SIGTERM
+            assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as("stopped by the signal, not finished").isEqualTo(143);
+        } finally {
+            p.destroyForcibly();
+        }
+        try (Stream<Path> s = Files.list(spoolDir)) {
+            assertThat(s.toList()).isEmpty();
+        }
+        assertThat(out).doesNotExist();
+    }
 }
