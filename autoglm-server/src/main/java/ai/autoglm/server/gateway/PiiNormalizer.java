@@ -86,12 +86,14 @@ final class PiiNormalizer {
         for (int i = 0; i < limit; ) {
             int cp = Character.codePointAt(s, i);
             int next = Math.min(limit, i + Character.charCount(cp));
-            if (cp < 0x80) {
+            // ASCII, CJK unified ideographs and Hangul syllables are their own NFKC form and fold to themselves: no
+            // Normalizer call for the bulk of English and Chinese text.
+            if (cp < 0x80 || (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7A3)) {
                 st1 = grow(st1, n1.length());
                 en1 = grow(en1, n1.length());
                 st1[n1.length()] = i;
                 en1[n1.length()] = next;
-                n1.append((char) cp);
+                n1.append((char) cp); // all BMP
             } else if (!ignorable(cp)) {
                 String t = Normalizer.normalize(Character.toString(cp), Normalizer.Form.NFKC);
                 for (int k = 0; k < t.length(); ) {
