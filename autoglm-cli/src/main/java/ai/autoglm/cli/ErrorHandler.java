@@ -23,6 +23,10 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
         boolean debug = parseResult.expandedArgs().contains("--debug");
         Throwable cause = ex instanceof UncheckedIOException u ? u.getCause() : ex;
         String message = userMessage(cause);
+        // An UncheckedIOException's own message names the file ("cannot write X: No space left on device"); its
+        // cause's often does not.
+        if (ex instanceof UncheckedIOException u && message != null && u.getMessage() != null
+                && !(cause instanceof NoSuchFileException) && !(cause instanceof AccessDeniedException)) message = u.getMessage();
         if (message != null) {
             cmd.getErr().println("autoglm: error: " + message);
         } else {

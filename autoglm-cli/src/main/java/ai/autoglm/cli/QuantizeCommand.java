@@ -51,6 +51,11 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "No per-tensor lines on stderr.")
     boolean quiet;
 
+    @Option(names = "--spool-dir", paramLabel = "DIR", description = "Where the quantized tensors wait before the output is written "
+            + "(about the output's size; deleted at the end, on Ctrl-C, and by the next run after a kill). Default: the temp "
+            + "directory when it has room, else beside OUT.")
+    Path spoolDir;
+
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
 
@@ -85,7 +90,7 @@ final class QuantizeCommand implements Callable<Integer> {
         if (Files.isDirectory(out)) throw new IllegalArgumentException(out + " is a directory; OUT must be a file name");
         long start = System.nanoTime();
         ModelQuantizer.Progress progress = quiet ? null : QuantizeCommand::printTensor;
-        QuantizationPlan plan = ModelQuantizer.quantizeFile(source, out, options, im, imatrix, progress);
+        QuantizationPlan plan = ModelQuantizer.quantizeFile(source, out, options, im, imatrix, spoolDir, progress);
         System.err.printf(Locale.ROOT, "wrote %s: %s, %.2f MiB -> %.2f MiB (%.2f bits per weight) in %.1f s%n", out, preset,
                 plan.sourceBytes() / 1048576.0, plan.outputBytes() / 1048576.0, plan.bitsPerWeight(), (System.nanoTime() - start) / 1e9);
         return 0;

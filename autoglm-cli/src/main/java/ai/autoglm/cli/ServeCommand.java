@@ -52,7 +52,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", paramLabel = "N", description = "TCP port (default 8000).")
     Integer port;
 
-    @Option(names = "--slots", paramLabel = "N", description = "Sequences generated at once for --model, or for every model of the config without --model (default 1).")
+    @Option(names = "--slots", paramLabel = "N", description = "Sequences generated at once for --model, or for every model of the config without --model (default: one per "
+            + "core, 2 to 8, as many as the memory budget holds with their KV caches; printed at start).")
     Integer slots;
 
     @Option(names = {"-c", "--ctx"}, paramLabel = "N", description = "KV positions per slot, prompt plus answer (default min(4096, the model's)).")
@@ -102,10 +103,18 @@ final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }));
         System.err.printf("autoglm: serving %s on %s://%s:%d/v1 (Ctrl-C stops)%n",
-                cfg.models().stream().map(m -> m.alias() + " (" + m.slots() + " slots)").toList(), server.tls() ? "https" : "http",
+                cfg.models().stream().map(m -> describe(server, m.alias())).toList(), server.tls() ? "https" : "http",
                 cfg.host(), server.port());
         stopped.await();
         return 0;
+    }
+
+    /** "alias (4 slots x 4096 positions)", as the registry decided at start (embedding models: the alias alone). */
+    static String describe(AutoglmServer server, String alias) {
+        int slots = server.registry().slots(alias);
+        if (slots == 0) return alias;
+        Integer ctx = server.registry().context(alias);
+        return alias + " (" + slots + " slots" + (ctx != null ? " x " + ctx + " positions" : "") + ")";
     }
 
     /** The config file (or defaults), with the command line's model and flags on top. */
@@ -136,7 +145,7 @@ final class ServeCommand implements Callable<Integer> {
                     new ModelPuller(HubCli.settings(offline)), HubCli.source(source), HubCli.progress());
             String name = alias != null ? alias : p.displayName();
             models.removeIf(m -> m.alias().equals(name));
-            models.addFirst(new ModelSpec(name, p.path(), ctx, slots != null ? slots : 1, null, null, lora, p.quantize()));
+            models.addFirst(new ModelSpec(name, p.path(), ctx, slots != null ? slots : ModelSpec.AUTO_SLOTS, null, null, lora, p.quantize()));
         }
         ServerConfig cfg = base != null ? base.withModels(models) : ServerConfig.single(models.getFirst());
         cfg = cfg.withAddress(host != null ? host : cfg.host(), port != null ? port : cfg.port());

@@ -14,7 +14,8 @@ import java.util.concurrent.Callable;
 /** {@code autoglm sign --key K MODEL}: the signed manifest of a model's files. */
 @Command(name = "sign", mixinStandardHelpOptions = true,
         description = "Hash every file of a model and write a manifest signed with an Ed25519 key: MODEL.manifest.json "
-                + "beside a GGUF file, DIR/autoglm-manifest.json in a Hugging Face directory.")
+                + "beside a GGUF file, DIR/autoglm-manifest.json in a Hugging Face directory or a LoRA adapter directory "
+                + "(serve --trust refuses a model whose adapter is not signed by a trusted key).")
 final class SignCommand implements Callable<Integer> {
     @Option(names = "--key", required = true, paramLabel = "K", description = "The private key (autoglm-signing.key from autoglm keygen, or an OpenSSL Ed25519 PEM).")
     Path key;
@@ -22,7 +23,7 @@ final class SignCommand implements Callable<Integer> {
     @Option(names = "--pub", paramLabel = "PUB", description = "Its public key (default: the .pub file beside the key, with the same base name).")
     Path pub;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "A GGUF file or Hugging Face directory.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "A GGUF file, Hugging Face directory, or PEFT LoRA adapter directory.")
     Path model;
 
     @Option(names = "--debug", description = "Print stack traces of errors.")

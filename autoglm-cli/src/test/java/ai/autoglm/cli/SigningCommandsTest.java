@@ -56,6 +56,23 @@ class SigningCommandsTest {
         assertThat(bad.err()).contains("model.gguf changed since it was signed");
     }
 
+    /** A LoRA adapter directory is signed like a model directory (serve --trust requires it; see SignedModelTest). */
+    @Test
+    void signsAndVerifiesALoraAdapterDirectory() {
+        Path adapter = dir.resolve("adapter");
+        float[] a = new float[2 * 8], b = new float[8 * 2];
+        java.util.Arrays.fill(a, 0.5f);
+        new ai.autoglm.core.format.peft.PeftAdapter(ai.autoglm.core.format.peft.LoraConfig.of(2, 4, java.util.List.of("q_proj"), null),
+                java.util.Map.of("model.layers.0.self_attn.q_proj", new ai.autoglm.core.format.peft.PeftAdapter.Module(a, b, 2, 8, 8))).write(adapter);
+        assertThat(CliRunner.run("keygen", "--out", dir.resolve("keys").toString()).exitCode()).isZero();
+        CliRunner.Result sign = CliRunner.run("sign", "--key", dir.resolve("keys/autoglm-signing.key").toString(), adapter.toString());
+        assertThat(sign.exitCode()).as(sign.err()).isZero();
+        assertThat(adapter.resolve("autoglm-manifest.json")).exists();
+        CliRunner.Result ok = CliRunner.run("verify", "--trust", dir.resolve("keys/autoglm-signing.pub").toString(), adapter.toString());
+        assertThat(ok.exitCode()).as(ok.err()).isZero();
+        assertThat(ok.out()).contains("ok: 2 file(s) unchanged").contains("(trusted)");
+    }
+
     @Test
     void serveTrustFlagAndTheTrustStoreAddToTheConfigsKeys() throws Exception {
         Path cfg = dir.resolve("autoglm.yaml");

@@ -2,6 +2,11 @@ package ai.autoglm.server;
 
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.compress.memory.MemoryBudget;
+import ai.autoglm.compress.memory.ServeSlots;
+import ai.autoglm.compress.memory.TensorSpec;
+import ai.autoglm.compress.quant.WeightTypeRule;
+import ai.autoglm.core.model.ComputeThreads;
+import ai.autoglm.core.model.TransformerModel;
 import ai.autoglm.compress.quant.InMemoryQuantizer;
 import ai.autoglm.compress.quant.ServeQuantization;
 import ai.autoglm.core.model.ModelLoader;
@@ -15,6 +20,9 @@ import ai.autoglm.server.engine.ContinuousBatchScheduler;
 import ai.autoglm.server.gateway.ModelFiles;
 import ai.autoglm.server.gateway.ModelSignatures;
 import ai.autoglm.server.gateway.ModelTrust;
+import ai.autoglm.server.gateway.ManifestCheck;
+import ai.autoglm.server.gateway.ModelVerificationException;
+import ai.autoglm.core.format.LoadedFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,6 +48,8 @@ public final class ModelRegistry implements AutoCloseable {
     private final ServerMetrics metrics;
     private final Map<String, Entry> entries = new LinkedHashMap<>();
     private final ModelTrust trust;
+    /** Test seam: runs between a signed model's manifest check and its load (the check-then-use window). */
+    private volatile java.util.function.Consumer<String> afterVerification = alias -> { };
 
     private static final class Entry {
         final ModelSpec spec;
@@ -73,7 +83,8 @@ public final class ModelRegistry implements AutoCloseable {
         for (ModelSpec m : config.models()) {
             if (!Files.exists(m.path())) throw new IllegalArgumentException("model '" + m.alias() + "': " + m.path() + ": no such file or directory");
             ModelKind kind = ModelKind.detect(m.path());
-            entries.put(m.alias(), new Entry(m, kind, kind == ModelKind.GENERATIVE ? quantization(m) : null));
+            GgmlType q = kind == ModelKind.GENERATIVE ? quantization(m) : null;
+            entries.put(m.alias(), new Entry(kind == ModelKind.GENERATIVE ? slots(m, q) : m, kind, q));
         }
     }
 
@@ -82,13 +93,50 @@ public final class ModelRegistry implements AutoCloseable {
         if (m.quantize() == null) return null;
         ServeQuantization.Decision d;
         try {
-            d = ServeQuantization.decide(m.quantize(), m.path(), m.context(), m.slots(),
+            // With automatic slots the type is chosen for one slot (quality first), then the slots for that type.
+            d = ServeQuantization.decide(m.quantize(), m.path(), m.context(), Math.max(1, m.slots()),
                     () -> config.memoryBudget() != null ? config.memoryBudget() : MemoryBudget.fromMachine());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("model '" + m.alias() + "': " + e.getMessage(), e);
         }
         LOG.info(() -> "model " + m.alias() + ": " + d.reason());
         return d.type();
+    }
+
+    /**
+     * {@code m} with its slots (and, when not given, context per slot) chosen from the cores and the memory budget
+     * when it asks for automatic slots ({@link ServeSlots}), logged with the numbers; as it is otherwise.
+     */
+    private ModelSpec slots(ModelSpec m, GgmlType quantizeTo) {
+        if (m.slots() != ModelSpec.AUTO_SLOTS) return m;
+        int cores = ComputeThreads.count();
+        ServeSlots.Choice c;
+        try (LanguageModel lm = ModelLoader.load(m.path())) { // mapped: no weight page is read
+            if (!(lm instanceof TransformerModel tm)) throw new IllegalStateException("not a transformer model");
+            List<TensorSpec> tensors = TensorSpec.of(tm.weights());
+            if (quantizeTo != null) tensors = WeightTypeRule.apply(lm.config(), tensors, quantizeTo);
+            MemoryBudget budget = config.memoryBudget() != null ? config.memoryBudget() : MemoryBudget.fromMachine();
+            c = ServeSlots.decide(lm.config(), tensors, ModelSpec.AUTO_SLOTS, m.context(), cores, budget);
+        } catch (RuntimeException ex) {
+            // The load will say what is wrong with the model; size it by the cores meanwhile.
+            int n = Math.clamp(cores, ServeSlots.MIN_AUTO_SLOTS, ServeSlots.MAX_AUTO_SLOTS);
+            LOG.warning("model " + m.alias() + ": cannot read its shape to size the KV cache (" + ex.getMessage() + "): " + n + " slots by the cores");
+            return m.withSlots(n, m.context());
+        }
+        LOG.info("model " + m.alias() + ": " + c.reason());
+        return m.withSlots(c.slots(), c.context());
+    }
+
+    /** The slots {@code alias} runs (chosen at start-up when automatic), or 0 for an unknown or embedding model. */
+    public int slots(String alias) {
+        Entry e = entries.get(alias);
+        return e == null || e.kind != ModelKind.GENERATIVE ? 0 : e.spec.slots();
+    }
+
+    /** The KV positions per slot of {@code alias}, or null when decided at load (min(4096, the model's)). */
+    public Integer context(String alias) {
+        Entry e = entries.get(alias);
+        return e == null ? null : e.spec.context();
     }
 
     /** The type {@code alias} is quantized to at load time, or null when it is served as stored. */
@@ -106,10 +154,10 @@ public final class ModelRegistry implements AutoCloseable {
         Entry e = entry(alias, ModelKind.GENERATIVE);
         synchronized (e) {
             if (e.loaded == null) {
-                String digest = verify(e);
+                ManifestCheck check = verify(e);
                 checkNotBroken(e);
                 try {
-                    e.loaded = load(e, digest);
+                    e.loaded = load(e, check);
                 } catch (ApiException failed) {
                     throw broken(e, failed);
                 }
@@ -141,7 +189,7 @@ public final class ModelRegistry implements AutoCloseable {
         Entry e = entry(alias, ModelKind.EMBEDDING);
         synchronized (e) {
             if (e.embedder == null) {
-                verify(e); // signed-model check, as for generative models
+                verifyEmbedding(e); // signed-model check, as for generative models
                 checkNotBroken(e);
                 try {
                     e.embedder = loadEmbedding(e.spec);
@@ -160,14 +208,19 @@ public final class ModelRegistry implements AutoCloseable {
      * fails, none per request, and no load attempt per request (a load can take seconds and a lot of memory).
      */
     private static void checkNotBroken(Entry e) {
-        if (e.broken != null && statOf(e.spec.path()).equals(e.brokenStat)) throw e.broken;
+        if (e.broken != null && statOf(e).equals(e.brokenStat)) throw e.broken;
     }
 
     private static ApiException broken(Entry e, ApiException failed) {
         e.broken = failed;
-        e.brokenStat = statOf(e.spec.path());
+        e.brokenStat = statOf(e);
         LOG.warning("model " + e.spec.alias() + " failed: " + failed.getMessage() + "; answering 503 until its files change");
         return failed;
+    }
+
+    /** Test seam: {@code hook} runs (with the alias) after a signed model's manifests are verified, before it loads. */
+    void afterVerification(java.util.function.Consumer<String> hook) {
+        this.afterVerification = hook;
     }
 
     /** The model a request that names none gets: the first of the wanted kind (the first of all when there is none). */
@@ -202,50 +255,108 @@ public final class ModelRegistry implements AutoCloseable {
     }
 
     /**
-     * With trusted keys configured: the model's signature and files are checked before it loads (its content digest,
-     * a by-product, is returned), and a refused model answers 503 naming the reason while the others keep serving.
-     * Null when no keys are configured.
+     * With trusted keys configured: the model's manifest (and its LoRA adapter's: everything that changes the weights
+     * must be signed) is checked before it loads: signature, trusted signer, the files and their sizes. The hashes are
+     * checked during the load, on the bytes the loader maps and reads ({@link ManifestCheck}). A refused model answers
+     * 503 naming the reason while the others keep serving. Null when no keys are configured.
      */
-    private String verify(Entry e) {
+    private ManifestCheck verify(Entry e) {
         if (!trust.enabled()) return null;
-        String stat = statOf(e.spec.path());
+        String stat = statOf(e);
+        if (e.refused != null && stat.equals(e.refusedStat)) throw e.refused;
+        try {
+            List<ManifestCheck.Part> parts = new java.util.ArrayList<>();
+            parts.add(new ManifestCheck.Part("model", e.spec.path(), trust.verifyManifest(e.spec.path())));
+            if (e.spec.lora() != null) {
+                try {
+                    parts.add(new ManifestCheck.Part("LoRA adapter", e.spec.lora(), trust.verifyManifest(e.spec.lora())));
+                } catch (IllegalArgumentException | UncheckedIOException ex) {
+                    throw new ModelVerificationException("LoRA adapter " + e.spec.lora() + ": " + ex.getMessage()
+                            + " (the adapter changes the weights: sign it too, autoglm sign --key K " + e.spec.lora() + ")");
+                }
+            }
+            return new ManifestCheck(parts);
+        } catch (IllegalArgumentException | UncheckedIOException ex) { // ModelVerificationException, or a malformed key in the manifest
+            throw refuse(e, stat, ex.getMessage());
+        }
+    }
+
+    /** The whole check by path for an embedding model (its loader reads ONNX files the manifest check does not see). */
+    private void verifyEmbedding(Entry e) {
+        if (!trust.enabled()) return;
+        String stat = statOf(e);
         if (e.refused != null && stat.equals(e.refusedStat)) throw e.refused;
         try {
             ModelSignatures.Verified v = trust.verify(e.spec.path());
             e.refused = null;
             LOG.info(() -> "model " + e.spec.alias() + ": signature by key " + v.keyId() + " and " + v.files().size() + " file(s) verified");
-            return v.contentDigest();
-        } catch (IllegalArgumentException | UncheckedIOException ex) { // ModelVerificationException, or a malformed key in the manifest
-            LOG.warning("model " + e.spec.alias() + " refused: " + ex.getMessage());
-            // Clients get the reason with the server's directories taken out.
-            Path dir = e.spec.path().toAbsolutePath().getParent();
-            String reason = dir == null ? ex.getMessage() : ex.getMessage().replace(dir + java.io.File.separator, "");
-            e.refused = new ApiException(503, "server_error", "model", "model_verification_failed",
-                    "model `" + e.spec.alias() + "` is not served: its signature check failed: " + reason);
-            e.refusedStat = stat;
-            throw e.refused;
+        } catch (IllegalArgumentException | UncheckedIOException ex) {
+            throw refuse(e, stat, ex.getMessage());
         }
+    }
+
+    /** Logs the refusal and remembers it until the files change; the 503 carries the reason without the server's directories. */
+    private ApiException refuse(Entry e, String stat, String message) {
+        LOG.warning("model " + e.spec.alias() + " refused (signed-model check failed): " + message);
+        String reason = message;
+        for (Path p : e.spec.lora() == null ? List.of(e.spec.path()) : List.of(e.spec.path(), e.spec.lora())) {
+            Path dir = p.toAbsolutePath().getParent();
+            if (dir != null) reason = reason.replace(dir + java.io.File.separator, "");
+        }
+        e.refused = new ApiException(503, "server_error", "model", "model_verification_failed",
+                "model `" + e.spec.alias() + "` is not served: its signature check failed: " + reason);
+        e.refusedStat = stat;
+        return e.refused;
+    }
+
+    private static String statOf(Entry e) {
+        return e.spec.lora() == null ? statOf(e.spec.path()) : statOf(e.spec.path()) + "\n--\n" + statOf(e.spec.lora());
     }
 
     /** Sizes and modification times of the model's files and manifest: only decides when to re-check a refused model. */
     private static String statOf(Path model) {
         StringBuilder sb = new StringBuilder();
         try {
-            for (Path p : ModelFiles.list(model)) sb.append(p).append(Files.size(p)).append(Files.getLastModifiedTime(p)).append('\n');
+            // The file key (device and inode) too: a file renamed over another within the clock's granularity has the
+            // same size and time.
+            for (Path p : ModelFiles.list(model)) sb.append(p).append(' ').append(identity(p)).append('\n');
             Path manifest = ModelFiles.manifestPath(model);
-            if (Files.exists(manifest)) sb.append(Files.size(manifest)).append(Files.getLastModifiedTime(manifest));
+            if (Files.exists(manifest)) sb.append(identity(manifest));
         } catch (IOException | RuntimeException ex) {
             sb.append(ex);
         }
         return sb.toString();
     }
 
-    private ServedModel load(Entry entry, String verifiedDigest) {
+    private static String identity(Path p) throws IOException {
+        java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
+        return a.size() + " " + a.lastModifiedTime() + " " + a.fileKey();
+    }
+
+    private ServedModel load(Entry entry, ManifestCheck check) {
         ModelSpec spec = entry.spec;
+        afterVerification.accept(spec.alias());
         long start = System.nanoTime();
         LanguageModel model;
+        String verifiedDigest = null;
         try {
-            model = ModelLoader.loadWithLora(spec.path(), spec.lora(), InMemoryQuantizer.transform(entry.quantizeTo));
+            if (check == null) {
+                model = ModelLoader.loadWithLora(spec.path(), spec.lora(), InMemoryQuantizer.transform(entry.quantizeTo));
+            } else {
+                model = LoadedFiles.checked(check, () -> ModelLoader.loadWithLora(spec.path(), spec.lora(), InMemoryQuantizer.transform(entry.quantizeTo)));
+                try {
+                    check.requireWeightsChecked();
+                } catch (LoadedFiles.Refused ex) {
+                    model.close();
+                    throw ex;
+                }
+                entry.refused = null;
+                verifiedDigest = check.contentDigest();
+                String what = check.describe();
+                LOG.info(() -> "model " + spec.alias() + ": " + what);
+            }
+        } catch (LoadedFiles.Refused ex) {
+            throw refuse(entry, statOf(entry), ex.getMessage());
         } catch (RuntimeException ex) {
             LOG.log(Level.FINE, "cannot load model " + spec.alias(), ex); // the caller logs one line (broken)
             throw new ApiException(503, "server_error", "model", "model_load_failed",

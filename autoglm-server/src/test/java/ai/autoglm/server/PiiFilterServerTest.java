@@ -32,6 +32,11 @@ class PiiFilterServerTest {
             "1111 1111", " thanks.");
     static final String REDACTED = "Sure. Call [REDACTED:phone] or write to [REDACTED:email]; card [REDACTED:bank-card] thanks.";
 
+    /** Issue 15 item 7: the same kinds written to evade the patterns, each split over chunks. */
+    static final List<String> EVASIVE = List.of("Call \uFF11\uFF13\uFF18", "\u200B\uFF10\uFF10\uFF11\uFF13\u00A08", "000 or bob (a",
+            "t) exam", "ple.com or \u0661\u0663\u0669\u0661\u0662", "\u0663\u0664\u0665\u0666\u0667\u0668; about Pr\u043Eject ", " \u0410ur\u200Bora.");
+    static final String EVASIVE_REDACTED = "Call [REDACTED:phone] or [REDACTED:email] or [REDACTED:phone]; about [REDACTED:blocked-term].";
+
     @TempDir
     static Path dir;
     static TestServer redacting;
@@ -52,7 +57,8 @@ class PiiFilterServerTest {
     static TestServer start(Path speaker, Path llama, PiiConfig pii) {
         ServerConfig config = new ServerConfig("127.0.0.1", 0, 64 * 1024, 8, Duration.ofMinutes(2), 256, List.of(
                 new ModelSpec("speaker", speaker, 256, 1, null, null),
-                new ModelSpec("llama", llama, 256, 1, null, null)), GatewayFilters.NONE.withPii(pii));
+                new ModelSpec("llama", llama, 256, 1, null, null),
+                new ModelSpec("evader", speaker(dir.resolve("evader.gguf"), EVASIVE), 256, 1, null, null)), GatewayFilters.NONE.withPii(pii));
         return TestServer.client(AutoglmServer.start(config));
     }
 
@@ -106,6 +112,30 @@ class PiiFilterServerTest {
         assertThat(r.body()).doesNotContain("138", "0013", "8000", "@exam", "4111", "1111");
         assertThat(deltas.getFirst()).startsWith("Sure. Call ");
         assertThat(deltas.size()).isGreaterThan(2);
+    }
+
+    /** Full-width, zero-width, NBSP, Arabic-Indic digits, (at), Cyrillic look-alikes, double spaces: all redacted in a stream. */
+    @Test
+    void evasiveWritingsAreRedactedInStreamedOutputAndInRequests() {
+        HttpResponse<String> r = rejecting.post("/v1/chat/completions", chat("evader", "hi", true));
+        assertThat(r.statusCode()).isEqualTo(200);
+        StringBuilder text = new StringBuilder();
+        for (String line : r.body().split("\n")) {
+            if (!line.startsWith("data: {")) continue;
+            JsonNode d = parse(line.substring(6)).at("/choices/0/delta/content");
+            if (d.isTextual()) text.append(d.asText());
+        }
+        assertThat(text.toString()).isEqualTo(EVASIVE_REDACTED);
+        assertThat(r.body()).doesNotContain("\uFF11", "\u0661", "bob", "exam", "Aur", "\u0410");
+
+        String body = "{\"model\":\"llama\",\"prompt\":\"mail zhang\uFF20example.cn or \uFF11\uFF13\uFF19\u200B1234\u00A05678\",\"echo\":true,\"max_tokens\":1,\"temperature\":0}";
+        HttpResponse<String> echo = redacting.post("/v1/completions", body);
+        assertThat(echo.statusCode()).isEqualTo(200);
+        assertThat(TestServer.json(echo).at("/choices/0/text").asText()).startsWith("mail [REDACTED:email] or [REDACTED:phone]");
+
+        HttpResponse<String> term = rejecting.post("/v1/completions", "{\"model\":\"llama\",\"prompt\":\"about pr\u043Eject\u200B  aurora\",\"max_tokens\":1}");
+        assertThat(term.statusCode()).isEqualTo(400);
+        assertThat(TestServer.json(term).at("/error/code").asText()).isEqualTo("pii_detected");
     }
 
     @Test

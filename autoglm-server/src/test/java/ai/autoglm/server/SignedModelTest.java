@@ -1,5 +1,9 @@
 package ai.autoglm.server;
 
+import ai.autoglm.core.format.peft.LoraConfig;
+import ai.autoglm.core.format.peft.PeftAdapter;
+import ai.autoglm.core.model.LanguageModel;
+import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.testing.ModelFixtures;
 import ai.autoglm.server.config.GatewayFilters;
 import ai.autoglm.server.config.ModelSpec;
@@ -20,6 +24,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PrivateKey;
 import java.security.PublicKey;
@@ -156,6 +161,118 @@ class SignedModelTest {
             assertRefused(complete(s, "unsigned"), "no signature manifest");
             assertThat(complete(s, "good").statusCode()).isEqualTo(200);
             assertThat(s.server.registry().isLoaded("flipped")).isFalse();
+        }
+    }
+
+    /** A PEFT adapter on layer 0's q_proj of {@code model}, with large enough values to change the answer. */
+    static Path adapter(Path model, Path dir) {
+        int dim, qDim;
+        try (LanguageModel m = ModelLoader.load(model)) {
+            dim = m.config().dim();
+            qDim = m.config().qDim();
+        }
+        int r = 2;
+        float[] a = new float[r * dim], b = new float[qDim * r];
+        java.util.Random rnd = new java.util.Random(7);
+        for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian();
+        for (int i = 0; i < b.length; i++) b[i] = (float) rnd.nextGaussian();
+        new PeftAdapter(LoraConfig.of(r, 2 * r, List.of("q_proj"), null),
+                java.util.Map.of("model.layers.0.self_attn.q_proj", new PeftAdapter.Module(a, b, r, dim, qDim))).write(dir);
+        return dir;
+    }
+
+    /** Issue 15 item 1: a LoRA adapter changes the weights, so under --trust it must be signed by a trusted key too. */
+    @Test
+    void anUnsignedOrUntrustedLoraAdapterIsRefusedAndASignedOneServes() throws Exception {
+        SigningKeys.Written keys = SigningKeys.generate(dir.resolve("keys"));
+        SigningKeys.Written strangerKeys = SigningKeys.generate(dir.resolve("stranger"));
+        PrivateKey priv = SigningKeys.readPrivate(keys.privateKey());
+        PublicKey pub = SigningKeys.readPublic(keys.publicKey());
+        Path model = copy(TestServer.llamaFile(dir), "base.gguf");
+        ModelSignatures.sign(model, priv, pub);
+        Path lora = adapter(model, dir.resolve("lora"));
+
+        ServerConfig config = new ServerConfig("127.0.0.1", 0, 64 * 1024, 8, Duration.ofMinutes(2), 256, List.of(
+                new ModelSpec("base", model, 128, 1, null, null),
+                new ModelSpec("tuned", model, 128, 1, null, null, lora)),
+                GatewayFilters.NONE.withTrust(new TrustConfig(List.of(keys.publicKey()))));
+        try (TestServer s = TestServer.client(AutoglmServer.start(config))) {
+            assertRefused(complete(s, "tuned"), "LoRA adapter lora: no signature manifest");
+            assertThat(complete(s, "base").statusCode()).isEqualTo(200); // the others keep serving
+
+            ModelSignatures.sign(lora, SigningKeys.readPrivate(strangerKeys.privateKey()), SigningKeys.readPublic(strangerKeys.publicKey()));
+            assertRefused(complete(s, "tuned"), "not a trusted key");
+
+            ModelSignatures.sign(lora, priv, pub);
+            HttpResponse<String> tuned = complete(s, "tuned");
+            assertThat(tuned.statusCode()).as(tuned.body()).isEqualTo(200);
+            assertThat(s.server.registry().isLoaded("tuned")).isTrue();
+        }
+
+        // A signed adapter whose weights were edited afterwards is refused when the model loads.
+        flipOneByte(lora.resolve(PeftAdapter.WEIGHTS_FILE), Files.size(lora.resolve(PeftAdapter.WEIGHTS_FILE)) - 3);
+        try (TestServer s = TestServer.client(AutoglmServer.start(config))) {
+            assertRefused(complete(s, "tuned"), "adapter_model.safetensors changed since it was signed");
+            assertThat(complete(s, "base").statusCode()).isEqualTo(200);
+        }
+    }
+
+    /**
+     * Issue 15 item 2: the check-then-use window. A same-size file renamed over a verified one after the manifest check
+     * and before the load (made deterministic with the registry's hook) is refused, because the hashes are taken on
+     * the bytes the loader maps and reads, for a GGUF file and for an HF directory's config.json alike.
+     */
+    @Test
+    void aFileRenamedOverAVerifiedModelBeforeItLoadsIsNotServed() throws Exception {
+        SigningKeys.Written keys = SigningKeys.generate(dir.resolve("keys"));
+        PrivateKey priv = SigningKeys.readPrivate(keys.privateKey());
+        PublicKey pub = SigningKeys.readPublic(keys.publicKey());
+        Path gguf = copy(TestServer.llamaFile(dir), "signed.gguf");
+        ModelSignatures.sign(gguf, priv, pub);
+        Path evil = copy(gguf, "evil.gguf");
+        flipOneByte(evil, Files.size(evil) - 1000); // same size, other weights
+        Path original = copy(gguf, "original.gguf");
+
+        Path hf = ModelFixtures.writeHf(ModelFixtures.llama(), dir.resolve("hf"));
+        ModelSignatures.sign(hf, priv, pub);
+        String cfg = Files.readString(hf.resolve("config.json"));
+        // rms_norm_eps with another first digit: the same size, another model
+        int at = cfg.indexOf("rms_norm_eps");
+        while (!Character.isDigit(cfg.charAt(at)) || cfg.charAt(at) == '0') at++;
+        String evilCfg = cfg.substring(0, at) + (cfg.charAt(at) == '9' ? '8' : '9') + cfg.substring(at + 1);
+        assertThat(evilCfg).isNotEqualTo(cfg).hasSameSizeAs(cfg);
+        Path evilCfgFile = Files.writeString(dir.resolve("evil-config.json"), evilCfg);
+
+        ServerConfig config = new ServerConfig("127.0.0.1", 0, 64 * 1024, 8, Duration.ofMinutes(2), 256, List.of(
+                new ModelSpec("gguf", gguf, 128, 1, null, null),
+                new ModelSpec("hf", hf, 128, 1, null, null)),
+                GatewayFilters.NONE.withTrust(new TrustConfig(List.of(keys.publicKey()))));
+        try (TestServer s = TestServer.client(AutoglmServer.start(config))) {
+            java.util.concurrent.atomic.AtomicInteger swaps = new java.util.concurrent.atomic.AtomicInteger();
+            s.server.registry().afterVerification(alias -> {
+                try {
+                    if (alias.equals("gguf")) Files.move(evil, gguf, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    else Files.move(evilCfgFile, hf.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    swaps.incrementAndGet();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertRefused(complete(s, "gguf"), "signed.gguf changed since it was signed (SHA-256 of the bytes loaded differs)");
+            assertRefused(complete(s, "hf"), "config.json changed since it was signed (SHA-256 of the bytes loaded differs)");
+            assertThat(swaps.get()).isEqualTo(2);
+            assertThat(s.server.registry().isLoaded("gguf")).isFalse();
+            assertThat(s.server.registry().isLoaded("hf")).isFalse();
+
+            // The refusal stands while the swapped-in file stays; the signed bytes renamed back serve again.
+            s.server.registry().afterVerification(alias -> { });
+            assertRefused(complete(s, "gguf"), "signed.gguf changed since it was signed");
+            Files.move(original, gguf, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.writeString(hf.resolve("config.json"), cfg);
+            HttpResponse<String> again = complete(s, "gguf");
+            assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+            again = complete(s, "hf");
+            assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
         }
     }
 

@@ -152,13 +152,25 @@ public final class ModelQuantizer {
      */
     public static QuantizationPlan quantizeFile(Path model, Path out, QuantizationOptions options, ImportanceMatrix imatrix,
                                                 Path imatrixFile, Progress progress) {
+        return quantizeFile(model, out, options, imatrix, imatrixFile, null, progress);
+    }
+
+    /**
+     * As {@link #quantizeFile(Path, Path, QuantizationOptions, ImportanceMatrix, Path, Progress)}, with the spool (the
+     * quantized tensors before they are written out: about the output's size) in {@code spoolDir}; null chooses
+     * {@link #spoolDir}. Stale spools of killed runs are removed there and beside {@code out} first.
+     */
+    public static QuantizationPlan quantizeFile(Path model, Path out, QuantizationOptions options, ImportanceMatrix imatrix,
+                                                Path imatrixFile, Path spoolDir, Progress progress) {
+        Path outDir = out.toAbsolutePath().getParent();
+        TensorSpool.removeStale(outDir); // where spools went before they moved to the temp directory
         if (!Files.exists(model)) throw new ModelFormatException(model, "no such file or directory");
-        if (!Files.isDirectory(model)) return quantizeGguf(model, out, options, imatrix, imatrixFile, progress);
+        if (!Files.isDirectory(model)) return quantizeGguf(model, out, options, imatrix, imatrixFile, spoolDir, progress);
         Path abs = out.toAbsolutePath();
         Path tmp = abs.resolveSibling("." + abs.getFileName() + "." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".converted.gguf");
         try {
             HfToGgufConverter.convert(model, tmp, floatTypeOf(model));
-            return quantizeGguf(tmp, out, options, imatrix, imatrixFile, progress);
+            return quantizeGguf(tmp, out, options, imatrix, imatrixFile, spoolDir, progress);
         } finally {
             try {
                 Files.deleteIfExists(tmp);
@@ -166,6 +178,21 @@ public final class ModelQuantizer {
                 throw new UncheckedIOException("cannot delete " + tmp + ": " + e.getMessage(), e);
             }
         }
+    }
+
+    /**
+     * Where the spool goes when not told: the temp directory ({@code java.io.tmpdir}) when it has room for the output
+     * plus a margin, so that the output's file system needs only the output's size (plus the temp file it is written
+     * to and renamed from, which is the output itself); else beside the output (which then needs twice its size).
+     */
+    public static Path spoolDir(Path out, long outputBytes) {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try {
+            if (Files.isDirectory(tmp) && Files.getFileStore(tmp).getUsableSpace() >= outputBytes + outputBytes / 10 + (64L << 20)) return tmp;
+        } catch (IOException e) {
+            // an unusable temp directory: fall back to the output's
+        }
+        return out.toAbsolutePath().getParent();
     }
 
     /** The float type of a checkpoint's first tensor (F16, BF16, else F32). */
@@ -181,7 +208,7 @@ public final class ModelQuantizer {
     }
 
     private static QuantizationPlan quantizeGguf(Path file, Path out, QuantizationOptions options, ImportanceMatrix imatrix,
-                                                 Path imatrixFile, Progress progress) {
+                                                 Path imatrixFile, Path spoolDirOrNull, Progress progress) {
         try (GgufFile gguf = GgufFile.open(file)) {
             GgufWeightSource weights = new GgufWeightSource(gguf);
             Map<String, GgufValue> md = new LinkedHashMap<>(gguf.metadata());
@@ -193,7 +220,7 @@ public final class ModelQuantizer {
                 if (imatrix.chunkCount() > 0) md.put("quantize.imatrix.chunks_count", GgufValue.uint32(imatrix.chunkCount()));
             }
             QuantizationPlan plan = QuantizationPlanner.plan(ModelShape.of(gguf.metadata(), weights), options);
-            Path spoolDir = out.toAbsolutePath().getParent();
+            Path spoolDir = spoolDirOrNull != null ? spoolDirOrNull : spoolDir(out, plan.outputBytes());
             try (QuantizedModel q = quantize(md, weights, plan, imatrix, spoolDir, progress)) {
                 q.write(out);
             }

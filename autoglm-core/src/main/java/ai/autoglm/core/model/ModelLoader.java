@@ -188,7 +188,7 @@ public final class ModelLoader {
         JsonNode root;
         try {
             if (Files.size(tc) > 64L * MAX_TEMPLATE_BYTES) throw new ModelFormatException(tc, "implausibly large (" + Files.size(tc) + " bytes)");
-            root = new ObjectMapper().readTree(tc.toFile());
+            root = new ObjectMapper().readTree(ai.autoglm.core.format.LoadedFiles.readAllBytes(tc));
         } catch (IOException e) {
             throw new ModelFormatException(tc, "not valid JSON: " + e.getMessage(), e);
         }
@@ -207,7 +207,7 @@ public final class ModelLoader {
     private static String readSmall(Path file) {
         try {
             if (Files.size(file) > MAX_TEMPLATE_BYTES) throw new ModelFormatException(file, "chat template larger than " + MAX_TEMPLATE_BYTES + " bytes");
-            return Files.readString(file, StandardCharsets.UTF_8);
+            return ai.autoglm.core.format.LoadedFiles.readString(file);
         } catch (IOException e) {
             throw new ModelFormatException(file, "cannot read: " + e.getMessage(), e);
         }

@@ -77,14 +77,14 @@ final class HfTokenizerLoader {
                 throw new ModelFormatException(p, "file is " + Files.size(p) + " bytes, more than any tokenizer file ("
                         + MAX_JSON_BYTES + ")");
             }
-            JsonNode n = JSON.readTree(Files.readString(p, StandardCharsets.UTF_8));
+            JsonNode n = JSON.readTree(ai.autoglm.core.format.LoadedFiles.readAllBytes(p));
             if (n == null || !n.isObject()) {
                 throw new ModelFormatException(p, "not a JSON object");
             }
             return n;
         } catch (IOException | RuntimeException e) {
-            if (e instanceof ModelFormatException m) {
-                throw m;
+            if (e instanceof ModelFormatException || e instanceof ai.autoglm.core.format.LoadedFiles.Refused) {
+                throw (RuntimeException) e;
             }
             throw new ModelFormatException(p, "cannot read JSON: " + e.getMessage(), e);
         }

@@ -46,7 +46,7 @@ final class SentencePieceLoader {
                 throw new ModelFormatException(modelFile, "file is " + Files.size(modelFile)
                         + " bytes, more than any SentencePiece model (" + MAX_FILE_BYTES + ")");
             }
-            data = Files.readAllBytes(modelFile);
+            data = ai.autoglm.core.format.LoadedFiles.readAllBytes(modelFile);
         } catch (IOException e) {
             throw new ModelFormatException(modelFile, "cannot read: " + e.getMessage(), e);
         }

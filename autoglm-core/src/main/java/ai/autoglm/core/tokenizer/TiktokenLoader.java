@@ -205,7 +205,7 @@ final class TiktokenLoader {
             if (Files.size(file) > MAX_FILE_BYTES) {
                 throw bad("file is " + Files.size(file) + " bytes, more than any rank file (" + MAX_FILE_BYTES + ")");
             }
-            data = Files.readAllBytes(file);
+            data = ai.autoglm.core.format.LoadedFiles.readAllBytes(file);
         } catch (IOException e) {
             throw new ModelFormatException(file, "cannot read: " + e.getMessage(), e);
         }

@@ -11,7 +11,8 @@ import java.time.Duration;
  * @param alias      the name clients put in {@code model}
  * @param path       a GGUF file or Hugging Face directory
  * @param context    KV positions per slot (prompt plus answer), or null for min(4096, the model's context)
- * @param slots      sequences generated at once
+ * @param slots      sequences generated at once, or {@link #AUTO_SLOTS} to let the server choose from the cores and the
+ *                   memory budget ({@link ai.autoglm.compress.memory.ServeSlots})
  * @param keepAlive  how long it stays loaded with no request; null means until the server stops
  * @param toolParser the tool-call format of the model's output (qwen, glm4, llama3), or null to read it from the chat template
  * @param lora       a PEFT LoRA adapter directory applied at load time (unmerged), or null
@@ -20,6 +21,8 @@ import java.time.Duration;
  */
 public record ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser, Path lora,
                         String quantize) {
+    /** {@code slots} when the server chooses them (the default). */
+    public static final int AUTO_SLOTS = 0;
 
     /** A model without load-time quantization. */
     public ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser, Path lora) {
@@ -36,7 +39,12 @@ public record ModelSpec(String alias, Path path, Integer context, int slots, Dur
         if (quantize != null) quantize = ServeQuantization.parseOption(quantize, "model '" + alias + "': quantize");
         if (path == null) throw new IllegalArgumentException("model '" + alias + "' needs a path");
         if (context != null && context < 2) throw new IllegalArgumentException("model '" + alias + "': context must be at least 2, got " + context);
-        if (slots < 1) throw new IllegalArgumentException("model '" + alias + "': slots must be at least 1, got " + slots);
+        if (slots < 0) throw new IllegalArgumentException("model '" + alias + "': slots must be at least 1 (or auto), got " + slots);
+    }
+
+    /** This model with {@code slots} sequences of {@code context} positions each. */
+    public ModelSpec withSlots(int slots, Integer context) {
+        return new ModelSpec(alias, path, context, slots, keepAlive, toolParser, lora, quantize);
     }
 
     public ModelSpec withQuantize(String q) {

@@ -100,7 +100,7 @@ public final class ServerConfigFile {
             try {
                 specs.add(new ModelSpec(alias, modelPath,
                         m.has("context") ? integer(file, where + "context", m.get("context")) : null,
-                        m.has("slots") ? integer(file, where + "slots", m.get("slots")) : 1,
+                        !m.has("slots") || "auto".equals(m.get("slots").asText()) ? ModelSpec.AUTO_SLOTS : integer(file, where + "slots", m.get("slots")),
                         m.has("keep-alive") ? duration(file, where + "keep-alive", m.get("keep-alive")) : null,
                         m.has("tool-parser") ? text(file, where + "tool-parser", m.get("tool-parser")) : null,
                         m.has("lora") ? base.resolve(text(file, where + "lora", m.get("lora"))) : null,

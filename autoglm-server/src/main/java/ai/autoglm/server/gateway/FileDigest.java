@@ -2,6 +2,7 @@ package ai.autoglm.server.gateway;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -41,6 +42,18 @@ public final class FileDigest {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    /**
+     * SHA-256 of memory (a mapped model file: the very bytes the loader parses and serves), fed in 1 MiB slices so
+     * that mappings over 2 GiB work.
+     */
+    public static String sha256(MemorySegment content) {
+        MessageDigest md = sha256();
+        for (long off = 0; off < content.byteSize(); off += BUFFER) {
+            md.update(content.asSlice(off, Math.min(BUFFER, content.byteSize() - off)).asByteBuffer());
         }
         return HexFormat.of().formatHex(md.digest());
     }

@@ -52,6 +52,18 @@ public final class ModelSignatures {
      * @throws ModelVerificationException naming the model and the reason (the changed file, the untrusted key, ...)
      */
     public static Verified verify(Path model, List<PublicKey> trusted) {
+        Verified v = verifyManifest(model, trusted);
+        checkHashes(model, v.files());
+        return v;
+    }
+
+    /**
+     * Everything {@link #verify} checks except the files' hashes: the manifest's signature, its signer, and that the
+     * model has exactly the listed files with the listed sizes. The server checks the hashes on the bytes the loader
+     * maps and reads ({@link ManifestCheck}), not on a second read of the paths, so that a file renamed over a
+     * verified one between the check and the load is caught.
+     */
+    public static Verified verifyManifest(Path model, List<PublicKey> trusted) {
         Path manifestFile = ModelFiles.manifestPath(model);
         ModelManifest manifest = ModelManifest.read(manifestFile);
         byte[] spki;
@@ -76,12 +88,12 @@ public final class ModelSignatures {
             if (e instanceof ModelVerificationException m) throw m;
             throw new ModelVerificationException(manifestFile + ": the signature is malformed: " + e.getMessage());
         }
-        checkFiles(model, manifest.files());
+        checkListing(model, manifest.files());
         return new Verified(keyId, !trusted.isEmpty(), ModelFiles.contentDigest(model, manifest.files()), manifest.files());
     }
 
-    /** Sizes first (cheap), then the hashes, each file streamed. */
-    private static void checkFiles(Path model, List<ModelFiles.Entry> signed) {
+    /** The files present are the files listed, with the listed sizes. */
+    private static void checkListing(Path model, List<ModelFiles.Entry> signed) {
         Map<String, ModelFiles.Entry> byPath = new HashMap<>();
         for (ModelFiles.Entry e : signed) byPath.put(e.path(), e);
         List<Path> actual = ModelFiles.list(model);
@@ -97,8 +109,14 @@ public final class ModelSignatures {
             if (p == null) throw new ModelVerificationException(model + ": file " + e.path() + " listed in the manifest is missing");
             if (p.toFile().length() != e.size()) throw new ModelVerificationException(model + ": file " + e.path() + " changed since it was signed (size " + p.toFile().length() + ", signed " + e.size() + ")");
         }
+    }
+
+    /** Each listed file streamed from its path (the listing was checked before). */
+    private static void checkHashes(Path model, List<ModelFiles.Entry> signed) {
+        boolean single = !Files.isDirectory(model) && signed.size() == 1;
         for (ModelFiles.Entry e : signed) {
-            if (!FileDigest.sha256(present.get(e.path())).equals(e.sha256())) {
+            Path p = single ? model : model.resolve(e.path());
+            if (!FileDigest.sha256(p).equals(e.sha256())) {
                 throw new ModelVerificationException(model + ": file " + e.path() + " changed since it was signed (SHA-256 differs)");
             }
         }

@@ -25,4 +25,14 @@ public final class ModelTrust {
     public ModelSignatures.Verified verify(Path model) {
         return ModelSignatures.verify(model, keys);
     }
+
+    /**
+     * Signature, signer and file listing only; the hashes are then checked on what the loader maps, by a
+     * {@link ManifestCheck} over the result.
+     *
+     * @throws ModelVerificationException when the model is unsigned, signed by another key, or its files differ
+     */
+    public ModelSignatures.Verified verifyManifest(Path model) {
+        return ModelSignatures.verifyManifest(model, keys);
+    }
 }

@@ -58,7 +58,10 @@ final class PiiDetectors {
                 new PiiDetector("secret", "(?<![\\w+/-])[A-Za-z0-9+/_-]{32,}={0,2}(?![\\w+/=-])", PiiDetectors::highEntropy));
     }
 
-    static Pattern blockedTerm(String term) {
+    /** A term matches its normal form in the normalised text (see {@link PiiNormalizer}): spaces, width and look-alikes aside. */
+    static Pattern blockedTerm(String original) {
+        String term = PiiNormalizer.normalize(original).strip();
+        if (term.isEmpty()) throw new IllegalArgumentException("pii.blocked-terms: '" + original + "' is empty once normalised");
         String q = Pattern.quote(term);
         // Word boundaries only where the term itself starts or ends with a letter or digit of a spaced script;
         // a Chinese term is matched anywhere (Chinese text has no spaces between words).

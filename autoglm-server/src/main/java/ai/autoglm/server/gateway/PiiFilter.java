@@ -32,7 +32,8 @@ public final class PiiFilter {
     public PiiFilter(PiiConfig config) {
         this.config = config;
         this.detectors = PiiDetectors.of(config);
-        StringBuilder sb = new StringBuilder("pii:").append(config.input()).append(':').append(config.output());
+        // "nfkc1": answers filtered before matching ran on the normal form (PiiNormalizer) never share a (Redis) cache entry with these.
+        StringBuilder sb = new StringBuilder("pii:nfkc1:").append(config.input()).append(':').append(config.output());
         config.kinds().stream().sorted().forEach(k -> sb.append(':').append(k));
         for (PiiConfig.NamedPattern p : config.patterns()) sb.append("\npattern:").append(p.name()).append('=').append(p.regex().pattern());
         for (String t : config.blockedTerms()) sb.append("\nterm:").append(t);

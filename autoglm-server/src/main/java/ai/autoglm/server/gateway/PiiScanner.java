@@ -19,6 +19,11 @@ import java.util.regex.Matcher;
  * number may still come, however the number is split; no fixed window can be too short. Look-behinds see the last
  * {@value #CONTEXT} released characters. A tail that stays unsettled beyond {@value #MAX_HOLD} characters (a
  * pattern that keeps matching, like an endless token) is scanned as if the text ended there, so a stream never stalls.
+ *
+ * <p>Matching is on the {@link PiiNormalizer normal form} of the text (full-width and other scripts' digits, zero-width
+ * characters, NBSP, {@code ＠} and {@code (at)}, look-alike Cyrillic letters folded), and each match replaces the
+ * original characters it comes from. The normaliser's own unstable tail (trailing spaces, an unfinished {@code (at)})
+ * is held back too, so a split anywhere still gives the whole text's result.
  */
 final class PiiScanner {
     static final int CONTEXT = 64;
@@ -42,10 +47,13 @@ final class PiiScanner {
     /** The redacted text that is now final. */
     String push(String text) {
         buf.append(text);
-        for (Matcher m : matchers) m.reset(buf).useTransparentBounds(true).useAnchoringBounds(false);
-        int hold = firstUnsettled();
-        if (hold - from == 0 && buf.length() - from > MAX_HOLD) hold = buf.length();
-        return release(hold);
+        PiiNormalizer.Normalized n = PiiNormalizer.of(buf, false);
+        int hold = firstUnsettled(n);
+        if (buf.length() - hold > MAX_HOLD) {
+            n = PiiNormalizer.of(buf, true);
+            hold = buf.length();
+        }
+        return release(n, hold);
     }
 
     /** A whole text at once (no settling work: everything is final). */
@@ -56,8 +64,7 @@ final class PiiScanner {
 
     /** The rest, at the end of the text. */
     String finish() {
-        for (Matcher m : matchers) m.reset(buf).useTransparentBounds(true).useAnchoringBounds(false);
-        return release(buf.length());
+        return release(PiiNormalizer.of(buf, true), buf.length());
     }
 
     /** The kind of the first match in a whole text, or null. */
@@ -70,31 +77,42 @@ final class PiiScanner {
         return kind[0];
     }
 
-    private int firstUnsettled() {
-        int len = buf.length();
-        for (int s = from; s < len; s++) {
+    /** The original index from which the text is held back: the first unsettled start, or the normaliser's unstable tail. */
+    private int firstUnsettled(PiiNormalizer.Normalized n) {
+        String t = n.text();
+        int len = t.length();
+        for (Matcher m : matchers) m.reset(t).useTransparentBounds(true).useAnchoringBounds(false);
+        for (int s = n.indexAtOrAfter(from); s < len; s++) {
             for (int d = 0; d < matchers.length; d++) {
                 Matcher m = matchers[d];
                 m.region(s, len);
                 boolean matched = m.lookingAt();
-                if (m.hitEnd() && (!matched || m.end() > m.start())) return s;
+                if (m.hitEnd() && (!matched || m.end() > m.start())) return n.start()[s];
             }
         }
-        return len;
+        return n.stableEnd();
     }
 
-    /** Releases buf[from, hold) with its matches replaced (a match that starts before hold is released whole). */
-    private String release(int hold) {
+    /**
+     * Releases buf[from, hold) with its matches replaced (a match that starts before hold is released whole). Matches
+     * are found in the normal form; what is replaced is the original characters they come from, and everything
+     * between matches is released as it was written.
+     */
+    private String release(PiiNormalizer.Normalized n, int hold) {
+        String t = n.text();
+        int len = t.length();
+        for (Matcher m : matchers) m.reset(t).useTransparentBounds(true).useAnchoringBounds(false);
         StringBuilder out = new StringBuilder();
         int pos = from;
-        int len = buf.length();
-        while (pos < hold) {
+        int np = n.indexAtOrAfter(from);
+        int normHold = n.indexAtOrAfter(hold);
+        while (np < normHold) {
             int best = -1, bestStart = Integer.MAX_VALUE, bestEnd = 0;
             for (int d = 0; d < matchers.length; d++) {
                 Matcher m = matchers[d];
-                m.region(pos, len);
+                m.region(np, len);
                 while (m.find()) {
-                    if (m.start() >= bestStart || m.start() >= hold) break;
+                    if (m.start() >= bestStart || m.start() >= normHold) break;
                     if (m.end() > m.start() && detectors.get(d).valid().test(m.group())) {
                         best = d;
                         bestStart = m.start();
@@ -106,16 +124,17 @@ final class PiiScanner {
                     m.region(m.start() + 1, len);
                 }
             }
-            if (best < 0) {
-                out.append(buf, pos, hold);
-                pos = hold;
-                break;
-            }
-            out.append(buf, pos, bestStart);
+            if (best < 0) break;
+            out.append(buf, pos, n.start()[bestStart]);
             String kind = detectors.get(best).kind();
             out.append("[REDACTED:").append(kind).append(']');
             found.accept(kind);
-            pos = bestEnd;
+            pos = n.end()[bestEnd - 1];
+            np = bestEnd;
+        }
+        if (pos < hold) {
+            out.append(buf, pos, hold);
+            pos = hold;
         }
         from = pos;
         int drop = Math.max(0, from - CONTEXT);

@@ -4,7 +4,9 @@ import ai.autoglm.server.config.PiiConfig;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.regex.Pattern;
 
@@ -163,7 +165,11 @@ public class PiiScannerTest {
     }
 
     static String split(String text, List<Integer> cuts) {
-        PiiScanner s = new PiiScanner(ALL, k -> { });
+        return split(ALL, text, cuts);
+    }
+
+    static String split(List<PiiDetector> detectors, String text, List<Integer> cuts) {
+        PiiScanner s = new PiiScanner(detectors, k -> { });
         StringBuilder out = new StringBuilder();
         int prev = 0;
         for (int c : cuts) {
@@ -174,13 +180,58 @@ public class PiiScannerTest {
         return out.append(s.finish()).toString();
     }
 
+    /**
+     * Issue 15 item 7: the evasions found by hand (full-width and Arabic-Indic digits, zero-width characters and NBSP
+     * between digit groups, {@code ＠} and {@code (at)}, blocked terms with double spaces, zero-width characters or
+     * Cyrillic look-alikes) are caught, the redaction replaces exactly the original characters, and every split of
+     * each text (the streaming hold-back over the normal form) gives the whole text's result.
+     */
+    @Test
+    void evasionsAreNormalisedBeforeMatchingAndTheOriginalCharactersAreReplaced() {
+        String visa = withLuhn("411111111111111");
+        String id = withIdCheck("11010519491231002");
+        Map<String, String> cases = new LinkedHashMap<>();
+        cases.put("call \uFF11\uFF13\uFF18\uFF10\uFF10\uFF11\uFF13\uFF18\uFF10\uFF10\uFF10 now", "call " + r("phone") + " now");
+        cases.put("رقم \u0661\u0663\u0668\u0660\u0660\u0661\u0663\u0668\u0660\u0660\u0660 شكرا", "رقم " + r("phone") + " شكرا");
+        cases.put("tel 138\u200B0013\u200B8000.", "tel " + r("phone") + ".");
+        cases.put("tel 138\u00A00013\u00A08000, ok", "tel " + r("phone") + ", ok");
+        cases.put("tel 1\u200D3\uFEFF8 0013 8000", "tel " + r("phone"));
+        cases.put("card " + visa.substring(0, 4) + "\u00A0" + visa.substring(4, 8) + "\u200B" + visa.substring(8, 12) + "\u2007" + visa.substring(12) + " ok",
+                "card " + r("bank-card") + " ok");
+        cases.put("身份证" + id.substring(0, 9) + "\u200C" + id.substring(9) + "。", "身份证" + r("cn-id") + "。");
+        cases.put("mail zhang.san\uFF20example.com!", "mail " + r("email") + "!");
+        cases.put("mail bob (at) example.com or bob[AT]example(dot)org.", "mail " + r("email") + " or " + r("email") + ".");
+        cases.put("mail b\u043E\u0445@\u0435xample.com", "mail " + r("email")); // Cyrillic о, х, е
+        cases.put("see project  aurora now", "see " + r("blocked-term") + " now");
+        cases.put("see Proj\u200Bect\u00A0Aurora now", "see " + r("blocked-term") + " now");
+        cases.put("see Pr\u043Eject \u0410ur\u043Era now", "see " + r("blocked-term") + " now"); // Cyrillic о, А, о
+        cases.put("see \uFF30roject Aurora, 机\u200B密", "see " + r("blocked-term") + ", " + r("blocked-term"));
+        // near misses keep their original characters
+        cases.put("价格\uFF11\uFF12\uFF13元 (at) noon, Project Auroras, 12\u00A0345", "价格\uFF11\uFF12\uFF13元 (at) noon, Project Auroras, 12\u00A0345");
+        PiiConfig cfg = new PiiConfig(PiiConfig.Action.REDACT, PiiConfig.Action.REDACT, PiiConfig.BUILT_IN_KINDS, List.of(),
+                List.of("Project Aurora", "机密"));
+        List<PiiDetector> detectors = PiiDetectors.of(cfg);
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            String text = c.getKey();
+            assertThat(new PiiScanner(detectors, k -> { }).whole(text)).as(text).isEqualTo(c.getValue());
+            for (int cut = 0; cut <= text.length(); cut++) {
+                assertThat(split(detectors, text, List.of(cut))).as("%s split at %d", text, cut).isEqualTo(c.getValue());
+            }
+            List<Integer> every = new ArrayList<>();
+            for (int i = 1; i < text.length(); i++) every.add(i);
+            assertThat(split(detectors, text, every)).as("%s one char at a time", text).isEqualTo(c.getValue());
+        }
+    }
+
     @Test
     void plainTextIsReleasedWithoutWaitingForTheEnd() {
         PiiScanner s = new PiiScanner(ALL, k -> { });
+        // "today." could still become an e-mail address ("today.x@..." or "today. (at) ..."): a trailing space may
+        // still turn into part of a spelled-out "(at)", so it is held with what it could join, until the next chunk.
         String first = s.push("The weather is fine today. ");
-        assertThat(first).isEqualTo("The weather is fine today. ");
+        assertThat(first).isEqualTo("The weather is fine ");
         // The start of a possible number is held, then released once it cannot be one.
-        assertThat(s.push("Room 13")).isEqualTo("Room ");
+        assertThat(s.push("Room 13")).isEqualTo("today. Room ");
         // "free." could still become an e-mail address ("free.x@..."): held until the space settles it.
         assertThat(s.push("8 is free.")).isEqualTo("138 is ");
         assertThat(s.push(" Bye")).isEqualTo("free. ");

@@ -101,11 +101,17 @@ public final class GgufFile implements AutoCloseable {
             throw new ModelFormatException(path, "cannot read the file: " + e, e);
         }
         try {
+            ai.autoglm.core.format.LoadedFiles.mapped(path, mapping); // a signed model is checked on what is mapped
             return new Parser(path, mapping).parse(arena);
         } catch (ModelFormatException e) {
             arena.close();
             throw e;
-        } catch (RuntimeException e) { // a bug in a check above, never an expected path: still name the file
+        } catch (RuntimeException e) {
+            if (e instanceof ai.autoglm.core.format.LoadedFiles.Refused) { // the bound check refused the content
+                arena.close();
+                throw e;
+            }
+            // a bug in a check above, never an expected path: still name the file
             arena.close();
             throw new ModelFormatException(path, "malformed GGUF file (" + e + ")", e);
         }

@@ -166,7 +166,7 @@ public final class HfCheckpoint implements AutoCloseable {
             if (size > MAX_JSON_BYTES) {
                 throw new ModelFormatException(file, "is " + size + " bytes, too large for a JSON side file");
             }
-            JsonNode node = JSON.readTree(file.toFile());
+            JsonNode node = JSON.readTree(ai.autoglm.core.format.LoadedFiles.readAllBytes(file));
             if (node == null || node.isMissingNode()) {
                 throw new ModelFormatException(file, "is empty");
             }

@@ -61,7 +61,7 @@ public record PeftAdapter(LoraConfig config, Map<String, Module> modules) {
         LoraConfig cfg;
         try {
             if (Files.size(cfgFile) > (1 << 20)) throw new ModelFormatException(cfgFile, "implausibly large for an adapter config");
-            JsonNode root = new ObjectMapper().readTree(cfgFile.toFile());
+            JsonNode root = new ObjectMapper().readTree(ai.autoglm.core.format.LoadedFiles.readAllBytes(cfgFile));
             cfg = LoraConfig.parse(cfgFile, root);
         } catch (IOException e) {
             throw new ModelFormatException(cfgFile, "not valid JSON: " + e.getMessage(), e);

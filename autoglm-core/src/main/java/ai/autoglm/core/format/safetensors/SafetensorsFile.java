@@ -80,6 +80,7 @@ public final class SafetensorsFile implements AutoCloseable {
             } catch (IOException | UnsupportedOperationException e) {
                 throw new ModelFormatException(path, "cannot read safetensors file: " + e, e);
             }
+            ai.autoglm.core.format.LoadedFiles.mapped(path, file); // a signed model is checked on what is mapped
             long size = file.byteSize();
             if (size < 8) {
                 throw new ModelFormatException(path, "file is " + size + " bytes; a safetensors file starts with an 8-byte header length");
