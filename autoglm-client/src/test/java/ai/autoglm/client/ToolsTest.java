@@ -25,7 +25,7 @@ class ToolsTest {
 
     @Test
     void aRecordToolIsCalledWithTypedArgumentsInProcessAndRemote(@TempDir Path dir) {
-        Path model = ToolCallingModel.write(dir.resolve("tools.gguf"));
+        Path model = ScriptedModels.toolCaller(dir.resolve("tools.gguf"));
         ToolSpec tool = ToolSpec.fromRecord("get_weather", "The weather in a city", Weather.class);
         assertThat(tool.parameters().toString()).isEqualTo("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"},"
                 + "\"unit\":{\"type\":\"string\",\"enum\":[\"celsius\",\"fahrenheit\"]}},\"required\":[\"city\",\"unit\"],\"additionalProperties\":false}");

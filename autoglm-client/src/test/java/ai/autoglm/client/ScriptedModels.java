@@ -15,13 +15,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A one-layer GGUF Llama whose greedy answer is a known Qwen-style tool call, so that tool calling can be checked
- * exactly on both routes (the bundled model never calls tools). The construction is the server tests'
+ * One-layer GGUF Llamas whose greedy answer is known in advance: a Qwen-style tool call (the bundled model never
+ * calls tools), or a loop that never ends by itself (a stream still running when its server is stopped). The construction is the server tests'
  * {@code ScriptedModel} (not shared: it is package-private test code of autoglm-server): attention and MLP outputs
  * are zero, so the last hidden state is the current token's embedding; token {@code a}'s embedding is the unit vector
  * {@code e_j} and the output row of its successor is {@code 10 e_j}, so greedy decoding follows the chain.
  */
-final class ToolCallingModel {
+final class ScriptedModels {
     static final int DIM = 64;
     static final String TOOL_JSON = "{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", \"unit\": \"celsius\"}}";
 
@@ -55,11 +55,11 @@ final class ToolCallingModel {
             {%- if add_generation_prompt %}<|im_start|>assistant
             {% endif %}""";
 
-    private ToolCallingModel() {
+    private ScriptedModels() {
     }
 
     /** After the generation prompt's newline: {@code <tool_call>\n{json}\n</tool_call>} then {@code <|im_end|>}. */
-    static Path write(Path file) {
+    static Path toolCaller(Path file) {
         List<String> extra = List.of("<tool_call>", "\n" + TOOL_JSON + "\n", "</tool_call>");
         int open = ModelFixtures.VOCAB_SIZE, body = open + 1, close = open + 2;
         Map<Integer, Integer> chain = new LinkedHashMap<>();
@@ -67,6 +67,20 @@ final class ToolCallingModel {
         chain.put(open, body);
         chain.put(body, close);
         chain.put(close, ModelFixtures.TOKENS.indexOf(ModelFixtures.IM_END));
+        return write(file, extra, chain, 2048, TEMPLATE);
+    }
+
+    /** "abc" repeated until the context is full: a stream that runs as long as it is allowed to. */
+    static Path looping(Path file, int context) {
+        Map<Integer, Integer> chain = new LinkedHashMap<>();
+        chain.put((int) '\n', (int) 'a');
+        chain.put((int) 'a', (int) 'b');
+        chain.put((int) 'b', (int) 'c');
+        chain.put((int) 'c', (int) 'a');
+        return write(file, List.of(), chain, context, ModelFixtures.CHAT_TEMPLATE);
+    }
+
+    private static Path write(Path file, List<String> extra, Map<Integer, Integer> chain, int context, String template) {
 
         List<String> tokens = new ArrayList<>(ModelFixtures.TOKENS);
         for (String t : extra) {
@@ -75,7 +89,7 @@ final class ToolCallingModel {
             tokens.add(s.toString());
         }
         int vocab = tokens.size();
-        ModelFixtures.Spec spec = new ModelFixtures.Spec("llama", DIM, 1, 4, 2, 128, 2048, 1e-5f, 10000.0, false, false, null, 7);
+        ModelFixtures.Spec spec = new ModelFixtures.Spec("llama", DIM, 1, 4, 2, 128, context, 1e-5f, 10000.0, false, false, null, 7);
         GgufWriter g = new GgufWriter();
         LinkedHashMap<String, GgufValue> meta = ModelFixtures.ggufMetadata(spec);
         meta.put("llama.vocab_size", GgufValue.uint32(vocab));
@@ -84,7 +98,7 @@ final class ToolCallingModel {
         for (int i = 0; i < vocab; i++) types.add(i >= ModelFixtures.FIRST_SPECIAL && i < ModelFixtures.VOCAB_SIZE ? 3 : 1);
         meta.put("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, types));
         meta.put("tokenizer.ggml.add_bos_token", GgufValue.bool(false));
-        meta.put("tokenizer.chat_template", GgufValue.string(TEMPLATE));
+        meta.put("tokenizer.chat_template", GgufValue.string(template));
         meta.forEach(g::put);
 
         float[] embd = new float[vocab * DIM];
