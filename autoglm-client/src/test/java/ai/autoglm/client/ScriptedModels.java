@@ -21,7 +21,7 @@ import java.util.Map;
  * are zero, so the last hidden state is the current token's embedding; token {@code a}'s embedding is the unit vector
  * {@code e_j} and the output row of its successor is {@code 10 e_j}, so greedy decoding follows the chain.
  */
-final class ScriptedModels {
+public final class ScriptedModels {
     static final int DIM = 64;
     static final String TOOL_JSON = "{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", \"unit\": \"celsius\"}}";
 
@@ -52,26 +52,35 @@ final class ScriptedModels {
             {{ message.content }}<|im_end|>
             {% endif %}
             {%- endfor %}
-            {%- if add_generation_prompt %}<|im_start|>assistant
-            {% endif %}""";
+            {%- if add_generation_prompt %}{% if (messages|last).role == 'tool' %}<|im_start|>assistant:{% else %}<|im_start|>assistant
+            {% endif %}{% endif %}""";
 
     private ScriptedModels() {
     }
 
-    /** After the generation prompt's newline: {@code <tool_call>\n{json}\n</tool_call>} then {@code <|im_end|>}. */
-    static Path toolCaller(Path file) {
-        List<String> extra = List.of("<tool_call>", "\n" + TOOL_JSON + "\n", "</tool_call>");
-        int open = ModelFixtures.VOCAB_SIZE, body = open + 1, close = open + 2;
+    /** What the tool caller says once the tool's result is in the conversation. */
+    public static final String ANSWER_AFTER_TOOL = "It is mild in Paris.";
+
+    /**
+     * After the generation prompt's newline: {@code <tool_call>\n{json}\n</tool_call>} then {@code <|im_end|>}; after a
+     * tool result (the template then ends the prompt with ':'), {@link #ANSWER_AFTER_TOOL}.
+     */
+    public static Path toolCaller(Path file) {
+        List<String> extra = List.of("<tool_call>", "\n" + TOOL_JSON + "\n", "</tool_call>", ANSWER_AFTER_TOOL);
+        int open = ModelFixtures.VOCAB_SIZE, body = open + 1, close = open + 2, answer = open + 3;
+        int imEnd = ModelFixtures.TOKENS.indexOf(ModelFixtures.IM_END);
         Map<Integer, Integer> chain = new LinkedHashMap<>();
         chain.put((int) '\n', open);
         chain.put(open, body);
         chain.put(body, close);
-        chain.put(close, ModelFixtures.TOKENS.indexOf(ModelFixtures.IM_END));
+        chain.put(close, imEnd);
+        chain.put((int) ':', answer);
+        chain.put(answer, imEnd);
         return write(file, extra, chain, 2048, TEMPLATE);
     }
 
     /** "abc" repeated until the context is full: a stream that runs as long as it is allowed to. */
-    static Path looping(Path file, int context) {
+    public static Path looping(Path file, int context) {
         Map<Integer, Integer> chain = new LinkedHashMap<>();
         chain.put((int) '\n', (int) 'a');
         chain.put((int) 'a', (int) 'b');

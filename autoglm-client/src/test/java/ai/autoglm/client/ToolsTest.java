@@ -36,7 +36,7 @@ class ToolsTest {
              AutoGLMClient remote = AutoGLMClient.remote().baseUrl(TestServers.url(server)).model("tools").build()) {
             for (AutoGLMClient c : List.of(local, remote)) {
                 ChatResponse r = c.chat(req);
-                assertThat(r.finishReason()).isEqualTo("tool_calls");
+                assertThat(r.finishReason()).as("answer %s", r.content()).isEqualTo("tool_calls");
                 assertThat(r.toolCalls()).hasSize(1);
                 ToolCall call = r.toolCalls().getFirst();
                 assertThat(call.name()).isEqualTo("get_weather");
@@ -58,7 +58,10 @@ class ToolsTest {
                         .message(ChatMessage.assistant(null, List.of(call)))
                         .message(ChatMessage.toolResult(call.id(), get_weather("Paris", Unit.celsius)))
                         .options(GenerationOptions.greedy().withMaxTokens(16)).build();
-                assertThat(c.chat(next).finishReason()).isNotNull();
+                ChatResponse answer = c.chat(next);
+                assertThat(answer.content()).isEqualTo(ScriptedModels.ANSWER_AFTER_TOOL);
+                assertThat(answer.finishReason()).isEqualTo("stop");
+                assertThat(answer.toolCalls()).isEmpty();
             }
         }
     }
