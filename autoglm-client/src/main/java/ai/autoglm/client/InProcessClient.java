@@ -126,8 +126,8 @@ final class InProcessClient implements AutoGLMClient {
 
     @Override
     public ChatResponse chat(ChatRequest request) {
-        Submitted s = submit(request);
         long start = System.nanoTime(), first = 0;
+        Submitted s = submit(request);
         StringBuilder text = new StringBuilder();
         String finish = null;
         while (true) {
@@ -158,8 +158,8 @@ final class InProcessClient implements AutoGLMClient {
 
     @Override
     public ChatStream stream(ChatRequest request) {
-        Submitted s = submit(request);
         long start = System.nanoTime();
+        Submitted s = submit(request);
         ToolCallStreamFilter filter = s.toolNames == null ? null : new ToolCallStreamFilter(toolFormat, s.toolNames);
         return new PieceStream() {
             long first;
