@@ -12,7 +12,7 @@ import java.util.Objects;
  * ({@code GET /v1/models} every {@link #probeInterval}) half-opens the breaker when the server answers again; the
  * next request then tries the server and, if it answers, closes the breaker. 401, 403 and other 4xx answers are the
  * caller's to fix and are thrown, never answered locally. A stream that breaks after its first piece ends with
- * {@link StreamInterruptedException}. Forced offline mode ({@link #forceOffline}, or the environment variable
+ * {@link StreamInterruptedException}, or is continued locally ({@link #restartBrokenStreamsLocally}). Forced offline mode ({@link #forceOffline}, or the environment variable
  * {@code AUTOGLM_OFFLINE=1} or {@code HF_HUB_OFFLINE=1}) never opens a connection.
  */
 public final class HybridBuilder {
@@ -21,6 +21,7 @@ public final class HybridBuilder {
     private Duration probeInterval = Duration.ofSeconds(5);
     private boolean forceOffline = envOffline();
     private CircuitBreakerConfig breaker;
+    private boolean restartStreams;
 
     HybridBuilder() {
     }
@@ -59,6 +60,17 @@ public final class HybridBuilder {
     }
 
     /**
+     * When a server's stream breaks half way, let the local model continue the answer from the text received so far
+     * (appended after its generation prompt) instead of throwing {@link StreamInterruptedException}; the response's
+     * route says so. Not done for requests with tools (their text before a call is withheld). Default false: a
+     * caller that has shown half an answer usually wants to know.
+     */
+    public HybridBuilder restartBrokenStreamsLocally(boolean restart) {
+        this.restartStreams = restart;
+        return this;
+    }
+
+    /**
      * The breaker's policy instead of the default (the first failure opens it). Its {@code recordException} is
      * replaced: only {@link ServerUnavailableException} counts as the server failing.
      */
@@ -79,7 +91,7 @@ public final class HybridBuilder {
         var endpoint = remote.endpoint(); // a bad URL fails even when offline: it is a configuration error
         InProcessClient l = local.open();
         try {
-            return new HybridClient(forceOffline ? null : remote.open(), endpoint, l, probeInterval, breaker);
+            return new HybridClient(forceOffline ? null : remote.open(), endpoint, l, probeInterval, breaker, restartStreams);
         } catch (RuntimeException e) {
             l.close();
             throw e;

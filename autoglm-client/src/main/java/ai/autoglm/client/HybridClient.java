@@ -19,15 +19,20 @@ import java.util.function.Supplier;
  * only the prober, never a user's request, decides when the server is tried again.
  */
 final class HybridClient implements AutoGLMClient {
+    /** close() is idempotent (a framework may close a bean the application closes too). */
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private final RemoteClient remote; // null: forced offline
     private final URI endpoint;
     private final InProcessClient local;
     private final CircuitBreaker breaker;
     private final ScheduledExecutorService prober;
     private volatile String lastFailure = "";
+    private final boolean restartStreamsLocally;
 
-    HybridClient(RemoteClient remote, URI endpoint, InProcessClient local, Duration probeInterval, CircuitBreakerConfig custom) {
+    HybridClient(RemoteClient remote, URI endpoint, InProcessClient local, Duration probeInterval, CircuitBreakerConfig custom,
+                 boolean restartStreamsLocally) {
         this.remote = remote;
+        this.restartStreamsLocally = restartStreamsLocally;
         this.endpoint = endpoint;
         this.local = local;
         CircuitBreakerConfig.Builder config = custom != null ? CircuitBreakerConfig.from(custom)
@@ -99,47 +104,71 @@ final class HybridClient implements AutoGLMClient {
 
     @Override
     public ChatStream stream(ChatRequest request) {
-        return viaServer(() -> watched(remote.stream(request)), reason -> relabelled(local.stream(request), Route.local(reason)));
+        return viaServer(() -> new FailoverStream(request, remote.stream(request)),
+                reason -> relabelled(local.stream(request), Route.local(reason)));
     }
 
-    /** The remote stream, reporting a break half way to the breaker (the caller gets the exception). */
-    private ChatStream watched(ChatStream s) {
-        return new ChatStream() {
-            @Override
-            public java.util.Iterator<String> iterator() {
-                var it = s.iterator();
-                return new java.util.Iterator<>() {
-                    @Override
-                    public boolean hasNext() {
-                        return guard(it::hasNext);
-                    }
+    /**
+     * The remote stream, reporting a break half way to the breaker; then either the exception (the default) or, with
+     * {@code restartBrokenStreamsLocally}, the local model continuing the answer from the text received so far.
+     */
+    private final class FailoverStream extends PieceStream {
+        private final ChatRequest request;
+        private final ChatStream remoteStream;
+        private final java.util.Iterator<String> remoteIt;
+        private ChatStream localStream;
+        private java.util.Iterator<String> localIt;
+        private String partial;
+        private int remotePieces;
+        private String breakReason;
 
-                    @Override
-                    public String next() {
-                        return guard(it::next);
-                    }
-                };
-            }
+        FailoverStream(ChatRequest request, ChatStream remoteStream) {
+            this.request = request;
+            this.remoteStream = remoteStream;
+            this.remoteIt = remoteStream.iterator();
+        }
 
-            private <T> T guard(Supplier<T> step) {
+        @Override
+        protected String pull() {
+            if (localIt == null) {
                 try {
-                    return step.get();
+                    if (remoteIt.hasNext()) {
+                        remotePieces++;
+                        return remoteIt.next();
+                    }
+                    return null;
                 } catch (StreamInterruptedException e) {
                     broke(e);
-                    throw e;
+                    // with tools the text before a call is withheld, so there is nothing sound to continue from
+                    if (!restartStreamsLocally || !request.tools().isEmpty()) throw e;
+                    partial = e.partialContent();
+                    breakReason = e.getMessage();
+                    GenerationOptions o = request.options();
+                    // the server's chunks are about one token each: the local part gets what is left of maxTokens
+                    ChatRequest rest = o.maxTokens() == null ? request
+                            : request.withOptions(o.withMaxTokens(Math.max(1, o.maxTokens() - remotePieces)));
+                    localStream = local.stream(rest, partial);
+                    localIt = localStream.iterator();
                 }
             }
+            return localIt.hasNext() ? localIt.next() : null;
+        }
 
-            @Override
-            public ChatResponse response() {
-                return guard(s::response);
-            }
+        @Override
+        protected ChatResponse result() {
+            if (localStream == null) return remoteStream.response();
+            ChatResponse l = localStream.response();
+            Usage u = new Usage(l.usage().promptTokens(), remotePieces + l.usage().completionTokens(), l.usage().cachedPromptTokens());
+            return new ChatResponse(partial + (l.content() == null ? "" : l.content()), l.toolCalls(), l.finishReason(), u, l.timing(),
+                    Route.local("the server's stream broke after " + remotePieces + " pieces (" + breakReason
+                            + "); the local model continued the answer"));
+        }
 
-            @Override
-            public void close() {
-                s.close();
-            }
-        };
+        @Override
+        public void close() {
+            remoteStream.close();
+            if (localStream != null) localStream.close();
+        }
     }
 
     private void broke(StreamInterruptedException e) {
@@ -181,6 +210,7 @@ final class HybridClient implements AutoGLMClient {
 
     @Override
     public void close() {
+        if (closed.getAndSet(true)) return;
         if (prober != null) {
             prober.shutdownNow();
             try {

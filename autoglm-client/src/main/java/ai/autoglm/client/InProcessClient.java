@@ -41,6 +41,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the two routes give the same greedy answer.
  */
 final class InProcessClient implements AutoGLMClient {
+    /** close() is idempotent (a framework may close a bean the application closes too). */
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     /** Prompt tokens per engine step, as {@code serve}'s default. */
     private static final int PREFILL_BUDGET = 256;
     /** Requests waiting for a slot; more get {@link ServerUnavailableException} (429), as the server would. */
@@ -57,6 +59,9 @@ final class InProcessClient implements AutoGLMClient {
     private final Map<String, JsonGrammar> grammars = new ConcurrentHashMap<>();
     /** The most decode rows one engine step ran: above 1 means callers were batched (read by tests). */
     final AtomicInteger maxDecodeRows = new AtomicInteger();
+    /** Jobs that ended by cancellation, and the tokens the last of them had generated (read by tests). */
+    final AtomicInteger cancelled = new AtomicInteger();
+    final AtomicInteger lastCancelledTokens = new AtomicInteger(-1);
 
     private InProcessClient(Path path, LanguageModel model, int slots, int context, EmbeddingModel embedder, Duration timeout) {
         this.path = path;
@@ -82,6 +87,10 @@ final class InProcessClient implements AutoGLMClient {
 
             @Override
             public void jobEnded(String outcome, int completionTokens) {
+                if (outcome.equals("cancelled")) {
+                    lastCancelledTokens.set(completionTokens);
+                    cancelled.incrementAndGet();
+                }
             }
         });
     }
@@ -127,7 +136,7 @@ final class InProcessClient implements AutoGLMClient {
     @Override
     public ChatResponse chat(ChatRequest request) {
         long start = System.nanoTime(), first = 0;
-        Submitted s = submit(request);
+        Submitted s = submit(request, "");
         StringBuilder text = new StringBuilder();
         String finish = null;
         while (true) {
@@ -158,8 +167,17 @@ final class InProcessClient implements AutoGLMClient {
 
     @Override
     public ChatStream stream(ChatRequest request) {
+        return stream(request, "");
+    }
+
+    /**
+     * A stream that continues an answer already begun: {@code continuation} is appended after the generation prompt,
+     * so the model goes on from it (the hybrid client's restart of a stream its server broke). The pieces and the
+     * response's content are the continuation's only.
+     */
+    ChatStream stream(ChatRequest request, String continuation) {
         long start = System.nanoTime();
-        Submitted s = submit(request);
+        Submitted s = submit(request, continuation);
         ToolCallStreamFilter filter = s.toolNames == null ? null : new ToolCallStreamFilter(toolFormat, s.toolNames);
         return new PieceStream() {
             long first;
@@ -219,7 +237,7 @@ final class InProcessClient implements AutoGLMClient {
     }
 
     /** Renders, checks and queues the request (the checks of the server's {@code Generations.submit}). */
-    private Submitted submit(ChatRequest r) {
+    private Submitted submit(ChatRequest r, String continuation) {
         if (template == null) throw new ServerErrorException(400, "invalid_request_error", null, "model " + path + " has no chat template");
         String text;
         try {
@@ -227,7 +245,7 @@ final class InProcessClient implements AutoGLMClient {
         } catch (ChatTemplateException e) {
             throw new ServerErrorException(400, "invalid_request_error", null, "the model's chat template rejected the conversation: " + e.getMessage());
         }
-        int[] prompt = Prompts.completion(model, text);
+        int[] prompt = Prompts.completion(model, text + continuation);
         int context = scheduler.contextPerSlot();
         GenerationOptions o = r.options();
         if (prompt.length >= context) {
@@ -326,6 +344,7 @@ final class InProcessClient implements AutoGLMClient {
     /** Stops the scheduler thread (running requests fail) and unmaps the weights. */
     @Override
     public void close() {
+        if (closed.getAndSet(true)) return;
         scheduler.close();
         model.close();
         if (embedder != null) embedder.close();

@@ -29,6 +29,8 @@ import java.util.stream.Stream;
  * would fight the hybrid client's circuit breaker; the JDK client is enough for five endpoints and one framing.
  */
 final class RemoteClient implements AutoGLMClient {
+    /** close() is idempotent (a framework may close a bean the application closes too). */
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private final URI base;
     private final String apiKey;
     private final String model;
@@ -268,6 +270,7 @@ final class RemoteClient implements AutoGLMClient {
     /** Closes the connections and the HTTP client's threads. */
     @Override
     public void close() {
+        if (closed.getAndSet(true)) return;
         http.shutdownNow();
         http.close();
     }
