@@ -120,9 +120,6 @@ final class RemoteClient implements AutoGLMClient {
                 if (chunk.has("error")) {
                     // An error after the stream started: the server failed mid-answer (e.g. it is shutting down).
                     JsonNode err = chunk.get("error");
-                    int status = err.path("status").asInt(err.path("code").isInt() ? err.path("code").asInt() : 500);
-                    lines.close();
-                    done = true;
                     throw interrupted("the server failed during the answer: " + err.path("message").asText(), null);
                 }
                 if (chunk.hasNonNull("usage")) usage = WireFormat.usage(chunk.get("usage"));

@@ -60,7 +60,7 @@ class InProcessAndRemoteTest {
     }
 
     @Test
-    void seedShapeGenerateIsTheSameChatOnBothRoutes() {
+    void seedShapeGenerateAnswersOnBothRoutes() {
         String l = local.generate("请总结以下会议记录要点", "会议讨论了春天的诗。");
         String r = remote.generate("请总结以下会议记录要点", "会议讨论了春天的诗。");
         // default sampling is OpenAI's (temperature 1): both answer, not necessarily alike; greedy is compared above
