@@ -93,7 +93,7 @@ public interface AutoGLMClient extends AutoCloseable {
         private String serverUrl;
         private String apiKey;
         private String model;
-        private boolean forceOffline;
+        private boolean forceOffline = HybridBuilder.envOffline();
 
         /** Whether to keep working without the network, on the local model. */
         public Builder enableOfflineMode(boolean enable) {
@@ -134,7 +134,10 @@ public interface AutoGLMClient extends AutoCloseable {
             return this;
         }
 
-        /** Never touch the network, even with a server URL (as {@code AUTOGLM_OFFLINE=1} or {@code HF_HUB_OFFLINE=1}). */
+        /**
+         * With offline mode: never touch the network, even with a server URL (default: whether {@code AUTOGLM_OFFLINE}
+         * or {@code HF_HUB_OFFLINE} is set to 1/true). A client without offline mode is remote only and ignores it.
+         */
         public Builder forceOffline(boolean force) {
             this.forceOffline = force;
             return this;
