@@ -1,0 +1,96 @@
+package ai.autoglm.spring;
+
+import ai.autoglm.client.AutoGLMClient;
+import ai.autoglm.client.BundledModel;
+import ai.autoglm.client.ChatRequest;
+import ai.autoglm.client.GenerationOptions;
+import ai.autoglm.client.TestServers;
+import ai.autoglm.server.AutoglmServer;
+import org.junit.jupiter.api.Test;
+import org.springframework.ai.chat.messages.SystemMessage;
+import org.springframework.ai.chat.messages.UserMessage;
+import org.springframework.ai.chat.model.ChatModel;
+import org.springframework.ai.chat.model.ChatResponse;
+import org.springframework.ai.chat.prompt.ChatOptions;
+import org.springframework.ai.chat.prompt.Prompt;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.annotation.ImportCandidates;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The Spring AI adapter through a Spring Boot application context built from the auto-configuration and
+ * {@code autoglm.*} properties; the reference for each answer is the SDK called directly on the same model.
+ */
+class AutoglmAutoConfigurationTest {
+    final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(AutoglmAutoConfiguration.class));
+
+    static Prompt prompt() {
+        return new Prompt(List.of(new SystemMessage("你是诗人。"), new UserMessage("月")),
+                ChatOptions.builder().temperature(0.0).maxTokens(24).build());
+    }
+
+    static String direct() {
+        try (AutoGLMClient c = AutoGLMClient.inProcess().bundledModel().build()) {
+            return c.chat(ChatRequest.builder().system("你是诗人。").user("月").options(GenerationOptions.greedy().withMaxTokens(24)).build()).content();
+        }
+    }
+
+    @Test
+    void theAutoConfigurationIsRegisteredForSpringBoot() {
+        List<String> candidates = ImportCandidates.load(AutoConfiguration.class, getClass().getClassLoader()).getCandidates();
+        assertThat(candidates).contains(AutoglmAutoConfiguration.class.getName());
+    }
+
+    @Test
+    void inProcessChatModelFromPropertiesAnswersAsTheSdkDoes() {
+        String expected = direct();
+        runner.withPropertyValues("autoglm.model-path=" + BundledModel.path()).run(ctx -> {
+            ChatModel model = ctx.getBean(ChatModel.class);
+            ChatResponse r = model.call(prompt());
+            assertThat(r.getResult().getOutput().getText()).isEqualTo(expected);
+            assertThat(r.getMetadata().getUsage().getCompletionTokens()).isEqualTo(24);
+            assertThat((String) r.getMetadata().get("route")).isEqualTo("LOCAL");
+
+            String streamed = Objects.requireNonNull(model.stream(prompt()).map(c -> c.getResult().getOutput().getText())
+                    .collect(Collectors.joining()).block());
+            assertThat(streamed).isEqualTo(expected);
+        });
+    }
+
+    @Test
+    void withABaseUrlItAsksTheServerAndFallsBackWhenItIsGone() {
+        String expected = direct();
+        AutoglmServer server = TestServers.start(0);
+        try {
+            runner.withPropertyValues("autoglm.base-url=" + TestServers.url(server), "autoglm.model=" + TestServers.ALIAS,
+                    "autoglm.probe-interval=1h").run(ctx -> {
+                ChatModel model = ctx.getBean(ChatModel.class);
+                ChatResponse online = model.call(prompt());
+                assertThat((String) online.getMetadata().get("route")).isEqualTo("REMOTE");
+                assertThat(online.getResult().getOutput().getText()).isEqualTo(expected);
+                server.close();
+                ChatResponse offline = model.call(prompt());
+                assertThat((String) offline.getMetadata().get("route")).isEqualTo("LOCAL");
+                assertThat((String) offline.getMetadata().get("route-reason")).contains("server unavailable");
+                assertThat(offline.getResult().getOutput().getText()).isEqualTo(expected);
+            });
+        } finally {
+            server.close();
+        }
+    }
+
+    @Test
+    void anApplicationsOwnClientWins() {
+        try (AutoGLMClient mine = AutoGLMClient.inProcess().bundledModel().slots(1).build()) {
+            runner.withBean(AutoGLMClient.class, () -> mine).run(ctx -> assertThat(ctx.getBean(AutoGLMClient.class)).isSameAs(mine));
+        }
+    }
+}
