@@ -19,7 +19,7 @@ import java.util.logging.Logger;
  * {@code autoglm keys} counts from the next request, with no restart. The keys file is replaced by rename, so a
  * read never sees half a file. A file that cannot be read fails closed: every key is refused until it is fixed.
  */
-public final class KeyRing {
+public final class KeyRing implements KeyLookup {
     private static final Logger LOG = Logger.getLogger(KeyRing.class.getName());
 
     private record Snapshot(Object identity, List<ApiKey> keys, boolean broken) {
