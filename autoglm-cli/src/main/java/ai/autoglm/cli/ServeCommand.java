@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code autoglm serve}: the OpenAI-compatible HTTP server. One model from {@code --model}, or several from a YAML
@@ -73,19 +72,17 @@ final class ServeCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     HomeOption home = new HomeOption();
 
+    @picocli.CommandLine.Mixin
+    ClusterOptions cluster = new ClusterOptions();
+
     @Override
     public Integer call() throws Exception {
         ServerConfig cfg = resolve();
-        AutoglmServer server = AutoglmServer.start(cfg);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }));
+        AutoglmServer server = AutoglmServer.start(cfg, cluster.resolve(config));
         System.err.printf("autoglm: serving %s on %s://%s:%d/v1 (Ctrl-C stops)%n",
                 cfg.models().stream().map(m -> m.alias() + " (" + m.slots() + " slots)").toList(), server.tls() ? "https" : "http",
                 cfg.host(), server.port());
-        stopped.await();
+        GracefulShutdown.awaitSignal(server); // SIGTERM/SIGINT: drain, flush the audit trail, exit 0
         return 0;
     }
 
