@@ -1,5 +1,6 @@
 package ai.autoglm.cli;
 
+import ai.autoglm.server.gateway.AuditChains;
 import ai.autoglm.server.gateway.AuditVerifier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,6 +12,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code autoglm audit verify}: checks the audit trail's hash chain. */
@@ -42,6 +44,8 @@ final class AuditCommand implements Runnable {
             for (Path p : paths) {
                 if (!Files.exists(p)) throw new NoSuchFileException(p.toString());
             }
+            Map<String, List<Path>> chains = AuditChains.split(paths);
+            if (!(chains.size() == 1 && chains.containsKey(AuditChains.SINGLE))) return verifyReplicas(chains);
             AuditVerifier.Report r = AuditVerifier.verify(paths);
             if (!r.ok()) {
                 System.out.println("BROKEN: " + r.problem());
@@ -51,6 +55,31 @@ final class AuditCommand implements Runnable {
             System.out.printf("ok: %d records, seq %d..%d, head sha256 %s%n", r.records(), r.firstSeq(), r.lastSeq(), r.headHash());
             r.notes().forEach(n -> System.out.println("note: " + n));
             System.out.println("note: keep the head hash elsewhere too: whoever can rewrite the trail can rewrite its anchor");
+            return 0;
+        }
+
+        /** One chain per replica (audit/<replica-id>/), each checked on its own; broken when any is. */
+        private static int verifyReplicas(Map<String, List<Path>> chains) {
+            int broken = 0;
+            long records = 0;
+            for (Map.Entry<String, List<Path>> c : chains.entrySet()) {
+                String name = c.getKey().isEmpty() ? "(files given)" : c.getKey();
+                AuditVerifier.Report r = AuditVerifier.verify(c.getValue());
+                if (r.ok()) {
+                    records += r.records();
+                    System.out.printf("chain %s: ok: %d records, seq %d..%d, head sha256 %s%n", name, r.records(), r.firstSeq(), r.lastSeq(), r.headHash());
+                } else {
+                    broken++;
+                    System.out.println("chain " + name + ": BROKEN: " + r.problem());
+                }
+                r.notes().forEach(n -> System.out.println("chain " + name + ": note: " + n));
+            }
+            if (broken > 0) {
+                System.out.println("BROKEN: " + broken + " of " + chains.size() + " chains");
+                return BROKEN;
+            }
+            System.out.printf("ok: %d chains, %d records%n", chains.size(), records);
+            System.out.println("note: keep the head hashes elsewhere too: whoever can rewrite a trail can rewrite its anchor");
             return 0;
         }
     }

@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code autoglm serve}: the OpenAI-compatible HTTP server. One model from {@code --model}, or several from a YAML
@@ -83,10 +82,13 @@ final class ServeCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     HomeOption home = new HomeOption();
 
+    @picocli.CommandLine.Mixin
+    ClusterOptions cluster = new ClusterOptions();
+
     @Override
     public Integer call() throws Exception {
         ServerConfig cfg = resolve();
-        AutoglmServer server = AutoglmServer.start(cfg); // a port in use: IllegalArgumentException naming it, exit 2
+        AutoglmServer server = AutoglmServer.start(cfg, cluster.resolve(config)); // a port in use: IllegalArgumentException naming it, exit 2
         if (model != null && config == null) {
             // The one model of the command line loads now: a broken file, a directory that is not a model or a lone
             // .safetensors file stops the start with the loader's message, instead of a server that answers 503.
@@ -97,15 +99,10 @@ final class ServeCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }));
         System.err.printf("autoglm: serving %s on %s://%s:%d/v1 (Ctrl-C stops)%n",
                 cfg.models().stream().map(m -> describe(server, m.alias())).toList(), server.tls() ? "https" : "http",
                 cfg.host(), server.port());
-        stopped.await();
+        GracefulShutdown.awaitSignal(server); // SIGTERM/SIGINT: drain, flush the audit trail, exit 0
         return 0;
     }
 

@@ -3,10 +3,12 @@ package ai.autoglm.server;
 import ai.autoglm.server.api.ClientConnections;
 import ai.autoglm.server.api.OpenAiApi;
 import ai.autoglm.server.api.UnsupportedHttpVersions;
+import ai.autoglm.server.config.ClusterConfig;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.server.console.ConsoleRoutes;
 import ai.autoglm.server.gateway.Gateway;
 import ai.autoglm.server.gateway.SecurityConfig;
+import ai.autoglm.server.gateway.SharedState;
 import io.helidon.common.configurable.Resource;
 import io.helidon.common.pki.Keys;
 import io.helidon.common.tls.Tls;
@@ -36,11 +38,15 @@ public final class AutoglmServer implements AutoCloseable {
     private final Gateway gateway;
     private final WebServer web;
     private final ScheduledExecutorService reaper;
+    private final ClusterConfig cluster;
+    private final Lifecycle lifecycle;
 
-    private AutoglmServer(ServerConfig config) {
+    private AutoglmServer(ServerConfig config, ClusterConfig cluster) {
         this.config = config;
+        this.cluster = cluster;
         this.registry = new ModelRegistry(config, metrics);
-        this.gateway = new Gateway(config.security());
+        this.lifecycle = new Lifecycle(registry);
+        this.gateway = new Gateway(config.security(), SharedState.of(cluster));
         this.api = new OpenAiApi(registry, config, metrics, gateway);
         SecurityConfig sec = config.security();
         WebServerConfig.Builder builder = WebServer.builder()
@@ -57,6 +63,7 @@ public final class AutoglmServer implements AutoCloseable {
                         .addReceiveListener(ClientConnections.listener()).build())
                 .addConnectionSelector(new UnsupportedHttpVersions())
                 .routing(routing -> {
+                    lifecycle.register(routing);
                     new ConsoleRoutes().register(routing);
                     api.register(routing);
                 });
@@ -86,7 +93,12 @@ public final class AutoglmServer implements AutoCloseable {
 
     /** Binds and serves; models load on their first request. */
     public static AutoglmServer start(ServerConfig config) {
-        AutoglmServer server = new AutoglmServer(config);
+        return start(config, ClusterConfig.SINGLE);
+    }
+
+    /** Binds and serves as one replica of several ({@code cluster:} in the config file). */
+    public static AutoglmServer start(ServerConfig config, ClusterConfig cluster) {
+        AutoglmServer server = new AutoglmServer(config, cluster);
         if (!isLoopback(config.host()) && !server.gateway.keysRequired()) {
             LOG.warning("listening on " + config.host() + " without API keys: anyone who can reach this address may use the models;"
                     + " create a key with 'autoglm keys create' or bind to 127.0.0.1");
@@ -127,6 +139,26 @@ public final class AutoglmServer implements AutoCloseable {
 
     public ModelRegistry registry() {
         return registry;
+    }
+
+    /** Liveness, readiness and draining. */
+    public Lifecycle lifecycle() {
+        return lifecycle;
+    }
+
+    public ClusterConfig cluster() {
+        return cluster;
+    }
+
+    /**
+     * The graceful half of a shutdown (SIGTERM): stop taking requests (readiness and {@code /health} say draining, new
+     * requests get 503), let the running ones finish within the configured grace period, end the rest's generations
+     * with finish reason {@code shutdown}. {@link #close} then flushes the audit trail and stops.
+     *
+     * @return whether every request finished within the grace period
+     */
+    public boolean drain() {
+        return lifecycle.drain(cluster.shutdownGrace(), java.time.Duration.ofSeconds(10));
     }
 
     @Override

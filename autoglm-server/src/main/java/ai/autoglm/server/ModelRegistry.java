@@ -400,6 +400,26 @@ public final class ModelRegistry implements AutoCloseable {
         }
     }
 
+    /**
+     * Loads the first model (the one a request that names none gets) unless it is loaded: what readiness waits for.
+     *
+     * @throws ApiException (503) when it cannot be loaded or is refused
+     */
+    public void warmUp() {
+        Entry first = entries.values().iterator().next();
+        if (first.kind == ModelKind.GENERATIVE) acquire(first.spec.alias());
+        else acquireEmbedding(first.spec.alias()).release();
+    }
+
+    /** Ends every running and waiting generation now with finish reason {@code shutdown} (the shutdown grace is over). */
+    public void endAllGenerations() {
+        for (Entry e : entries.values()) {
+            synchronized (e) {
+                if (e.loaded != null) e.loaded.scheduler().endAll();
+            }
+        }
+    }
+
     /** Whether the model is loaded now. */
     public boolean isLoaded(String alias) {
         Entry e = entries.get(alias);

@@ -111,6 +111,8 @@ public final class OpenAiApi {
                 .get("/health", route("/health", false, (b, ex) -> ex.sendJson(200, Json.object().put("status", "ok"))))
                 .get("/metrics", route("/metrics", false, (b, ex) -> ex.send(200, ServerMetrics.contentType(), metrics.scrape())))
                 .get("/admin/keys", route("/admin/keys", false, (b, ex) -> ex.sendJson(200, gateway.keyList())))
+                // admin group, as /admin/keys; with Redis the revocation reaches every replica (RedisKeyRing)
+                .post("/admin/keys/{name}/revoke", route("/admin/keys", false, this::revokeKey))
                 .any(route("other", false, this::notFound));
     }
 
@@ -179,6 +181,14 @@ public final class OpenAiApi {
             return;
         }
         if (!ex.sent()) ex.sendError(e);
+    }
+
+    private void revokeKey(JsonNode body, HttpExchange ex) {
+        try {
+            ex.sendJson(200, gateway.revoke(ex.request().path().pathParameters().get("name")));
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(404, "invalid_request_error", "name", "key_not_found", e.getMessage());
+        }
     }
 
     /** The models this key may use. */

@@ -41,12 +41,13 @@ import java.util.Set;
  *     quantize: int4          # with a name: converted and quantized once into the derived store
  * security:                   # the gateway; see {@link SecurityConfigFile}
  * </pre>
- * plus the gateway's {@code cache:}, {@code pii:} and {@code trust:} sections ({@link GatewayFiltersFile}).
+ * plus the gateway's {@code cache:}, {@code pii:} and {@code trust:} sections ({@link GatewayFiltersFile}), and
+ * {@code cluster:} for replicas ({@link ClusterConfigFile}, read on its own).
  * Relative model paths are resolved against the file's directory. Unknown keys are errors (a typo should not be
  * silently ignored), each naming the file and the key.
  */
 public final class ServerConfigFile {
-    private static final Set<String> TOP_KEYS = union(Set.of("server", "models", "security"), GatewayFiltersFile.SECTIONS);
+    private static final Set<String> TOP_KEYS = union(Set.of("server", "models", "security", ClusterConfigFile.SECTION), GatewayFiltersFile.SECTIONS);
     private static final Set<String> SERVER_KEYS = Set.of("host", "port", "queue-size", "request-timeout", "max-body-bytes", "prefill-budget", "memory-budget-mb", "offline", "source");
     private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "model", "context", "slots", "keep-alive", "tool-parser", "lora", "quantize");
 

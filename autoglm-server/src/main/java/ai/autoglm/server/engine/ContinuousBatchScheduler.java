@@ -38,6 +38,8 @@ public final class ContinuousBatchScheduler implements AutoCloseable {
     private final SchedulerListener listener;
     private final Thread thread;
     private volatile boolean running = true;
+    /** Set by {@link #endAll}: every job ends at the next step with finish reason {@code shutdown}. */
+    private volatile boolean ending;
     private volatile int activeCount;
     private volatile long lastBusyNanos = System.nanoTime();
 
@@ -136,8 +138,34 @@ public final class ContinuousBatchScheduler implements AutoCloseable {
         while ((j = queue.poll()) != null) j.emit(new JobEvent.Failed(503, "server_error", "the model was unloaded"));
     }
 
+    /**
+     * Ends every running and waiting job at the next step as a normal end with finish reason {@code shutdown}
+     * (the server's shutdown grace period is over): each client gets what was generated so far, the finish reason
+     * saying why it stopped, and its usage, instead of a cut connection. Jobs submitted later end the same way.
+     */
+    public void endAll() {
+        ending = true; // an idle loop sees it within its 100 ms wait for the queue
+    }
+
+    private void endForShutdown(GenerationJob job, int promptTokens, int cachedPromptTokens, int generated) {
+        job.emit(new JobEvent.Token(new GenerationStream.Step(-1, false, "", 0f, new int[0], new float[0], FinishReason.SHUTDOWN)));
+        job.emit(new JobEvent.Finished(promptTokens, cachedPromptTokens, generated));
+        listener.jobEnded("shutdown", generated);
+    }
+
     private void step() throws InterruptedException {
         long now = System.nanoTime();
+        if (ending) {
+            for (Slot s : slots) {
+                if (s.job == null || s.job.cancelled()) continue;
+                endForShutdown(s.job, s.prompt.length, s.cachedPrompt, s.stream.generated());
+                free(s);
+            }
+            GenerationJob waiting;
+            while ((waiting = queue.poll()) != null) {
+                if (!waiting.cancelled()) endForShutdown(waiting, waiting.prompt().length, 0, 0);
+            }
+        }
         for (Slot s : slots) {
             if (s.job == null) continue;
             if (s.job.cancelled()) {

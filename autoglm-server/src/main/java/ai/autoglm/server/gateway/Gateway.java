@@ -21,26 +21,40 @@ public final class Gateway implements AutoCloseable {
     private static final String HEALTH = "/health";
 
     private final SecurityConfig config;
-    private final KeyRing keys;
+    private final KeyLookup keys;
     private final Map<String, Role> roles;
     private final RateLimiter limiter;
     private final AuthFailureLimiter authFailures;
     private final AuditLog audit;
     private final CorsPolicy cors;
     private final OpenModeGuard openMode;
+    private final SharedState shared;
 
     public Gateway(SecurityConfig config) {
+        this(config, null);
+    }
+
+    /**
+     * @param shared what replicas share through Redis (keys, revocations, limit buckets) and this replica's own audit
+     *               chain; null for a single server keeping them itself. Closed with the gateway.
+     */
+    public Gateway(SecurityConfig config, SharedState shared) {
         this.config = config;
-        this.keys = new KeyRing(config.keysPath());
+        this.shared = shared;
+        this.keys = shared != null ? shared.keys(config.keysPath()) : new KeyRing(config.keysPath());
         this.roles = Role.withBuiltIns(config.roles());
-        this.limiter = new RateLimiter(config.limits());
+        this.limiter = new RateLimiter(config.limits(), shared != null ? shared.buckets() : null);
         this.authFailures = new AuthFailureLimiter(config.limits().unauthenticatedPerMinute());
-        Path auditDir = config.auditDirectory();
+        Path auditDir = config.auditDirectory() == null || shared == null ? config.auditDirectory() : shared.auditDirectory(config.auditDirectory());
         this.audit = auditDir == null ? null : AuditLog.open(auditDir, config.audit().maxFileBytes(), config.audit().retention());
         this.cors = new CorsPolicy(config.corsOrigins());
         this.openMode = new OpenModeGuard(config.allowedHosts());
-        for (ApiKey k : keys.keys()) {
-            if (!roles.containsKey(k.role())) LOG.warning("key '" + k.name() + "' has role '" + k.role() + "', which is not defined: it may use nothing");
+        try {
+            for (ApiKey k : keys.keys()) {
+                if (!roles.containsKey(k.role())) LOG.warning("key '" + k.name() + "' has role '" + k.role() + "', which is not defined: it may use nothing");
+            }
+        } catch (GatewayException e) {
+            LOG.warning("the shared keys cannot be read yet: " + e.getMessage()); // requests get 503 until they can
         }
     }
 
@@ -150,6 +164,33 @@ public final class Gateway implements AutoCloseable {
         return root;
     }
 
+    /**
+     * {@code POST /admin/keys/{name}/revoke}: revokes the named key, on every replica when keys are shared through
+     * Redis (they refuse it within a second), else in this server's keys file.
+     *
+     * @throws IllegalArgumentException when no active key has that name
+     */
+    public ObjectNode revoke(String name) {
+        boolean done;
+        if (keys instanceof RedisKeyRing shared) {
+            done = shared.revoke(name);
+        } else if (config.keysPath() != null) {
+            try {
+                new KeyStore(config.keysPath()).revoke(name);
+                done = true;
+            } catch (IllegalArgumentException e) {
+                done = false;
+            }
+        } else {
+            done = false;
+        }
+        if (!done) throw new IllegalArgumentException("no active key named '" + name + "'");
+        ObjectNode r = AuditLog.MAPPER.createObjectNode();
+        r.put("name", name);
+        r.put("state", "revoked");
+        return r;
+    }
+
     /** Whether any key exists (else the server is open to anyone who can reach it). */
     public boolean keysRequired() {
         return keys.required();
@@ -166,5 +207,6 @@ public final class Gateway implements AutoCloseable {
     @Override
     public void close() {
         if (audit != null) audit.close();
+        if (shared != null) shared.close();
     }
 }

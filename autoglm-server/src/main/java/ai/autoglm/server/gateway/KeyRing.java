@@ -24,7 +24,7 @@ import java.util.logging.Logger;
  * file: deleting {@code keys.json} by mistake must not turn a protected server into an open one. Serving without
  * keys again takes a restart with no keys file.
  */
-public final class KeyRing {
+public final class KeyRing implements KeyLookup {
     private static final Logger LOG = Logger.getLogger(KeyRing.class.getName());
 
     private record Snapshot(Object identity, List<ApiKey> keys, boolean broken) {
