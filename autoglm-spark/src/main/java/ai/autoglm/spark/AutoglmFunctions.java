@@ -7,6 +7,9 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 
 import java.util.Collections;
 import java.util.List;
@@ -15,7 +18,7 @@ import java.util.List;
  * Spark SQL functions and their Column forms. After {@link #register}:
  *
  * <pre>
- * SELECT autoglm_generate(prompt).text FROM prompts;              -- struct&lt;text, prompt_tokens, completion_tokens, finish_reason, generation_error&gt;
+ * SELECT autoglm_generate(prompt).text FROM prompts;              -- struct&lt;text, prompt_tokens, completion_tokens, finish_reason, error&gt;
  * SELECT autoglm_chat(question).text FROM questions;              -- one user turn in the model's chat template
  * SELECT autoglm_embed(sentence) AS v FROM sentences;             -- array&lt;float&gt;
  * </pre>
@@ -30,6 +33,14 @@ public final class AutoglmFunctions {
     public static final String CHAT = "autoglm_chat";
     public static final String EMBED = "autoglm_embed";
 
+    /** What {@code autoglm_generate} and {@code autoglm_chat} return (the Dataset API's columns, under short names). */
+    public static final StructType ANSWER = new StructType(new StructField[]{
+            DataTypes.createStructField("text", DataTypes.StringType, true),
+            DataTypes.createStructField("prompt_tokens", DataTypes.IntegerType, true),
+            DataTypes.createStructField("completion_tokens", DataTypes.IntegerType, true),
+            DataTypes.createStructField("finish_reason", DataTypes.StringType, true),
+            DataTypes.createStructField("error", DataTypes.StringType, true)});
+
     private AutoglmFunctions() {
     }
 
@@ -40,8 +51,8 @@ public final class AutoglmFunctions {
     public static void register(SparkSession spark, GenerationSettings generation, EmbeddingSettings embedding) {
         if (generation == null && embedding == null) throw new IllegalArgumentException("register needs generation or embedding settings");
         if (generation != null) {
-            spark.udf().register(GENERATE, once(functions.udf(new GenerateOne(generation, false), AutoglmSpark.GENERATED)));
-            spark.udf().register(CHAT, once(functions.udf(new GenerateOne(generation, true), AutoglmSpark.GENERATED)));
+            spark.udf().register(GENERATE, once(functions.udf(new GenerateOne(generation, false), ANSWER)));
+            spark.udf().register(CHAT, once(functions.udf(new GenerateOne(generation, true), ANSWER)));
         }
         if (embedding != null) {
             spark.udf().register(EMBED, once(functions.udf(new EmbedOne(embedding), AutoglmSpark.EMBEDDED.fields()[0].dataType())));
