@@ -3,6 +3,8 @@ package ai.autoglm.spark;
 import org.apache.spark.launcher.JavaModuleOptions;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
@@ -15,6 +17,15 @@ class SparkJvmOptionsTest {
         List<String> ours = Arrays.asList(SparkJvmOptions.JAVA_OPTIONS.split(" "));
         assertThat(ours).containsAll(Arrays.asList(JavaModuleOptions.defaultModuleOptionArray()));
         assertThat(ours).contains("--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xss16m");
+    }
+
+    @Test
+    void theLauncherScriptGivesTheSameFlags() throws Exception {
+        Process p = new ProcessBuilder("bash", "-c", "source scripts/spark-submit-env.sh && printf '%s' \"$AUTOGLM_SPARK_JAVA_OPTIONS\"")
+                .directory(Path.of("..").toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).isEqualTo(SparkJvmOptions.JAVA_OPTIONS);
     }
 
     @Test
