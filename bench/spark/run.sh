@@ -6,9 +6,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$ROOT/scripts/spark-submit-env.sh"
 cd "$ROOT"
-mvn -B -q -o -pl autoglm-spark -am test-compile -DskipTests >&2
-mvn -B -q -o -pl autoglm-spark dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$ROOT/autoglm-spark/target/bench.cp" >&2
-CP="$ROOT/autoglm-spark/target/test-classes:$ROOT/autoglm-spark/target/classes:$ROOT/autoglm-core/target/classes:$ROOT/autoglm-core/target/test-classes:$ROOT/autoglm-server/target/classes:$ROOT/autoglm-compress/target/classes:$(cat "$ROOT/autoglm-spark/target/bench.cp")"
+# One reactor build: the sibling modules resolve to their target/classes (every module writes the file; the last is ours).
+mvn -B -q -o -pl autoglm-spark -am test-compile dependency:build-classpath -DskipTests -Dmdep.includeScope=test \
+  -Dmdep.outputFile="$ROOT/autoglm-spark/target/bench.cp" >&2
+CP="$ROOT/autoglm-spark/target/test-classes:$ROOT/autoglm-spark/target/classes:$(cat "$ROOT/autoglm-spark/target/bench.cp")"
 BGE="$(tr ':' '\n' < "$ROOT/autoglm-spark/target/bench.cp" | grep bge-small-zh)"
 echo "# $(date -u +%FT%TZ) commit $(git rev-parse --short HEAD) CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 # shellcheck disable=SC2086
