@@ -4,6 +4,7 @@ import ai.autoglm.core.testing.ExternalReference;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.server.console.ConsoleRoutes;
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -122,16 +123,39 @@ class ConsoleBrowserTest {
     }
 
     @Test
-    void stopCancelsTheRequestAndFreesTheSlot() {
-        setValue("temperature", "0.8");
-        setValue("max-tokens", "200");
-        type("写一首很长的诗");
+    void stopCancelsTheRequestAndFreesTheSlot() throws Exception {
+        // A prompt whose greedy answer runs to max_tokens (no end-of-text), so only the stop button can end it early.
+        int maxTokens = 200;
+        String prompt = null;
+        for (String candidate : List.of("写一首很长的诗", "床前明月光", "春眠不觉晓", "白日依山尽", "从前有座山", "天下")) {
+            JsonNode answer = TestServer.JSON.readTree(http.post("/v1/chat/completions", TestServer.JSON.createObjectNode()
+                    .put("temperature", 0).put("max_tokens", maxTokens)
+                    .set("messages", TestServer.JSON.createArrayNode().add(TestServer.JSON.createObjectNode()
+                            .put("role", "user").put("content", candidate)))).body());
+            if ("length".equals(answer.at("/choices/0/finish_reason").asText())) {
+                prompt = candidate;
+                break;
+            }
+        }
+        assertThat(prompt).as("a prompt whose greedy answer runs to %d tokens", maxTokens).isNotNull();
+        setValue("temperature", "0");
+        setValue("max-tokens", Integer.toString(maxTokens));
+        type(prompt);
+        // press stop from inside the page as soon as the second piece has arrived (a poll from here could be too late)
+        js("const ol = document.getElementById('messages');"
+                + "new MutationObserver(() => { const li = ol.querySelector('li.assistant:last-child');"
+                + "  if (li && Number(li.dataset.updates) >= 2 && !window.__stopped) { window.__stopped = true; document.getElementById('stop').click(); } })"
+                + ".observe(ol, {subtree: true, attributes: true, attributeFilter: ['data-updates']});");
         browser.findElement(By.id("send")).click();
         WebElement answer = lastAssistant();
-        waitUntil(() -> Integer.parseInt(answer.getAttribute("data-updates")) >= 2);
-        browser.findElement(By.id("stop")).click();
         waitUntil(() -> "true".equals(answer.getAttribute("data-done")));
         assertThat(answer.findElement(By.className("stats")).getText()).isEqualTo("stopped");
+        String full;
+        try (GreedyReference ref = new GreedyReference(BUNDLED)) {
+            full = ref.chat(prompt, maxTokens, CONTEXT);
+        }
+        assertThat(full).startsWith(answer.getAttribute("data-raw"));
+        assertThat(answer.getAttribute("data-raw").length()).isLessThan(full.length());
         // the server noticed the closed stream: no slot stays busy
         waitUntil(() -> http.get("/metrics").body().lines().anyMatch(l -> l.startsWith("autoglm_active_slots") && l.endsWith(" 0.0")));
     }
