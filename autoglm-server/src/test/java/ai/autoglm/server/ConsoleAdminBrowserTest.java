@@ -142,24 +142,25 @@ class ConsoleAdminBrowserTest {
 
         Path live = s.auditDir().resolve("audit.jsonl");
         List<String> lines = new ArrayList<>(Files.readAllLines(live));
-        String raw = lines.get(0);
+        int victim = lines.size() - 3; // a recent record: near the top of the newest-first listing
+        String raw = lines.get(victim);
         long seq = TestServer.JSON.readTree(raw).get("seq").asLong();
-        lines.set(0, raw.replaceFirst("\"latency_ms\":[0-9.]+", "\"latency_ms\":98765.4"));
-        assertThat(lines.get(0)).isNotEqualTo(raw);
+        lines.set(victim, raw.replaceFirst("\"latency_ms\":[0-9.]+", "\"latency_ms\":98765.4"));
+        assertThat(lines.get(victim)).isNotEqualTo(raw);
         Files.write(live, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
         try {
             browser.findElement(By.id("audit-key")).clear();
             browser.findElement(By.id("audit-status")).clear();
             browser.findElement(By.id("audit-verify")).click();
             waitUntil(() -> verdict.getText().startsWith("Chain broken"));
-            assertThat(verdict.getText()).contains("edited").contains("audit.jsonl:1").contains("seq " + seq);
+            assertThat(verdict.getText()).contains("edited").contains("audit.jsonl:" + (victim + 1)).contains("seq " + seq);
             waitUntil(() -> browser.findElements(By.cssSelector("#audit tr.broken")).size() == 1);
             WebElement broken = browser.findElement(By.cssSelector("#audit tr.broken"));
             assertThat(broken.getAttribute("data-seq")).isEqualTo(String.valueOf(seq));
             screenshot("admin-audit");
         } finally {
             List<String> now = new ArrayList<>(Files.readAllLines(live));
-            now.set(0, raw);
+            now.set(victim, raw);
             Files.write(live, (String.join("\n", now) + "\n").getBytes(StandardCharsets.UTF_8));
         }
     }
@@ -223,7 +224,9 @@ class ConsoleAdminBrowserTest {
     }
 
     private static void waitUntil(java.util.function.BooleanSupplier condition) {
-        new WebDriverWait(browser, Duration.ofSeconds(60)).until(d -> condition.getAsBoolean());
+        // the pages re-render their tables: an element found a moment ago may be gone, so look again
+        new WebDriverWait(browser, Duration.ofSeconds(60)).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                .until(d -> condition.getAsBoolean());
     }
 
     private static void screenshot(String name) {
