@@ -76,6 +76,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--memory-budget-mb", paramLabel = "MB", description = "Memory one model may use, for --quantize auto (default: MemAvailable minus 10%%, at least 256 MiB).")
     Long memoryBudgetMb;
 
+    @Option(names = "--no-console", description = "Do not serve the web console at / (as the config's server.console: false).")
+    boolean noConsole;
+
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
 
@@ -149,6 +152,7 @@ final class ServeCommand implements Callable<Integer> {
         if (queue != null) cfg = cfg.withQueueSize(queue);
         if (timeout != null) cfg = cfg.withRequestTimeout(Duration.ofSeconds(timeout));
         if (memoryBudgetMb != null) cfg = cfg.withMemoryBudget(MemoryBudget.ofMegabytes(memoryBudgetMb));
+        if (noConsole) cfg = cfg.withConsole(false);
         // API keys, the audit trail and the trust store (trusted-keys/*.pub) live in the data directory
         AutoglmHome dataDir = home.locate().create();
         List<Path> keys = new ArrayList<>(cfg.filters().trust().keys());

@@ -64,7 +64,7 @@ public final class AutoglmServer implements AutoCloseable {
                 .addConnectionSelector(new UnsupportedHttpVersions())
                 .routing(routing -> {
                     lifecycle.register(routing);
-                    new ConsoleRoutes().register(routing);
+                    if (config.console()) new ConsoleRoutes().register(routing); // off: / falls to the 404 route
                     api.register(routing);
                 });
         if (sec.tls() != null) builder.tls(tls(sec.tls()));

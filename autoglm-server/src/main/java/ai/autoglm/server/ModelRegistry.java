@@ -64,11 +64,16 @@ public final class ModelRegistry implements AutoCloseable {
         ApiException broken;
         String brokenStat;
         ServedEmbeddingModel embedder;
+        /** How long it stays loaded unused (null: until the server stops); the admin API may change it. */
+        java.time.Duration keepAlive;
+        /** The memory model's estimate of serving it (computed on first ask; the file is only mapped). */
+        ai.autoglm.compress.memory.MemoryEstimate estimate;
 
         Entry(ModelSpec spec, ModelKind kind, GgmlType quantizeTo) {
             this.spec = spec;
             this.kind = kind;
             this.quantizeTo = quantizeTo;
+            this.keepAlive = spec.keepAlive();
         }
     }
 
@@ -384,8 +389,8 @@ public final class ModelRegistry implements AutoCloseable {
     public void unloadIdle() {
         for (Entry e : entries.values()) {
             synchronized (e) {
-                if (e.spec.keepAlive() == null) continue;
-                long keep = e.spec.keepAlive().toNanos();
+                if (e.keepAlive == null) continue;
+                long keep = e.keepAlive.toNanos();
                 if (e.loaded != null && e.loaded.scheduler().idleFor(keep)) {
                     LOG.info(() -> "unloading idle model " + e.spec.alias());
                     e.loaded.close();
@@ -417,6 +422,74 @@ public final class ModelRegistry implements AutoCloseable {
             synchronized (e) {
                 if (e.loaded != null) e.loaded.scheduler().endAll();
             }
+        }
+    }
+
+    /** Whether {@code alias} generates text or makes embeddings; null for an unknown alias. */
+    public ModelKind kind(String alias) {
+        Entry e = entries.get(alias);
+        return e == null ? null : e.kind;
+    }
+
+    /** How long {@code alias} stays loaded with no request (null: until the server stops). */
+    public java.time.Duration keepAlive(String alias) {
+        Entry e = entries.get(alias);
+        if (e == null) throw ApiException.modelNotFound(alias);
+        synchronized (e) {
+            return e.keepAlive;
+        }
+    }
+
+    /** Changes how long {@code alias} stays loaded with no request (null: until the server stops), until the server stops. */
+    public void keepAlive(String alias, java.time.Duration keep) {
+        Entry e = entries.get(alias);
+        if (e == null) throw ApiException.modelNotFound(alias);
+        synchronized (e) {
+            e.keepAlive = keep;
+        }
+    }
+
+    /**
+     * The memory model's estimate ({@link ai.autoglm.compress.memory.MemoryModel#forServing}) of serving a generative
+     * model as configured (its slots, context and load-time quantization); null for an embedding model or one whose
+     * file cannot be read. The file is memory-mapped to read its shape; no weight page is read.
+     */
+    public ai.autoglm.compress.memory.MemoryEstimate memoryEstimate(String alias) {
+        Entry e = entries.get(alias);
+        if (e == null) throw ApiException.modelNotFound(alias);
+        if (e.kind != ModelKind.GENERATIVE) return null;
+        synchronized (e) {
+            if (e.estimate == null) {
+                try (LanguageModel lm = ModelLoader.load(e.spec.path())) {
+                    if (!(lm instanceof TransformerModel tm)) return null;
+                    List<TensorSpec> tensors = TensorSpec.of(tm.weights());
+                    if (e.quantizeTo != null) tensors = WeightTypeRule.apply(lm.config(), tensors, e.quantizeTo);
+                    int ctx = e.spec.context() != null ? e.spec.context() : Math.min(DEFAULT_CONTEXT, lm.config().contextLength());
+                    e.estimate = ai.autoglm.compress.memory.MemoryModel.forServing(lm.config(), tensors, ctx, Math.max(1, e.spec.slots()));
+                } catch (RuntimeException ex) {
+                    LOG.log(Level.FINE, "cannot estimate the memory of " + alias, ex);
+                    return null;
+                }
+            }
+            return e.estimate;
+        }
+    }
+
+    /**
+     * Unloads {@code alias} now (the admin API): requests running on it fail as at shutdown; the next request loads
+     * it again. False when it was not loaded.
+     */
+    public boolean unload(String alias) {
+        Entry e = entries.get(alias);
+        if (e == null) throw ApiException.modelNotFound(alias);
+        synchronized (e) {
+            boolean was = e.loaded != null || e.embedder != null;
+            if (e.loaded != null) e.loaded.close();
+            if (e.embedder != null) e.embedder.close();
+            e.loaded = null;
+            e.embedder = null;
+            if (was) LOG.info(() -> "unloaded model " + alias + " (admin API)");
+            return was;
         }
     }
 

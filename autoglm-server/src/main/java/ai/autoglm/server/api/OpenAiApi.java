@@ -36,7 +36,7 @@ public final class OpenAiApi {
     private static final Logger LOG = Logger.getLogger(OpenAiApi.class.getName());
     private static final Map<String, String> KNOWN = Map.of(
             "/v1/chat/completions", "POST", "/v1/completions", "POST", "/v1/embeddings", "POST", "/v1/models", "GET", "/tokenize", "POST",
-            "/detokenize", "POST", "/health", "GET", "/metrics", "GET", "/admin/keys", "GET");
+            "/detokenize", "POST", "/health", "GET", "/metrics", "GET", "/admin/keys", "GET, POST");
 
     private final ModelRegistry registry;
     private final ServerConfig config;
@@ -101,6 +101,7 @@ public final class OpenAiApi {
         CompletionsEndpoint completions = new CompletionsEndpoint(this);
         TokenizeEndpoints tokenize = new TokenizeEndpoints(this);
         GatewayRoute filtered = new GatewayRoute(this, filters);
+        AdminEndpoints admin = new AdminEndpoints(this);
         routing.post("/v1/chat/completions", route("/v1/chat/completions", true, filtered.wrap("/v1/chat/completions", chat::handle)))
                 .post("/v1/completions", route("/v1/completions", true, filtered.wrap("/v1/completions", completions::handle)))
                 .post("/v1/embeddings", route("/v1/embeddings", true, filtered.wrap("/v1/embeddings", new EmbeddingsEndpoint(this)::handle)))
@@ -110,9 +111,18 @@ public final class OpenAiApi {
                 .post("/detokenize", route("/detokenize", true, tokenize::detokenize))
                 .get("/health", route("/health", false, (b, ex) -> ex.sendJson(200, Json.object().put("status", "ok"))))
                 .get("/metrics", route("/metrics", false, (b, ex) -> ex.send(200, ServerMetrics.contentType(), metrics.scrape())))
-                .get("/admin/keys", route("/admin/keys", false, (b, ex) -> ex.sendJson(200, gateway.keyList())))
-                // admin group, as /admin/keys; with Redis the revocation reaches every replica (RedisKeyRing)
-                .post("/admin/keys/{name}/revoke", route("/admin/keys", false, this::revokeKey))
+                .get("/admin/keys", route("/admin/keys", false, admin::listKeys))
+                .post("/admin/keys", route("/admin/keys", true, admin::createKey))
+                .delete("/admin/keys/{name}", route("/admin/keys/{name}", false, admin::revokeKey))
+                .get("/admin/audit", route("/admin/audit", false, admin::audit))
+                .get("/admin/audit/verify", route("/admin/audit/verify", false, admin::verifyAudit))
+                .get("/admin/models", route("/admin/models", false, admin::models))
+                .post("/admin/models/{id}/load", route("/admin/models/{id}/load", true, admin::load))
+                .post("/admin/models/{id}/unload", route("/admin/models/{id}/unload", true, admin::unload))
+                .get("/admin/reports", route("/admin/reports", false, admin::reports))
+                .get("/admin/reports/{id}", route("/admin/reports/{id}", false, admin::report))
+                // the same revocation as DELETE, for scripts; with Redis it reaches every replica (RedisKeyRing)
+                .post("/admin/keys/{name}/revoke", route("/admin/keys/{name}", false, admin::revokeKey))
                 .any(route("other", false, this::notFound));
     }
 
@@ -181,14 +191,6 @@ public final class OpenAiApi {
             return;
         }
         if (!ex.sent()) ex.sendError(e);
-    }
-
-    private void revokeKey(JsonNode body, HttpExchange ex) {
-        try {
-            ex.sendJson(200, gateway.revoke(ex.request().path().pathParameters().get("name")));
-        } catch (IllegalArgumentException e) {
-            throw new ApiException(404, "invalid_request_error", "name", "key_not_found", e.getMessage());
-        }
     }
 
     /** The models this key may use. */

@@ -19,10 +19,11 @@ import java.util.List;
  * @param filters        response cache, PII filter and trusted model-signing keys
  * @param security       the gateway: data directory, keys, roles, limits, audit trail, TLS, CORS
  * @param memoryBudget   what {@code quantize: auto} may use per model, or null for the machine's MemAvailable minus a margin
+ * @param console        whether {@code /} serves the web console ({@code serve --no-console}, {@code server.console: false})
  */
 public record ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout,
                            int prefillBudget, List<ModelSpec> models, GatewayFilters filters, SecurityConfig security,
-                           MemoryBudget memoryBudget) {
+                           MemoryBudget memoryBudget, boolean console) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8000;
     public static final long DEFAULT_MAX_BODY = 8L << 20;
@@ -67,40 +68,50 @@ public record ServerConfig(String host, int port, long maxBodyBytes, int queueSi
     }
 
     /** One model, every setting at its default. */
+    /** The ten settings before the console switch, with the console on. */
+    public ServerConfig(String host, int port, long maxBodyBytes, int queueSize, Duration requestTimeout, int prefillBudget,
+                        List<ModelSpec> models, GatewayFilters filters, SecurityConfig security, MemoryBudget memoryBudget) {
+        this(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, security, memoryBudget, true);
+    }
+
     public static ServerConfig single(ModelSpec model) {
         return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MAX_BODY, DEFAULT_QUEUE, DEFAULT_TIMEOUT,
                 DEFAULT_PREFILL_BUDGET, List.of(model));
     }
 
     public ServerConfig withAddress(String host, int port) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, security, memoryBudget);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, security, memoryBudget, console);
     }
 
     public ServerConfig withQueueSize(int q) {
-        return new ServerConfig(host, port, maxBodyBytes, q, requestTimeout, prefillBudget, models, filters, security, memoryBudget);
+        return new ServerConfig(host, port, maxBodyBytes, q, requestTimeout, prefillBudget, models, filters, security, memoryBudget, console);
     }
 
     public ServerConfig withRequestTimeout(Duration t) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, t, prefillBudget, models, filters, security, memoryBudget);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, t, prefillBudget, models, filters, security, memoryBudget, console);
     }
 
     public ServerConfig withMaxBodyBytes(long b) {
-        return new ServerConfig(host, port, b, queueSize, requestTimeout, prefillBudget, models, filters, security, memoryBudget);
+        return new ServerConfig(host, port, b, queueSize, requestTimeout, prefillBudget, models, filters, security, memoryBudget, console);
     }
 
     public ServerConfig withFilters(GatewayFilters f) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, f, security, memoryBudget);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, f, security, memoryBudget, console);
     }
 
     public ServerConfig withSecurity(SecurityConfig s) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, s, memoryBudget);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, s, memoryBudget, console);
     }
 
     public ServerConfig withModels(List<ModelSpec> m) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, m, filters, security, memoryBudget);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, m, filters, security, memoryBudget, console);
+    }
+
+    public ServerConfig withConsole(boolean on) {
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, security, memoryBudget, on);
     }
 
     public ServerConfig withMemoryBudget(MemoryBudget b) {
-        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, security, b);
+        return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, filters, security, b, console);
     }
 }

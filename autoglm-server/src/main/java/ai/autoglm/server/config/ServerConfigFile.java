@@ -28,6 +28,7 @@ import java.util.Set;
  *   memory-budget-mb: 8192   # what quantize: auto may use per model; default MemAvailable minus a margin
  *   offline: false            # true: models by name only from the cache, never the network (as HF_HUB_OFFLINE=1)
  *   source: huggingface       # or modelscope: where models by name are pulled from
+ *   console: true             # false: no web console at / (as serve --no-console)
  * models:
  *   - alias: qwen
  *     path: /models/qwen2.5-0.5b-instruct-q8_0.gguf
@@ -48,7 +49,7 @@ import java.util.Set;
  */
 public final class ServerConfigFile {
     private static final Set<String> TOP_KEYS = union(Set.of("server", "models", "security", ClusterConfigFile.SECTION), GatewayFiltersFile.SECTIONS);
-    private static final Set<String> SERVER_KEYS = Set.of("host", "port", "queue-size", "request-timeout", "max-body-bytes", "prefill-budget", "memory-budget-mb", "offline", "source");
+    private static final Set<String> SERVER_KEYS = Set.of("host", "port", "queue-size", "request-timeout", "max-body-bytes", "prefill-budget", "memory-budget-mb", "offline", "source", "console");
     private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "model", "context", "slots", "keep-alive", "tool-parser", "lora", "quantize");
 
     private ServerConfigFile() {
@@ -120,7 +121,8 @@ public final class ServerConfigFile {
                     server.has("request-timeout") ? duration(file, "server.request-timeout", server.get("request-timeout")) : ServerConfig.DEFAULT_TIMEOUT,
                     server.has("prefill-budget") ? integer(file, "server.prefill-budget", server.get("prefill-budget")) : ServerConfig.DEFAULT_PREFILL_BUDGET,
                     specs, filters, SecurityConfigFile.read(file, root.path("security")),
-                    server.has("memory-budget-mb") ? MemoryBudget.ofMegabytes(integer(file, "server.memory-budget-mb", server.get("memory-budget-mb"))) : null);
+                    server.has("memory-budget-mb") ? MemoryBudget.ofMegabytes(integer(file, "server.memory-budget-mb", server.get("memory-budget-mb"))) : null)
+                    .withConsole(!server.has("console") || bool(file, "server.console", server.get("console")));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }

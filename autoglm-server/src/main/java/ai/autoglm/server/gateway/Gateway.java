@@ -131,6 +131,7 @@ public final class Gateway implements AutoCloseable {
         r.put("completion_tokens", ctx.completionTokens());
         r.put("latency_ms", Math.round(latencyNanos / 1e4) / 100.0);
         r.put("cache_hit", ctx.cacheHit());
+        if (ctx.adminAction() != null) r.put("action", ctx.adminAction());
         ArrayNode actions = r.putArray("filter_actions");
         ctx.filterActions().forEach(actions::add);
         if (config.audit().includeText()) {
@@ -189,6 +190,26 @@ public final class Gateway implements AutoCloseable {
         r.put("name", name);
         r.put("state", "revoked");
         return r;
+    }
+
+    /** The keys file for the admin API's create and revoke (the same code as {@code autoglm keys}), or null without a data directory. */
+    public KeyStore keyStore() {
+        return config.keysPath() == null ? null : new KeyStore(config.keysPath());
+    }
+
+    /** Whether keys and revocations are shared with other replicas through Redis. */
+    public boolean keysShared() {
+        return keys instanceof RedisKeyRing;
+    }
+
+    /** The audit trail's directory, or null when there is none. */
+    public Path auditDirectory() {
+        return audit == null ? null : audit.directory();
+    }
+
+    /** Whether {@code role} is built in or configured (a key of another role may use nothing). */
+    public boolean roleDefined(String role) {
+        return roles.containsKey(role);
     }
 
     /** Whether any key exists (else the server is open to anyone who can reach it). */

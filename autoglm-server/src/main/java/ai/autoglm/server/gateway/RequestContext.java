@@ -22,6 +22,7 @@ public final class RequestContext {
     private String outputText;
     private boolean auditSkipped;
     private volatile boolean clientGone;
+    private String adminAction;
 
     public String requestId() {
         return requestId;
@@ -116,5 +117,14 @@ public final class RequestContext {
 
     public void clientGone(boolean gone) {
         this.clientGone = gone;
+    }
+
+    /** What an admin request changed, e.g. {@code "create key ci (user)"}: the audit record's {@code action}. */
+    public String adminAction() {
+        return adminAction;
+    }
+
+    public void adminAction(String action) {
+        this.adminAction = action;
     }
 }

@@ -9,7 +9,7 @@ import java.util.Set;
  * What a key of this role may do: which routes, and which models on the routes that take one. Routes are named as
  * the server registers them ({@code /v1/chat/completions}, {@code /v1/models/{id}}, ...) or by group:
  * {@code inference} (chat, completions, embeddings, tokenize, detokenize), {@code models} (list and get), {@code metrics},
- * {@code admin} ({@code /admin/keys}) and {@code *}. Models are aliases or {@code *}; a key's own model list
+ * {@code admin} (the {@code /admin/...} routes: keys, audit, models, reports) and {@code *}. Models are aliases or {@code *}; a key's own model list
  * narrows them further.
  */
 public record Role(String name, Set<String> routes, Set<String> models) {
@@ -18,10 +18,13 @@ public record Role(String name, Set<String> routes, Set<String> models) {
             "inference", Set.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/tokenize", "/detokenize"),
             "models", Set.of("/v1/models", "/v1/models/{id}"),
             "metrics", Set.of("/metrics"),
-            "admin", Set.of("/admin/keys"));
+            "admin", Set.of("/admin/keys", "/admin/keys/{name}", "/admin/audit", "/admin/audit/verify", "/admin/models",
+                    "/admin/models/{id}/load", "/admin/models/{id}/unload", "/admin/reports", "/admin/reports/{id}"));
     /** Every route name, for checking a custom role's list. */
     public static final Set<String> ROUTES = Set.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/tokenize", "/detokenize",
-            "/v1/models", "/v1/models/{id}", "/metrics", "/admin/keys", "/health");
+            "/v1/models", "/v1/models/{id}", "/metrics", "/admin/keys", "/health",
+            "/admin/keys/{name}", "/admin/audit", "/admin/audit/verify", "/admin/models", "/admin/models/{id}/load",
+            "/admin/models/{id}/unload", "/admin/reports", "/admin/reports/{id}");
 
     public static final Role ADMIN = new Role("admin", Set.of("*"), Set.of("*"));
     public static final Role USER = new Role("user", Set.of("inference", "models"), Set.of("*"));

@@ -1,4 +1,4 @@
-// The autoglm web console: chat, keys and live metrics over the server's own HTTP API. No framework; the three
+// The autoglm web console: chat, keys, audit, models, reports and live metrics over the server's own HTTP API. No framework; the three
 // libraries are vendored (vendor/README.md): marked renders Markdown, DOMPurify sanitises every piece of HTML we put
 // in the page (model output is untrusted input), uPlot draws the charts. Loaded with a strict Content-Security-Policy
 // (no inline script, no eval), so nothing here may use inline handlers or string-to-code.
@@ -42,9 +42,9 @@ function headers(json) {
   return h;
 }
 
-async function api(path, body, signal) {
+async function api(path, body, signal, method) {
   const res = await fetch(path, {
-    method: body === undefined ? 'GET' : 'POST',
+    method: method || (body === undefined ? 'GET' : 'POST'),
     headers: headers(body !== undefined),
     body: body === undefined ? undefined : JSON.stringify(body),
     signal,
@@ -283,27 +283,249 @@ function composer() {
   $('show-prompt').addEventListener('click', showPrompt);
 }
 
-// ------------------------------------------------------------------------------------------ keys
+// ------------------------------------------------------------------------------------------ admin pages
+// Every value from the server goes into the page as textContent, never as HTML. The server decides who may see
+// these pages' data (admin role); a refusal is shown as it came.
+
+function cell(value) {
+  const td = document.createElement('td');
+  td.textContent = value === undefined || value === null ? '' : String(value);
+  return td;
+}
+
+function row(values) {
+  const tr = document.createElement('tr');
+  tr.append(...values.map(cell));
+  return tr;
+}
+
+function button(label, onClick) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = label;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+function showError(id, e) {
+  const p = $(id);
+  p.textContent = e ? e.message : '';
+  p.hidden = !e;
+}
+
+function mib(bytes) {
+  return bytes === undefined || bytes === null ? '' : (bytes / 1048576).toFixed(1) + ' MiB';
+}
+
+// keys: create (the secret shown once), list, revoke
 
 async function loadKeys() {
   const tbody = document.querySelector('#keys tbody');
   try {
     const list = await (await api('/admin/keys')).json();
-    const rows = (list.data || list.keys || []).map((k) => {
-      const tr = document.createElement('tr');
-      for (const v of [k.name, k.role, (k.models || []).join(', '), k.created, k.expires, k.revoked]) {
-        const td = document.createElement('td');
-        td.textContent = v === undefined || v === null ? '' : String(v);
-        tr.append(td);
+    tbody.replaceChildren(...(list.data || []).map((k) => {
+      const tr = row([k.name, k.role, (k.models || []).join(', '), k.state, k.created, k.expires]);
+      tr.className = k.state;
+      tr.dataset.key = k.name;
+      const actions = document.createElement('td');
+      if (k.state === 'active') {
+        const b = button('Revoke', () => revokeKey(k.name));
+        b.className = 'revoke';
+        actions.append(b);
       }
+      tr.append(actions);
       return tr;
-    });
-    tbody.replaceChildren(...rows);
-    status('');
+    }));
+    showError('keys-error', null);
   } catch (e) {
     tbody.replaceChildren();
-    status('keys: ' + e.message);
+    showError('keys-error', e);
   }
+}
+
+async function createKey(event) {
+  event.preventDefault();
+  const models = $('key-models').value.split(',').map((m) => m.trim()).filter(Boolean);
+  const body = { name: $('key-name').value.trim(), role: $('key-role').value.trim(), models };
+  if ($('key-expires').value.trim()) body.expires = $('key-expires').value.trim();
+  try {
+    const key = await (await api('/admin/keys', body)).json();
+    $('key-secret-value').textContent = key.secret;
+    $('key-secret').hidden = false;
+    $('key-name').value = '';
+    showError('keys-error', null);
+  } catch (e) {
+    $('key-secret').hidden = true;
+    showError('keys-error', e);
+  }
+  loadKeys();
+}
+
+async function revokeKey(name) {
+  if (!window.confirm('Revoke the key "' + name + '"? Clients using it are refused from their next request.')) return;
+  try {
+    await api('/admin/keys/' + encodeURIComponent(name), undefined, undefined, 'DELETE');
+    $('key-secret').hidden = true;
+    showError('keys-error', null);
+  } catch (e) {
+    showError('keys-error', e);
+  }
+  loadKeys();
+}
+
+// audit: filtered listing, chain check with the broken record highlighted
+
+const auditState = { broken: null };
+
+async function loadAudit(event) {
+  if (event) event.preventDefault();
+  const q = new URLSearchParams();
+  for (const [field, id] of [['key', 'audit-key'], ['model', 'audit-model'], ['status', 'audit-status'], ['since', 'audit-since'], ['until', 'audit-until']]) {
+    const v = $(id).value.trim();
+    if (v) q.set(field, v);
+  }
+  const tbody = document.querySelector('#audit tbody');
+  try {
+    const list = await (await api('/admin/audit?' + q.toString())).json();
+    tbody.replaceChildren(...list.data.map((r) => {
+      const tr = r.unreadable !== undefined
+        ? row(['?', '', '', r.unreadable, '', '', '', '', ''])
+        : row([r.seq, r.time, r.key, r.route, r.model, r.status, (r.prompt_tokens || 0) + ' + ' + (r.completion_tokens || 0), r.latency_ms, r.action]);
+      tr.dataset.file = r.file;
+      tr.dataset.line = r.line;
+      if (r.seq !== undefined) tr.dataset.seq = r.seq;
+      return tr;
+    }));
+    markBroken();
+    showError('audit-error', null);
+  } catch (e) {
+    tbody.replaceChildren();
+    showError('audit-error', e);
+  }
+}
+
+async function verifyAudit() {
+  const p = $('audit-verdict');
+  try {
+    const v = await (await api('/admin/audit/verify')).json();
+    auditState.broken = v.problem;
+    if (v.ok) {
+      p.className = 'ok';
+      p.textContent = 'Chain intact: ' + v.records + ' records, seq ' + v.first_seq + '..' + v.last_seq + ', head ' + v.head_hash.slice(0, 16) + '…';
+    } else {
+      const b = v.problem;
+      p.className = 'error';
+      p.textContent = 'Chain broken: ' + b.kind + ' at ' + b.file + ':' + b.line + (b.seq !== null ? ' (seq ' + b.seq + ')' : '') + ': ' + b.detail
+        + (b.record ? '\nRecord: ' + b.record : '');
+    }
+    p.hidden = false;
+    showError('audit-error', null);
+    await loadAudit();
+  } catch (e) {
+    p.hidden = true;
+    showError('audit-error', e);
+  }
+}
+
+function markBroken() {
+  const b = auditState.broken;
+  for (const tr of document.querySelectorAll('#audit tbody tr')) {
+    const hit = b && tr.dataset.file === b.file && tr.dataset.line === String(b.line);
+    tr.classList.toggle('broken', Boolean(hit));
+  }
+}
+
+// models: table with load / unload and keep-alive
+
+async function loadModelsPage() {
+  const tbody = document.querySelector('#models tbody');
+  try {
+    const list = await (await api('/admin/models')).json();
+    $('models-process').textContent = 'Server process resident memory: ' + mib(list.process_resident_bytes);
+    tbody.replaceChildren(...list.data.map((m) => {
+      const quant = m.quantize ? m.quantize + (m.quantized_to ? ' → ' + m.quantized_to : ' (as stored)') : 'as stored';
+      const est = m.memory_estimate ? mib(m.memory_estimate.total_bytes) : '';
+      const tr = row([m.id, m.kind, m.loaded ? 'yes' : 'no', m.slots + ' × ' + (m.context === null ? 'auto' : m.context), quant, est,
+        mib(m.memory_in_use_bytes)]);
+      if (m.memory_estimate) tr.children[5].title = m.memory_estimate.summary;
+      tr.dataset.model = m.id;
+      const keep = document.createElement('td');
+      const input = document.createElement('input');
+      input.value = m.keep_alive;
+      input.size = 8;
+      input.className = 'keep-alive';
+      keep.append(input);
+      const actions = document.createElement('td');
+      const load = button(m.loaded ? 'Keep loaded' : 'Load', () => modelAction(m.id, 'load', { keep_alive: input.value.trim() }));
+      load.className = 'load';
+      const unload = button('Unload', () => modelAction(m.id, 'unload', {}));
+      unload.className = 'unload';
+      unload.disabled = !m.loaded;
+      actions.append(load, unload);
+      tr.append(keep, actions);
+      return tr;
+    }));
+    showError('models-error', null);
+  } catch (e) {
+    tbody.replaceChildren();
+    showError('models-error', e);
+  }
+}
+
+async function modelAction(id, action, body) {
+  status(action + 'ing ' + id + '…');
+  try {
+    await api('/admin/models/' + encodeURIComponent(id) + '/' + action, body);
+    status('');
+    showError('models-error', null);
+  } catch (e) {
+    status('');
+    showError('models-error', e);
+  }
+  loadModelsPage();
+}
+
+// reports: list with a summary; a row opens the whole report.json
+
+async function loadReports() {
+  const tbody = document.querySelector('#reports tbody');
+  try {
+    const list = await (await api('/admin/reports')).json();
+    tbody.replaceChildren(...list.data.map((r) => {
+      const s = r.summary || {};
+      const pick = s.pick || {};
+      const tr = row(['', s.model, s.search, s.budget_mb, s.trials, s.chosen === null ? 'none met the constraints' : s.chosen,
+        pick.memory_mb === undefined ? '' : Number(pick.memory_mb).toFixed(1), pick.mean_kld, pick.top1, r.modified]);
+      const link = document.createElement('a');
+      link.href = '#';
+      link.textContent = r.id;
+      link.addEventListener('click', (e) => { e.preventDefault(); showReport(r.href); });
+      tr.children[0].append(link);
+      if (r.error) tr.children[1].textContent = r.error;
+      return tr;
+    }));
+    showError('reports-error', null);
+  } catch (e) {
+    tbody.replaceChildren();
+    showError('reports-error', e);
+  }
+}
+
+async function showReport(href) {
+  const pre = $('report-json');
+  try {
+    pre.textContent = JSON.stringify(await (await api(href)).json(), null, 2);
+  } catch (e) {
+    pre.textContent = e.message;
+  }
+  pre.hidden = false;
+}
+
+function adminPages() {
+  $('key-form').addEventListener('submit', createKey);
+  $('keys-refresh').addEventListener('click', loadKeys);
+  $('audit-form').addEventListener('submit', loadAudit);
+  $('audit-verify').addEventListener('click', verifyAudit);
 }
 
 // ------------------------------------------------------------------------------------------ metrics
@@ -411,6 +633,9 @@ function showPage(name) {
   for (const p of document.querySelectorAll('.page')) p.hidden = p.id !== 'page-' + name;
   clearInterval(state.metricsTimer);
   if (name === 'keys') loadKeys();
+  if (name === 'audit') loadAudit();
+  if (name === 'models') loadModelsPage();
+  if (name === 'reports') loadReports();
   if (name === 'metrics') {
     scrapeMetrics();
     state.metricsTimer = setInterval(scrapeMetrics, 2000);
@@ -430,5 +655,6 @@ function settings() {
 for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => showPage(b.dataset.page));
 composer();
 settings();
+adminPages();
 renderConversation();
 loadModels();
