@@ -14,7 +14,7 @@ package ai.autoglm.core.generate.json;
  * surrogates, which no UTF-8 output can carry).
  */
 sealed interface Frame permits Frame.RootFrame, Frame.ObjectFrame, Frame.ArrayFrame, Frame.StringFrame,
-        Frame.NumberFrame, Frame.LiteralFrame {
+        Frame.NumberFrame, Frame.IntegerRangeFrame, Frame.LiteralFrame {
 
     int MAX_INTEGER_DIGITS = 20;
     int MAX_FRACTION_DIGITS = 20;
@@ -52,6 +52,7 @@ sealed interface Frame permits Frame.RootFrame, Frame.ObjectFrame, Frame.ArrayFr
             case ValueRule.NumberRule n -> b == '-' ? new NumberFrame(n, NumberFrame.MINUS, 0)
                     : b == '0' ? new NumberFrame(n, NumberFrame.ZERO, 1)
                     : b >= '1' && b <= '9' ? new NumberFrame(n, NumberFrame.INTEGER, 1) : null;
+            case ValueRule.IntegerRangeRule r -> IntegerRangeFrame.start(r, b);
             case ValueRule.LiteralRule l -> LiteralFrame.narrow(l, 0, 0, l.texts.length, b);
             case ValueRule.AnyOf a -> throw new IllegalStateException("anyOf is flattened before values start");
             case ValueRule.Ref r -> throw new IllegalStateException("$ref is resolved before values start");
@@ -336,6 +337,46 @@ sealed interface Frame permits Frame.RootFrame, Frame.ObjectFrame, Frame.ArrayFr
                 case EXP_DIGITS -> digits < MAX_EXPONENT_DIGITS;
                 default -> true;
             };
+        }
+    }
+
+    /**
+     * An integer of a {@link ValueRule.IntegerRangeRule}: the sign and the digits so far ({@code digits == 0}: only
+     * the minus sign). A digit is taken only when some value of the range still starts with the digits then, so a
+     * live frame can always be completed inside the range.
+     */
+    record IntegerRangeFrame(ValueRule.IntegerRangeRule rule, boolean negative, java.math.BigInteger magnitude, int digits) implements Frame {
+
+        static IntegerRangeFrame start(ValueRule.IntegerRangeRule rule, int b) {
+            if (b == '-') return rule.allowsNegative() ? new IntegerRangeFrame(rule, true, java.math.BigInteger.ZERO, 0) : null;
+            return new IntegerRangeFrame(rule, false, java.math.BigInteger.ZERO, 0).digit(b);
+        }
+
+        /** This frame after digit byte {@code b}, or null (not a digit, a leading zero or -0, or out of the range). */
+        private IntegerRangeFrame digit(int b) {
+            if (b < '0' || b > '9' || digits >= MAX_INTEGER_DIGITS) return null;
+            if (digits > 0 && magnitude.signum() == 0) return null; // nothing follows a leading 0
+            if (b == '0' && digits == 0 && negative) return null; // -0: write 0
+            java.math.BigInteger m = magnitude.multiply(java.math.BigInteger.TEN).add(java.math.BigInteger.valueOf(b - '0'));
+            boolean zero = m.signum() == 0;
+            if (zero ? !rule.contains(m) : !rule.reachable(negative, m, digits + 1, 0)) return null;
+            return new IntegerRangeFrame(rule, negative, m, digits + 1);
+        }
+
+        @Override
+        public void step(int b, FrameStack self, Transitions out) {
+            IntegerRangeFrame next = digit(b);
+            if (next != null) out.replaceTop(self, next);
+        }
+
+        @Override
+        public boolean canComplete() {
+            return digits > 0 && rule.contains(negative ? magnitude.negate() : magnitude);
+        }
+
+        @Override
+        public boolean canContinue() {
+            return digits == 0 || (magnitude.signum() != 0 && rule.reachable(negative, magnitude, digits, 1));
         }
     }
 
