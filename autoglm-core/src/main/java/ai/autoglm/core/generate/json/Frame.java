@@ -7,7 +7,12 @@ package ai.autoglm.core.generate.json;
  * frames.
  *
  * <p>Limits that keep a sampled model from looping forever without producing anything (documented in README):
- * at most {@code maxWhitespace} consecutive whitespace bytes wherever whitespace is allowed, and numbers of at
+ * whitespace where RFC 8259 allows it is bounded as llama.cpp's JSON grammars bound it ({@code space ::= | " " |
+ * "\n" [ \t]{0,20}}, common/json-schema-to-grammar.cpp), tighter still: nothing, one space, or one line break
+ * ({@code \n} or {@code \r\n}) followed by an indentation of at most {@value #INDENT_PER_LEVEL} bytes per open
+ * container and at most {@code maxWhitespace} in all (pretty printers indent 2 or 4 spaces or a tab per level). A
+ * model greedily fond of spaces (issue 15: a forced tool call filled its context with them) is thus made to write
+ * the value after a few bytes. Numbers have at
  * most {@value #MAX_INTEGER_DIGITS} integer digits, {@value #MAX_FRACTION_DIGITS} fraction digits and
  * {@value #MAX_EXPONENT_DIGITS} exponent digits. Strings must be valid UTF-8 (no overlong forms, no surrogates,
  * RFC 3629) and a {@code \\u} escape of a surrogate must be a high one followed by a low one (no lone
@@ -19,6 +24,37 @@ sealed interface Frame permits Frame.RootFrame, Frame.ObjectFrame, Frame.ArrayFr
     int MAX_INTEGER_DIGITS = 20;
     int MAX_FRACTION_DIGITS = 20;
     int MAX_EXPONENT_DIGITS = 2;
+    /** Indentation bytes allowed after a line break, per open object or array. */
+    int INDENT_PER_LEVEL = 4;
+
+    /** Whitespace state of a gap: nothing yet. */
+    int WS_NONE = 0;
+    /** One space taken: nothing more. */
+    int WS_SPACE = 1;
+    /** A carriage return taken: a line feed must follow. */
+    int WS_CR = 2;
+    /** After a line break; {@code WS_LINE + k}: k indentation bytes taken. */
+    int WS_LINE = 3;
+
+    /**
+     * The whitespace state after byte {@code b} (a whitespace byte) in a gap in state {@code ws} inside {@code depth}
+     * open containers, or -1 when the gap cannot take it.
+     */
+    static int whitespace(int ws, int b, int depth, int maxWhitespace) {
+        return switch (ws) {
+            case WS_NONE -> b == ' ' ? WS_SPACE : b == '\n' ? WS_LINE : b == '\r' ? WS_CR : -1;
+            case WS_CR -> b == '\n' ? WS_LINE : -1;
+            case WS_SPACE -> -1;
+            default -> (b == ' ' || b == '\t') && ws - WS_LINE < Math.min(maxWhitespace, INDENT_PER_LEVEL * depth) ? ws + 1 : -1;
+        };
+    }
+
+    /** Open objects and arrays in {@code stack}. */
+    static int depth(FrameStack stack) {
+        int d = 0;
+        for (FrameStack s = stack; s != null; s = s.rest) if (s.top instanceof ObjectFrame || s.top instanceof ArrayFrame) d++;
+        return d;
+    }
 
     /** Feeds byte {@code b} (0..255) to this frame, the top of {@code self}; adds the resulting stacks to out. */
     void step(int b, FrameStack self, Transitions out);
@@ -67,9 +103,11 @@ sealed interface Frame permits Frame.RootFrame, Frame.ObjectFrame, Frame.ArrayFr
         public void step(int b, FrameStack self, Transitions out) {
             if (phase != START) return; // after the value nothing may follow, not even whitespace
             if (isWhitespace(b)) {
-                if (ws < out.maxWhitespace) out.replaceTop(self, new RootFrame(rule, START, ws + 1));
+                int next = whitespace(ws, b, 0, out.maxWhitespace);
+                if (next >= 0) out.replaceTop(self, new RootFrame(rule, START, next));
                 return;
             }
+            if (ws == WS_CR) return;
             out.begin(rule, b, self.withTop(new RootFrame(rule, WAITING, 0)));
         }
 
@@ -93,11 +131,11 @@ sealed interface Frame permits Frame.RootFrame, Frame.ObjectFrame, Frame.ArrayFr
         @Override
         public void step(int b, FrameStack self, Transitions out) {
             if (isWhitespace(b)) {
-                if (phase <= AFTER_VALUE && ws < out.maxWhitespace) {
-                    out.replaceTop(self, new ObjectFrame(rule, phase, next, current, ws + 1));
-                }
+                int w = phase <= AFTER_VALUE ? whitespace(ws, b, depth(self), out.maxWhitespace) : -1;
+                if (w >= 0) out.replaceTop(self, new ObjectFrame(rule, phase, next, current, w));
                 return;
             }
+            if (ws == WS_CR) return;
             switch (phase) {
                 case OPEN -> {
                     if (b == '}' && rule.canClose(next)) out.close(self);
@@ -141,11 +179,11 @@ sealed interface Frame permits Frame.RootFrame, Frame.ObjectFrame, Frame.ArrayFr
         @Override
         public void step(int b, FrameStack self, Transitions out) {
             if (isWhitespace(b)) {
-                if (phase <= AFTER_VALUE && ws < out.maxWhitespace) {
-                    out.replaceTop(self, new ArrayFrame(rule, phase, count, ws + 1));
-                }
+                int w = phase <= AFTER_VALUE ? whitespace(ws, b, depth(self), out.maxWhitespace) : -1;
+                if (w >= 0) out.replaceTop(self, new ArrayFrame(rule, phase, count, w));
                 return;
             }
+            if (ws == WS_CR) return;
             switch (phase) {
                 case OPEN -> {
                     if (b == ']') {
