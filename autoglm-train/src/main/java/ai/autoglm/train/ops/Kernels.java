@@ -1,7 +1,6 @@
 package ai.autoglm.train.ops;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,9 +13,10 @@ import jdk.incubator.vector.VectorSpecies;
  * added unspecified for floating point, and HotSpot uses that freedom: the interpreter and C1 run the Java fallback
  * (lanes added 0, 1, 2, ... in turn) while C2's x86 intrinsic adds them in a tree. A method's first calls run
  * interpreted and later ones compiled, at moments that depend on thread scheduling, so the same step gave sums
- * that differed in the last bit from run to run (issue 15, item 16). Lane-wise {@code fma}, {@code add} and
- * {@code rearrange} are exact IEEE operations (or data moves) in every execution mode, so the lanes are added in a fixed
- * pairwise order by lane-wise adds of the vector and a shuffled copy of it instead (no allocation).
+ * that differed in the last bit from run to run (issue 15, item 16). Lane-wise {@code fma} and
+ * {@code intoArray} are exact in every execution mode, so the lanes are stored (into a per-thread array: no
+ * allocation) and added in lane order by plain scalar code instead. (A butterfly of lane-wise adds and shuffles is
+ * exact too, but allocates a vector box per step until C2 compiles it, which broke the no-allocation test.)
  */
 final class Kernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -34,36 +34,22 @@ final class Kernels {
             for (; i < bound; i += F.length()) {
                 acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
             }
-            sum = sumInFixedOrder(acc);
+            sum = sumInLaneOrder(acc);
         }
         for (; i < n; i++) sum += a[ao + i] * b[bo + i];
         return sum;
     }
 
-    /**
-     * Butterfly shuffles {@code i -> i ^ half} for half = lanes/2, lanes/4, ..., 1: adding a vector to itself so
-     * shuffled halves the distinct partial sums each time, and after log2(lanes) steps every lane holds the total.
-     */
-    private static final VectorShuffle<Float>[] BUTTERFLY = butterflies();
+    /** Per-thread room for one vector's lanes (a per-call array would allocate on every dot product). */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[F.length()]);
 
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] butterflies() {
-        int steps = Integer.numberOfTrailingZeros(F.length());
-        VectorShuffle<Float>[] s = new VectorShuffle[steps];
-        for (int k = 0, half = F.length() / 2; k < steps; k++, half /= 2) {
-            int h = half;
-            s[k] = VectorShuffle.fromOp(F, i -> i ^ h);
-        }
-        return s;
-    }
-
-    /**
-     * The sum of the lanes of {@code v} in a fixed pairwise order (see the class comment): lane-wise {@code add} and
-     * {@code rearrange} are exact in every execution mode, unlike {@code reduceLanes(ADD)}, and allocate nothing.
-     */
-    static float sumInFixedOrder(FloatVector v) {
-        for (VectorShuffle<Float> s : BUTTERFLY) v = v.add(v.rearrange(s));
-        return v.lane(0);
+    /** {@code v[0] + v[1] + ... + v[lanes-1]}, added left to right (see the class comment). */
+    static float sumInLaneOrder(FloatVector v) {
+        float[] lanes = LANES.get();
+        v.intoArray(lanes, 0);
+        float sum = 0f;
+        for (float lane : lanes) sum += lane;
+        return sum;
     }
 
     /** {@code y[yo+i] += alpha * x[xo+i]} for {@code i < n}. */
