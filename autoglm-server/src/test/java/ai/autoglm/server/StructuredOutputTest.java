@@ -220,7 +220,9 @@ class StructuredOutputTest {
 
     /**
      * Free-form objects on the random model: it often closes an object early (an empty or short object) but rarely
-     * a string, so within 40 tokens some seeds give a complete object and others are cut inside a string. Both
+     * a string, so within 80 tokens some seeds give a complete object and others are cut inside a string (40 sufficed
+     * while whitespace runs of 20 bytes were allowed between tokens; bounded now, the model writes fewer, longer
+     * strings: at 40 no seed closed a non-empty object). Both
      * must be right: complete ones parse as objects (finish stop), cut ones are valid JSON prefixes (finish length).
      */
     @Test
@@ -228,7 +230,7 @@ class StructuredOutputTest {
         int complete = 0, nonEmpty = 0, cut = 0;
         for (long seed = 0; seed < 12; seed++) {
             ChatCompletionCreateParams params = ask("llama", seed).responseFormat(ResponseFormatJsonObject.builder().build())
-                    .maxCompletionTokens(40).build();
+                    .maxCompletionTokens(80).build();
             ChatCompletion c = openai.chat().completions().create(params);
             String text = c.choices().getFirst().message().content().orElseThrow();
             String finish = c.choices().getFirst().finishReason().asString();
@@ -239,7 +241,7 @@ class StructuredOutputTest {
                 if (!value.isEmpty()) nonEmpty++;
             } else {
                 assertThat(finish).isEqualTo("length");
-                assertThat(c.usage().orElseThrow().completionTokens()).isEqualTo(40);
+                assertThat(c.usage().orElseThrow().completionTokens()).isEqualTo(80);
                 assertValidJsonPrefix(text);
                 cut++;
             }
@@ -265,6 +267,10 @@ class StructuredOutputTest {
             throw new AssertionError("a complete JSON value, expected a cut one: " + text);
         } catch (JsonEOFException expected) {
             // the value is cut, not wrong
+        } catch (com.fasterxml.jackson.core.JsonParseException e) {
+            // Jackson reports an end of input in whitespace between object or array entries ("{\"a\":1,\n") as a plain
+            // JsonParseException (ReaderBasedJsonParser._skipWS), with the same "Unexpected end-of-input" wording
+            if (!e.getOriginalMessage().startsWith("Unexpected end-of-input")) throw e;
         }
     }
 

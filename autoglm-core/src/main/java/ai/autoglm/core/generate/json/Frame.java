@@ -1,5 +1,7 @@
 package ai.autoglm.core.generate.json;
 
+import java.math.BigInteger;
+
 /**
  * One level of the JSON automaton's stack: the value being read and where in it the reader stands. The grammar is
  * RFC 8259's, read byte by byte over UTF-8 (so a token that ends inside a multi-byte character is handled like any
@@ -383,11 +385,11 @@ sealed interface Frame permits Frame.RootFrame, Frame.ObjectFrame, Frame.ArrayFr
      * the minus sign). A digit is taken only when some value of the range still starts with the digits then, so a
      * live frame can always be completed inside the range.
      */
-    record IntegerRangeFrame(ValueRule.IntegerRangeRule rule, boolean negative, java.math.BigInteger magnitude, int digits) implements Frame {
+    record IntegerRangeFrame(ValueRule.IntegerRangeRule rule, boolean negative, BigInteger magnitude, int digits) implements Frame {
 
         static IntegerRangeFrame start(ValueRule.IntegerRangeRule rule, int b) {
-            if (b == '-') return rule.allowsNegative() ? new IntegerRangeFrame(rule, true, java.math.BigInteger.ZERO, 0) : null;
-            return new IntegerRangeFrame(rule, false, java.math.BigInteger.ZERO, 0).digit(b);
+            if (b == '-') return rule.allowsNegative() ? new IntegerRangeFrame(rule, true, BigInteger.ZERO, 0) : null;
+            return new IntegerRangeFrame(rule, false, BigInteger.ZERO, 0).digit(b);
         }
 
         /** This frame after digit byte {@code b}, or null (not a digit, a leading zero or -0, or out of the range). */
@@ -395,7 +397,7 @@ sealed interface Frame permits Frame.RootFrame, Frame.ObjectFrame, Frame.ArrayFr
             if (b < '0' || b > '9' || digits >= MAX_INTEGER_DIGITS) return null;
             if (digits > 0 && magnitude.signum() == 0) return null; // nothing follows a leading 0
             if (b == '0' && digits == 0 && negative) return null; // -0: write 0
-            java.math.BigInteger m = magnitude.multiply(java.math.BigInteger.TEN).add(java.math.BigInteger.valueOf(b - '0'));
+            BigInteger m = magnitude.multiply(BigInteger.TEN).add(BigInteger.valueOf(b - '0'));
             boolean zero = m.signum() == 0;
             if (zero ? !rule.contains(m) : !rule.reachable(negative, m, digits + 1, 0)) return null;
             return new IntegerRangeFrame(rule, negative, m, digits + 1);
