@@ -139,9 +139,15 @@ class LoraEndToEndTest {
         assertThat(res.err()).contains("none", "not a directory");
     }
 
+    /**
+     * The answer without its first line break: the bundled model's template is GLM-4's, whose generation prompt is
+     * {@code <|assistant|>} and whose assistant turns are {@code <|assistant|>\n content} (the line break ends the turn
+     * header, where a tool call puts the function name), so the tuned model writes "\n答：..." as glm-4-9b-chat does.
+     */
     private static String ask(OpenAIClient openai, String model, String q) {
-        return openai.chat().completions().create(ChatCompletionCreateParams.builder().model(model).addUserMessage(q)
+        String a = openai.chat().completions().create(ChatCompletionCreateParams.builder().model(model).addUserMessage(q)
                 .temperature(0.0).maxCompletionTokens(12).build()).choices().getFirst().message().content().orElse("");
+        return a.startsWith("\n") ? a.substring(1) : a;
     }
 
     private static float[] logits(LanguageModel m, int[] prompt) {

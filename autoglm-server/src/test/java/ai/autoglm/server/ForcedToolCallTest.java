@@ -160,7 +160,7 @@ class ForcedToolCallTest {
                     assertThat(e.param()).hasValue("tool_choice");
                     assertThat(e.getMessage()).contains("get_stock");
                 });
-        JsonNode unsupported = parse("{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\",\"minimum\":1}}}");
+        JsonNode unsupported = parse("{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\",\"multipleOf\":2}}}");
         FunctionParameters.Builder p = FunctionParameters.builder();
         unsupported.properties().forEach(e -> p.putAdditionalProperty(e.getKey(), JsonValue.from(TestServer.JSON.convertValue(e.getValue(), Object.class))));
         ChatCompletionTool counter = ChatCompletionTool.ofFunction(ChatCompletionFunctionTool.builder()
@@ -169,7 +169,7 @@ class ForcedToolCallTest {
                 .addUserMessage("count").addTool(counter).toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED).build()))
                 .isInstanceOfSatisfying(BadRequestException.class, e -> {
                     assertThat(e.param()).hasValue("tool_choice");
-                    assertThat(e.getMessage()).contains("minimum");
+                    assertThat(e.getMessage()).contains("multipleOf");
                 });
     }
 

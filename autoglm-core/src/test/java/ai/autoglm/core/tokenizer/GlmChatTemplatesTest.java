@@ -127,4 +127,105 @@ class GlmChatTemplatesTest {
                         msg("user", "ok")), List.of(weatherTool())),
                 new Conv("no tools", List.of(msg("user", "hi")), null)));
     }
+
+    /** GLM-4's own shapes for an OpenAI conversation: tools on a leading system turn, calls as metadata turns, results as observation. */
+    static List<Map<String, Object>> toGlmShapes(List<Map<String, Object>> openAi, List<Map<String, Object>> tools) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        if (tools != null) out.add(msg("system", "", "tools", tools));
+        for (Map<String, Object> m : openAi) {
+            String role = (String) m.get("role");
+            if (role.equals("tool")) {
+                out.add(msg("observation", (String) m.get("content")));
+            } else if (role.equals("assistant") && m.get("tool_calls") != null) {
+                if (m.get("content") != null) out.add(msg("assistant", (String) m.get("content")));
+                for (Object c : (List<?>) m.get("tool_calls")) {
+                    Map<?, ?> fn = (Map<?, ?>) ((Map<?, ?>) c).get("function");
+                    Object args = fn.get("arguments");
+                    // json.dumps with transformers' tojson defaults (ensure_ascii False, ", " and ": ")
+                    String json = args instanceof String str ? str : toPythonJson(args);
+                    out.add(msg("assistant", json, "metadata", fn.get("name")));
+                }
+            } else {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    private static String toPythonJson(Object v) {
+        if (v instanceof Map<?, ?> map) {
+            StringBuilder sb = new StringBuilder("{");
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                if (sb.length() > 1) sb.append(", ");
+                sb.append(toPythonJson(e.getKey())).append(": ").append(toPythonJson(e.getValue()));
+            }
+            return sb.append('}').toString();
+        }
+        if (v instanceof String str) return "\"" + str.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+        return String.valueOf(v);
+    }
+
+    /**
+     * Issue 15 item 19: the project's GLM-4 template (the bundled model's) renders an OpenAI tool round trip (tools,
+     * an assistant turn with tool_calls and no content, a tool result, the answer, the next question) exactly as
+     * GLM-4's own template renders the same conversation in GLM's shapes, both rendered by CPython's jinja2; and
+     * Jinjava's rendering of it is byte-identical to jinja2's.
+     */
+    @Test
+    void projectGlm4TemplateRendersToolRoundTripsAsGlm4Does() {
+        Map<String, Object> call = new LinkedHashMap<>();
+        call.put("id", "call_1");
+        call.put("type", "function");
+        Map<String, Object> args = new LinkedHashMap<>();
+        args.put("city", "北京");
+        args.put("days", 2);
+        call.put("function", Map.of("name", "get_weather", "arguments", args));
+        Map<String, Object> stringCall = new LinkedHashMap<>();
+        stringCall.put("type", "function");
+        stringCall.put("function", Map.of("name", "get_weather", "arguments", "{\"city\": \"Lima\"}"));
+        List<Map<String, Object>> tools = List.of(weatherTool());
+        List<Conv> convs = List.of(
+                new Conv("first round", List.of(msg("system", "Be brief."), msg("user", "北京天气如何？")), tools),
+                new Conv("second round", List.of(msg("user", "北京天气如何？"),
+                        msg("assistant", null, "tool_calls", List.of(call)),
+                        msg("tool", "{\"temperature\": 25}", "tool_call_id", "call_1")), tools),
+                new Conv("text and two calls, then an answer", List.of(msg("user", "both?"),
+                        msg("assistant", "Checking.", "tool_calls", List.of(call, stringCall)),
+                        msg("tool", "25", "tool_call_id", "call_1"), msg("tool", "18"),
+                        msg("assistant", "25 and 18."), msg("user", "thanks")), tools),
+                new Conv("no tools", List.of(msg("user", "hi"), msg("assistant", "hello")), null));
+        String ours = Glm4ChatTemplate.TEMPLATE;
+        String glm4 = template("glm-4-9b-chat.jinja");
+        List<Jinja2Reference.Case> cases = new ArrayList<>();
+        for (Conv c : convs) {
+            for (boolean agp : new boolean[] {true, false}) {
+                cases.add(new Jinja2Reference.Case(ours, c.messages(), c.tools(), agp, null, "<|endoftext|>", null, null));
+                cases.add(new Jinja2Reference.Case(glm4, toGlmShapes(c.messages(), c.tools()), null, agp, null, "<|endoftext|>", null, null));
+            }
+        }
+        List<Jinja2Reference.Result> expected = Jinja2Reference.render(cases);
+        ChatTemplate chat = new ChatTemplate(ours, null, "<|endoftext|>");
+        for (int i = 0; i < cases.size(); i += 2) {
+            Jinja2Reference.Case c = cases.get(i);
+            String name = convs.get(i / 4).name() + " / agp=" + c.addGenerationPrompt();
+            assertThat(expected.get(i).error()).as(name).isNull();
+            assertThat(expected.get(i + 1).error()).as(name).isNull();
+            assertThat(expected.get(i).text()).as("ours vs GLM-4's template, jinja2: " + name).isEqualTo(expected.get(i + 1).text());
+            assertThat(chat.renderRaw(c.messages(), c.addGenerationPrompt(), c.tools(), null)).as("Jinjava vs jinja2: " + name)
+                    .isEqualTo(expected.get(i).text());
+        }
+        // what the issue saw: the second round used to render as "<|assistant|>\n<|assistant|>\n"
+        String second = chat.renderRaw(convs.get(1).messages(), true, tools, null);
+        assertThat(second).contains("# 可用工具\n## get_weather\n\n{\n    \"name\": \"get_weather\",")
+                .endsWith("<|user|>\n北京天气如何？<|assistant|>get_weather\n{\"city\": \"北京\", \"days\": 2}<|observation|>\n{\"temperature\": 25}<|assistant|>");
+    }
+
+    /** The bundled model carries this template (models/default/model.gguf, tokenizer.chat_template). */
+    @Test
+    void bundledModelCarriesTheProjectGlm4Template() throws IOException {
+        Path gguf = Path.of("").toAbsolutePath().getParent().resolve("models/default/model.gguf");
+        try (var file = ai.autoglm.core.format.gguf.GgufFile.open(gguf)) {
+            assertThat(file.metadata().get("tokenizer.chat_template").asString()).isEqualTo(Glm4ChatTemplate.TEMPLATE);
+        }
+    }
 }

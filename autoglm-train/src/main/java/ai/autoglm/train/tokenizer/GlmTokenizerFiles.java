@@ -1,6 +1,7 @@
 package ai.autoglm.train.tokenizer;
 
 import ai.autoglm.core.tokenizer.ByteLevelBpeJson;
+import ai.autoglm.core.tokenizer.Glm4ChatTemplate;
 import ai.autoglm.train.AtomicWrites;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -24,12 +25,11 @@ public final class GlmTokenizerFiles {
     public static final String EOS = "<|endoftext|>";
 
     /**
-     * GLM-4's chat format (after glm-4-9b-chat's chat_template, without its tool-calling branches): {@code [gMASK]<sop>}
-     * once, then each turn as {@code <|role|>\n content}; generation continues after {@code <|assistant|>}.
+     * GLM-4's chat format with tool calling, taking the OpenAI shapes the server passes ({@link Glm4ChatTemplate}:
+     * tools in the system block, calls as {@code <|assistant|>name\n{args}}, results as {@code <|observation|>} turns,
+     * as glm-4-9b-chat's own template writes them).
      */
-    public static final String CHAT_TEMPLATE = "[gMASK]<sop>{% for message in messages %}"
-            + "{% if message['role'] in ['system', 'user', 'assistant', 'observation'] %}<|{{ message['role'] }}|>\n{{ message['content'] }}{% endif %}"
-            + "{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}";
+    public static final String CHAT_TEMPLATE = Glm4ChatTemplate.TEMPLATE;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -1,5 +1,7 @@
 package ai.autoglm.core.generate.json;
 
+import java.math.BigInteger;
+
 /**
  * One level of the JSON automaton's stack: the value being read and where in it the reader stands. The grammar is
  * RFC 8259's, read byte by byte over UTF-8 (so a token that ends inside a multi-byte character is handled like any
@@ -7,18 +9,54 @@ package ai.autoglm.core.generate.json;
  * frames.
  *
  * <p>Limits that keep a sampled model from looping forever without producing anything (documented in README):
- * at most {@code maxWhitespace} consecutive whitespace bytes wherever whitespace is allowed, and numbers of at
+ * whitespace where RFC 8259 allows it is bounded as llama.cpp's JSON grammars bound it ({@code space ::= | " " |
+ * "\n" [ \t]{0,20}}, common/json-schema-to-grammar.cpp), tighter still: nothing, one space, or one line break
+ * ({@code \n} or {@code \r\n}) followed by an indentation of at most {@value #INDENT_PER_LEVEL} bytes per open
+ * container and at most {@code maxWhitespace} in all (pretty printers indent 2 or 4 spaces or a tab per level). A
+ * model greedily fond of spaces (issue 15: a forced tool call filled its context with them) is thus made to write
+ * the value after a few bytes. Numbers have at
  * most {@value #MAX_INTEGER_DIGITS} integer digits, {@value #MAX_FRACTION_DIGITS} fraction digits and
  * {@value #MAX_EXPONENT_DIGITS} exponent digits. Strings must be valid UTF-8 (no overlong forms, no surrogates,
  * RFC 3629) and a {@code \\u} escape of a surrogate must be a high one followed by a low one (no lone
  * surrogates, which no UTF-8 output can carry).
  */
 sealed interface Frame permits Frame.RootFrame, Frame.ObjectFrame, Frame.ArrayFrame, Frame.StringFrame,
-        Frame.NumberFrame, Frame.LiteralFrame {
+        Frame.NumberFrame, Frame.IntegerRangeFrame, Frame.LiteralFrame {
 
     int MAX_INTEGER_DIGITS = 20;
     int MAX_FRACTION_DIGITS = 20;
     int MAX_EXPONENT_DIGITS = 2;
+    /** Indentation bytes allowed after a line break, per open object or array. */
+    int INDENT_PER_LEVEL = 4;
+
+    /** Whitespace state of a gap: nothing yet. */
+    int WS_NONE = 0;
+    /** One space taken: nothing more. */
+    int WS_SPACE = 1;
+    /** A carriage return taken: a line feed must follow. */
+    int WS_CR = 2;
+    /** After a line break; {@code WS_LINE + k}: k indentation bytes taken. */
+    int WS_LINE = 3;
+
+    /**
+     * The whitespace state after byte {@code b} (a whitespace byte) in a gap in state {@code ws} inside {@code depth}
+     * open containers, or -1 when the gap cannot take it.
+     */
+    static int whitespace(int ws, int b, int depth, int maxWhitespace) {
+        return switch (ws) {
+            case WS_NONE -> b == ' ' ? WS_SPACE : b == '\n' ? WS_LINE : b == '\r' ? WS_CR : -1;
+            case WS_CR -> b == '\n' ? WS_LINE : -1;
+            case WS_SPACE -> -1;
+            default -> (b == ' ' || b == '\t') && ws - WS_LINE < Math.min(maxWhitespace, INDENT_PER_LEVEL * depth) ? ws + 1 : -1;
+        };
+    }
+
+    /** Open objects and arrays in {@code stack}. */
+    static int depth(FrameStack stack) {
+        int d = 0;
+        for (FrameStack s = stack; s != null; s = s.rest) if (s.top instanceof ObjectFrame || s.top instanceof ArrayFrame) d++;
+        return d;
+    }
 
     /** Feeds byte {@code b} (0..255) to this frame, the top of {@code self}; adds the resulting stacks to out. */
     void step(int b, FrameStack self, Transitions out);
@@ -52,6 +90,7 @@ sealed interface Frame permits Frame.RootFrame, Frame.ObjectFrame, Frame.ArrayFr
             case ValueRule.NumberRule n -> b == '-' ? new NumberFrame(n, NumberFrame.MINUS, 0)
                     : b == '0' ? new NumberFrame(n, NumberFrame.ZERO, 1)
                     : b >= '1' && b <= '9' ? new NumberFrame(n, NumberFrame.INTEGER, 1) : null;
+            case ValueRule.IntegerRangeRule r -> IntegerRangeFrame.start(r, b);
             case ValueRule.LiteralRule l -> LiteralFrame.narrow(l, 0, 0, l.texts.length, b);
             case ValueRule.AnyOf a -> throw new IllegalStateException("anyOf is flattened before values start");
             case ValueRule.Ref r -> throw new IllegalStateException("$ref is resolved before values start");
@@ -66,9 +105,11 @@ sealed interface Frame permits Frame.RootFrame, Frame.ObjectFrame, Frame.ArrayFr
         public void step(int b, FrameStack self, Transitions out) {
             if (phase != START) return; // after the value nothing may follow, not even whitespace
             if (isWhitespace(b)) {
-                if (ws < out.maxWhitespace) out.replaceTop(self, new RootFrame(rule, START, ws + 1));
+                int next = whitespace(ws, b, 0, out.maxWhitespace);
+                if (next >= 0) out.replaceTop(self, new RootFrame(rule, START, next));
                 return;
             }
+            if (ws == WS_CR) return;
             out.begin(rule, b, self.withTop(new RootFrame(rule, WAITING, 0)));
         }
 
@@ -92,11 +133,11 @@ sealed interface Frame permits Frame.RootFrame, Frame.ObjectFrame, Frame.ArrayFr
         @Override
         public void step(int b, FrameStack self, Transitions out) {
             if (isWhitespace(b)) {
-                if (phase <= AFTER_VALUE && ws < out.maxWhitespace) {
-                    out.replaceTop(self, new ObjectFrame(rule, phase, next, current, ws + 1));
-                }
+                int w = phase <= AFTER_VALUE ? whitespace(ws, b, depth(self), out.maxWhitespace) : -1;
+                if (w >= 0) out.replaceTop(self, new ObjectFrame(rule, phase, next, current, w));
                 return;
             }
+            if (ws == WS_CR) return;
             switch (phase) {
                 case OPEN -> {
                     if (b == '}' && rule.canClose(next)) out.close(self);
@@ -140,11 +181,11 @@ sealed interface Frame permits Frame.RootFrame, Frame.ObjectFrame, Frame.ArrayFr
         @Override
         public void step(int b, FrameStack self, Transitions out) {
             if (isWhitespace(b)) {
-                if (phase <= AFTER_VALUE && ws < out.maxWhitespace) {
-                    out.replaceTop(self, new ArrayFrame(rule, phase, count, ws + 1));
-                }
+                int w = phase <= AFTER_VALUE ? whitespace(ws, b, depth(self), out.maxWhitespace) : -1;
+                if (w >= 0) out.replaceTop(self, new ArrayFrame(rule, phase, count, w));
                 return;
             }
+            if (ws == WS_CR) return;
             switch (phase) {
                 case OPEN -> {
                     if (b == ']') {
@@ -336,6 +377,46 @@ sealed interface Frame permits Frame.RootFrame, Frame.ObjectFrame, Frame.ArrayFr
                 case EXP_DIGITS -> digits < MAX_EXPONENT_DIGITS;
                 default -> true;
             };
+        }
+    }
+
+    /**
+     * An integer of a {@link ValueRule.IntegerRangeRule}: the sign and the digits so far ({@code digits == 0}: only
+     * the minus sign). A digit is taken only when some value of the range still starts with the digits then, so a
+     * live frame can always be completed inside the range.
+     */
+    record IntegerRangeFrame(ValueRule.IntegerRangeRule rule, boolean negative, BigInteger magnitude, int digits) implements Frame {
+
+        static IntegerRangeFrame start(ValueRule.IntegerRangeRule rule, int b) {
+            if (b == '-') return rule.allowsNegative() ? new IntegerRangeFrame(rule, true, BigInteger.ZERO, 0) : null;
+            return new IntegerRangeFrame(rule, false, BigInteger.ZERO, 0).digit(b);
+        }
+
+        /** This frame after digit byte {@code b}, or null (not a digit, a leading zero or -0, or out of the range). */
+        private IntegerRangeFrame digit(int b) {
+            if (b < '0' || b > '9' || digits >= MAX_INTEGER_DIGITS) return null;
+            if (digits > 0 && magnitude.signum() == 0) return null; // nothing follows a leading 0
+            if (b == '0' && digits == 0 && negative) return null; // -0: write 0
+            BigInteger m = magnitude.multiply(BigInteger.TEN).add(BigInteger.valueOf(b - '0'));
+            boolean zero = m.signum() == 0;
+            if (zero ? !rule.contains(m) : !rule.reachable(negative, m, digits + 1, 0)) return null;
+            return new IntegerRangeFrame(rule, negative, m, digits + 1);
+        }
+
+        @Override
+        public void step(int b, FrameStack self, Transitions out) {
+            IntegerRangeFrame next = digit(b);
+            if (next != null) out.replaceTop(self, next);
+        }
+
+        @Override
+        public boolean canComplete() {
+            return digits > 0 && rule.contains(negative ? magnitude.negate() : magnitude);
+        }
+
+        @Override
+        public boolean canContinue() {
+            return digits == 0 || (magnitude.signum() != 0 && rule.reachable(negative, magnitude, digits, 1));
         }
     }
 

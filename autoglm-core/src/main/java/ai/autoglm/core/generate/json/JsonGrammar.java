@@ -13,9 +13,10 @@ import java.util.WeakHashMap;
  * ({@code json_schema}), or any JSON value. Compiled once, immutable and shareable between threads; it remembers
  * token masks per vocabulary across the generations that use it.
  *
- * <p>Whitespace: at most {@link #maxWhitespace()} consecutive whitespace bytes where RFC 8259 allows whitespace
- * (default {@value #DEFAULT_MAX_WHITESPACE}, enough for pretty-printed output), none after the top-level value:
- * a sampled model cannot pad forever, and generation ends when the value closes.
+ * <p>Whitespace, where RFC 8259 allows it: nothing, one space, or a line break and an indentation of at most 4 bytes
+ * per open object or array and {@link #maxWhitespace()} in all (default {@value #DEFAULT_MAX_WHITESPACE}, enough for
+ * pretty-printed output); none after the top-level value: a sampled model cannot pad, and generation ends when the
+ * value closes (see {@link Frame}).
  */
 public final class JsonGrammar {
     public static final int DEFAULT_MAX_WHITESPACE = 20;
@@ -50,7 +51,7 @@ public final class JsonGrammar {
         return new JsonGrammar(JsonSchemaCompiler.compile(schema), DEFAULT_MAX_WHITESPACE);
     }
 
-    /** This grammar with another whitespace limit (consecutive whitespace bytes, at least 0). */
+    /** This grammar with another limit on the indentation after a line break (bytes, at least 0). */
     public JsonGrammar withMaxWhitespace(int max) {
         if (max < 0) throw new IllegalArgumentException("max whitespace must be >= 0, got " + max);
         return new JsonGrammar(root, max);

@@ -2,6 +2,9 @@ package ai.autoglm.core.generate.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.math.RoundingMode;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -13,9 +16,10 @@ import java.util.Set;
 
 /**
  * Compiles a JSON Schema to {@link ValueRule}s: the subset OpenAI structured outputs accepts
- * (platform.openai.com/docs/guides/structured-outputs, "Supported schemas"), minus the string formats, patterns
- * and numeric ranges. Every generated value is an instance of the schema; where the schema allows more than the
- * rules can express, the rules keep to a subset:
+ * (platform.openai.com/docs/guides/structured-outputs, "Supported schemas") plus the keywords schema generators
+ * (victools jsonschema-generator as Spring AI and openai-java configure it, Pydantic, zod-to-json-schema) write.
+ * Every generated value is an instance of the schema; where the schema allows more than the rules can express, the
+ * rules keep to a subset:
  * <ul>
  *   <li>{@code properties}: only the declared properties, in the schema's order, required ones always, optional
  *       ones possibly skipped (what OpenAI's strict mode writes); {@code additionalProperties} matters only for an
@@ -23,22 +27,37 @@ import java.util.Set;
  *   <li>{@code enum}/{@code const}: the values written the way Jackson writes them (compact, strings escaped only
  *       where they must be);</li>
  *   <li>{@code integer}: digits only, no {@code 1.0} or {@code 1e3}; a schema without {@code type} takes its
- *       type from its keywords ({@code properties} → object, {@code items} → array, ...) or is any value.</li>
+ *       type from its keywords ({@code properties} → object, {@code items} → array, ...) or is any value;</li>
+ *   <li>{@code minimum}, {@code maximum}, {@code exclusiveMinimum}, {@code exclusiveMaximum} (numbers, or draft 4's
+ *       booleans) and {@code format} {@code int32}/{@code int64} bound an integer exactly; on a {@code number} they
+ *       make it an integer in the range (a subset of the numbers allowed);</li>
+ *   <li>{@code minLength}/{@code maxLength}, {@code minItems}/{@code maxItems} are enforced.</li>
  * </ul>
- * A keyword outside the subset is an {@link IllegalArgumentException} naming it and where it is, never ignored:
- * output that ignored it could break the schema. Annotations ({@code title}, {@code description}, ...) are ignored.
+ * Ignored, because they do not constrain the value or are annotations by default in draft 2020-12: {@code format}
+ * on strings and the float formats ({@code float}, {@code double}; JSON Schema 2020-12 section 7.2.1: format is an
+ * annotation unless a validator opts in), {@code title}, {@code description}, {@code default}, {@code examples},
+ * {@code $schema}, {@code $id}, {@code $comment}, {@code deprecated}, {@code readOnly}, {@code writeOnly},
+ * {@code contentMediaType}, {@code contentEncoding}. Any other keyword (e.g. {@code pattern}, {@code multipleOf},
+ * {@code allOf}, {@code oneOf}, {@code not}) is an {@link IllegalArgumentException} naming it and where it is:
+ * output that ignored it could break the schema.
  */
 final class JsonSchemaCompiler {
 
     private static final Set<String> ANNOTATIONS = Set.of("title", "description", "$schema", "$id", "$comment",
-            "default", "examples", "deprecated", "readOnly", "writeOnly", "$defs", "definitions");
+            "default", "examples", "deprecated", "readOnly", "writeOnly", "$defs", "definitions",
+            "contentMediaType", "contentEncoding");
+    /** Keywords that bound a number (JSON Schema validation 2020-12 section 6.2; draft 4's boolean exclusive forms). */
+    private static final Set<String> NUMBER_KEYWORDS = Set.of("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum");
+    private static final BigInteger INT32_MIN = BigInteger.valueOf(Integer.MIN_VALUE), INT32_MAX = BigInteger.valueOf(Integer.MAX_VALUE);
+    private static final BigInteger INT64_MIN = BigInteger.valueOf(Long.MIN_VALUE), INT64_MAX = BigInteger.valueOf(Long.MAX_VALUE);
     private static final Set<String> OBJECT_KEYWORDS = Set.of("properties", "required", "additionalProperties");
     private static final Set<String> ARRAY_KEYWORDS = Set.of("items", "minItems", "maxItems");
     private static final Set<String> STRING_KEYWORDS = Set.of("minLength", "maxLength");
     private static final Set<String> SUPPORTED;
 
     static {
-        Set<String> s = new LinkedHashSet<>(List.of("type", "enum", "const", "anyOf", "$ref"));
+        Set<String> s = new LinkedHashSet<>(List.of("type", "enum", "const", "anyOf", "$ref", "format"));
+        s.addAll(NUMBER_KEYWORDS);
         s.addAll(OBJECT_KEYWORDS);
         s.addAll(ARRAY_KEYWORDS);
         s.addAll(STRING_KEYWORDS);
@@ -83,10 +102,12 @@ final class JsonSchemaCompiler {
             if (!SUPPORTED.contains(k)) {
                 throw new IllegalArgumentException("unsupported JSON Schema keyword '" + k + "' at " + path
                         + " (supported: type, properties, required, additionalProperties, items, minItems, maxItems, "
-                        + "minLength, maxLength, enum, const, anyOf, $ref, $defs)");
+                        + "minLength, maxLength, minimum, maximum, exclusiveMinimum, exclusiveMaximum, format, enum, const, "
+                        + "anyOf, $ref, $defs; annotations such as title, description, default, examples are ignored)");
             }
             constraints.add(k);
         }
+        constraints.remove("format"); // a format alone constrains nothing: it matters only with a numeric type below
         if (schema.has("$ref")) {
             alone("$ref", constraints, path);
             return ref(text(schema.get("$ref"), path + "/$ref"), path);
@@ -104,7 +125,7 @@ final class JsonSchemaCompiler {
         List<String> types = types(schema, constraints, path);
         if (schema.has("enum") || schema.has("const")) {
             for (String k : constraints) {
-                if (!k.equals("type") && !k.equals("enum") && !k.equals("const")) {
+                if (!k.equals("type") && !k.equals("enum") && !k.equals("const") && !NUMBER_KEYWORDS.contains(k)) {
                     throw new IllegalArgumentException("'" + k + "' together with enum/const at " + path + " is not supported");
                 }
             }
@@ -138,6 +159,9 @@ final class JsonSchemaCompiler {
             if (constraints.stream().anyMatch(OBJECT_KEYWORDS::contains)) types.add("object");
             else if (constraints.stream().anyMatch(ARRAY_KEYWORDS::contains)) types.add("array");
             else if (constraints.stream().anyMatch(STRING_KEYWORDS::contains)) types.add("string");
+            // bounds on an enum filter its numbers (see literals), they do not make its strings invalid
+            else if (constraints.stream().anyMatch(NUMBER_KEYWORDS::contains) && !constraints.contains("enum")
+                    && !constraints.contains("const")) types.add("number");
             return types;
         }
         if (type.isTextual()) {
@@ -173,12 +197,78 @@ final class JsonSchemaCompiler {
                 if (min > max) throw new IllegalArgumentException("minLength > maxLength at " + path);
                 yield min == 0 && max == ValueRule.UNLIMITED ? AnyJson.STRING : new ValueRule.StringRule(min, max);
             }
-            case "number" -> AnyJson.NUMBER;
-            case "integer" -> AnyJson.INTEGER;
+            case "number", "integer" -> number(type.equals("integer"), schema, path);
             case "boolean" -> AnyJson.BOOLEAN;
             case "null" -> AnyJson.NULL;
             default -> throw new IllegalStateException(type);
         };
+    }
+
+    /**
+     * A number or integer rule: bounds and an integer format make it an {@link ValueRule.IntegerRangeRule}; a
+     * {@code number} with bounds is kept to the integers in them (a subset: the automaton cannot compare decimal
+     * fractions with a bound while they are written).
+     */
+    private static ValueRule number(boolean integer, JsonNode schema, String path) {
+        BigInteger[] range = integerRange(schema, path);
+        String format = schema.path("format").asText("");
+        if (format.equals("int32")) range = intersect(range, INT32_MIN, INT32_MAX, path);
+        else if (format.equals("int64")) range = intersect(range, INT64_MIN, INT64_MAX, path);
+        if (range[0] == null && range[1] == null) {
+            if (format.equals("int32") || format.equals("int64") || integer) return AnyJson.INTEGER;
+            return AnyJson.NUMBER;
+        }
+        return new ValueRule.IntegerRangeRule(range[0], range[1]);
+    }
+
+    /** {@code [lowest, highest]} integer the numeric keywords allow (null: unbounded); throws when none is. */
+    private static BigInteger[] integerRange(JsonNode schema, String path) {
+        BigInteger lo = null, hi = null;
+        JsonNode exMin = schema.get("exclusiveMinimum"), exMax = schema.get("exclusiveMaximum");
+        for (String k : List.of("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")) {
+            JsonNode n = schema.get(k);
+            if (n == null || (n.isBoolean() && k.startsWith("exclusive"))) continue;
+            if (!n.isNumber()) throw new IllegalArgumentException(path + "/" + k + " must be a number, got " + n);
+        }
+        if (schema.has("minimum")) {
+            BigDecimal m = schema.get("minimum").decimalValue();
+            // draft 4 / OpenAPI 3.0: exclusiveMinimum: true makes minimum exclusive
+            boolean exclusive = exMin != null && exMin.isBoolean() && exMin.booleanValue();
+            lo = exclusive ? floor(m).add(BigInteger.ONE) : ceil(m);
+        }
+        if (exMin != null && exMin.isNumber()) lo = max(lo, floor(exMin.decimalValue()).add(BigInteger.ONE));
+        if (schema.has("maximum")) {
+            BigDecimal m = schema.get("maximum").decimalValue();
+            boolean exclusive = exMax != null && exMax.isBoolean() && exMax.booleanValue();
+            hi = exclusive ? ceil(m).subtract(BigInteger.ONE) : floor(m);
+        }
+        if (exMax != null && exMax.isNumber()) hi = min(hi, ceil(exMax.decimalValue()).subtract(BigInteger.ONE));
+        return intersect(new BigInteger[]{lo, hi}, null, null, path);
+    }
+
+    private static BigInteger[] intersect(BigInteger[] range, BigInteger lo, BigInteger hi, String path) {
+        BigInteger a = max(range[0], lo), b = min(range[1], hi);
+        if (a != null && b != null && a.compareTo(b) > 0) {
+            throw new IllegalArgumentException("no integer satisfies minimum/maximum/format at " + path
+                    + " (numbers with a fraction in a range are not supported)");
+        }
+        return new BigInteger[]{a, b};
+    }
+
+    private static BigInteger floor(BigDecimal d) {
+        return d.setScale(0, RoundingMode.FLOOR).toBigIntegerExact();
+    }
+
+    private static BigInteger ceil(BigDecimal d) {
+        return d.setScale(0, RoundingMode.CEILING).toBigIntegerExact();
+    }
+
+    private static BigInteger max(BigInteger a, BigInteger b) {
+        return a == null ? b : b == null ? a : a.max(b);
+    }
+
+    private static BigInteger min(BigInteger a, BigInteger b) {
+        return a == null ? b : b == null ? a : a.min(b);
     }
 
     private ValueRule object(JsonNode schema, String path) {
@@ -226,12 +316,15 @@ final class JsonSchemaCompiler {
             if (!e.isArray() || e.isEmpty()) throw new IllegalArgumentException(path + "/enum must be a non-empty array");
             e.forEach(values::add);
         }
+        BigInteger[] range = integerRange(schema, path);
+        boolean bounded = range[0] != null || range[1] != null;
         Set<String> seen = new LinkedHashSet<>();
         List<byte[]> texts = new ArrayList<>();
         List<Integer> tags = new ArrayList<>();
         for (JsonNode v : values) {
             if (!types.isEmpty() && types.stream().noneMatch(t -> hasType(v, t))) continue;
             if (schema.has("const") && schema.has("enum") && !schema.get("const").equals(v)) continue;
+            if (bounded && v.isNumber() && !inRange(v.decimalValue(), range)) continue;
             byte[] text = JsonText.compact(v);
             if (seen.add(new String(text, StandardCharsets.UTF_8))) {
                 texts.add(text);
@@ -240,6 +333,16 @@ final class JsonSchemaCompiler {
         }
         if (texts.isEmpty()) throw new IllegalArgumentException("no enum/const value at " + path + " matches its type");
         return new ValueRule.LiteralRule(texts, tags);
+    }
+
+    /**
+     * Whether {@code v} lies in the integer range made from the bounds. The integer bounds lie inside the schema's
+     * (ceil of a minimum, floor of a maximum), so a value inside them satisfies the schema; a fraction between a
+     * bound and its integer is left out (a subset, as everywhere here).
+     */
+    private static boolean inRange(BigDecimal v, BigInteger[] range) {
+        return (range[0] == null || v.compareTo(new BigDecimal(range[0])) >= 0)
+                && (range[1] == null || v.compareTo(new BigDecimal(range[1])) <= 0);
     }
 
     private static boolean hasType(JsonNode v, String type) {

@@ -1,5 +1,6 @@
 package ai.autoglm.core.generate.json;
 
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,7 +13,7 @@ import java.util.List;
  * A schema compiles to a graph: {@link Ref} and recursive containers make cycles.
  */
 sealed interface ValueRule permits ValueRule.AnyOf, ValueRule.Ref, ValueRule.ObjectRule, ValueRule.ArrayRule,
-        ValueRule.StringRule, ValueRule.NumberRule, ValueRule.LiteralRule {
+        ValueRule.StringRule, ValueRule.NumberRule, ValueRule.IntegerRangeRule, ValueRule.LiteralRule {
 
     /** "No limit" for lengths and counts. */
     int UNLIMITED = Integer.MAX_VALUE;
@@ -177,6 +178,54 @@ sealed interface ValueRule permits ValueRule.AnyOf, ValueRule.Ref, ValueRule.Obj
 
         NumberRule(boolean integer) {
             this.integer = integer;
+        }
+
+        @Override
+        public List<ValueRule> alternatives() {
+            return List.of(this);
+        }
+    }
+
+    /**
+     * An integer in {@code [min, max]} (either bound may be null: unbounded on that side), written in the canonical
+     * form (no leading zeros, no {@code -0}, no fraction or exponent, at most {@link Frame#MAX_INTEGER_DIGITS} digits):
+     * JSON Schema {@code minimum}/{@code maximum}/{@code exclusiveMinimum}/{@code exclusiveMaximum} and the
+     * OpenAPI formats {@code int32}/{@code int64} (the ranges of Java's int and long).
+     */
+    final class IntegerRangeRule implements ValueRule {
+        private static final BigInteger LARGEST = BigInteger.TEN.pow(Frame.MAX_INTEGER_DIGITS).subtract(BigInteger.ONE);
+        final BigInteger min;
+        final BigInteger max;
+
+        IntegerRangeRule(BigInteger min, BigInteger max) {
+            this.min = min;
+            this.max = max;
+        }
+
+        boolean contains(BigInteger v) {
+            return (min == null || v.compareTo(min) >= 0) && (max == null || v.compareTo(max) <= 0);
+        }
+
+        /**
+         * Whether some integer written as the given sign and digits followed by {@code from} or more further digits
+         * (up to the digit limit) lies in the range: the values with {@code j} more digits form one interval,
+         * {@code [m * 10^j, (m + 1) * 10^j - 1]} in magnitude.
+         */
+        boolean reachable(boolean negative, BigInteger magnitude, int digits, int from) {
+            for (int j = from; digits + j <= Frame.MAX_INTEGER_DIGITS; j++) {
+                BigInteger scale = BigInteger.TEN.pow(j);
+                BigInteger lo = magnitude.multiply(scale);
+                BigInteger hi = j == 0 ? lo : magnitude.add(BigInteger.ONE).multiply(scale).subtract(BigInteger.ONE);
+                BigInteger a = negative ? hi.negate() : lo, b = negative ? lo.negate() : hi;
+                if ((max == null || a.compareTo(max) <= 0) && (min == null || b.compareTo(min) >= 0)) return true;
+            }
+            return false;
+        }
+
+        /** Whether a negative value (at least one digit after the minus sign) can be written. */
+        boolean allowsNegative() {
+            // the negative values that can be written are [-LARGEST, -1]
+            return (min == null || min.signum() < 0) && (max == null || max.compareTo(LARGEST.negate()) >= 0);
         }
 
         @Override

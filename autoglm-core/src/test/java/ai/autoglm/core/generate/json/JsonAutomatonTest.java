@@ -69,7 +69,7 @@ class JsonAutomatonTest {
             "{}", "[]", "\"\"", "0", "-0", "12", "-12.5e+3", "1E-2", "0.000", "true", "false", "null",
             "{\"a\":1}", "{ \"a\" : [ 1 , 2.5 , { } ] }", "[[[[]]],{\"x\":{\"y\":null}}]",
             "\"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\uD83D\\uDE00\"",
-            "\"中文 é 😀\"", "{\"键\":\"值\"}", "\n\t [1]", "\"\u007f\"", "[true,false,null]", "{\"\":\"\"}",
+            "\"中文 é 😀\"", "{\"键\":\"值\"}", "\n[1]", "\r\n[\n\t1\n]", " [1]", "\"\u007f\"", "[true,false,null]", "{\"\":\"\"}",
             "123456789012345678901234567890".substring(0, 20), "1.25e99",
     };
 
@@ -124,13 +124,30 @@ class JsonAutomatonTest {
         if (refusedAt < 0) assertThat(run(JsonGrammar.anyValue().start(), doc).canEnd()).isTrue();
     }
 
+    /**
+     * Whitespace: nothing, one space, or a line break and at most 4 indentation bytes per open container (and
+     * maxWhitespace in all); pretty-printed documents (2 and 4 spaces, tabs, CRLF) pass, padding does not.
+     */
     @Test
-    void whitespaceRunsAreLimited() {
+    void whitespaceIsBoundedAsPrettyPrintersWriteIt() throws Exception {
         JsonGrammar g = JsonGrammar.anyObject();
-        String limit = " ".repeat(g.maxWhitespace());
-        assertThat(firstRefused(g.start(), utf8(limit + "{" + limit + "\"a\"" + limit + ":" + limit + "1" + limit + "}"))).isEqualTo(-1);
-        assertThat(firstRefused(g.start(), utf8("{" + limit + " "))).isEqualTo(1 + g.maxWhitespace());
-        assertThat(firstRefused(g.withMaxWhitespace(0).start(), utf8("{ "))).isEqualTo(1);
+        JsonNode doc = new ObjectMapper().readTree("{\"a\":[1,{\"b\":[true,null,{\"c\":\"d\"}]}],\"e\":{}}");
+        String python4 = "{\n    \"a\": [\n        1,\n        {\n            \"b\": [\n                true,\n                null,\n"
+                + "                {\n                    \"c\": \"d\"\n                }\n            ]\n        }\n    ],\n    \"e\": {}\n}";
+        for (String pretty : List.of(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(doc), python4,
+                python4.replace("    ", "\t"), python4.replace("\n", "\r\n"), "{ \"a\" : [ 1 ] }")) {
+            assertThat(firstRefused(g.start(), utf8(pretty))).as(pretty).isEqualTo(-1);
+        }
+        assertThat(firstRefused(g.start(), utf8("{  "))).isEqualTo(2);            // two spaces: refused at the second
+        assertThat(firstRefused(g.start(), utf8("  {}"))).isEqualTo(1);
+        assertThat(firstRefused(g.start(), utf8("{\n     \"a\"") )).isEqualTo(6); // depth 1: at most 4 after the break
+        assertThat(firstRefused(g.start(), utf8("{\n\n"))).isEqualTo(2);          // no blank lines
+        assertThat(firstRefused(g.start(), utf8("{\r }"))).isEqualTo(2);          // CR only before LF
+        assertThat(firstRefused(g.start(), utf8("\n {}"))).isEqualTo(1);          // top level: no indentation
+        assertThat(firstRefused(g.start(), utf8("{\"a\":1} "))).isEqualTo(7);     // nothing after the value
+        String deep = "[[[[[[[[" + "\n" + " ".repeat(g.maxWhitespace());
+        assertThat(firstRefused(JsonGrammar.anyValue().start(), utf8(deep + " "))).isEqualTo(deep.length()); // maxWhitespace in all
+        assertThat(firstRefused(g.withMaxWhitespace(0).start(), utf8("{\n "))).isEqualTo(2);
     }
 
     @Test
@@ -211,7 +228,8 @@ class JsonAutomatonTest {
 
     /**
      * Mutations with ASCII bytes of valid documents: the automaton accepts a mutant exactly when Jackson does,
-     * except where it is stricter by design: no whitespace after the top-level value, no lone surrogate escapes.
+     * except where it is stricter by design: no whitespace after the top-level value, no lone surrogate escapes,
+     * whitespace only as pretty printers write it ({@link #whitespaceAsPrettyPrinted}).
      */
     @Test
     void mutantsAreAcceptedExactlyWhenJacksonAcceptsThem() throws Exception {
@@ -224,7 +242,7 @@ class JsonAutomatonTest {
                 // past the automaton's documented number limits (anywhere in the text: conservative)
                 if (LONG_NUMBER_PART.matcher(new String(mutant, StandardCharsets.UTF_8)).find()) continue;
                 boolean reference = jacksonAccepts(mutant) && !Character.isWhitespace(mutant[mutant.length - 1])
-                        && !hasLoneSurrogate(JACKSON.readTree(mutant));
+                        && !hasLoneSurrogate(JACKSON.readTree(mutant)) && whitespaceAsPrettyPrinted(mutant, 20);
                 JsonState s = run(JsonGrammar.anyValue().start(), mutant);
                 boolean ours = s != null && s.canEnd();
                 assertThat(ours).as("mutant %s", new String(mutant, StandardCharsets.UTF_8)).isEqualTo(reference);
@@ -234,6 +252,37 @@ class JsonAutomatonTest {
         }
         assertThat(accepted).isGreaterThan(100);
         assertThat(refused).isGreaterThan(100);
+    }
+
+    /**
+     * The documented whitespace rule, written here from its statement: outside strings, each run of whitespace is one
+     * space, or a line break ({@code \n} or {@code \r\n}) followed by spaces and tabs, at most 4 per bracket open
+     * at that point and {@code max} in all.
+     */
+    static boolean whitespaceAsPrettyPrinted(byte[] text, int max) {
+        String t = new String(text, StandardCharsets.UTF_8);
+        int depth = 0;
+        boolean inString = false;
+        for (int i = 0; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (inString) {
+                if (c == '\\') i++;
+                else if (c == '"') inString = false;
+                continue;
+            }
+            if (c == '"') inString = true;
+            else if (c == '{' || c == '[') depth++;
+            else if (c == '}' || c == ']') depth--;
+            else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+                int j = i;
+                while (j < t.length() && " \t\n\r".indexOf(t.charAt(j)) >= 0) j++;
+                String run = t.substring(i, j);
+                boolean ok = run.equals(" ") || run.matches("\r?\n[ \t]*") && run.replaceFirst("^\r?\n", "").length() <= Math.min(max, 4 * depth);
+                if (!ok) return false;
+                i = j - 1;
+            }
+        }
+        return true;
     }
 
     private static final java.util.regex.Pattern LONG_NUMBER_PART = java.util.regex.Pattern.compile(

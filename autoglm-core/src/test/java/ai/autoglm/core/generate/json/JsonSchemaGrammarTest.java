@@ -63,8 +63,28 @@ class JsonSchemaGrammarTest {
     static final String MATRIX = """
             {"type":"array","items":{"type":"array","items":{"type":"integer"},"minItems":2,"maxItems":2},"minItems":1,"maxItems":4}""";
 
+    /**
+     * What generators write (victools with EXTRA_OPEN_API_FORMAT_VALUES, as Spring AI configures it; Pydantic's
+     * ge/lt; int32/int64 formats, ranges, annotations. (Draft 4's boolean
+     * exclusiveMinimum, which networknt's 2020-12 validator refuses, is in the range test below.)
+     */
+    static final String GENERATED = """
+            {"$schema":"https://json-schema.org/draft/2020-12/schema","title":"Reading","description":"a reading",
+             "type":"object","properties":{
+              "count":{"type":"integer","format":"int32","description":"how many"},
+              "id":{"type":"integer","format":"int64"},
+              "pct":{"type":"integer","minimum":0,"maximum":100,"default":50,"examples":[1,2]},
+              "temp":{"type":"integer","minimum":-40,"exclusiveMaximum":60},
+              "big":{"type":"integer","minimum":1000,"maximum":250000},
+              "neg":{"type":"integer","maximum":-7,"exclusiveMinimum":-12},
+              "ratio":{"type":"number","format":"double"},
+              "score":{"type":"number","exclusiveMinimum":0.5,"maximum":9.5},
+              "level":{"enum":[1,5,9,"x"],"minimum":2},
+              "label":{"type":"string","minLength":1,"maxLength":4,"title":"Label"}},
+             "required":["count","id","pct","temp","big","neg","ratio","score","level","label"],"additionalProperties":false}""";
+
     static List<String> schemas() {
-        return List.of(PERSON, OPTIONAL, DEFS, TREE, SHAPES, LENGTHS, DICTIONARY, ENUM_ROOT, EMPTY, MATRIX);
+        return List.of(PERSON, OPTIONAL, DEFS, TREE, SHAPES, LENGTHS, DICTIONARY, ENUM_ROOT, EMPTY, MATRIX, GENERATED);
     }
 
     /**
@@ -194,7 +214,7 @@ class JsonSchemaGrammarTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"pattern", "format", "minimum", "maximum", "oneOf", "allOf", "not", "prefixItems",
+    @ValueSource(strings = {"pattern", "oneOf", "allOf", "not", "prefixItems",
             "uniqueItems", "patternProperties", "if", "minProperties", "multipleOf", "dependentRequired"})
     void unsupportedKeywordsAreNamed(String keyword) {
         JsonNode schema = parse("{\"type\":\"object\",\"properties\":{\"x\":{\"type\":\"string\",\"" + keyword + "\":1}}}");
@@ -215,6 +235,10 @@ class JsonSchemaGrammarTest {
             "{\"$defs\":{\"a\":{\"anyOf\":[{\"$ref\":\"#/$defs/a\"},{\"type\":\"null\"}]}},\"$ref\":\"#/$defs/a\"}",
             "{\"type\":\"object\",\"properties\":{\"x\":{\"anyOf\":[{\"$ref\":\"#/properties/x\"},{\"type\":\"null\"}]}}}",
             "{\"type\":\"string\",\"minLength\":3,\"maxLength\":2}",
+            "{\"type\":\"integer\",\"minimum\":5,\"maximum\":4}",
+            "{\"type\":\"number\",\"minimum\":0.2,\"maximum\":0.8}",
+            "{\"type\":\"integer\",\"format\":\"int32\",\"minimum\":3000000000}",
+            "{\"type\":\"integer\",\"minimum\":\"1\"}",
             "{\"type\":\"array\",\"minItems\":-1}",
             "{\"type\":\"strings\"}",
             "{\"type\":\"string\",\"enum\":[1,2]}",
@@ -241,5 +265,80 @@ class JsonSchemaGrammarTest {
             assertThatThrownBy(() -> ResponseFormats.grammar(parse(bad))).as(bad)
                     .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("response_format");
         }
+    }
+
+    /**
+     * Integer ranges against a reference written here from the definitions: every text of up to five bytes over
+     * {@code -0123456789} is accepted as a complete value exactly when it is a canonical JSON integer (RFC 8259
+     * section 6, without {@code -0}) inside the range, and every accepted prefix can still be completed.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"\"minimum\":0,\"maximum\":100", "\"minimum\":-40,\"exclusiveMaximum\":60",
+            "\"minimum\":150,\"maximum\":2345", "\"exclusiveMinimum\":-12,\"maximum\":-7", "\"minimum\":7,\"maximum\":7",
+            "\"minimum\":-1.5,\"maximum\":12.5", "\"maximum\":-100", "\"minimum\":5", "\"minimum\":0,\"exclusiveMinimum\":true,\"maximum\":10"})
+    void integerRangesAcceptExactlyTheCanonicalIntegersInRange(String bounds) {
+        JsonNode schema = parse("{\"type\":\"integer\"," + bounds + "}");
+        JsonGrammar g = JsonGrammar.fromSchema(schema);
+        java.math.BigDecimal lo = schema.has("minimum") ? schema.get("minimum").decimalValue() : null;
+        java.math.BigDecimal hi = schema.has("maximum") ? schema.get("maximum").decimalValue() : null;
+        java.math.BigDecimal exLo = schema.path("exclusiveMinimum").isNumber() ? schema.get("exclusiveMinimum").decimalValue()
+                : schema.path("exclusiveMinimum").asBoolean(false) ? lo : null;
+        if (schema.path("exclusiveMinimum").isBoolean()) lo = null;
+        java.math.BigDecimal exHi = schema.has("exclusiveMaximum") ? schema.get("exclusiveMaximum").decimalValue() : null;
+        String alphabet = "-0123456789";
+        List<String> texts = new java.util.ArrayList<>(List.of(""));
+        int accepted = 0;
+        for (int len = 1; len <= 5; len++) {
+            List<String> next = new java.util.ArrayList<>();
+            for (String t : texts) for (char c : alphabet.toCharArray()) next.add(t + c);
+            texts = next;
+            for (String t : texts) {
+                boolean canonical = t.matches("-?(0|[1-9][0-9]*)") && !t.equals("-0");
+                boolean expected = false;
+                if (canonical) {
+                    java.math.BigDecimal v = new java.math.BigDecimal(t);
+                    expected = (lo == null || v.compareTo(lo) >= 0) && (hi == null || v.compareTo(hi) <= 0)
+                            && (exLo == null || v.compareTo(exLo) > 0) && (exHi == null || v.compareTo(exHi) < 0);
+                }
+                JsonState st = g.start().advance(utf8(t));
+                assertThat(st != null && st.canEnd()).as("%s with %s", t, bounds).isEqualTo(expected);
+                if (expected) accepted++;
+                if (st != null && !st.canEnd()) {
+                    // a live prefix that is not yet a value must lead to one: a digit exists that keeps it alive
+                    boolean goesOn = false;
+                    for (char c : "0123456789".toCharArray()) goesOn |= st.advance(c) != null;
+                    assertThat(goesOn).as("prefix %s with %s is a dead end", t, bounds).isTrue();
+                }
+            }
+            texts = texts.stream().filter(t -> g.start().advance(utf8(t)) != null).toList(); // extend live prefixes only
+        }
+        assertThat(accepted).isPositive();
+    }
+
+    @Test
+    void openApiIntegerFormatsAreTheJavaRanges() {
+        String int32 = "{\"type\":\"integer\",\"format\":\"int32\"}";
+        assertThat(accept(int32, "2147483647").canEnd()).isTrue();
+        assertThat(accept(int32, "-2147483648").canEnd()).isTrue();
+        assertThat(accept(int32, "2147483648")).isNull();
+        assertThat(accept(int32, "-2147483649")).isNull();
+        assertThat(accept(int32, "21474836470")).isNull();
+        String int64 = "{\"type\":\"integer\",\"format\":\"int64\"}";
+        assertThat(accept(int64, "9223372036854775807").canEnd()).isTrue();
+        assertThat(accept(int64, "9223372036854775808")).isNull();
+        // a number with an integer format is an integer; a float format and string formats constrain nothing here
+        assertThat(accept("{\"type\":\"number\",\"format\":\"int32\"}", "1.5")).isNull();
+        assertThat(accept("{\"type\":\"number\",\"format\":\"float\"}", "1.5e3").canEnd()).isTrue();
+        assertThat(accept("{\"type\":\"string\",\"format\":\"date-time\"}", "\"x\"").isComplete()).isTrue();
+        // a number with bounds keeps to the integers inside them
+        String score = "{\"type\":\"number\",\"exclusiveMinimum\":0.5,\"maximum\":9.5}";
+        assertThat(accept(score, "1").canEnd()).isTrue();
+        assertThat(accept(score, "9").canEnd()).isTrue();
+        assertThat(accept(score, "0")).isNull();
+        assertThat(accept(score, "10")).isNull();
+        assertThat(accept(score, "1.")).isNull();
+        // enum values outside the bounds are dropped
+        assertThat(accept("{\"enum\":[1,5,9,\"x\"],\"minimum\":2}", "1")).isNull();
+        assertThat(accept("{\"enum\":[1,5,9,\"x\"],\"minimum\":2}", "\"x\"").isComplete()).isTrue();
     }
 }
