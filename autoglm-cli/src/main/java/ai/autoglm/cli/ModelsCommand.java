@@ -113,8 +113,13 @@ final class ModelsCommand {
         }
     }
 
-    /** {@code verify NAME}: every file of the cached model re-hashed against its blob name (the hub's hash). */
-    static int verifyByName(String name) throws Exception {
+    /**
+     * {@code verify [--trust PUB]... NAME}: every file of the cached model re-hashed against its blob name (the hub's
+     * hash); then, when the model is signed ({@code autoglm sign}: its manifest came with the pull) or keys are
+     * trusted, the signature and every file against the manifest, as for a path. With {@code --trust} and no
+     * manifest the model is refused: trust that cannot be checked fails closed.
+     */
+    static int verifyByName(String name, List<java.security.PublicKey> trusted) throws Exception {
         ModelPuller p = new ModelPuller(HubCli.settings(true));
         ModelRef r = ref(name);
         PulledModel m = p.cached(r).orElseThrow(() -> new IllegalArgumentException(r + " is not in the cache " + p.settings().hubCache()));
@@ -128,6 +133,8 @@ final class ModelsCommand {
         }
         if (bad > 0) return VerifyCommand.VERIFICATION_FAILED;
         System.out.printf("ok: %d file(s) of %s at %s match the hashes the hub published%n", checks.size(), r.repo(), m.commit());
-        return 0;
+        Path model = m.modelPath();
+        if (trusted.isEmpty() && !Files.exists(ai.autoglm.server.gateway.ModelFiles.manifestPath(model))) return 0;
+        return VerifyCommand.verifySignature(model, trusted);
     }
 }

@@ -8,6 +8,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
+import java.security.PublicKey;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -30,10 +31,16 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (ai.autoglm.core.hub.ModelNames.isName(model)) return ModelsCommand.verifyByName(model);
+        List<PublicKey> keys = trust.stream().map(SigningKeys::readPublic).toList();
+        if (ai.autoglm.core.hub.ModelNames.isName(model)) return ModelsCommand.verifyByName(model, keys);
+        return verifySignature(Path.of(model), keys);
+    }
+
+    /** The signed-manifest check of a model file or directory (a snapshot folder of symlinks into blobs/ included). */
+    static int verifySignature(Path model, List<PublicKey> keys) {
         ModelSignatures.Verified v;
         try {
-            v = ModelSignatures.verify(Path.of(model), trust.stream().map(SigningKeys::readPublic).toList());
+            v = ModelSignatures.verify(model, keys);
         } catch (ModelVerificationException e) {
             System.err.println("autoglm: verification failed: " + e.getMessage());
             return VERIFICATION_FAILED;

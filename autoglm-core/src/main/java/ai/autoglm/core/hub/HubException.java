@@ -32,4 +32,11 @@ public class HubException extends IOException {
             super(message);
         }
     }
+
+    /** The cache's disk has less room than the pull needs; checked before any byte is fetched. */
+    public static final class NoSpace extends HubException {
+        public NoSpace(String message) {
+            super(message);
+        }
+    }
 }

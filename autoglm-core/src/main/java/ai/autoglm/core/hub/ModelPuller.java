@@ -135,7 +135,14 @@ public final class ModelPuller {
         ModelSource source = ModelSource.of(sourceName, h, settings);
         RepoListing listing = source.list(ref);
         String commit = listing.commit();
-        List<RemoteFile> files = FileSelection.select(ref, listing);
+        List<RemoteFile> files = SignedManifests.withManifests(FileSelection.select(ref, listing), listing);
+        Optional<RemoteFile> manifest = SignedManifests.directoryManifest(files);
+        if (manifest.isPresent()) {
+            // a signed directory: its manifest (a few KB) comes first, since it names every file the signature covers
+            checkDiskSpace(ref, List.of(manifest.get()));
+            fetchFile(source, ref, commit, manifest.get(), PullListener.NONE);
+            files = SignedManifests.withListedFiles(files, cache.snapshotFile(ref, commit, manifest.get().name()), listing);
+        }
         checkDiskSpace(ref, files);
         long total = files.stream().mapToLong(f -> Math.max(0, f.size())).sum();
         long already = files.stream().mapToLong(f -> onDisk(ref, f)).sum();
@@ -208,18 +215,32 @@ public final class ModelPuller {
         }
     }
 
-    /** Refuses to start when the missing bytes (plus a margin) exceed the free space of the cache's disk. */
+    /**
+     * Refuses to start when the missing bytes (plus {@link #DISK_MARGIN}) exceed the usable space of the disk the
+     * cache is on; measured on the nearest existing folder, so a refused pull creates nothing.
+     */
     private void checkDiskSpace(ModelRef ref, List<RemoteFile> files) throws IOException {
         long missing = 0;
-        for (RemoteFile f : files) missing += Math.max(0, f.size()) - onDisk(ref, f);
-        Path dir = settings.hubCache();
-        Files.createDirectories(dir);
-        FileStore store = Files.getFileStore(dir);
+        for (RemoteFile f : files) missing += Math.max(0, Math.max(0, f.size()) - onDisk(ref, f));
+        Path dir = settings.hubCache().toAbsolutePath();
+        Path existing = dir;
+        while (existing != null && !Files.isDirectory(existing)) existing = existing.getParent();
+        if (existing == null) return; // no folder of the path exists: creating the cache will say why
+        FileStore store = Files.getFileStore(existing);
         long free = store.getUsableSpace();
         if (missing + DISK_MARGIN > free) {
-            throw new HubException(String.format(Locale.ROOT, "%s needs %.2f GB more on the disk of %s, which has %.2f GB free; "
-                    + "free some space or set HF_HOME (or HF_HUB_CACHE) to a larger disk", ref, missing / 1e9, dir, free / 1e9));
+            throw new HubException.NoSpace(String.format(Locale.ROOT, "%s needs %s more (%d bytes, plus a margin of %s) on the disk of %s, "
+                            + "which has %s free (%d bytes); nothing was downloaded. Free some space or set HF_HOME (or HF_HUB_CACHE) to a larger disk",
+                    ref, bytes(missing), missing, bytes(DISK_MARGIN), dir, bytes(free), free));
         }
+    }
+
+    /** Bytes in the largest unit that keeps a number of at least 1 (decimal units, as the hub's web pages show sizes). */
+    static String bytes(long n) {
+        if (n >= 1_000_000_000L) return String.format(Locale.ROOT, "%.2f GB", n / 1e9);
+        if (n >= 1_000_000L) return String.format(Locale.ROOT, "%.1f MB", n / 1e6);
+        if (n >= 1_000L) return String.format(Locale.ROOT, "%.1f kB", n / 1e3);
+        return n + " B";
     }
 
     public Path recordFile(ModelRef ref, String commit) {

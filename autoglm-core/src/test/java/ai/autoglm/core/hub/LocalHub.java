@@ -61,6 +61,8 @@ public final class LocalHub implements AutoCloseable {
     public final Map<String, Long> dropOnceAfter = new ConcurrentHashMap<>();
     /** sha256 of blobs whose served copy has one byte flipped. */
     public final Set<String> corrupt = ConcurrentHashMap.newKeySet();
+    /** sha256 of a blob -> the size the hub announces for it (model info lfs.size, X-Linked-Size) instead of its real one. */
+    public final Map<String, Long> announcedSize = new ConcurrentHashMap<>();
     /** A pause per CDN write (to let two pulls overlap). */
     public volatile long writeDelayMillis;
 
@@ -134,7 +136,8 @@ public final class LocalHub implements AutoCloseable {
                 for (var e : r.files().entrySet()) {
                     ObjectNode s = sib.addObject().put("rfilename", e.getKey()).put("size", isLfs(e.getKey()) ? 134 : e.getValue().length)
                             .put("blobId", gitSha1(e.getValue()));
-                    if (isLfs(e.getKey())) s.putObject("lfs").put("sha256", sha256(e.getValue())).put("size", e.getValue().length).put("pointerSize", 134);
+                    if (isLfs(e.getKey())) s.putObject("lfs").put("sha256", sha256(e.getValue()))
+                            .put("size", announcedSize.getOrDefault(sha256(e.getValue()), (long) e.getValue().length)).put("pointerSize", 134);
                 }
                 send(ex, 200, "application/json", JSON.writeValueAsBytes(n));
                 return;
@@ -160,7 +163,7 @@ public final class LocalHub implements AutoCloseable {
             if (isLfs(p[4])) {
                 String sha = sha256(content);
                 ex.getResponseHeaders().set("X-Linked-Etag", "\"" + sha + "\"");
-                ex.getResponseHeaders().set("X-Linked-Size", Long.toString(content.length));
+                ex.getResponseHeaders().set("X-Linked-Size", Long.toString(announcedSize.getOrDefault(sha, (long) content.length)));
                 ex.getResponseHeaders().set("ETag", "\"" + gitSha1(content) + "\"");
                 ex.getResponseHeaders().set("Location", "http://127.0.0.2:" + cdn.getAddress().getPort() + "/blobs/" + sha + "?signed=1");
                 ex.sendResponseHeaders(302, -1);

@@ -13,6 +13,7 @@ import ai.autoglm.core.hub.ModelRef;
 import ai.autoglm.core.hub.PullListener;
 import ai.autoglm.core.hub.PulledModel;
 import ai.autoglm.core.tensor.GgmlType;
+import ai.autoglm.server.gateway.ModelFiles;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,6 +41,8 @@ public final class ServedModelFiles {
 
     public static Prepared prepare(String model, String quantize, Integer context, int slots, Supplier<MemoryBudget> budget,
                                    ModelPuller puller, String source, PullListener listener) throws IOException {
+        // a word that is not a quantization fails here, before a download of gigabytes rather than after it
+        if (quantize != null) quantize = ServeQuantization.parseOption(quantize, "--quantize (or a config's quantize:)");
         if (!ModelNames.isName(model)) return new Prepared(Path.of(model), quantize, Path.of(model).getFileName().toString());
         ModelRef ref = ModelNames.parse(model, source);
         PulledModel m = puller.resolve(ref, source, listener);
@@ -47,6 +50,13 @@ public final class ServedModelFiles {
         ServeQuantization.Decision d = ServeQuantization.decide(quantize, m.snapshot(), context, slots, budget);
         LOG.info(() -> "model " + model + ": " + d.reason());
         if (d.type() == null) return new Prepared(m.snapshot(), null, model);
+        if (Files.exists(ModelFiles.manifestPath(m.snapshot()))) {
+            // A signed model: a derived GGUF would carry no signature, so with --trust it would be refused. The signed
+            // snapshot is served and quantized in memory at load, after the registry verified it (ModelRegistry).
+            LOG.info(() -> "model " + model + ": signed (" + ModelFiles.DIRECTORY_MANIFEST + "), so the signed files are served and quantized to "
+                    + d.type().name().toLowerCase(Locale.ROOT) + " in memory at load instead of from a derived file");
+            return new Prepared(m.snapshot(), d.type().name().toLowerCase(Locale.ROOT), model);
+        }
         String recipe = d.type().name().toLowerCase(Locale.ROOT);
         DerivedStore store = new DerivedStore(puller.settings().store());
         boolean had = store.has(ref, m.commit(), recipe);
