@@ -172,7 +172,12 @@ class ConsoleAdminBrowserTest {
         waitUntil(() -> !browser.findElements(tools).isEmpty());
         assertThat(browser.findElement(tools).getText()).contains("generative");
         s.server.registry().unload("tools");
+        // wait for the table drawn after this click, not the one already on the page (clicking it would go stale)
+        By tbody = By.cssSelector("#models tbody");
+        waitUntil(() -> browser.findElement(tbody).getAttribute("data-renders") != null);
+        String before = browser.findElement(tbody).getAttribute("data-renders");
         browser.findElement(By.cssSelector("button[data-page=models]")).click();
+        waitUntil(() -> !before.equals(browser.findElement(tbody).getAttribute("data-renders")));
         waitUntil(() -> browser.findElement(tools).findElement(By.cssSelector("button.unload")).getAttribute("disabled") != null);
         WebElement keep = browser.findElement(tools).findElement(By.cssSelector("input.keep-alive"));
         keep.clear();

@@ -470,6 +470,8 @@ async function loadModelsPage() {
     tbody.replaceChildren();
     showError('models-error', e);
   }
+  // a render counter: scripts (and the tests) can wait for the table drawn after an action, not a stale one
+  tbody.dataset.renders = String(Number(tbody.dataset.renders || 0) + 1);
 }
 
 async function modelAction(id, action, body) {
