@@ -65,11 +65,16 @@ public class LoadClient {
             List<Double> gaps = results.stream().flatMap(x -> x.gapsMs().stream()).sorted().toList();
             double decode = results.stream().mapToDouble(Result::decodeTokensPerSecond).average().orElse(0);
             System.out.printf("{\"clients\":%d,\"stream\":%s,\"requests\":%d,\"failures\":%d,\"max_tokens\":%d,\"tokens\":%d,\"wall_s\":%.2f,"
-                            + "\"aggregate_tokens_per_s\":%.1f,\"ttft_p50_ms\":%.0f,\"ttft_p95_ms\":%.0f,\"itl_p50_ms\":%.1f,\"itl_p95_ms\":%.1f,"
+                            + "\"aggregate_tokens_per_s\":%.1f,\"ttft_p50_ms\":%s,\"ttft_p95_ms\":%s,\"itl_p50_ms\":%s,\"itl_p95_ms\":%s,"
                             + "\"per_request_decode_tokens_per_s\":%.1f}%n",
                     clients, stream, results.size(), failures.get(), maxTokens, tokens, wall, tokens / wall,
-                    percentile(ttft, 50), percentile(ttft, 95), percentile(gaps, 50), percentile(gaps, 95), decode);
+                    json(percentile(ttft, 50)), json(percentile(ttft, 95)), json(percentile(gaps, 50)), json(percentile(gaps, 95)), decode);
         }
+    }
+
+    /** A number for the JSON line, or null (JSON has no NaN) when there was nothing to measure. */
+    static String json(double v) {
+        return Double.isNaN(v) ? "null" : String.format("%.1f", v);
     }
 
     /** Nearest-rank percentile. */

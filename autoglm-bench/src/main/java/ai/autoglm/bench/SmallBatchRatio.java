@@ -50,7 +50,9 @@ public final class SmallBatchRatio {
                 Runnable perRow = () -> {
                     for (int i = 0; i < ROWS; i++) w.dotMany((long) i * N, N, x, 0, N, k, out, i, ROWS);
                 };
-                Runnable[] variants = {small, singles, perRow};
+                // for k >= PanelGemm.MIN_TOKENS "singles" is replaced by the engine's own product (the panel GEMM)
+                Runnable gemm = () -> Parallel.matmul(w, x, 0, N, out, 0, ROWS, k);
+                Runnable[] variants = {small, k >= ai.autoglm.core.tensor.PanelGemm.MIN_TOKENS ? gemm : singles, perRow};
                 for (int warm = 0; warm < 40; warm++) for (Runnable run : variants) run.run();
                 // calls per round: about 50 ms of the slowest variant at ~10 GMAC/s
                 int calls = Math.max(1, (int) (0.05 * 10e9 / ((double) k * N * ROWS)));
@@ -67,8 +69,8 @@ public final class SmallBatchRatio {
                     rs[i] = gmac[0][i] / gmac[1][i];
                     rp[i] = gmac[0][i] / gmac[2][i];
                 }
-                System.out.printf("{\"type\":\"%s\",\"k\":%d,\"small_gmacs\":%.1f,\"singles_gmacs\":%.1f,\"per_row_gmacs\":%.1f,"
-                                + "\"small_vs_singles\":%.2f,\"small_vs_per_row\":%.2f,\"loadavg\":\"%s\"}%n",
+                System.out.printf("{\"type\":\"%s\",\"k\":%d,\"small_gmacs\":%.1f,\"singles_or_gemm_gmacs\":%.1f,\"per_row_gmacs\":%.1f,"
+                                + "\"small_vs_singles_or_gemm\":%.2f,\"small_vs_per_row\":%.2f,\"loadavg\":\"%s\"}%n",
                         t, k, median(gmac[0]), median(gmac[1]), median(gmac[2]), median(rs), median(rp), loadavg());
             }
         }

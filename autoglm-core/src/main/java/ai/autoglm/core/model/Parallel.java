@@ -33,19 +33,19 @@ public final class Parallel {
 
     /**
      * {@code out[outOff + t*d + i] = W[i] . x[xOff + t*n ..]} for rows {@code i < d} and tokens {@code t < count},
-     * parallel over rows, by one of four paths: from {@link PanelGemm#MIN_TOKENS} tokens on the panel GEMM
-     * (weights dequantized once per chunk); from 2 tokens (a decode step over a few server slots) the
-     * {@link SmallBatchGemm} (weights dequantized once per step, multiplied with every token); for one token the
+     * parallel over rows, by one of four paths: for 2 to {@link SmallBatchGemm#MAX_TOKENS} tokens (a decode step over
+     * a few server slots) the {@link SmallBatchGemm} (weights dequantized once per step, weights vectorised); beyond
+     * that the panel GEMM (weights dequantized once per chunk, tokens vectorised); for one token the
      * type's prepared-vector kernel where it has one ({@link FloatTensor#prepare}); otherwise each row through
      * {@link FloatTensor#dotMany}.
      */
     public static void matmul(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
-        if (VectorSupport.ENABLED && count >= PanelGemm.MIN_TOKENS && d >= PanelGemm.ROWS) {
-            gemm(w, x, xOff, n, out, outOff, d, count);
+        if (VectorSupport.ENABLED && SMALL_BATCH && count >= 2 && count <= SmallBatchGemm.MAX_TOKENS) {
+            smallBatch(w, x, xOff, n, out, outOff, d, count);
             return;
         }
-        if (VectorSupport.ENABLED && count >= 2 && SMALL_BATCH) {
-            smallBatch(w, x, xOff, n, out, outOff, d, count);
+        if (VectorSupport.ENABLED && count >= PanelGemm.MIN_TOKENS && d >= PanelGemm.ROWS) {
+            gemm(w, x, xOff, n, out, outOff, d, count);
             return;
         }
         if (count == 1) {
@@ -82,7 +82,7 @@ public final class Parallel {
     }
 
     /**
-     * Whether 2-7 token products take {@link SmallBatchGemm} ({@code -Dautoglm.smallBatch=false}: the per-row
+     * Whether 2-12 token products take {@link SmallBatchGemm} ({@code -Dautoglm.smallBatch=false}: the per-row
      * {@link FloatTensor#dotMany} kernels, for A/B measurements).
      */
     private static final boolean SMALL_BATCH = !"false".equals(System.getProperty("autoglm.smallBatch"));
