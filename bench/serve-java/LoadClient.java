@@ -17,15 +17,19 @@ import java.util.regex.Pattern;
  * Load client for bench/serve: N concurrent clients, each sending R /v1/completions requests one after the other
  * (ignore_eos, so every request generates exactly max_tokens tokens; the same body works against llama-server).
  * Per level prints one JSON line: aggregate generated tokens/s (completion tokens from the usage / wall time of the
- * level), p50/p95 time to first token (request sent to first chunk carrying text; not streamed: to the whole
- * response), p50/p95 inter-token latency (gaps between successive text chunks over all requests of the level;
+ * level), p50/p95 time to first token (request sent to first chunk with a text field, even an empty one; not
+ * streamed: to the whole response), p50/p95 inter-token latency (gaps between successive text chunks over all requests of the level;
  * streamed only) and the mean per-request decode rate after the first token. Plain sockets and regexes.
  *
  * <p>{@code java LoadClient.java BASE_URL MODEL "1 4 8 16" REQUESTS MAX_TOKENS PROMPT [STREAM=true] [TEMPERATURE=1.0]}
  */
 public class LoadClient {
     static final Pattern USAGE = Pattern.compile("\"completion_tokens\"\\s*:\\s*(\\d+)");
-    static final Pattern TEXT = Pattern.compile("\"text\"\\s*:\\s*\"(?!\")");
+    /**
+     * A chunk of a completion's text, empty or not: llama-server sends one chunk per token and leaves the text empty
+     * while a character's UTF-8 bytes are incomplete (on random-weight models often), so an empty text is a token too.
+     */
+    static final Pattern TEXT = Pattern.compile("\"text\"\\s*:\\s*\"");
 
     record Result(double ttftMs, long tokens, double decodeTokensPerSecond, List<Double> gapsMs) {
     }
