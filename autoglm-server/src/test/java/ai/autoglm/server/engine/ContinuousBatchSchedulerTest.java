@@ -84,7 +84,7 @@ class ContinuousBatchSchedulerTest {
     }
 
     /**
-     * Mixed steps: while one job decodes, a long prompt arrives; it is prefilled at most {@code budget} tokens per
+     * Mixed steps: beside a job that decodes, a long prompt is prefilled at most {@code budget} tokens per
      * step, in the same steps as the other job's decode rows, so the decoding job never waits a whole prompt's
      * prefill for its next token. Both outputs equal the Generator's.
      */
@@ -112,20 +112,20 @@ class ContinuousBatchSchedulerTest {
                 public void jobEnded(String outcome, int completionTokens) {
                 }
             };
-            GenerationRequest shortOne = new GenerationRequest(Prompts.completion(model, "hello"), 40, SamplerSettings.greedy(),
+            // 96 tokens: still decoding for ~96 steps, long after the second job (submitted right after it) joins
+            GenerationRequest shortOne = new GenerationRequest(Prompts.completion(model, "hello"), 96, SamplerSettings.greedy(),
                     java.util.Set.of(), List.of());
             GenerationRequest longOne = new GenerationRequest(Prompts.completion(model,
                     "hello world or the world, hello the world or lo he lo he world world hello the lo lo he he"), 8,
                     SamplerSettings.greedy(), java.util.Set.of(), List.of());
-            assertThat(longOne.promptTokens().length).as("the long prompt needs several steps").isGreaterThan(3 * budget);
+            assertThat(longOne.promptTokens().length).as("the long prompt needs several steps").isGreaterThan(5 * budget);
             try (ContinuousBatchScheduler scheduler = new ContinuousBatchScheduler("t", model, 2, 128, 8, budget, listener)) {
                 GenerationJob a = new GenerationJob(shortOne, 0, true, 60_000_000_000L);
-                scheduler.submit(a);
-                StringBuilder textA = new StringBuilder();
-                JobEvent e = a.next(30_000); // a is decoding now
-                textA.append(((JobEvent.Token) e).step().text());
                 GenerationJob b = new GenerationJob(longOne, 0, true, 60_000_000_000L);
-                scheduler.submit(b);
+                scheduler.submit(a);
+                scheduler.submit(b); // joins while a decodes (at the latest a few steps after a's prompt)
+                StringBuilder textA = new StringBuilder();
+                JobEvent e;
                 while ((e = a.next(30_000)) instanceof JobEvent.Token t) textA.append(t.step().text());
                 assertThat(e).isInstanceOf(JobEvent.Finished.class);
                 StringBuilder textB = new StringBuilder();
