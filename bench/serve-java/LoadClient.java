@@ -14,28 +14,36 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Load client for bench/serve: N concurrent clients, each sending R streaming /v1/completions requests one after
- * the other (ignore_eos, so every request generates exactly max_tokens tokens). Per level prints one JSON line:
- * aggregate generated tokens/s (completion tokens from the usage chunks / wall time of the level), p50/p95 time to
- * first token (request sent to first chunk carrying text), and the mean per-request decode rate after the first
- * token. Plain sockets and regexes: nothing to install.
+ * Load client for bench/serve: N concurrent clients, each sending R /v1/completions requests one after the other
+ * (ignore_eos, so every request generates exactly max_tokens tokens; the same body works against llama-server).
+ * Per level prints one JSON line: aggregate generated tokens/s (completion tokens from the usage / wall time of the
+ * level), p50/p95 time to first token (request sent to first chunk with a text field, even an empty one; not
+ * streamed: to the whole response), p50/p95 inter-token latency (gaps between successive text chunks over all requests of the level;
+ * streamed only) and the mean per-request decode rate after the first token. Plain sockets and regexes.
  *
- * <p>{@code java LoadClient.java BASE_URL MODEL "1 4 8 16" REQUESTS MAX_TOKENS PROMPT}
+ * <p>{@code java LoadClient.java BASE_URL MODEL "1 4 8 16" REQUESTS MAX_TOKENS PROMPT [STREAM=true] [TEMPERATURE=1.0]}
  */
 public class LoadClient {
     static final Pattern USAGE = Pattern.compile("\"completion_tokens\"\\s*:\\s*(\\d+)");
-    static final Pattern TEXT = Pattern.compile("\"text\"\\s*:\\s*\"(?!\")");
+    /**
+     * A chunk of a completion's text, empty or not: llama-server sends one chunk per token and leaves the text empty
+     * while a character's UTF-8 bytes are incomplete (on random-weight models often), so an empty text is a token too.
+     */
+    static final Pattern TEXT = Pattern.compile("\"text\"\\s*:\\s*\"");
 
-    record Result(double ttftMs, long tokens, double decodeTokensPerSecond) {
+    record Result(double ttftMs, long tokens, double decodeTokensPerSecond, List<Double> gapsMs) {
     }
 
     public static void main(String[] args) throws Exception {
         String base = args[0], model = args[1];
         int requests = Integer.parseInt(args[3]), maxTokens = Integer.parseInt(args[4]);
         String prompt = args[5];
+        boolean stream = args.length <= 6 || Boolean.parseBoolean(args[6]);
+        String temperature = args.length > 7 ? args[7] : "1.0";
         URI uri = URI.create(base);
         String body = "{\"model\":\"" + model + "\",\"prompt\":\"" + prompt.replace("\"", "\\\"") + "\",\"max_tokens\":" + maxTokens
-                + ",\"temperature\":1.0,\"ignore_eos\":true,\"stream\":true,\"stream_options\":{\"include_usage\":true}}";
+                + ",\"temperature\":" + temperature + ",\"ignore_eos\":true,\"stream\":" + stream
+                + (stream ? ",\"stream_options\":{\"include_usage\":true}}" : "}");
         for (String level : args[2].trim().split("\\s+")) {
             int clients = Integer.parseInt(level);
             List<Result> results = Collections.synchronizedList(new ArrayList<>());
@@ -46,7 +54,7 @@ public class LoadClient {
                 threads.add(Thread.ofPlatform().start(() -> {
                     for (int r = 0; r < requests; r++) {
                         try {
-                            results.add(one(uri, body));
+                            results.add(one(uri, body, stream));
                         } catch (Exception e) {
                             failures.incrementAndGet();
                             System.err.println("request failed: " + e);
@@ -58,12 +66,19 @@ public class LoadClient {
             double wall = (System.nanoTime() - start) / 1e9;
             long tokens = results.stream().mapToLong(Result::tokens).sum();
             List<Double> ttft = results.stream().map(Result::ttftMs).sorted().toList();
+            List<Double> gaps = results.stream().flatMap(x -> x.gapsMs().stream()).sorted().toList();
             double decode = results.stream().mapToDouble(Result::decodeTokensPerSecond).average().orElse(0);
-            System.out.printf("{\"clients\":%d,\"requests\":%d,\"failures\":%d,\"max_tokens\":%d,\"tokens\":%d,\"wall_s\":%.2f,"
-                            + "\"aggregate_tokens_per_s\":%.1f,\"ttft_p50_ms\":%.0f,\"ttft_p95_ms\":%.0f,\"per_request_decode_tokens_per_s\":%.1f}%n",
-                    clients, results.size(), failures.get(), maxTokens, tokens, wall, tokens / wall,
-                    percentile(ttft, 50), percentile(ttft, 95), decode);
+            System.out.printf("{\"clients\":%d,\"stream\":%s,\"requests\":%d,\"failures\":%d,\"max_tokens\":%d,\"tokens\":%d,\"wall_s\":%.2f,"
+                            + "\"aggregate_tokens_per_s\":%.1f,\"ttft_p50_ms\":%s,\"ttft_p95_ms\":%s,\"itl_p50_ms\":%s,\"itl_p95_ms\":%s,"
+                            + "\"per_request_decode_tokens_per_s\":%.1f}%n",
+                    clients, stream, results.size(), failures.get(), maxTokens, tokens, wall, tokens / wall,
+                    json(percentile(ttft, 50)), json(percentile(ttft, 95)), json(percentile(gaps, 50)), json(percentile(gaps, 95)), decode);
         }
+    }
+
+    /** A number for the JSON line, or null (JSON has no NaN) when there was nothing to measure. */
+    static String json(double v) {
+        return Double.isNaN(v) ? "null" : String.format("%.1f", v);
     }
 
     /** Nearest-rank percentile. */
@@ -78,7 +93,7 @@ public class LoadClient {
      * writes the headers and the body separately, and Nagle's algorithm then holds the body back until the
      * server's delayed ACK, adding ~40 ms to every time to first token), the chunked response decoded here.
      */
-    static Result one(URI base, String body) throws Exception {
+    static Result one(URI base, String body, boolean stream) throws Exception {
         byte[] payload = body.getBytes(StandardCharsets.UTF_8);
         String head = "POST /v1/completions HTTP/1.1\r\nHost: " + base.getHost() + ":" + base.getPort()
                 + "\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nConnection: close\r\nContent-Length: "
@@ -99,7 +114,9 @@ public class LoadClient {
             for (String h; !(h = line(in)).isEmpty(); ) {
                 if (h.toLowerCase().startsWith("transfer-encoding:") && h.toLowerCase().contains("chunked")) chunked = true;
             }
-            long first = -1, tokens = 0;
+            long first = -1, last = -1, tokens = 0, textChunks = 0;
+            List<Double> gaps = new ArrayList<>();
+            StringBuilder whole = new StringBuilder();
             StringBuilder pending = new StringBuilder();
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             while (true) {
@@ -118,21 +135,38 @@ public class LoadClient {
                 }
                 bytes.write(piece);
                 pending.append(new String(bytes.toByteArray(), StandardCharsets.UTF_8));
+                if (!stream) {
+                    whole.append(pending);
+                    pending.setLength(0);
+                    continue;
+                }
                 bytes.reset();
                 int nl;
                 while ((nl = pending.indexOf("\n")) >= 0) {
                     String l = pending.substring(0, nl);
                     pending.delete(0, nl + 1);
                     if (!l.startsWith("data: ") || l.equals("data: [DONE]")) continue;
-                    if (first < 0 && TEXT.matcher(l).find()) first = System.nanoTime();
+                    if (TEXT.matcher(l).find()) {
+                        long now = System.nanoTime();
+                        if (first < 0) first = now;
+                        else gaps.add((now - last) / 1e6);
+                        last = now;
+                        textChunks++;
+                    }
                     Matcher u = USAGE.matcher(l);
                     if (u.find()) tokens = Long.parseLong(u.group(1));
                 }
             }
             long end = System.nanoTime();
+            if (!stream) {
+                Matcher u = USAGE.matcher(whole);
+                if (!u.find()) throw new IllegalStateException("no usage in the response");
+                return new Result((end - sent) / 1e6, Long.parseLong(u.group(1)), 0, gaps);
+            }
             if (first < 0) throw new IllegalStateException("no text streamed");
+            if (tokens == 0) tokens = textChunks; // a server that sends no usage chunk: one token per text chunk
             double decodeSeconds = (end - first) / 1e9;
-            return new Result((first - sent) / 1e6, tokens, decodeSeconds > 0 ? (tokens - 1) / decodeSeconds : 0);
+            return new Result((first - sent) / 1e6, tokens, decodeSeconds > 0 ? (tokens - 1) / decodeSeconds : 0, gaps);
         }
     }
 

@@ -1,5 +1,8 @@
 package ai.autoglm.core.generate;
 
+import ai.autoglm.core.tensor.LogitKernels;
+import ai.autoglm.core.tensor.VectorSupport;
+
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Objects;
@@ -168,17 +171,25 @@ public final class Sampler {
             throw new IllegalArgumentException("historyLength " + historyLength + " out of range");
         }
         float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocabSize; i++) {
-            float v = logits[i];
-            if (Float.isNaN(v)) v = Float.NEGATIVE_INFINITY; // a NaN logit can never be chosen
-            raw[i] = v;
-            work[i] = v;
-            if (v > max) max = v;
+        if (VectorSupport.ENABLED) {
+            max = LogitKernels.copyWithoutNaN(logits, raw, work, vocabSize);
+        } else {
+            for (int i = 0; i < vocabSize; i++) {
+                float v = logits[i];
+                if (Float.isNaN(v)) v = Float.NEGATIVE_INFINITY; // a NaN logit can never be chosen
+                raw[i] = v;
+                work[i] = v;
+                if (v > max) max = v;
+            }
         }
         if (max == Float.NEGATIVE_INFINITY) throw new IllegalArgumentException("all logits are -infinity or NaN");
         rawMax = max;
         double sum = 0;
-        for (int i = 0; i < vocabSize; i++) sum += Math.exp(raw[i] - max);
+        if (VectorSupport.ENABLED) {
+            sum = LogitKernels.sumExp(raw, vocabSize, max); // the scalar loop cost ~1 ms per step per slot at 128K entries
+        } else {
+            for (int i = 0; i < vocabSize; i++) sum += Math.exp(raw[i] - max);
+        }
         rawLogSumExp = Math.log(sum);
 
         applyPenalties(history, historyLength);

@@ -3,6 +3,7 @@ package ai.autoglm.core.model;
 import ai.autoglm.core.tensor.FloatTensor;
 import ai.autoglm.core.tensor.PanelGemm;
 import ai.autoglm.core.tensor.PreparedVector;
+import ai.autoglm.core.tensor.SmallBatchGemm;
 import ai.autoglm.core.tensor.VectorSupport;
 
 /**
@@ -32,12 +33,17 @@ public final class Parallel {
 
     /**
      * {@code out[outOff + t*d + i] = W[i] . x[xOff + t*n ..]} for rows {@code i < d} and tokens {@code t < count},
-     * parallel over rows, by one of three paths: from {@link PanelGemm#MIN_TOKENS} tokens on the panel GEMM
-     * (weights dequantized once per chunk); for one token the type's prepared-vector kernel where it has one
-     * ({@link FloatTensor#prepare}); otherwise each row through {@link FloatTensor#dotMany} (blocks decoded once per
-     * pass of several tokens).
+     * parallel over rows, by one of four paths: for 2 to {@link SmallBatchGemm#MAX_TOKENS} tokens (a decode step over
+     * a few server slots) the {@link SmallBatchGemm} (weights dequantized once per step, weights vectorised); beyond
+     * that the panel GEMM (weights dequantized once per chunk, tokens vectorised); for one token the
+     * type's prepared-vector kernel where it has one ({@link FloatTensor#prepare}); otherwise each row through
+     * {@link FloatTensor#dotMany}.
      */
     public static void matmul(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
+        if (VectorSupport.ENABLED && SMALL_BATCH && count >= 2 && count <= SmallBatchGemm.MAX_TOKENS) {
+            smallBatch(w, x, xOff, n, out, outOff, d, count);
+            return;
+        }
         if (VectorSupport.ENABLED && count >= PanelGemm.MIN_TOKENS && d >= PanelGemm.ROWS) {
             gemm(w, x, xOff, n, out, outOff, d, count);
             return;
@@ -73,6 +79,22 @@ public final class Parallel {
         float[] a = local.get();
         if (a.length < size) local.set(a = new float[size]);
         return a;
+    }
+
+    /**
+     * Whether 2-12 token products take {@link SmallBatchGemm} ({@code -Dautoglm.smallBatch=false}: the per-row
+     * {@link FloatTensor#dotMany} kernels, for A/B measurements).
+     */
+    private static final boolean SMALL_BATCH = !"false".equals(System.getProperty("autoglm.smallBatch"));
+    private static final ThreadLocal<SmallBatchGemm.Scratch> SMALL = ThreadLocal.withInitial(SmallBatchGemm.Scratch::new);
+
+    /** {@link SmallBatchGemm} over groups of {@link SmallBatchGemm#ROWS} rows in parallel (the last group padded). */
+    private static void smallBatch(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
+        int rows = SmallBatchGemm.ROWS, groups = (d + rows - 1) / rows;
+        forRange(groups, (long) rows * n * count, (from, to) -> {
+            SmallBatchGemm.Scratch s = SMALL.get();
+            for (int g = from; g < to; g++) SmallBatchGemm.rows(w, g * rows, n, x, xOff, count, out, outOff, d, s);
+        });
     }
 
     /** {@link PanelGemm} over panels of rows in parallel; the last {@code d % ROWS} rows row by row. */

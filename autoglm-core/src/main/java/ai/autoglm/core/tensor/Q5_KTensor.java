@@ -59,4 +59,10 @@ public final class Q5_KTensor extends SegmentTensor {
     float vectorDot(long firstBlock, int nBlocks, float[] x, int xOffset) {
         return VectorKernels.dotQ5_K(data, firstBlock, nBlocks, x, xOffset);
     }
+
+    /** Whole blocks by the Vector API (the small-batch and prefill GEMMs' panels), bit-identical to {@link #dequantizeBlock}. */
+    @Override
+    void vectorDequantize(long firstBlock, int nBlocks, float[] out, int outOffset) {
+        VectorDequantizers.q5_K(data, firstBlock, nBlocks, out, outOffset);
+    }
 }

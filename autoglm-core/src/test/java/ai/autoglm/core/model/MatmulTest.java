@@ -41,7 +41,7 @@ class MatmulTest {
         FloatTensor w = Tensors.view(type, Quantizer.quantize(type, values), (long) d * n);
         for (int threads : new int[]{1, 3}) {
             ComputeThreads.set(threads);
-            for (int count : new int[]{1, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 64, 70}) {
+            for (int count : new int[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 64, 70}) {
                 check(w, n, d, count, r);
             }
         }
@@ -74,7 +74,7 @@ class MatmulTest {
         Random r = new Random(5);
         float[] values = new float[d * n];
         for (int i = 0; i < values.length; i++) values[i] = (float) r.nextGaussian();
-        for (int count : new int[]{3, 8, 40}) check(new ArrayFloatTensor(values), n, d, count, r);
+        for (int count : new int[]{2, 3, 5, 8, 40}) check(new ArrayFloatTensor(values), n, d, count, r);
     }
 
     private static void check(FloatTensor w, int n, int d, int count, Random r) {

@@ -84,6 +84,65 @@ class ContinuousBatchSchedulerTest {
     }
 
     /**
+     * Mixed steps: beside a job that decodes, a long prompt is prefilled at most {@code budget} tokens per
+     * step, in the same steps as the other job's decode rows, so the decoding job never waits a whole prompt's
+     * prefill for its next token. Both outputs equal the Generator's.
+     */
+    @Test
+    void aLongPromptIsPrefilledWithinTheBudgetBesideTheDecodingJobs() throws Exception {
+        Path file = ModelFixtures.writeGguf(ModelFixtures.llama().withContext(512), dir.resolve("m.gguf"), GgmlType.F32);
+        int budget = 4;
+        try (LanguageModel model = ModelLoader.load(file)) {
+            List<int[]> steps = java.util.Collections.synchronizedList(new ArrayList<>());
+            SchedulerListener listener = new SchedulerListener() {
+                @Override
+                public void stepDone(int rows, int decodeRows, long nanos) {
+                    steps.add(new int[]{rows, decodeRows});
+                }
+
+                @Override
+                public void firstToken(long nanos) {
+                }
+
+                @Override
+                public void occupancy(int queued, int activeSlots, long kvUsed, long kvCapacity) {
+                }
+
+                @Override
+                public void jobEnded(String outcome, int completionTokens) {
+                }
+            };
+            // 96 tokens: still decoding for ~96 steps, long after the second job (submitted right after it) joins
+            GenerationRequest shortOne = new GenerationRequest(Prompts.completion(model, "hello"), 96, SamplerSettings.greedy(),
+                    java.util.Set.of(), List.of());
+            GenerationRequest longOne = new GenerationRequest(Prompts.completion(model,
+                    "hello world or the world, hello the world or lo he lo he world world hello the lo lo he he"), 8,
+                    SamplerSettings.greedy(), java.util.Set.of(), List.of());
+            assertThat(longOne.promptTokens().length).as("the long prompt needs several steps").isGreaterThan(5 * budget);
+            try (ContinuousBatchScheduler scheduler = new ContinuousBatchScheduler("t", model, 2, 128, 8, budget, listener)) {
+                GenerationJob a = new GenerationJob(shortOne, 0, true, 60_000_000_000L);
+                GenerationJob b = new GenerationJob(longOne, 0, true, 60_000_000_000L);
+                scheduler.submit(a);
+                scheduler.submit(b); // joins while a decodes (at the latest a few steps after a's prompt)
+                StringBuilder textA = new StringBuilder();
+                JobEvent e;
+                while ((e = a.next(30_000)) instanceof JobEvent.Token t) textA.append(t.step().text());
+                assertThat(e).isInstanceOf(JobEvent.Finished.class);
+                StringBuilder textB = new StringBuilder();
+                while ((e = b.next(30_000)) instanceof JobEvent.Token t) textB.append(t.step().text());
+                assertThat(e).isInstanceOf(JobEvent.Finished.class);
+                assertThat(textA.toString()).isEqualTo(reference(model, shortOne));
+                assertThat(textB.toString()).isEqualTo(reference(model, longOne));
+            }
+            synchronized (steps) {
+                for (int[] s : steps) assertThat(s[0] - s[1]).as("prompt rows in one step").isLessThanOrEqualTo(budget);
+                long mixed = steps.stream().filter(s -> s[1] >= 1 && s[0] - s[1] == budget).count();
+                assertThat(mixed).as("steps that prefilled a full budget beside a decode row").isGreaterThanOrEqualTo(3);
+            }
+        }
+    }
+
+    /**
      * A job whose engine step throws (here: a token id outside the vocabulary, which only the HTTP layer would
      * normally catch) fails alone; the jobs batched with it finish with their exact output.
      */
