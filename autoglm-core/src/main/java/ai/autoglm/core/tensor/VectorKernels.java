@@ -415,6 +415,16 @@ final class VectorKernels {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /** {@code a[0 .. n) . x[xo .. xo + n)}, n a multiple of FLOAT_LANES (the block-decoded dots of {@link KQuantBlocks}). */
+    static float dotFloats(float[] a, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int i = 0; i < n; i += FLOAT_LANES) {
+            FloatVector v = FloatVector.fromArray(F, a, i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a0 = a1; a1 = v;
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
     // ---------------------------------------------------------------- K-quant decode against a prepared x
     // x comes from a PreparedVector (KQuantPrepare: the floats, 64-byte aligned, then 16 floats per 256-element
     // block that carry the block's mins: Q4_K/Q5_K [0 x 8, -S_0 .. -S_7], S_j the sum of x over sub-block j;
