@@ -450,7 +450,7 @@ final class VectorKernels {
     /**
      * Q4_K rows against a prepared x: per 64-element chunk c the 32 bytes widened to int lanes once, low nibbles
      * (sub-block 2c) and high nibbles (2c+1, a shift of the zero-extended bytes) converted and multiplied with x into
-     * two sums, each scaled once; the mins in a loop of their own ({@link #kQuantMinsPrepared}). {@code sf}: the
+     * two sums, each scaled once; the mins in a loop of their own ({@link #minsPrepared}). {@code sf}: the
      * block scales ({@link KQuantScales}); {@code extraAt}: byte offset of the per-block floats in {@code xs}.
      */
     static float dotQ4_KPrepared(MemorySegment seg, MemorySegment sf, long first, int nBlocks, MemorySegment xs, long extraAt) {
