@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
 public record TensorTypeOverride(Pattern pattern, GgmlType type) {
 
     public TensorTypeOverride {
-        if (!type.supported || type == GgmlType.Q8_1) {
+        // Q2_K and Q3_K are read (llama-quantize files load) but not written: Quantizer has no Q2_K/Q3_K quantizer.
+        if (!type.supported || type == GgmlType.Q8_1 || type == GgmlType.Q2_K || type == GgmlType.Q3_K) {
             throw new IllegalArgumentException("--tensor-type: cannot write tensors of type " + type);
         }
     }

@@ -67,4 +67,24 @@ public final class Q6_KTensor extends SegmentTensor {
     void vectorDequantize(long firstBlock, int nBlocks, float[] out, int outOffset) {
         VectorDequantizers.q6_K(data, firstBlock, nBlocks, out, outOffset);
     }
+
+    /** The block scales as the decode kernel reads them ({@link KQuantScales}), built by the first {@link #prepare}. */
+    private volatile MemorySegment scales;
+
+    /** x for {@link VectorKernels#dotQ6_KPrepared} (see {@link KQuantPrepare}); on the Vector API path only. */
+    @Override
+    public boolean prepare(float[] x, int xOff, int n, PreparedVector into) {
+        if (!vectorPath() || !KQuantPrepare.prepare(x, xOff, n, into, true)) return false;
+        if (scales == null) {
+            synchronized (this) {
+                if (scales == null) scales = KQuantScales.q6(data, size / 256);
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public float dotPrepared(long offset, PreparedVector v) {
+        return VectorKernels.dotQ6_KPrepared(data, scales, offset / 256, v.n / 256, v.values, 4L * v.n);
+    }
 }

@@ -30,6 +30,8 @@ public final class Tensors {
             case Q4_1 -> new Q4_1Tensor(slice, elements);
             case Q5_0 -> new Q5_0Tensor(slice, elements);
             case Q5_1 -> new Q5_1Tensor(slice, elements);
+            case Q2_K -> new Q2_KTensor(slice, elements);
+            case Q3_K -> new Q3_KTensor(slice, elements);
             case Q4_K -> new Q4_KTensor(slice, elements);
             case Q5_K -> new Q5_KTensor(slice, elements);
             case Q6_K -> new Q6_KTensor(slice, elements);

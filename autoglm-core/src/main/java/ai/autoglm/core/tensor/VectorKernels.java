@@ -415,6 +415,156 @@ final class VectorKernels {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /** {@code a[0 .. n) . x[xo .. xo + n)}, n a multiple of FLOAT_LANES (the block-decoded dots of {@link KQuantBlocks}). */
+    static float dotFloats(float[] a, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int i = 0; i < n; i += FLOAT_LANES) {
+            FloatVector v = FloatVector.fromArray(F, a, i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a0 = a1; a1 = v;
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    // ---------------------------------------------------------------- K-quant decode against a prepared x
+    // x comes from a PreparedVector (KQuantPrepare: the floats, 64-byte aligned, then 16 floats per 256-element
+    // block that carry the block's mins: Q4_K/Q5_K [0 x 8, -S_0 .. -S_7], S_j the sum of x over sub-block j;
+    // Q6_K [-32 S_0 .. -32 S_15] over its 16-element groups). The scales come from KQuantScales: 16 floats per block,
+    // already multiplied out (Q4_K/Q5_K [d sc_0 .. d sc_7, dmin m_0 .. dmin m_7], Q6_K [d sc_0 .. d sc_15]), so a
+    // sub-block's scale is one broadcast load and a block's mins one multiply-add of 16 floats with the prepared 16.
+    // Each sub-block's products are summed unscaled, then scaled once. Measured on the way (2048x2048, 1 thread,
+    // thread CPU time, heavily loaded machine): the Q4_K nibble loop alone 20 GMAC/s (as Q4_0's); with the scales
+    // unpacked per block from 16 repacked bytes into a vector and broadcast by rearrange (vpermps with a shuffle
+    // loaded from a table) 9.1-9.4, the rearranges alone costing 15.5 -> 11.5. Each kernel is split into loops small
+    // enough for C2's inlining budget (see above): one loop doing everything of Q5_K or Q6_K was cut off
+    // (NodeCountInliningCutoff) and ran at 0-3 GMAC/s.
+
+    private static FloatVector prepared(MemorySegment xs, long at) {
+        return FloatVector.fromMemorySegment(F, xs, at, LE);
+    }
+
+    /** The scale at float index {@code i} of a {@link KQuantScales} table, broadcast. */
+    private static FloatVector scale(MemorySegment sf, long i) {
+        return FloatVector.broadcast(F, sf.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, 4 * i));
+    }
+
+    /**
+     * Q4_K rows against a prepared x: per 64-element chunk c the 32 bytes widened to int lanes once, low nibbles
+     * (sub-block 2c) and high nibbles (2c+1, a shift of the zero-extended bytes) converted and multiplied with x into
+     * two sums, each scaled once; the mins in a loop of their own ({@link #minsPrepared}). {@code sf}: the
+     * block scales ({@link KQuantScales}); {@code extraAt}: byte offset of the per-block floats in {@code xs}.
+     */
+    static float dotQ4_KPrepared(MemorySegment seg, MemorySegment sf, long first, int nBlocks, MemorySegment xs, long extraAt) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        long xc = 0;
+        for (int k = 0, chunks = 4 * nBlocks; k < chunks; k++, xc += 256) {
+            long blk = first + (k >>> 2), qs = blk * Q4_KTensor.BLOCK_BYTES + 16 + 32 * (k & 3);
+            ByteVector q0 = bytes16(seg, qs), q1 = bytes16(seg, qs + 16);
+            FloatVector lo = FloatVector.zero(F), hi = lo;
+            for (int p = 0; p < PARTS; p++) {
+                IntVector i0 = (IntVector) q0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
+                IntVector i1 = (IntVector) q1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
+                long xp = xc + 4L * p * FLOAT_LANES;
+                lo = ((FloatVector) i0.and(0x0F).convert(VectorOperators.I2F, 0)).fma(prepared(xs, xp), lo);
+                lo = ((FloatVector) i1.and(0x0F).convert(VectorOperators.I2F, 0)).fma(prepared(xs, xp + 64), lo);
+                hi = ((FloatVector) i0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(prepared(xs, xp + 128), hi);
+                hi = ((FloatVector) i1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(prepared(xs, xp + 192), hi);
+            }
+            long j = 16 * blk + 2 * (k & 3);
+            a0 = lo.fma(scale(sf, j), a0);
+            a1 = hi.fma(scale(sf, j + 1), a1);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD) + minsPrepared(sf, first, nBlocks, xs, extraAt);
+    }
+
+    /**
+     * Q5_K: as {@link #dotQ4_KPrepared} with the fifth bit of element l of sub-block j, bit j of qh[l], OR-ed in as 16;
+     * the even sub-blocks (low nibbles) and the odd ones (high nibbles; the row is in L1 by then) in two loops, each
+     * small enough for C2's inlining budget, then the mins.
+     */
+    static float dotQ5_KPrepared(MemorySegment seg, MemorySegment sf, long first, int nBlocks, MemorySegment xs, long extraAt) {
+        return q5KHalf(seg, sf, first, nBlocks, xs, 0) + q5KHalf(seg, sf, first, nBlocks, xs, 1) + minsPrepared(sf, first, nBlocks, xs, extraAt);
+    }
+
+    /** The Q5_K sub-blocks 2c + odd (c < 4) of every block, without the mins. */
+    private static float q5KHalf(MemorySegment seg, MemorySegment sf, long first, int nBlocks, MemorySegment xs, int odd) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        long xc = 128L * odd;
+        for (int k = 0, chunks = 4 * nBlocks; k < chunks; k++, xc += 256) {
+            long blk = first + (k >>> 2), base = blk * Q5_KTensor.BLOCK_BYTES, qs = base + 48 + 32 * (k & 3);
+            int bit = 2 * (k & 3) + odd;
+            ByteVector q0 = bytes16(seg, qs), q1 = bytes16(seg, qs + 16);
+            ByteVector h0 = bytes16(seg, base + 16), h1 = bytes16(seg, base + 32);
+            FloatVector v = FloatVector.zero(F);
+            for (int p = 0; p < PARTS; p++) {
+                // the nibble, and qh bit 2c + odd moved to bit 4
+                IntVector i0 = ((IntVector) q0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p)).lanewise(VectorOperators.LSHR, 4 * odd).and(0x0F);
+                IntVector i1 = ((IntVector) q1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p)).lanewise(VectorOperators.LSHR, 4 * odd).and(0x0F);
+                IntVector g0 = ((IntVector) h0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p)).lanewise(VectorOperators.LSHR, bit);
+                IntVector g1 = ((IntVector) h1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p)).lanewise(VectorOperators.LSHR, bit);
+                long xp = xc + 4L * p * FLOAT_LANES;
+                v = ((FloatVector) i0.or(g0.lanewise(VectorOperators.LSHL, 4).and(16)).convert(VectorOperators.I2F, 0)).fma(prepared(xs, xp), v);
+                v = ((FloatVector) i1.or(g1.lanewise(VectorOperators.LSHL, 4).and(16)).convert(VectorOperators.I2F, 0)).fma(prepared(xs, xp + 64), v);
+            }
+            FloatVector a = v.fma(scale(sf, 16 * blk + bit), a0);
+            a0 = a1; a1 = a; // rotate: consecutive chunks go to different chains
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@code sum_b table_b . extra_b}: 16 table floats against the prepared 16 per block: the Q4_K/Q5_K mins
+     * ({@code [d sc, dmin m] . [0, -S]}) and the Q6_K {@code - 32} ({@code d sc . (-32 S)}).
+     */
+    private static float minsPrepared(MemorySegment sf, long first, int nBlocks, MemorySegment xs, long extraAt) {
+        FloatVector am = FloatVector.zero(F);
+        for (int b = 0; b < nBlocks; b++) {
+            for (int p = 0; p < PARTS; p++) {
+                am = FloatVector.fromMemorySegment(F, sf, 64 * (first + b) + 4L * p * FLOAT_LANES, LE)
+                        .fma(prepared(xs, extraAt + 64L * b + 4L * p * FLOAT_LANES), am);
+            }
+        }
+        return am.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Q6_K rows against a prepared x: the ql bytes of groups 0 and 2 of each 32-element span ({@code which} 0) and
+     * those of groups 1 and 3 ({@code which} 1; the row is in L1 by then) in two loops, each small enough for C2's
+     * inlining budget, then the {@code - 32} of every weight ({@link #minsPrepared}).
+     */
+    static float dotQ6_KPrepared(MemorySegment seg, MemorySegment sf, long first, int nBlocks, MemorySegment xs, long extraAt) {
+        return q6KHalf(seg, sf, first, nBlocks, xs, 0) + q6KHalf(seg, sf, first, nBlocks, xs, 1) + minsPrepared(sf, first, nBlocks, xs, extraAt);
+    }
+
+    /**
+     * Per quarter (h, g) of a block: the 16 ql bytes at 64h + 32 which + 16g and the qh bytes at 32h + 16g widened to
+     * int lanes once; the low nibbles with qh bits 2 which .. +1 are the 6-bit q (0..63) of group 8h + g + 2 which, the
+     * high nibbles with qh bits 2 which + 4 .. +5 those of group 8h + g + 2 which + 4. Each group's 16 products are
+     * summed, then scaled once.
+     */
+    private static float q6KHalf(MemorySegment seg, MemorySegment sf, long first, int nBlocks, MemorySegment xs, int which) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        long xg = 128L * which;
+        for (int k = 0, quarters = 4 * nBlocks; k < quarters; k++) {
+            int h = (k >>> 1) & 1, g = k & 1;
+            long blk = first + (k >>> 2), base = blk * Q6_KTensor.BLOCK_BYTES;
+            ByteVector q = bytes16(seg, base + 64 * h + 32 * which + 16 * g);
+            ByteVector qh = bytes16(seg, base + 128 + 32 * h + 16 * g);
+            long xq = xg + 1024L * (k >>> 2) + 4L * (128 * h + 16 * g);
+            FloatVector lo = FloatVector.zero(F), hi = lo;
+            for (int p = 0; p < PARTS; p++) {
+                IntVector iq = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
+                IntVector ih = ((IntVector) qh.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p)).lanewise(VectorOperators.LSHR, 2 * which);
+                long xp = xq + 4L * p * FLOAT_LANES;
+                lo = ((FloatVector) iq.and(0x0F).or(ih.lanewise(VectorOperators.LSHL, 4).and(0x30)).convert(VectorOperators.I2F, 0)).fma(prepared(xs, xp), lo);
+                hi = ((FloatVector) iq.lanewise(VectorOperators.LSHR, 4).or(ih.and(0x30)).convert(VectorOperators.I2F, 0)).fma(prepared(xs, xp + 256), hi);
+            }
+            long j = 16 * blk + 8 * h + g + 2 * which;
+            a0 = lo.fma(scale(sf, j), a0);
+            a1 = hi.fma(scale(sf, j + 4), a1);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
     // ---------------------------------------------------------------- dequantization (the prefill GEMM's panels)
 
     /** Halves {@code [first, first + n)} to floats in {@code out[oo ..]}. */

@@ -50,6 +50,8 @@ public final class ReferenceDecoder {
             case Q4_0, Q4_1, Q5_0, Q5_1 -> legacy(t, b, n, y);
             case Q4_K, Q5_K -> k45(t == GgmlType.Q5_K, b, n, y, null);
             case Q6_K -> q6k(b, n, y, null);
+            case Q2_K -> q2k(b, n, y);
+            case Q3_K -> q3k(b, n, y);
             default -> throw new IllegalArgumentException(t.toString());
         }
         return y;
@@ -139,5 +141,65 @@ public final class ReferenceDecoder {
         if (t == GgmlType.Q6_K) q6k(b, n, y, grid);
         else k45(t == GgmlType.Q5_K, b, n, y, grid);
         return grid;
+    }
+
+    /**
+     * block_q2_K {scales[16], qs[64], d, dmin}: dequantize_row_q2_K's loops, two halves of 128 elements, four 2-bit
+     * planes (shift 0, 2, 4, 6) of 32 bytes each, 16 elements per scale byte (low nibble scale, high nibble min).
+     */
+    static void q2k(byte[] b, int n, float[] y) {
+        int out = 0;
+        for (int blk = 0; blk < n / 256; blk++) {
+            int o = blk * 84;
+            float d = half(b, o + 80), dmin = half(b, o + 82);
+            int is = 0;
+            for (int h = 0; h < 2; h++) {
+                int q = o + 16 + 32 * h;
+                for (int shift = 0; shift < 8; shift += 2) {
+                    for (int sixteen = 0; sixteen < 2; sixteen++) {
+                        int sc = u8(b, o + is++);
+                        for (int l = 0; l < 16; l++) {
+                            y[out++] = d * (sc & 0xF) * ((u8(b, q + 16 * sixteen + l) >> shift) & 3) - dmin * (sc >> 4);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * block_q3_K {hmask[32], qs[64], scales[12], d}: dequantize_row_q3_K, the 12 scale bytes first rearranged as its
+     * four 32-bit aux words (kmask1 0x03030303, kmask2 0x0f0f0f0f) into 16 signed 6-bit scales, then the same loops as
+     * Q2_K with the high bit from hmask (bit m, m doubling per plane): 4 subtracted where it is clear.
+     */
+    static void q3k(byte[] b, int n, float[] y) {
+        int out = 0;
+        for (int blk = 0; blk < n / 256; blk++) {
+            int o = blk * 110;
+            float d = half(b, o + 108);
+            long a0 = u32(b, o + 96) & 0xFFFFFFFFL, a1 = u32(b, o + 100) & 0xFFFFFFFFL, tmp = u32(b, o + 104) & 0xFFFFFFFFL;
+            long k1 = 0x03030303L, k2 = 0x0f0f0f0fL;
+            long[] aux = {
+                    (a0 & k2) | (((tmp) & k1) << 4),
+                    (a1 & k2) | (((tmp >> 2) & k1) << 4),
+                    ((a0 >> 4) & k2) | (((tmp >> 4) & k1) << 4),
+                    ((a1 >> 4) & k2) | (((tmp >> 6) & k1) << 4)};
+            int[] scales = new int[16];
+            for (int i = 0; i < 16; i++) scales[i] = (byte) (aux[i / 4] >> (8 * (i % 4)));
+            int is = 0, m = 1;
+            for (int h = 0; h < 2; h++) {
+                int q = o + 32 + 32 * h;
+                for (int shift = 0; shift < 8; shift += 2, m <<= 1) {
+                    for (int sixteen = 0; sixteen < 2; sixteen++) {
+                        float dl = d * (scales[is++] - 32);
+                        for (int l = 0; l < 16; l++) {
+                            int idx = 16 * sixteen + l;
+                            int low = (u8(b, q + idx) >> shift) & 3;
+                            y[out++] = dl * (low - ((u8(b, o + idx) & m) != 0 ? 0 : 4));
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -345,7 +345,7 @@ class TensorTypesTest {
         MemorySegment seg = MemorySegment.ofArray(new byte[34]);
         assertThatThrownBy(() -> Tensors.view(GgmlType.Q8_0, seg, 64)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs 68 bytes");
         assertThatThrownBy(() -> Tensors.view(GgmlType.Q8_0, seg, 31)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("multiple of 32");
-        assertThatThrownBy(() -> Tensors.view(GgmlType.Q2_K, MemorySegment.ofArray(new byte[84]), 256)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Q2_K");
+        assertThatThrownBy(() -> Tensors.view(GgmlType.Q8_K, MemorySegment.ofArray(new byte[292]), 256)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Q8_K");
         assertThatThrownBy(() -> Quantizer.quantize(GgmlType.Q8_0, new float[]{Float.NaN})).isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -112,7 +112,7 @@ class GgufHostileFilesTest {
         rejects(oneTensor(new long[]{1L << 62, 3}, 0, 0, 0).bytes(), "overflows");
         rejects(oneTensor(new long[]{-1L}, 0, 0, 0).bytes(), "tensor 'w' dimension 0", "negative");
         rejects(oneTensor(new long[]{32}, 99, 0, 128).bytes(), "tensor 'w' has unknown tensor type id 99");
-        rejects(oneTensor(new long[]{256}, GgmlType.Q2_K.id, 0, 84).bytes(), "tensor 'w' has type Q2_K", "not support");
+        rejects(oneTensor(new long[]{256}, GgmlType.Q8_K.id, 0, 292).bytes(), "tensor 'w' has type Q8_K", "not support");
         rejects(oneTensor(new long[]{31}, GgmlType.Q8_0.id, 0, 34).bytes(), "not a multiple of the block size 32");
         rejects(oneTensor(new long[]{32}, 0, 16, 256).bytes(), "tensor 'w' has data offset 16, not a multiple of the alignment 32");
         rejects(oneTensor(new long[]{32}, 0, 0, 127).bytes(), "tensor 'w' data [0, 128)", "past the end of the file");
