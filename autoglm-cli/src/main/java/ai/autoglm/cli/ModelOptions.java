@@ -1,6 +1,7 @@
 package ai.autoglm.cli;
 
 import ai.autoglm.core.model.LanguageModel;
+import ai.autoglm.core.model.LoadOptions;
 import ai.autoglm.core.model.ModelLoader;
 import picocli.CommandLine.Option;
 
@@ -30,7 +31,7 @@ final class ModelOptions {
     LanguageModel load() throws NoSuchFileException {
         Path file = DefaultModel.orDefault(model);
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
-        return ModelLoader.loadWithLora(file, lora);
+        return ModelLoader.load(file, LoadOptions.defaults().withLora(lora));
     }
 
     /** The context to allocate: what was asked, never more than the model was trained for. */
