@@ -42,7 +42,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--alias", paramLabel = "NAME", description = "The name clients use for --model (default: its file name).")
     String alias;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML file with server settings and several models (see README).")
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML file with server settings and several models (see docs/serving.md, \"Clients and the config file\").")
     Path config;
 
     @Option(names = "--host", paramLabel = "ADDR", description = "Address to bind (default 127.0.0.1: this machine only).")

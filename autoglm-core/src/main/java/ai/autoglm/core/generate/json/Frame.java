@@ -6,7 +6,7 @@ package ai.autoglm.core.generate.json;
  * other). Frames are immutable records: a byte gives new frames (see {@link Transitions}), equal positions give equal
  * frames.
  *
- * <p>Limits that keep a sampled model from looping forever without producing anything (documented in README):
+ * <p>Limits that keep a sampled model from looping forever without producing anything (documented in docs/serving.md, "Engine features behind the API"):
  * at most {@code maxWhitespace} consecutive whitespace bytes wherever whitespace is allowed, and numbers of at
  * most {@value #MAX_INTEGER_DIGITS} integer digits, {@value #MAX_FRACTION_DIGITS} fraction digits and
  * {@value #MAX_EXPONENT_DIGITS} exponent digits. Strings must be valid UTF-8 (no overlong forms, no surrogates,
