@@ -93,8 +93,8 @@ final class CompressCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--eval-text", paramLabel = "F", description = "Held-out text every trial is evaluated on (default: the calibration text).")
     Path evalText;
 
-    @Option(names = "--eval-ctx", paramLabel = "N", defaultValue = "0", description = "Evaluation window in tokens, as eval --ctx (default: min(512, the model's context)).")
-    int evalCtx;
+    @Option(names = "--eval-ctx", paramLabel = "N", description = "Evaluation window in tokens, as eval --ctx (default: min(512, the model's context)).")
+    int evalCtx; // no defaultValue: picocli would apply it after the hidden --ctx alias set the field
 
     @Option(names = "--ctx", hidden = true, paramLabel = "N", description = "Deprecated spelling of --eval-ctx.")
     void deprecatedCtx(int n) {
