@@ -10,6 +10,7 @@ import ai.autoglm.core.model.TransformerModel;
 import ai.autoglm.core.tensor.FloatTensor;
 import ai.autoglm.core.tensor.VectorSupport;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -31,8 +32,8 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure prompt processing (pp) and generation (tg) speed, like llama-bench.")
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class, description = "A GGUF file or a Hugging Face model directory.")
-    Path model;
+    @Mixin
+    ModelOption modelOption;
 
     @Option(names = {"-p", "--n-prompt"}, defaultValue = "128", description = "Prompt tokens per pp run (0 = skip pp; default ${DEFAULT-VALUE}).")
     int prompt;
@@ -43,8 +44,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Measured repetitions (default ${DEFAULT-VALUE}).")
     int reps;
 
-    @Option(names = {"-t", "--threads"}, description = "Compute threads (default: physical cores, see ComputeThreads).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--bandwidth", description = "Measure main-memory read bandwidth (1 GiB buffer) with --threads threads instead of a model.")
     boolean bandwidth;
@@ -69,20 +70,17 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Path model = modelOption.orDefault();
         if (prompt < 0 || gen < 0 || prompt + gen == 0) throw new IllegalArgumentException("-p and -n must be >= 0 and not both 0");
         if (reps < 1) throw new IllegalArgumentException("-r must be at least 1, got " + reps);
-        if (threads != null) {
-            if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
-            ComputeThreads.set(threads);
-        }
+        threads.apply();
         if (bandwidth) {
-            int t = threads != null ? threads : ComputeThreads.count();
+            int t = threads.count();
             double bps = MemoryBandwidth.measure(1L << 30, t, 5);
             System.out.println(json ? String.format(Locale.ROOT, "{\"bandwidth_bytes_per_s\":%.0f,\"threads\":%d}", bps, t)
                     : String.format(Locale.ROOT, "memory read bandwidth, %d threads: %.2f GB/s", t, bps / 1e9));
             return 0;
         }
-        if (model == null) throw new IllegalArgumentException("--model is required (or --bandwidth)");
         if (!Files.exists(model)) throw new NoSuchFileException(model.toString());
         long t0 = System.nanoTime();
         try (LanguageModel m = ModelLoader.load(model)) {
@@ -146,14 +144,14 @@ final class BenchCommand implements Callable<Integer> {
         if (json) {
             StringBuilder b = new StringBuilder("{");
             b.append(String.format(Locale.ROOT, "\"engine\":\"autoglm\",\"model\":\"%s\",\"arch\":\"%s\",\"size_bytes\":%d,\"threads\":%d,\"kernels\":\"%s\",\"load_ms\":%.1f,\"peak_rss_bytes\":%d,\"weight_bytes_per_token\":%d",
-                    jsonEscape(model.toString()), m.config().architecture().ggufName(), bytes, t, kernels, loadMs, peakRss, bytesPerToken));
+                    jsonEscape(modelOption.orDefault().toString()), m.config().architecture().ggufName(), bytes, t, kernels, loadMs, peakRss, bytesPerToken));
             if (pp != null) b.append(",\"pp\":").append(json(pp, prompt)).append(String.format(Locale.ROOT, ",\"ttft_ms\":%.1f", ttft.mean()));
             if (tg != null) b.append(",\"tg\":").append(json(tg, gen));
             out.println(b.append('}'));
             return;
         }
         out.printf(Locale.ROOT, "model: %s (%s, %.2f GiB)  threads: %d  kernels: %s  load: %.0f ms  peak RSS: %.2f GiB%n",
-                model, m.config().architecture().ggufName(), bytes / 1073741824.0, t, kernels, loadMs, peakRss / 1073741824.0);
+                modelOption.orDefault(), m.config().architecture().ggufName(), bytes / 1073741824.0, t, kernels, loadMs, peakRss / 1073741824.0);
         out.println("| test   |            t/s |");
         out.println("| ------ | -------------: |");
         if (pp != null) out.printf(Locale.ROOT, "| pp%-4d | %7.2f ± %5.2f |%n", prompt, pp.mean(), pp.sd());

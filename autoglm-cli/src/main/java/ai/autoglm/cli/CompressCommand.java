@@ -23,6 +23,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -48,15 +49,25 @@ import java.util.Optional;
 final class CompressCommand implements java.util.concurrent.Callable<Integer> {
     private static final double MIB = 1024.0 * 1024.0;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class, description = "F32/F16/BF16 GGUF file or Hugging Face directory; default: the bundled model.")
-    Path model;
+    @Mixin
+    ModelOption modelOption;
 
-    @Option(names = "--budget-mb", paramLabel = "N", required = true,
-            description = "Runtime memory budget in MiB: weights + KV cache at --context + working buffers + the JVM (as serve --quantize auto counts it).")
-    double budgetMb;
+    @Option(names = "--memory-budget-mb", paramLabel = "MB",
+            description = "Required. Runtime memory budget in MiB: weights + KV cache at --memory-ctx + working buffers + the JVM (as serve --quantize auto counts it).")
+    Double budgetMb;
 
-    @Option(names = "--context", paramLabel = "N", description = "Positions the memory is judged at (default: min(4096, the model's context)).")
+    @Option(names = "--budget-mb", hidden = true, paramLabel = "MB", description = "Deprecated spelling of --memory-budget-mb.")
+    void deprecatedBudgetMb(double mb) {
+        budgetMb = Deprecation.alias("--budget-mb", "--memory-budget-mb", mb);
+    }
+
+    @Option(names = "--memory-ctx", paramLabel = "N", description = "KV positions the memory is judged at (default: min(4096, the model's context)).")
     Integer context;
+
+    @Option(names = "--context", hidden = true, paramLabel = "N", description = "Deprecated spelling of --memory-ctx.")
+    void deprecatedContext(int n) {
+        context = Deprecation.alias("--context", "--memory-ctx", n);
+    }
 
     @Option(names = "--max-kld", paramLabel = "X", description = "Largest mean KL divergence from the original model accepted.")
     Double maxKld;
@@ -82,8 +93,13 @@ final class CompressCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--eval-text", paramLabel = "F", description = "Held-out text every trial is evaluated on (default: the calibration text).")
     Path evalText;
 
-    @Option(names = "--ctx", paramLabel = "N", defaultValue = "0", description = "Evaluation window in tokens, as eval --ctx (default: min(512, the model's context)).")
-    int evalCtx;
+    @Option(names = "--eval-ctx", paramLabel = "N", description = "Evaluation window in tokens, as eval --ctx (default: min(512, the model's context)).")
+    int evalCtx; // no defaultValue: picocli would apply it after the hidden --ctx alias set the field
+
+    @Option(names = "--ctx", hidden = true, paramLabel = "N", description = "Deprecated spelling of --eval-ctx.")
+    void deprecatedCtx(int n) {
+        evalCtx = Deprecation.alias("--ctx", "--eval-ctx", n);
+    }
 
     @Option(names = "--chunks", paramLabel = "K", defaultValue = "0", description = "Evaluate at most K windows per trial, as eval --chunks (default: all).")
     int chunks;
@@ -97,8 +113,8 @@ final class CompressCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--report", paramLabel = "DIR", description = "Where report.json and report.html go (default: OUT.report/ next to the output).")
     Path report;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "T", description = "Compute threads (default: physical cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
@@ -108,14 +124,13 @@ final class CompressCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (threads != null) {
-            if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
-            ComputeThreads.set(threads);
-        }
-        if (!(budgetMb > 0)) throw new IllegalArgumentException("--budget-mb must be positive, got " + budgetMb);
+        Path model = modelOption.path();
+        threads.apply();
+        if (budgetMb == null) throw new IllegalArgumentException("--memory-budget-mb is required");
+        if (!(budgetMb > 0)) throw new IllegalArgumentException("--memory-budget-mb must be positive, got " + budgetMb);
         if (trials < 1) throw new IllegalArgumentException("--trials must be at least 1, got " + trials);
         if (calibTokens < 1) throw new IllegalArgumentException("--calib-tokens must be positive, got " + calibTokens);
-        if (context != null && context < 1) throw new IllegalArgumentException("--context must be positive, got " + context);
+        if (context != null && context < 1) throw new IllegalArgumentException("--memory-ctx must be positive, got " + context);
         if (Files.isDirectory(out)) throw new IllegalArgumentException("output " + out + " is a directory; name the .gguf file to write");
         Path modelPath = DefaultModel.orDefault(model);
         for (Path p : new Path[]{modelPath, calib, evalText}) if (p != null && !Files.exists(p)) throw new NoSuchFileException(p.toString());
@@ -131,7 +146,7 @@ final class CompressCommand implements java.util.concurrent.Callable<Integer> {
         try (GgufModel base = GgufModel.open(modelPath)) {
             int ctx = Math.min(context != null ? context : 4096, base.config().contextLength());
             if (context != null && context > ctx) {
-                err.printf("autoglm compress: --context %d exceeds the model's context length; memory judged at %d%n", context, ctx);
+                err.printf("autoglm compress: --memory-ctx %d exceeds the model's context length; memory judged at %d%n", context, ctx);
             }
             CompressionSpace space = CompressionSpace.of(base,
                     types == null ? CompressionSpace.DEFAULT_TYPES : types.stream().map(CompressionSpace::parseType).toList(),

@@ -17,6 +17,7 @@ import ai.autoglm.train.tokenizer.GgufTokenizerExport;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -36,6 +37,9 @@ import java.util.concurrent.Callable;
                 + "alpha * T^2 * KL(teacher/T || student/T) + (1 - alpha) * cross-entropy). Writes OUT/ as a Hugging Face "
                 + "directory plus OUT/model.gguf and OUT/loss.png.")
 final class DistillCommand implements Callable<Integer> {
+    @Mixin
+    ThreadsOption threads;
+
     @Option(names = "--teacher", required = true, paramLabel = "T", description = "Teacher model: GGUF file or Hugging Face directory.")
     Path teacherPath;
     @Option(names = "--student-config", paramLabel = "FILE", description = "Student shape as a Hugging Face config.json (instead of --dim ...).")
@@ -71,6 +75,7 @@ final class DistillCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        threads.apply();
         DistillationOptions distill = new DistillationOptions(temperature, alpha, DistillationOptions.parseLayerPairs(hiddenLayers), hiddenWeight);
         System.err.printf("autoglm: loading the teacher %s...%n", teacherPath);
         TrainableTransformer teacher = PretrainedWeights.load(teacherPath);

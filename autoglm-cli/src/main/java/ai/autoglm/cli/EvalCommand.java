@@ -11,6 +11,7 @@ import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.tensor.GgmlType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -31,8 +32,8 @@ import java.util.concurrent.Callable;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Perplexity, KL divergence from a base model, top-1 agreement, speed and peak memory on a text (like llama-perplexity).")
 final class EvalCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class, description = "The model to evaluate (GGUF file or Hugging Face directory); default: the bundled model.")
-    Path model;
+    @Mixin
+    ModelOption modelOption;
 
     @Option(names = "--base", paramLabel = "B", description = "The reference model (same tokenizer), e.g. the unquantized original.")
     Path base;
@@ -47,8 +48,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--chunks", paramLabel = "K", defaultValue = "0", description = "Evaluate at most K windows (default: all).")
     int chunks;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "T", description = "Compute threads (default: physical cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--quantize", paramLabel = "TYPE",
             description = "Quantize the model's F32/F16/BF16 weights in memory before evaluating: f16, q8_0, q4_0 or q4_k (as serve --quantize).")
@@ -65,10 +66,8 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (threads != null) {
-            if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
-            ComputeThreads.set(threads);
-        }
+        Path model = modelOption.path();
+        threads.apply();
         if (chunks < 0) throw new IllegalArgumentException("--chunks must be >= 0, got " + chunks);
         if (ctx < 0) throw new IllegalArgumentException("--ctx must be >= 0, got " + ctx);
         Path modelPath = DefaultModel.orDefault(model);

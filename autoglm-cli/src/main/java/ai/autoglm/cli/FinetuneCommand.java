@@ -13,6 +13,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -29,8 +30,11 @@ import java.util.concurrent.Callable;
                 + "LoRA matrices train, the loss counts assistant tokens only, conversations are rendered with the model's own "
                 + "chat template. Writes a PEFT adapter (adapter_config.json + adapter_model.safetensors) to OUT.")
 final class FinetuneCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class, description = "Base model: GGUF file or Hugging Face directory (default: the bundled model).")
-    Path model;
+    @Mixin
+    ThreadsOption threads;
+
+    @Mixin
+    ModelOption modelOption;
     @Option(names = "--data", required = true, paramLabel = "FILE", description = "Chat JSONL file.")
     Path data;
     @Option(names = "--lora-r", defaultValue = "8", paramLabel = "R", description = "LoRA rank (default ${DEFAULT-VALUE}).")
@@ -60,6 +64,8 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        threads.apply();
+        Path model = modelOption.path();
         LoraFinetuner.Options options = new LoraFinetuner.Options(rank, alpha, targets, steps, batch, lr, seed, heldOut, maxLength);
         Path modelPath = DefaultModel.orDefault(model);
         if (!Files.exists(modelPath)) throw new NoSuchFileException(modelPath.toString());

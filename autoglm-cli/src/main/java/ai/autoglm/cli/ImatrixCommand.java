@@ -4,6 +4,7 @@ import ai.autoglm.compress.imatrix.ImatrixCollector;
 import ai.autoglm.compress.imatrix.ImatrixFiles;
 import ai.autoglm.compress.imatrix.ImportanceMatrix;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -20,11 +21,14 @@ import java.util.concurrent.Callable;
         description = "Compute an importance matrix (per-column mean squared activations of every projection) on calibration text, "
                 + "for quantize --imatrix; written in llama.cpp's GGUF imatrix format (or its legacy .dat).")
 final class ImatrixCommand implements Callable<Integer> {
+    @Mixin
+    ThreadsOption threads;
+
     /** Larger calibration files are refused rather than read into memory. */
     private static final long MAX_TEXT_BYTES = 256L << 20;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class, description = "A GGUF file or a Hugging Face directory; default: the bundled model.")
-    Path model;
+    @Mixin
+    ModelOption modelOption;
 
     @Option(names = {"-f", "--text"}, required = true, paramLabel = "F", description = "Calibration text (UTF-8).")
     Path text;
@@ -51,6 +55,8 @@ final class ImatrixCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        threads.apply();
+        Path model = modelOption.path();
         ImatrixCollector.Settings settings = new ImatrixCollector.Settings(context, firstChunk, chunks, processOutput);
         Path source = DefaultModel.orDefault(model);
         if (!Files.exists(source)) throw new NoSuchFileException(source.toString());

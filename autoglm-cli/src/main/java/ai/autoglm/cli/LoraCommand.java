@@ -2,6 +2,7 @@ package ai.autoglm.cli;
 
 import ai.autoglm.compress.lora.LoraMerge;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -25,8 +26,8 @@ final class LoraCommand implements Runnable {
             description = "Merge a PEFT LoRA adapter into a GGUF model (W + alpha/r * B A). Adapted tensors keep the base's type when it is "
                     + "F32, F16 or BF16; quantized ones are written as F16 (quantize the result again if needed). Other tensors are copied.")
     static final class Merge implements Callable<Integer> {
-        @Option(names = {"-m", "--model"}, paramLabel = "M", description = "Base GGUF model (default: the bundled model).")
-        Path model;
+        @Mixin
+        ModelOption modelOption;
         @Option(names = "--lora", required = true, paramLabel = "DIR", description = "PEFT adapter directory.")
         Path lora;
         @Parameters(paramLabel = "OUT", description = "Merged GGUF file to write.")
@@ -36,6 +37,7 @@ final class LoraCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            Path model = modelOption.path();
             Path base = DefaultModel.orDefault(model);
             if (!Files.exists(base)) throw new NoSuchFileException(base.toString());
             LoraMerge.Result r = LoraMerge.merge(base, lora, out);

@@ -4,6 +4,7 @@ import ai.autoglm.compress.GgufModel;
 import ai.autoglm.compress.lowrank.LowRankFactorization;
 import ai.autoglm.compress.lowrank.LowRankPlan;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -17,8 +18,8 @@ import java.util.concurrent.Callable;
         description = {"Factorise projections by truncated SVD into two tensors (X.lr_a.weight, X.lr_b.weight).",
                 "The file loads in this engine only (llama.cpp does not know the factor tensors)."})
 final class LowrankCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class, description = "GGUF file or Hugging Face directory (default: the bundled model).")
-    Path model;
+    @Mixin
+    ModelOption modelOption;
 
     @Parameters(index = "0", paramLabel = "OUT", description = "The GGUF file to write (temp file, then rename).")
     Path out;
@@ -37,6 +38,7 @@ final class LowrankCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Path model = modelOption.path();
         if ((rank == null) == (energy == null)) throw new IllegalArgumentException("give exactly one of --rank and --energy");
         LowRankPlan plan = rank != null ? LowRankPlan.ofRank(rank) : LowRankPlan.ofEnergy(energy);
         if (tensors != null) plan = plan.withTensors(CompressCliSupport.regex(tensors));

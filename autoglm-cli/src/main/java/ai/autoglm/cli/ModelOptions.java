@@ -1,20 +1,22 @@
 package ai.autoglm.cli;
 
 import ai.autoglm.core.model.LanguageModel;
+import ai.autoglm.core.model.LoadOptions;
 import ai.autoglm.core.model.ModelLoader;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-/** Which model to load and how big a context to give it: shared by the commands that run a model. */
+/** Which model to load, how big a context to give it and on how many threads: shared by the commands that generate. */
 final class ModelOptions {
-    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class,
-            description = "A GGUF file, a Hugging Face model directory (config.json + safetensors + tokenizer files), "
-                    + "or a model name: a catalog name (autoglm list --catalog) or org/name[@revision][:QUANT], pulled when missing; "
-                    + "default: the bundled model in models/default.")
-    Path model;
+    @Mixin
+    ModelOption model;
+
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = {"-c", "--ctx"}, paramLabel = "N",
             description = "Context length to allocate (default: the model's, at most ${DEFAULT-VALUE}).", defaultValue = "4096")
@@ -28,9 +30,10 @@ final class ModelOptions {
     boolean debug;
 
     LanguageModel load() throws NoSuchFileException {
-        Path file = DefaultModel.orDefault(model);
+        threads.apply();
+        Path file = model.orDefault();
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
-        return ModelLoader.loadWithLora(file, lora);
+        return ModelLoader.load(file, LoadOptions.defaults().withLora(lora));
     }
 
     /** The context to allocate: what was asked, never more than the model was trained for. */

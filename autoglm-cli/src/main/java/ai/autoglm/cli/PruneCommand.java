@@ -9,6 +9,7 @@ import ai.autoglm.compress.prune.StructuredPruning;
 import ai.autoglm.compress.prune.UnstructuredPruning;
 import ai.autoglm.core.model.ModelConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -26,8 +27,11 @@ import java.util.concurrent.Callable;
                 "Unstructured (--method magnitude|wanda) and 2:4 zero weights in place (same file size);",
                 "--heads / --kv-groups / --ffn-keep / --drop-layers remove structures and shrink the tensors."})
 final class PruneCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class, description = "GGUF file or Hugging Face directory (default: the bundled model).")
-    Path model;
+    @Mixin
+    ThreadsOption threads;
+
+    @Mixin
+    ModelOption modelOption;
 
     @Parameters(index = "0", paramLabel = "OUT", description = "The GGUF file to write (temp file, then rename).")
     Path out;
@@ -64,6 +68,8 @@ final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        threads.apply();
+        Path model = modelOption.path();
         StructuredPlan structured = new StructuredPlan(heads, kvGroups, ffnKeep, new TreeSet<>(dropLayers));
         SparsityPlan sparse = sparsityPlan();
         if (sparse == null && !structured.shrinksLayers() && structured.dropLayers().isEmpty()) {

@@ -23,6 +23,7 @@ import ai.autoglm.train.qat.QuantizationAwareTraining;
 import ai.autoglm.train.qat.QuantizedGgufExport;
 import ai.autoglm.train.qat.TensorTypeRule;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -42,8 +43,11 @@ import java.util.concurrent.Callable;
         description = "Quantization-aware training: fine-tune a model with Q4_0/Q4_K fake quantization in the forward pass "
                 + "(straight-through gradients to F32 master weights), distilling from the unquantized model, and write the quantized GGUF.")
 final class QatCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "M", converter = ModelNameConverter.class, description = "Model to quantize: GGUF file or Hugging Face directory.")
-    Path model;
+    @Mixin
+    ThreadsOption threads;
+
+    @Mixin
+    ModelOption modelOption;
     @Option(names = "--type", required = true, paramLabel = "TYPE", description = "Target type: q4_0 or q4_k.")
     String type;
     @Option(names = "--data", arity = "1..*", required = true, paramLabel = "FILE",
@@ -64,6 +68,9 @@ final class QatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        threads.apply();
+        Path model = modelOption.path();
+        if (model == null) throw new IllegalArgumentException("--model is required: the model to quantize (F32/F16/BF16)");
         QuantPreset target = switch (type.toLowerCase(Locale.ROOT)) {
             case "q4_0" -> QuantPreset.Q4_0;
             case "q4_k" -> QuantPreset.Q4_K_M; // llama-quantize's alias, as `autoglm quantize --type q4_k`
@@ -87,7 +94,7 @@ final class QatCommand implements Callable<Integer> {
     }
 
     private int run(Path source, QuantPreset target) {
-        System.err.printf("autoglm: loading %s...%n", model);
+        System.err.printf("autoglm: loading %s...%n", modelOption.path());
         TrainableTransformer base = PretrainedWeights.load(source), student = PretrainedWeights.load(source);
         Tokenizer tokenizer;
         try (LanguageModel lm = ModelLoader.load(source)) {

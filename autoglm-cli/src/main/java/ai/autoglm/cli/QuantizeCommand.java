@@ -13,6 +13,7 @@ import ai.autoglm.compress.quant.TensorTypeOverride;
 import ai.autoglm.core.format.gguf.GgufFile;
 import ai.autoglm.core.model.GgufWeightSource;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -29,9 +30,8 @@ import java.util.concurrent.Callable;
 @Command(name = "quantize", mixinStandardHelpOptions = true,
         description = "Quantize an F32/F16/BF16 GGUF or a Hugging Face directory to a GGUF that this engine and llama.cpp load.")
 final class QuantizeCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "M", converter = ModelNameConverter.class,
-            description = "A GGUF file (F32/F16/BF16) or a Hugging Face model directory; default: the bundled model.")
-    Path model;
+    @Mixin
+    ModelOption modelOption;
 
     @Option(names = "--type", required = true, paramLabel = "T",
             description = "q8_0, q4_0, q4_1, q5_0, q5_1, q4_k (= q4_k_m), q4_k_s, q5_k (= q5_k_m), q5_k_s or q6_k.")
@@ -64,6 +64,7 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Path model = modelOption.path();
         QuantPreset preset = QuantPreset.parse(type);
         List<TensorTypeOverride> overrides = new ArrayList<>();
         for (String t : tensorTypes) overrides.add(TensorTypeOverride.parse(t));

@@ -10,6 +10,7 @@ import ai.autoglm.server.hub.ServedModelFiles;
 import ai.autoglm.server.config.ServerConfigFile;
 import ai.autoglm.server.config.TrustConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -25,9 +26,13 @@ import java.util.concurrent.Callable;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve models over an OpenAI-compatible HTTP API (chat/completions, completions, models, tokenize, metrics).")
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "M", description = "A GGUF file or Hugging Face directory to serve (added to the config's models), "
-            + "or a model name (catalog name or org/name[@rev][:QUANT]) pulled into the Hugging Face cache when missing; "
-            + "default without --config: the bundled model in models/default.")
+    @Mixin
+    ThreadsOption threads;
+
+    // Resolved in call(), not by ModelNameConverter: a name is pulled according to --offline and --source, which
+    // picocli has not necessarily parsed when it converts --model.
+    @Option(names = {"-m", "--model"}, paramLabel = "M", description = ModelOption.DESCRIPTION
+            + " Served beside the config's models; a name is resolved with --offline and --source.")
     String model;
 
     @Option(names = "--offline", description = "Models by name only from the cache, never the network (as HF_HUB_OFFLINE=1).")
@@ -42,7 +47,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--alias", paramLabel = "NAME", description = "The name clients use for --model (default: its file name).")
     String alias;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML file with server settings and several models (see README).")
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML file with server settings and several models (see docs/serving.md, \"Clients and the config file\").")
     Path config;
 
     @Option(names = "--host", paramLabel = "ADDR", description = "Address to bind (default 127.0.0.1: this machine only).")
@@ -90,6 +95,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        threads.apply();
         ServerConfig cfg = resolve();
         AutoglmServer server = AutoglmServer.start(cfg, cluster.resolve(config)); // a port in use: IllegalArgumentException naming it, exit 2
         if (model != null && config == null) {

@@ -18,6 +18,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -39,6 +40,9 @@ import java.util.concurrent.Callable;
                 + "directory (config.json, model.safetensors, tokenizer, chat template) plus OUT/model.gguf, "
                 + "OUT/loss.png and OUT/checkpoint.safetensors.")
 final class TrainCommand implements Callable<Integer> {
+    @Mixin
+    ThreadsOption threads;
+
     static final String CHECKPOINT = "checkpoint.safetensors"; // not model*.safetensors: HF loaders would take it for weights
     static final String LOSS_LOG = "loss.tsv";
 
@@ -74,6 +78,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        threads.apply();
         if (resume == null) config(1); // check the shape options before spending time on the tokenizer
         Files.createDirectories(out);
         // 1. Tokenizer: given, already in OUT (a resumed run), or learned from the corpus now.

@@ -48,8 +48,8 @@ class CompressCommandTest {
     }
 
     private static List<String> args(double budgetMb, String out, String... extra) {
-        List<String> a = new ArrayList<>(List.of("compress", "--model", model.toString(), "--budget-mb", Double.toString(budgetMb),
-                "--calib", text.toString(), "--eval-text", text.toString(), "--ctx", "64", "--chunks", "3", "--threads", "1",
+        List<String> a = new ArrayList<>(List.of("compress", "--model", model.toString(), "--memory-budget-mb", Double.toString(budgetMb),
+                "--calib", text.toString(), "--eval-text", text.toString(), "--eval-ctx", "64", "--chunks", "3", "--threads", "1",
                 dir.resolve(out).toString()));
         a.addAll(1, List.of(extra));
         return a;

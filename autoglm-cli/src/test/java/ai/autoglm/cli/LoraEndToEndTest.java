@@ -4,6 +4,7 @@ import ai.autoglm.compress.lora.LoraMerge;
 import ai.autoglm.core.format.peft.PeftAdapter;
 import ai.autoglm.core.generate.Prompts;
 import ai.autoglm.core.model.LanguageModel;
+import ai.autoglm.core.model.LoadOptions;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.tokenizer.ChatMessage;
 import ai.autoglm.server.AutoglmServer;
@@ -112,7 +113,7 @@ class LoraEndToEndTest {
         Path merged = tmp.resolve("merged.gguf");
         res = CliRunner.run("lora", "merge", "--model", MODEL.toString(), "--lora", adapter.toString(), merged.toString());
         assertThat(res.exitCode()).as(res.err()).isZero();
-        try (LanguageModel applied = ModelLoader.loadWithLora(MODEL, adapter);
+        try (LanguageModel applied = ModelLoader.load(MODEL, LoadOptions.defaults().withLora(adapter));
              LanguageModel baked = ModelLoader.load(merged);
              LanguageModel plain = ModelLoader.load(MODEL)) {
             int[] prompt = Prompts.chat(applied, List.of(ChatMessage.user(fresh.getFirst())), true, null);

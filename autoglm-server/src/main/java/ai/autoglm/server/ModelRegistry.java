@@ -9,6 +9,7 @@ import ai.autoglm.core.model.ComputeThreads;
 import ai.autoglm.core.model.TransformerModel;
 import ai.autoglm.compress.quant.InMemoryQuantizer;
 import ai.autoglm.compress.quant.ServeQuantization;
+import ai.autoglm.core.model.LoadOptions;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.model.encoder.EmbeddingModels;
 import ai.autoglm.core.tensor.GgmlType;
@@ -346,9 +347,9 @@ public final class ModelRegistry implements AutoCloseable {
         String verifiedDigest = null;
         try {
             if (check == null) {
-                model = ModelLoader.loadWithLora(spec.path(), spec.lora(), InMemoryQuantizer.transform(entry.quantizeTo));
+                model = ModelLoader.load(spec.path(), LoadOptions.defaults().withLora(spec.lora()).withWeights(InMemoryQuantizer.transform(entry.quantizeTo)));
             } else {
-                model = LoadedFiles.checked(check, () -> ModelLoader.loadWithLora(spec.path(), spec.lora(), InMemoryQuantizer.transform(entry.quantizeTo)));
+                model = LoadedFiles.checked(check, () -> ModelLoader.load(spec.path(), LoadOptions.defaults().withLora(spec.lora()).withWeights(InMemoryQuantizer.transform(entry.quantizeTo))));
                 try {
                     check.requireWeightsChecked();
                 } catch (LoadedFiles.Refused ex) {

@@ -3,6 +3,7 @@ package ai.autoglm.compress.imatrix;
 import ai.autoglm.compress.calib.ActivationStatistics;
 import ai.autoglm.core.model.InferenceState;
 import ai.autoglm.core.model.LanguageModel;
+import ai.autoglm.core.model.LoadOptions;
 import ai.autoglm.core.model.ModelLoader;
 
 import java.nio.file.Path;
@@ -45,7 +46,7 @@ public final class ImatrixCollector {
     /** Loads {@code model} with statistics hooks and runs {@code text} through it. */
     public static ImportanceMatrix collect(Path model, String text, String datasetName, Settings settings, Progress progress) {
         ActivationStatistics stats = new ActivationStatistics();
-        try (LanguageModel m = ModelLoader.load(model, stats)) {
+        try (LanguageModel m = ModelLoader.load(model, LoadOptions.defaults().withDecorator(stats))) {
             int context = Math.min(settings.context(), m.config().contextLength());
             int[] prefix = m.tokenizer().prefixTokens();
             if (prefix.length >= context) throw new IllegalArgumentException("-c/--ctx " + context + " leaves no room after the prefix tokens");

@@ -3,8 +3,8 @@ package ai.autoglm.compress.quant;
 import ai.autoglm.compress.memory.TensorSpec;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelConfig;
+import ai.autoglm.core.model.LoadOptions;
 import ai.autoglm.core.model.ModelLoader;
-import ai.autoglm.core.model.ProjectionDecorator;
 import ai.autoglm.core.model.MapWeightSource;
 import ai.autoglm.core.model.WeightSource;
 import ai.autoglm.core.tensor.FloatTensor;
@@ -39,7 +39,7 @@ public final class InMemoryQuantizer {
      * {@code target == null} loads it as stored.
      */
     public static LanguageModel load(Path path, GgmlType target) {
-        return ModelLoader.load(path, ProjectionDecorator.NONE, transform(target));
+        return ModelLoader.load(path, LoadOptions.defaults().withWeights(transform(target)));
     }
 
     /** The weight transform for {@link ModelLoader}: quantize to {@code target}, or (null) leave the weights as stored. */

@@ -5,6 +5,7 @@ import ai.autoglm.core.format.gguf.GgufFile;
 import ai.autoglm.core.format.peft.LoraConfig;
 import ai.autoglm.core.format.peft.PeftAdapter;
 import ai.autoglm.core.model.LanguageModel;
+import ai.autoglm.core.model.LoadOptions;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.testing.ModelFixtures;
@@ -71,7 +72,7 @@ class LoraMergeTest {
             Path merged = tmp.resolve("merged-" + type + ".gguf");
             LoraMerge.Result result = LoraMerge.merge(base, adapter, merged);
             assertThat(result.merged()).hasSize(3 * s.layers()).contains("blk.0.attn_q.weight", "blk.1.ffn_down.weight");
-            try (LanguageModel applied = ModelLoader.loadWithLora(base, adapter); LanguageModel baked = ModelLoader.load(merged);
+            try (LanguageModel applied = ModelLoader.load(base, LoadOptions.defaults().withLora(adapter)); LanguageModel baked = ModelLoader.load(merged);
                  LanguageModel plain = ModelLoader.load(base)) {
                 assertThat(relativeDiff(applied, baked, tokens)).as(type + " merged vs applied").isLessThan(type == GgmlType.F32 ? 1e-5 : 2e-3);
                 assertThat(relativeDiff(applied, plain, tokens)).as("the adapter matters").isGreaterThan(1e-2);

@@ -73,10 +73,6 @@ public record ModelRef(String repo, String revision, String quant) {
         return COMMIT.matcher(revision).matches();
     }
 
-    public ModelRef withRevision(String r) {
-        return new ModelRef(repo, r, quant);
-    }
-
     @Override
     public String toString() {
         return repo + (revision.equals(DEFAULT_REVISION) ? "" : "@" + revision) + (quant != null ? ":" + quant : "");

@@ -31,36 +31,22 @@ public final class ModelLoader {
     private ModelLoader() {
     }
 
+    /** The checkpoint as stored ({@link LoadOptions#defaults()}). */
     public static LanguageModel load(Path path) {
-        return load(path, ProjectionDecorator.NONE);
+        return load(path, LoadOptions.defaults());
     }
 
-    /** As {@link #load(Path)}, with every projection passed through {@code decorator} (LoRA at load time, calibration). */
-    public static LanguageModel load(Path path, ProjectionDecorator decorator) {
-        return loadWith(path, (config, weights) -> decorator);
-    }
-
-    /**
-     * As {@link #load(Path, ProjectionDecorator)}, with the decorator made once the configuration and weights are open
-     * (a LoRA adapter needs the head counts and the tensor shapes to place its updates).
-     */
-    public static LanguageModel loadWith(Path path, BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decoratorFactory) {
-        return loadWith(path, decoratorFactory, (config, w) -> w);
-    }
-
-    /**
-     * As {@link #load(Path, ProjectionDecorator)}, with the checkpoint's weights replaced by
-     * {@code weights.apply(config, source)} before the model binds them (load-time quantization). The configuration,
-     * tokenizer and chat template are read from the checkpoint first, so the transform may close its input once it
-     * has copied what it needs; the model closes the transform's result (and the checkpoint) when it is closed.
-     */
-    public static LanguageModel load(Path path, ProjectionDecorator decorator, BiFunction<ModelConfig, WeightSource, WeightSource> weights) {
-        return loadWith(path, (config, w) -> decorator, weights);
-    }
-
-    /** {@link #loadWith(Path, BiFunction)} with the weight transform of {@link #load(Path, ProjectionDecorator, BiFunction)}. */
-    public static LanguageModel loadWith(Path path, BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decoratorFactory,
-                                         BiFunction<ModelConfig, WeightSource, WeightSource> weights) {
+    /** The checkpoint with {@code options}' adapter, decorator and weight transform. */
+    public static LanguageModel load(Path path, LoadOptions options) {
+        BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decoratorFactory = options.decorators();
+        BiFunction<ModelConfig, WeightSource, WeightSource> weights = options.weights();
+        if (options.lora() != null) {
+            Path adapterDir = options.lora();
+            PeftAdapter adapter = PeftAdapter.read(adapterDir);
+            BiFunction<ModelConfig, WeightSource, ProjectionDecorator> others = decoratorFactory;
+            decoratorFactory = (config, w) -> LoraProjection.decorator(LoraTargets.resolve(adapter, config, w, adapterDir))
+                    .andThen(others.apply(config, w));
+        }
         if (!Files.exists(path)) throw new ModelFormatException(path, "no such file or directory");
         if (Files.isDirectory(path)) return loadHfDirectory(path, decoratorFactory, weights);
         if (!hasGgufMagic(path)) {
@@ -74,21 +60,6 @@ public final class ModelLoader {
             throw new ModelFormatException(path, "not a GGUF file (no GGUF magic) and not a Hugging Face model directory");
         }
         return loadGguf(path, decoratorFactory, weights);
-    }
-
-    /**
-     * The model with a PEFT LoRA adapter ({@code adapter_config.json} + {@code adapter_model.safetensors}) applied at
-     * load time, unmerged ({@link LoraProjection}); {@code adapterDir} null loads the model alone.
-     */
-    public static LanguageModel loadWithLora(Path path, Path adapterDir) {
-        return loadWithLora(path, adapterDir, (config, w) -> w);
-    }
-
-    /** {@link #loadWithLora(Path, Path)} over the weights {@code weights} makes of the checkpoint's (load-time quantization). */
-    public static LanguageModel loadWithLora(Path path, Path adapterDir, BiFunction<ModelConfig, WeightSource, WeightSource> weights) {
-        if (adapterDir == null) return load(path, ProjectionDecorator.NONE, weights);
-        PeftAdapter adapter = PeftAdapter.read(adapterDir);
-        return loadWith(path, (config, w) -> LoraProjection.decorator(LoraTargets.resolve(adapter, config, w, adapterDir)), weights);
     }
 
     private static boolean hasGgufMagic(Path file) {

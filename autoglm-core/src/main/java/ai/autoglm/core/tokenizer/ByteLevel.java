@@ -26,11 +26,6 @@ public final class ByteLevel {
     private ByteLevel() {
     }
 
-    /** The byte a character stands for, or -1 when it is not one of the 256 mapped characters. */
-    static int charToByte(char c) {
-        return c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1;
-    }
-
     /** Encodes raw bytes into the byte-level alphabet. */
     public static String encode(byte[] bytes) {
         char[] out = new char[bytes.length];

@@ -96,7 +96,7 @@ class GlmLoraLoadingTest {
         check("q/k/v adapter on GlmForCausalLM dir", hfDir, splitDir, tokens, ref);
         check("query_key_value adapter on fused GGUF", ggufFused, fusedDir, tokens, ref);
         check("query_key_value adapter on remote-code dir", remoteDir, fusedDir, tokens, ref);
-        assertThatThrownBy(() -> ModelLoader.loadWithLora(ggufSplit, fusedDir)).isInstanceOf(ModelFormatException.class)
+        assertThatThrownBy(() -> ModelLoader.load(ggufSplit, LoadOptions.defaults().withLora(fusedDir))).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("attn_qkv").hasMessageContaining("does not have");
     }
 
@@ -114,7 +114,7 @@ class GlmLoraLoadingTest {
     }
 
     private static void check(String what, Path model, Path adapter, int[] tokens, double[][] ref) {
-        try (LanguageModel m = ModelLoader.loadWithLora(model, adapter)) {
+        try (LanguageModel m = ModelLoader.load(model, LoadOptions.defaults().withLora(adapter))) {
             assertRowsClose(what, m.forward(m.newState(tokens.length), tokens, 0, tokens.length, true), ref, 1e-4);
         }
     }

@@ -119,14 +119,14 @@ class LoraLoadingTest {
         double[][] base = new ReferenceForward(s, hf, tokens.length).run(tokens);
 
         Path gguf = ModelFixtures.writeGguf(s, tmp.resolve("m.gguf"), GgmlType.F32);
-        try (LanguageModel m = ModelLoader.loadWithLora(gguf, dir)) {
+        try (LanguageModel m = ModelLoader.load(gguf, LoadOptions.defaults().withLora(dir))) {
             float[] got = logits(m, tokens);
             assertRowsClose("GGUF llama (q/k rows permuted) + LoRA", got, ref, TransformerModelTest.TOL);
             // The adapter matters: the base model's logits are far from these.
             assertThat(LogitsAssert.relativeError(got, 0, base[0])).isGreaterThan(100 * TransformerModelTest.TOL);
         }
         Path hfDir = ModelFixtures.writeHf(s, tmp.resolve("hf"));
-        try (LanguageModel m = ModelLoader.loadWithLora(hfDir, dir)) {
+        try (LanguageModel m = ModelLoader.load(hfDir, LoadOptions.defaults().withLora(dir))) {
             assertRowsClose("HF directory (rows unpermuted) + LoRA", logits(m, tokens), ref, TransformerModelTest.TOL);
         }
     }
@@ -144,7 +144,7 @@ class LoraLoadingTest {
         int[] tokens = TransformerModelTest.prompt(5, 4);
         double[][] ref = new ReferenceForward(s, merged(hf, adapter, r, scales), tokens.length).run(tokens);
         Path gguf = ModelFixtures.writeGguf(s, tmp.resolve("q.gguf"), GgmlType.F32);
-        try (LanguageModel m = ModelLoader.loadWithLora(gguf, dir)) {
+        try (LanguageModel m = ModelLoader.load(gguf, LoadOptions.defaults().withLora(dir))) {
             assertRowsClose("qwen2 + rsLoRA with alpha_pattern", logits(m, tokens), ref, TransformerModelTest.TOL);
         }
     }
@@ -192,21 +192,21 @@ class LoraLoadingTest {
 
         Path dora = writePeft(tmp.resolve("dora"), one, 2, 4, false, "");
         Files.writeString(dora.resolve("adapter_config.json"), Files.readString(dora.resolve("adapter_config.json")).replace("\"use_dora\": false", "\"use_dora\": true"));
-        assertThatThrownBy(() -> ModelLoader.loadWithLora(gguf, dora)).isInstanceOf(ModelFormatException.class).hasMessageContaining("DoRA");
+        assertThatThrownBy(() -> ModelLoader.load(gguf, LoadOptions.defaults().withLora(dora))).isInstanceOf(ModelFormatException.class).hasMessageContaining("DoRA");
 
         Map<String, float[][]> unknown = Map.of("model.layers.0.self_attn.rotary_proj", one.values().iterator().next());
         Path unk = writePeft(tmp.resolve("unk"), unknown, 2, 4, false, "");
-        assertThatThrownBy(() -> ModelLoader.loadWithLora(gguf, unk)).isInstanceOf(ModelFormatException.class)
+        assertThatThrownBy(() -> ModelLoader.load(gguf, LoadOptions.defaults().withLora(unk))).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("rotary_proj").hasMessageContaining("no projection");
 
         Map<String, float[][]> beyond = Map.of("model.layers.9.self_attn.q_proj", one.values().iterator().next());
         Path far = writePeft(tmp.resolve("far"), beyond, 2, 4, false, "");
-        assertThatThrownBy(() -> ModelLoader.loadWithLora(gguf, far)).isInstanceOf(ModelFormatException.class)
+        assertThatThrownBy(() -> ModelLoader.load(gguf, LoadOptions.defaults().withLora(far))).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("blk.9.attn_q.weight");
 
         Map<String, float[][]> wrong = Map.of("model.layers.0.self_attn.k_proj", one.values().iterator().next()); // q's 64 rows onto k's 32
         Path shape = writePeft(tmp.resolve("shape"), wrong, 2, 4, false, "");
-        assertThatThrownBy(() -> ModelLoader.loadWithLora(gguf, shape)).isInstanceOf(ModelFormatException.class)
+        assertThatThrownBy(() -> ModelLoader.load(gguf, LoadOptions.defaults().withLora(shape))).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("k_proj").hasMessageContaining("rows x inputs");
 
         Path rank = writePeft(tmp.resolve("rank"), one, 2, 4, false, "");

@@ -17,7 +17,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * The gateway filters in front of a generation route, in the order of DESIGN.md: the PII filter on the request
+ * The gateway filters in front of a generation route, in the gateway's order (auth, role and rate limit run before this route): the PII filter on the request
  * (redact, or reject with a 400), the output filter for the answer, then the response cache (a hit answers here;
  * a miss runs the endpoint and stores its answer when it completed).
  *

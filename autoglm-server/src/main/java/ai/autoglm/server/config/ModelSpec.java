@@ -46,8 +46,4 @@ public record ModelSpec(String alias, Path path, Integer context, int slots, Dur
     public ModelSpec withSlots(int slots, Integer context) {
         return new ModelSpec(alias, path, context, slots, keepAlive, toolParser, lora, quantize);
     }
-
-    public ModelSpec withQuantize(String q) {
-        return new ModelSpec(alias, path, context, slots, keepAlive, toolParser, lora, q);
-    }
 }

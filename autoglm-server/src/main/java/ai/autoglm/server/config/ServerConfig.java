@@ -91,10 +91,6 @@ public record ServerConfig(String host, int port, long maxBodyBytes, int queueSi
         return new ServerConfig(host, port, maxBodyBytes, queueSize, t, prefillBudget, models, filters, security, memoryBudget, console);
     }
 
-    public ServerConfig withMaxBodyBytes(long b) {
-        return new ServerConfig(host, port, b, queueSize, requestTimeout, prefillBudget, models, filters, security, memoryBudget, console);
-    }
-
     public ServerConfig withFilters(GatewayFilters f) {
         return new ServerConfig(host, port, maxBodyBytes, queueSize, requestTimeout, prefillBudget, models, f, security, memoryBudget, console);
     }

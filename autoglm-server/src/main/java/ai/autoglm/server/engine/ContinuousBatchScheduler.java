@@ -106,11 +106,6 @@ public final class ContinuousBatchScheduler implements AutoCloseable {
         lastBusyNanos = System.nanoTime();
     }
 
-    /** Jobs waiting for a slot. */
-    public int queued() {
-        return queue.size();
-    }
-
     /** Slots serving a job. */
     public int active() {
         return activeCount;

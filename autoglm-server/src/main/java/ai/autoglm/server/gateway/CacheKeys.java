@@ -14,7 +14,10 @@ import java.util.List;
 /**
  * Which requests the response cache may answer, and their keys. A request is repeatable when its answer is fixed by
  * its content: greedy ({@code temperature} 0) or seeded sampling ({@code seed} given; the sampler's generator is
- * seeded from it, and batching does not change a sequence's output). Anything else is sampled and never cached.
+ * seeded from it). Anything else is sampled and never cached. Repeatable is not bit-exact: a sequence batched with
+ * others agrees with the same sequence run alone to float rounding, with the same greedy token
+ * ({@code ForwardBatchTest}), so a rerun could pick another token where two are tied within rounding; the cached
+ * answer is still one the model gave for exactly this request.
  */
 public final class CacheKeys {
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -20,7 +20,7 @@ import java.util.Set;
  * and the load is refused rather than served; see {@link LoadedFiles}.
  *
  * <p>Not covered: a file overwritten in place after it was mapped. The mapping is shared with the page cache, so the
- * new bytes are what the model computes with; the README says so and how to avoid it.
+ * new bytes are what the model computes with; docs/security.md ("Signed models") says so and how to avoid it.
  */
 public final class ManifestCheck implements LoadedFiles.Check {
     /** One signed part of what is loaded: the model, or its adapter. */

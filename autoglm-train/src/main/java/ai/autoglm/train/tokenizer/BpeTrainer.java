@@ -55,11 +55,6 @@ public final class BpeTrainer {
         return this;
     }
 
-    /** Distinct words seen so far. */
-    public int distinctWords() {
-        return wordCounts.size();
-    }
-
     private record Candidate(long count, int a, int b) {
     }
 

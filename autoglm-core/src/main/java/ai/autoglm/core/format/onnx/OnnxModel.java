@@ -10,7 +10,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -75,10 +74,6 @@ public final class OnnxModel implements AutoCloseable {
         OnnxModel m = new OnnxModel(name, null);
         m.parse(data);
         return m;
-    }
-
-    public static boolean looksLikeOnnx(Path file) {
-        return file.getFileName() != null && file.getFileName().toString().endsWith(".onnx") && Files.isRegularFile(file);
     }
 
     public Path file() {

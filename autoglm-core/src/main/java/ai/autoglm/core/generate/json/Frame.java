@@ -8,7 +8,7 @@ import java.math.BigInteger;
  * other). Frames are immutable records: a byte gives new frames (see {@link Transitions}), equal positions give equal
  * frames.
  *
- * <p>Limits that keep a sampled model from looping forever without producing anything (documented in README):
+ * <p>Limits that keep a sampled model from looping forever without producing anything (documented in docs/serving.md, "Engine features behind the API"):
  * whitespace where RFC 8259 allows it is bounded as llama.cpp's JSON grammars bound it ({@code space ::= | " " |
  * "\n" [ \t]{0,20}}, common/json-schema-to-grammar.cpp), tighter still: nothing, one space, or one line break
  * ({@code \n} or {@code \r\n}) followed by an indentation of at most {@value #INDENT_PER_LEVEL} bytes per open

@@ -29,9 +29,4 @@ public enum Pooling {
     public static Pooling fromGgufPoolingType(long type) {
         return type == 1 ? MEAN : type == 2 ? CLS : null;
     }
-
-    /** llama.cpp's {@code pooling_type} value. */
-    public int ggufPoolingType() {
-        return this == MEAN ? 1 : 2;
-    }
 }
