@@ -1,6 +1,5 @@
 package ai.autoglm.server;
 
-import ai.autoglm.core.testing.ExternalReference;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.errors.UnauthorizedException;
@@ -12,19 +11,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +32,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * {@code target/console-screenshots/admin-*.png}.
  */
 class ConsoleAdminBrowserTest {
-    static final Path SHOTS = Path.of("target/console-screenshots");
 
     @TempDir
     static Path dir;
@@ -50,19 +42,10 @@ class ConsoleAdminBrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        boolean chromium = Files.isExecutable(Path.of("/usr/bin/chromium")) && Files.isExecutable(Path.of("/usr/bin/chromedriver"));
-        ExternalReference.require(chromium, "Debian's chromium and chromium-driver are not installed "
-                + "(apt-get install chromium chromium-driver; .ci/run installs them): the console is tested in a real browser");
         s = new SecuredServer(dir, sec -> sec);
         admin = s.keys.create("root", "admin", List.of(), null).secret();
         reader = s.keys.create("grafana", "reader", List.of(), null).secret();
-        ChromeOptions options = new ChromeOptions().setBinary("/usr/bin/chromium")
-                .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                        "--window-size=1280,900", "--user-data-dir=" + Files.createDirectories(dir.resolve("chrome")));
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(new File("/usr/bin/chromedriver")).build();
-        browser = new ChromeDriver(service, options);
-        Files.createDirectories(SHOTS);
+        browser = HeadlessChromium.start(dir.resolve("chrome"));
     }
 
     @AfterAll
@@ -235,11 +218,6 @@ class ConsoleAdminBrowserTest {
     }
 
     private static void screenshot(String name) {
-        try {
-            File f = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
-            Files.copy(f.toPath(), SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        HeadlessChromium.screenshot(browser, name);
     }
 }

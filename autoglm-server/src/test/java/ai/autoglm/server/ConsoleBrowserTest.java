@@ -1,6 +1,5 @@
 package ai.autoglm.server;
 
-import ai.autoglm.core.testing.ExternalReference;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.server.console.ConsoleRoutes;
@@ -12,19 +11,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-import java.io.File;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 
@@ -38,7 +31,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ConsoleBrowserTest {
     static final Path BUNDLED = Path.of("../models/default/model.gguf").toAbsolutePath().normalize();
-    static final Path SHOTS = Path.of("target/console-screenshots");
     static final int CONTEXT = 256; // the bundled model's own context
 
     @TempDir
@@ -49,20 +41,10 @@ class ConsoleBrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        boolean chromium = Files.isExecutable(Path.of("/usr/bin/chromium")) && Files.isExecutable(Path.of("/usr/bin/chromedriver"));
-        ExternalReference.require(chromium, "Debian's chromium and chromium-driver are not installed "
-                + "(apt-get install chromium chromium-driver; .ci/run installs them): the console is tested in a real browser");
         server = AutoglmServer.start(new ServerConfig("127.0.0.1", 0, 1 << 20, 16, Duration.ofMinutes(2), 256,
                 List.of(new ModelSpec("autoglm-default", BUNDLED, CONTEXT, 2, null, null))));
         http = TestServer.client(server);
-        ChromeOptions options = new ChromeOptions().setBinary("/usr/bin/chromium")
-                // no sandbox: CI runs as root; the network flags keep Chromium off the (closed) internet
-                .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                        "--window-size=1280,900", "--user-data-dir=" + Files.createDirectories(tmp.resolve("chrome")));
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(new File("/usr/bin/chromedriver")).build();
-        browser = new ChromeDriver(service, options);
-        Files.createDirectories(SHOTS);
+        browser = HeadlessChromium.start(tmp.resolve("chrome"));
     }
 
     @AfterAll
@@ -234,11 +216,6 @@ class ConsoleBrowserTest {
     }
 
     private static void screenshot(String name) {
-        try {
-            File f = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
-            Files.copy(f.toPath(), SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        HeadlessChromium.screenshot(browser, name);
     }
 }
