@@ -1,5 +1,13 @@
 package ai.autoglm.client;
 
+import ai.autoglm.core.hub.HubException;
+import ai.autoglm.core.hub.HubSettings;
+import ai.autoglm.core.hub.ModelNames;
+import ai.autoglm.core.hub.ModelPuller;
+import ai.autoglm.core.hub.PullListener;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -7,6 +15,8 @@ import java.util.Objects;
 /** Builds a client that runs a model in this JVM (see {@link AutoGLMClient#inProcess()}). */
 public final class InProcessBuilder {
     private Path model;
+    private String modelName;
+    private HubSettings hub;
     private Path embeddingModel;
     private int slots = 8;
     private Integer context;
@@ -18,6 +28,30 @@ public final class InProcessBuilder {
     /** A GGUF file or a Hugging Face model directory. */
     public InProcessBuilder model(Path path) {
         this.model = Objects.requireNonNull(path);
+        this.modelName = null;
+        return this;
+    }
+
+    /**
+     * A model by name, as {@code autoglm --model NAME} takes it: a catalog name ({@code glm-4-9b-chat}) or a Hugging
+     * Face repository {@code org/name[@revision][:QUANT]}, found in the Hugging Face cache ({@code $HF_HOME/hub}) or
+     * pulled into it at {@link #build()} (verified, resumable; {@code HF_HUB_OFFLINE=1} forbids the network). A
+     * value that does not read as a name is a path.
+     */
+    public InProcessBuilder model(String nameOrPath) {
+        Objects.requireNonNull(nameOrPath);
+        if (ModelNames.isName(nameOrPath)) {
+            this.modelName = nameOrPath;
+            this.model = null;
+        } else {
+            model(Path.of(nameOrPath));
+        }
+        return this;
+    }
+
+    /** Where and how models by name are found and pulled (default: {@link HubSettings#fromEnvironment()}, the HF_* variables). */
+    public InProcessBuilder hubSettings(HubSettings settings) {
+        this.hub = Objects.requireNonNull(settings);
         return this;
     }
 
@@ -63,6 +97,18 @@ public final class InProcessBuilder {
     }
 
     InProcessClient open() {
-        return InProcessClient.open(model != null ? model : BundledModel.path(), embeddingModel, slots, context, requestTimeout);
+        Path file = modelName != null ? resolveName() : model != null ? model : BundledModel.path();
+        return InProcessClient.open(file, embeddingModel, slots, context, requestTimeout);
+    }
+
+    private Path resolveName() {
+        HubSettings settings = hub != null ? hub : HubSettings.fromEnvironment();
+        try {
+            return new ModelPuller(settings).resolve(ModelNames.parse(modelName, "huggingface"), "huggingface", PullListener.NONE).modelPath();
+        } catch (HubException.NotCached e) {
+            throw new ModelFileNotFoundException(null, e.getMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot get model " + modelName + ": " + e.getMessage(), e);
+        }
     }
 }
