@@ -5,7 +5,7 @@ import ai.autoglm.server.AutoglmServer;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.core.hub.ModelPuller;
-import ai.autoglm.server.gateway.AutoglmHome;
+import ai.autoglm.server.security.AutoglmHome;
 import ai.autoglm.server.hub.ServedModelFiles;
 import ai.autoglm.server.config.ServerConfigFile;
 import ai.autoglm.server.config.TrustConfig;

@@ -7,7 +7,7 @@ import ai.autoglm.server.config.ClusterConfig;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.server.console.ConsoleRoutes;
 import ai.autoglm.server.gateway.Gateway;
-import ai.autoglm.server.gateway.SecurityConfig;
+import ai.autoglm.server.config.SecurityConfig;
 import ai.autoglm.server.gateway.SharedState;
 import io.helidon.common.configurable.Resource;
 import io.helidon.common.pki.Keys;

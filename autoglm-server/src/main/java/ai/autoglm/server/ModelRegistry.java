@@ -17,11 +17,11 @@ import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.server.engine.ContinuousBatchScheduler;
 
-import ai.autoglm.server.gateway.ModelFiles;
-import ai.autoglm.server.gateway.ModelSignatures;
+import ai.autoglm.server.security.ModelFiles;
+import ai.autoglm.server.security.ModelSignatures;
 import ai.autoglm.server.gateway.ModelTrust;
-import ai.autoglm.server.gateway.ManifestCheck;
-import ai.autoglm.server.gateway.ModelVerificationException;
+import ai.autoglm.server.security.ManifestCheck;
+import ai.autoglm.server.security.ModelVerificationException;
 import ai.autoglm.core.format.LoadedFiles;
 
 import java.io.IOException;

@@ -7,7 +7,7 @@ import ai.autoglm.core.tokenizer.ChatTemplate;
 import ai.autoglm.server.api.ApiException;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.engine.ContinuousBatchScheduler;
-import ai.autoglm.server.gateway.ModelFiles;
+import ai.autoglm.server.security.ModelFiles;
 import ai.autoglm.server.tools.ToolCallFormat;
 
 import java.util.Set;

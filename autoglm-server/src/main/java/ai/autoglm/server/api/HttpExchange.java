@@ -208,7 +208,7 @@ final class HttpExchange implements GatewayExchange {
      * Writes the audit record then runs the completion hooks, unless they ran already (called before sending, and
      * at the end for failed streams).
      *
-     * @throws ai.autoglm.server.gateway.AuditUnavailableException when the record cannot be written (the hooks then do
+     * @throws ai.autoglm.server.security.AuditUnavailableException when the record cannot be written (the hooks then do
      *                                                             not run: nothing is cached)
      */
     void complete() {

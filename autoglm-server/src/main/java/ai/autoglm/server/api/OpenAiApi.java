@@ -8,7 +8,7 @@ import ai.autoglm.server.ServerMetrics;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.server.gateway.RequestFilters;
 import ai.autoglm.server.gateway.Gateway;
-import ai.autoglm.server.gateway.AuditUnavailableException;
+import ai.autoglm.server.security.AuditUnavailableException;
 import ai.autoglm.server.gateway.GatewayException;
 import io.helidon.webserver.CloseConnectionException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -143,7 +143,7 @@ public final class OpenAiApi {
                 // The prompt text for the audit is taken after the PII filter (GatewayRoute), never here.
                 endpoint.handle(body, ex);
             } catch (GatewayException e) {
-                answer(ex, new ApiException(e.status(), e.type(), null, e.code(), e.getMessage(), e.headers()));
+                answer(ex, new ApiException(e.status(), e.type(), e.param(), e.code(), e.getMessage(), e.headers()));
             } catch (ApiException e) {
                 answer(ex, e);
             } catch (AuditUnavailableException e) {

@@ -1,5 +1,10 @@
 package ai.autoglm.server.gateway;
 
+import ai.autoglm.server.config.SecurityConfig;
+import ai.autoglm.server.security.Role;
+import ai.autoglm.server.security.KeyStore;
+import ai.autoglm.server.security.AuditLog;
+import ai.autoglm.server.security.ApiKey;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 

@@ -1,4 +1,4 @@
-package ai.autoglm.server.gateway;
+package ai.autoglm.server.security;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -47,7 +47,7 @@ import java.util.logging.Logger;
 public final class AuditLog implements AutoCloseable {
     public static final String LIVE = "audit.jsonl";
     public static final String GENESIS = "0".repeat(64);
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    public static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Logger LOG = Logger.getLogger(AuditLog.class.getName());
 
     /**

@@ -1,4 +1,4 @@
-package ai.autoglm.server.gateway;
+package ai.autoglm.server.security;
 
 /**
  * The audit trail cannot take a record (disk full, I/O error): the request it belongs to must fail (503), since no

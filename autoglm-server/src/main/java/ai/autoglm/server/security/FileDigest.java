@@ -1,4 +1,4 @@
-package ai.autoglm.server.gateway;
+package ai.autoglm.server.security;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

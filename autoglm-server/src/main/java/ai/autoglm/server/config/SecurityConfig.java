@@ -1,5 +1,7 @@
-package ai.autoglm.server.gateway;
+package ai.autoglm.server.config;
 
+import ai.autoglm.server.security.Role;
+import ai.autoglm.server.security.AuditLog;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

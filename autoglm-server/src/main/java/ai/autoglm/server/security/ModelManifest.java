@@ -1,4 +1,4 @@
-package ai.autoglm.server.gateway;
+package ai.autoglm.server.security;
 
 import ai.autoglm.core.format.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;

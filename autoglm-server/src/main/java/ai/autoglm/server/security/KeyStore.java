@@ -1,4 +1,4 @@
-package ai.autoglm.server.gateway;
+package ai.autoglm.server.security;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
 /**
  * The API keys file ({@code keys.json} in the data directory): creating, listing and revoking keys. Changes are
  * read-modify-write under an exclusive lock on a sibling lock file (two {@code autoglm keys} at once lose nothing)
- * and land atomically, 0600, so a running server (see {@link KeyRing}) only ever reads a whole file.
+ * and land atomically, 0600, so a running server (see {@code gateway.KeyRing}) only ever reads a whole file.
  *
  * <p>Why a salted SHA-256 and not bcrypt/scrypt/Argon2: slow password hashes exist to make guessing a
  * low-entropy human password expensive. A key here is 256 bits from {@link SecureRandom}: nobody can enumerate
@@ -127,7 +127,7 @@ public final class KeyStore {
     }
 
     /** The keys in the file; none when it does not exist; IllegalArgumentException naming the file when it is damaged. */
-    static List<ApiKey> read(Path file) {
+    public static List<ApiKey> read(Path file) {
         JsonNode root;
         try {
             root = MAPPER.readTree(Files.readAllBytes(file));
@@ -184,7 +184,7 @@ public final class KeyStore {
     }
 
     /** SHA-256(salt || key). */
-    static byte[] hash(byte[] salt, String secret) {
+    public static byte[] hash(byte[] salt, String secret) {
         try {
             MessageDigest d = MessageDigest.getInstance("SHA-256");
             d.update(salt);

@@ -1,4 +1,4 @@
-package ai.autoglm.server.gateway;
+package ai.autoglm.server.security;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;

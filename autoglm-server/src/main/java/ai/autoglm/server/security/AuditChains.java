@@ -1,4 +1,4 @@
-package ai.autoglm.server.gateway;
+package ai.autoglm.server.security;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,7 +11,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * Replicas write one audit chain each, in {@code audit/<replica-id>/} (see {@link SharedState}): a directory with no
+ * Replicas write one audit chain each, in {@code audit/<replica-id>/} (see {@code gateway.SharedState}): a directory with no
  * trail of its own but subdirectories holding trails is a set of chains, each verified on its own (a chain is one
  * writer's sequence; interleaving two would break both).
  */

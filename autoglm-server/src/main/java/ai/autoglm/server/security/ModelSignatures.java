@@ -1,4 +1,4 @@
-package ai.autoglm.server.gateway;
+package ai.autoglm.server.security;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

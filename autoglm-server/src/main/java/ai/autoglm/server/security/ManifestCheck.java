@@ -1,4 +1,4 @@
-package ai.autoglm.server.gateway;
+package ai.autoglm.server.security;
 
 import ai.autoglm.core.format.LoadedFiles;
 
