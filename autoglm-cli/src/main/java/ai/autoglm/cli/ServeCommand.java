@@ -97,7 +97,7 @@ final class ServeCommand implements Callable<Integer> {
             // .safetensors file stops the start with the loader's message, instead of a server that answers 503.
             try {
                 server.registry().preload(cfg.models().getFirst().alias());
-            } catch (ai.autoglm.server.api.ApiException e) {
+            } catch (ai.autoglm.server.gateway.GatewayException e) {
                 server.close();
                 throw new IllegalArgumentException(e.getMessage(), e);
             }

@@ -1,5 +1,7 @@
 package ai.autoglm.server;
 
+import ai.autoglm.server.metrics.ServerMetrics;
+import ai.autoglm.server.models.ModelRegistry;
 import ai.autoglm.server.api.ClientConnections;
 import ai.autoglm.server.api.OpenAiApi;
 import ai.autoglm.server.api.UnsupportedHttpVersions;

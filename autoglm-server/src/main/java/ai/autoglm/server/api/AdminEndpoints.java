@@ -2,8 +2,8 @@ package ai.autoglm.server.api;
 
 import ai.autoglm.compress.memory.MemoryEstimate;
 import ai.autoglm.compress.memory.ProcessMemory;
-import ai.autoglm.server.ModelKind;
-import ai.autoglm.server.ModelRegistry;
+import ai.autoglm.server.models.ModelKind;
+import ai.autoglm.server.models.ModelRegistry;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.security.ApiKey;
 import ai.autoglm.server.security.AuditQuery;

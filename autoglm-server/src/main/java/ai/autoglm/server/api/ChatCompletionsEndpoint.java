@@ -5,7 +5,7 @@ import ai.autoglm.core.generate.LogitsProcessor;
 import ai.autoglm.core.generate.Prompts;
 import ai.autoglm.core.tokenizer.ChatTemplateException;
 import ai.autoglm.core.tokenizer.Tokenizer;
-import ai.autoglm.server.ServedModel;
+import ai.autoglm.server.models.ServedModel;
 import ai.autoglm.server.engine.GenerationJob;
 import ai.autoglm.server.engine.JobEvent;
 import ai.autoglm.server.gateway.OutputFilter;
@@ -33,9 +33,9 @@ final class ChatCompletionsEndpoint {
         this.api = api;
     }
 
-    void handle(JsonNode body, HttpExchange ex) throws IOException {
+    /** @param m the model the request names, acquired once by the pipeline ({@link ModelStage}) */
+    void handle(JsonNode body, ServedModel m, HttpExchange ex) throws IOException {
         ChatRequest req = ChatRequest.read(body);
-        ServedModel m = api.acquire(req.params().model(), ex);
         String text;
         try {
             text = m.chatTemplate().renderRaw(req.messages(), true, req.tools(), null);

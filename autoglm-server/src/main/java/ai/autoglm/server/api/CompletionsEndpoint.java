@@ -3,7 +3,7 @@ package ai.autoglm.server.api;
 import ai.autoglm.core.generate.GenerationStream;
 import ai.autoglm.core.generate.Prompts;
 import ai.autoglm.core.tokenizer.Tokenizer;
-import ai.autoglm.server.ServedModel;
+import ai.autoglm.server.models.ServedModel;
 import ai.autoglm.server.engine.GenerationJob;
 import ai.autoglm.server.engine.JobEvent;
 import ai.autoglm.server.gateway.OutputFilter;
@@ -21,9 +21,9 @@ final class CompletionsEndpoint {
         this.api = api;
     }
 
-    void handle(JsonNode body, HttpExchange ex) throws IOException {
+    /** @param m the model the request names, acquired once by the pipeline ({@link ModelStage}) */
+    void handle(JsonNode body, ServedModel m, HttpExchange ex) throws IOException {
         CompletionRequest req = CompletionRequest.read(body);
-        ServedModel m = api.acquire(req.params().model(), ex);
         Tokenizer tok = m.model().tokenizer();
         int[] prompt = req.tokens() != null ? req.tokens() : Prompts.completion(m.model(), req.text());
         api.metrics().promptTokens(m.alias(), prompt.length);

@@ -29,6 +29,25 @@ public final class GatewayException extends RuntimeException {
         this.headers = Map.copyOf(headers);
     }
 
+    /** A refusal without extra response headers. */
+    public GatewayException(int status, String type, String param, String code, String message) {
+        this(status, type, param, code, message, Map.of());
+    }
+
+    /** 404: no model has this name. */
+    public static GatewayException modelNotFound(String model) {
+        return new GatewayException(404, "invalid_request_error", "model", "model_not_found", "The model `" + model + "` does not exist.");
+    }
+
+    /** 400 naming the parameter whose value is wrong. */
+    public static GatewayException invalidParam(String param, String message) {
+        return new GatewayException(400, "invalid_request_error", param, "invalid_value", message);
+    }
+
+    public static GatewayException badRequest(String message) {
+        return new GatewayException(400, "invalid_request_error", null, null, message);
+    }
+
     /** 401, one answer for a missing, malformed, unknown, revoked or expired key. */
     static GatewayException unauthenticated() {
         return new GatewayException(401, "invalid_request_error", "invalid_api_key",

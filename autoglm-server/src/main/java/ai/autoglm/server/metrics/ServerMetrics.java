@@ -1,4 +1,4 @@
-package ai.autoglm.server;
+package ai.autoglm.server.metrics;
 
 import ai.autoglm.server.engine.SchedulerListener;
 import io.prometheus.metrics.config.EscapingScheme;

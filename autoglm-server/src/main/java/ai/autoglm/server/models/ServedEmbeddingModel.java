@@ -1,7 +1,7 @@
-package ai.autoglm.server;
+package ai.autoglm.server.models;
 
 import ai.autoglm.core.model.encoder.BertEmbeddingModel;
-import ai.autoglm.server.api.ApiException;
+import ai.autoglm.server.gateway.GatewayException;
 
 import java.time.Duration;
 import java.util.List;
@@ -41,11 +41,11 @@ public final class ServedEmbeddingModel implements AutoCloseable {
     public float[][] embed(List<int[]> inputs, Duration timeout) {
         try {
             if (!turn.tryAcquire(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-                throw new ApiException(503, "timeout_error", null, null, "the request's time limit passed while it waited for the model");
+                throw new GatewayException(503, "timeout_error", null, null, "the request's time limit passed while it waited for the model");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ApiException(503, "server_error", null, null, "the server is shutting down");
+            throw new GatewayException(503, "server_error", null, null, "the server is shutting down");
         }
         try {
             return model.embedTokens(inputs);

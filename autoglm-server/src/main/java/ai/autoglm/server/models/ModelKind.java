@@ -1,4 +1,4 @@
-package ai.autoglm.server;
+package ai.autoglm.server.models;
 
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;

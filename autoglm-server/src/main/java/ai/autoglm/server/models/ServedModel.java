@@ -1,10 +1,10 @@
-package ai.autoglm.server;
+package ai.autoglm.server.models;
 
 import ai.autoglm.core.generate.Prompts;
 import ai.autoglm.core.generate.StopTokens;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.tokenizer.ChatTemplate;
-import ai.autoglm.server.api.ApiException;
+import ai.autoglm.server.gateway.GatewayException;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.engine.ContinuousBatchScheduler;
 import ai.autoglm.server.security.ModelFiles;
@@ -48,7 +48,7 @@ public final class ServedModel implements AutoCloseable {
     /** The chat template, or a 400 when the model has none (only plain completions work then). */
     public ChatTemplate chatTemplate() {
         if (chatTemplate == null) {
-            throw ApiException.badRequest("model `" + spec.alias() + "` has no chat template; use /v1/completions with a plain prompt");
+            throw GatewayException.badRequest("model `" + spec.alias() + "` has no chat template; use /v1/completions with a plain prompt");
         }
         return chatTemplate;
     }

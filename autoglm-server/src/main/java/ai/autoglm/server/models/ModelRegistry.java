@@ -1,5 +1,6 @@
-package ai.autoglm.server;
+package ai.autoglm.server.models;
 
+import ai.autoglm.server.metrics.ServerMetrics;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.compress.memory.MemoryBudget;
 import ai.autoglm.compress.memory.ServeSlots;
@@ -12,7 +13,7 @@ import ai.autoglm.compress.quant.ServeQuantization;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.model.encoder.EmbeddingModels;
 import ai.autoglm.core.tensor.GgmlType;
-import ai.autoglm.server.api.ApiException;
+import ai.autoglm.server.gateway.GatewayException;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.server.engine.ContinuousBatchScheduler;
@@ -58,10 +59,10 @@ public final class ModelRegistry implements AutoCloseable {
         final GgmlType quantizeTo;
         ServedModel loaded;
         /** The last signature-check failure and the files' sizes and times then: not re-hashed until they change. */
-        ApiException refused;
+        GatewayException refused;
         String refusedStat;
         /** The last load failure and the files' sizes and times then: not loaded again until they change. */
-        ApiException broken;
+        GatewayException broken;
         String brokenStat;
         ServedEmbeddingModel embedder;
         /** How long it stays loaded unused (null: until the server stops); the admin API may change it. */
@@ -163,7 +164,7 @@ public final class ModelRegistry implements AutoCloseable {
                 checkNotBroken(e);
                 try {
                     e.loaded = load(e, check);
-                } catch (ApiException failed) {
+                } catch (GatewayException failed) {
                     throw broken(e, failed);
                 }
                 e.broken = null;
@@ -177,11 +178,11 @@ public final class ModelRegistry implements AutoCloseable {
      * Loads {@code alias} now instead of on its first request (and verifies it, with trusted keys): for the one model
      * a command line names, where a broken file should stop the start, not answer 503 to every request.
      *
-     * @throws ApiException 503 with the loader's (or the signature check's) message
+     * @throws GatewayException 503 with the loader's (or the signature check's) message
      */
     public void preload(String alias) {
         Entry e = entries.get(alias);
-        if (e == null) throw ApiException.modelNotFound(alias);
+        if (e == null) throw GatewayException.modelNotFound(alias);
         if (e.kind == ModelKind.EMBEDDING) acquireEmbedding(alias).release();
         else acquire(alias);
     }
@@ -198,7 +199,7 @@ public final class ModelRegistry implements AutoCloseable {
                 checkNotBroken(e);
                 try {
                     e.embedder = loadEmbedding(e.spec);
-                } catch (ApiException failed) {
+                } catch (GatewayException failed) {
                     throw broken(e, failed);
                 }
                 e.broken = null;
@@ -216,15 +217,15 @@ public final class ModelRegistry implements AutoCloseable {
         if (e.broken != null && statOf(e).equals(e.brokenStat)) throw e.broken;
     }
 
-    private static ApiException broken(Entry e, ApiException failed) {
+    private static GatewayException broken(Entry e, GatewayException failed) {
         e.broken = failed;
         e.brokenStat = statOf(e);
         LOG.warning("model " + e.spec.alias() + " failed: " + failed.getMessage() + "; answering 503 until its files change");
         return failed;
     }
 
-    /** Test seam: {@code hook} runs (with the alias) after a signed model's manifests are verified, before it loads. */
-    void afterVerification(java.util.function.Consumer<String> hook) {
+    /** Test seam (public since the registry left the tests' package): {@code hook} runs (with the alias) after a signed model's manifests are verified, before it loads. */
+    public void afterVerification(java.util.function.Consumer<String> hook) {
         this.afterVerification = hook;
     }
 
@@ -236,9 +237,9 @@ public final class ModelRegistry implements AutoCloseable {
     /** The entry for a request: by alias, or the first of the wanted kind when the request names none. */
     private Entry entry(String alias, ModelKind wanted) {
         Entry e = entries.get(alias == null ? defaultAlias(wanted) : alias);
-        if (e == null) throw ApiException.modelNotFound(alias);
+        if (e == null) throw GatewayException.modelNotFound(alias);
         if (e.kind != wanted) {
-            throw ApiException.invalidParam("model", wanted == ModelKind.EMBEDDING
+            throw GatewayException.invalidParam("model", wanted == ModelKind.EMBEDDING
                     ? "model `" + e.spec.alias() + "` generates text and cannot make embeddings; use /v1/chat/completions or /v1/completions, or name an embedding model"
                     : "model `" + e.spec.alias() + "` is an embedding model; use /v1/embeddings, or name a chat model");
         }
@@ -254,7 +255,7 @@ public final class ModelRegistry implements AutoCloseable {
             return m;
         } catch (RuntimeException ex) {
             LOG.log(Level.FINE, "cannot load model " + spec.alias(), ex); // the caller logs one line (broken)
-            throw new ApiException(503, "server_error", "model", "model_load_failed",
+            throw new GatewayException(503, "server_error", "model", "model_load_failed",
                     "model `" + spec.alias() + "` could not be loaded: " + ex.getMessage());
         }
     }
@@ -301,14 +302,14 @@ public final class ModelRegistry implements AutoCloseable {
     }
 
     /** Logs the refusal and remembers it until the files change; the 503 carries the reason without the server's directories. */
-    private ApiException refuse(Entry e, String stat, String message) {
+    private GatewayException refuse(Entry e, String stat, String message) {
         LOG.warning("model " + e.spec.alias() + " refused (signed-model check failed): " + message);
         String reason = message;
         for (Path p : e.spec.lora() == null ? List.of(e.spec.path()) : List.of(e.spec.path(), e.spec.lora())) {
             Path dir = p.toAbsolutePath().getParent();
             if (dir != null) reason = reason.replace(dir + java.io.File.separator, "");
         }
-        e.refused = new ApiException(503, "server_error", "model", "model_verification_failed",
+        e.refused = new GatewayException(503, "server_error", "model", "model_verification_failed",
                 "model `" + e.spec.alias() + "` is not served: its signature check failed: " + reason);
         e.refusedStat = stat;
         return e.refused;
@@ -364,7 +365,7 @@ public final class ModelRegistry implements AutoCloseable {
             throw refuse(entry, statOf(entry), ex.getMessage());
         } catch (RuntimeException ex) {
             LOG.log(Level.FINE, "cannot load model " + spec.alias(), ex); // the caller logs one line (broken)
-            throw new ApiException(503, "server_error", "model", "model_load_failed",
+            throw new GatewayException(503, "server_error", "model", "model_load_failed",
                     "model `" + spec.alias() + "` could not be loaded: " + ex.getMessage());
         }
         try {
@@ -380,7 +381,7 @@ public final class ModelRegistry implements AutoCloseable {
             return new ServedModel(spec, model, scheduler, verifiedDigest);
         } catch (RuntimeException ex) {
             model.close();
-            throw new ApiException(503, "server_error", "model", "model_load_failed",
+            throw new GatewayException(503, "server_error", "model", "model_load_failed",
                     "model `" + spec.alias() + "` could not be started: " + ex.getMessage());
         }
     }
@@ -408,7 +409,7 @@ public final class ModelRegistry implements AutoCloseable {
     /**
      * Loads the first model (the one a request that names none gets) unless it is loaded: what readiness waits for.
      *
-     * @throws ApiException (503) when it cannot be loaded or is refused
+     * @throws GatewayException (503) when it cannot be loaded or is refused
      */
     public void warmUp() {
         Entry first = entries.values().iterator().next();
@@ -434,7 +435,7 @@ public final class ModelRegistry implements AutoCloseable {
     /** How long {@code alias} stays loaded with no request (null: until the server stops). */
     public java.time.Duration keepAlive(String alias) {
         Entry e = entries.get(alias);
-        if (e == null) throw ApiException.modelNotFound(alias);
+        if (e == null) throw GatewayException.modelNotFound(alias);
         synchronized (e) {
             return e.keepAlive;
         }
@@ -443,7 +444,7 @@ public final class ModelRegistry implements AutoCloseable {
     /** Changes how long {@code alias} stays loaded with no request (null: until the server stops), until the server stops. */
     public void keepAlive(String alias, java.time.Duration keep) {
         Entry e = entries.get(alias);
-        if (e == null) throw ApiException.modelNotFound(alias);
+        if (e == null) throw GatewayException.modelNotFound(alias);
         synchronized (e) {
             e.keepAlive = keep;
         }
@@ -456,7 +457,7 @@ public final class ModelRegistry implements AutoCloseable {
      */
     public ai.autoglm.compress.memory.MemoryEstimate memoryEstimate(String alias) {
         Entry e = entries.get(alias);
-        if (e == null) throw ApiException.modelNotFound(alias);
+        if (e == null) throw GatewayException.modelNotFound(alias);
         if (e.kind != ModelKind.GENERATIVE) return null;
         synchronized (e) {
             if (e.estimate == null) {
@@ -481,7 +482,7 @@ public final class ModelRegistry implements AutoCloseable {
      */
     public boolean unload(String alias) {
         Entry e = entries.get(alias);
-        if (e == null) throw ApiException.modelNotFound(alias);
+        if (e == null) throw GatewayException.modelNotFound(alias);
         synchronized (e) {
             boolean was = e.loaded != null || e.embedder != null;
             if (e.loaded != null) e.loaded.close();
