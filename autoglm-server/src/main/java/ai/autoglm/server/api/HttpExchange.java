@@ -1,7 +1,6 @@
 package ai.autoglm.server.api;
 
 import ai.autoglm.server.gateway.CachedResponse;
-import ai.autoglm.server.gateway.OutputFilter;
 import ai.autoglm.server.engine.GenerationJob;
 import ai.autoglm.server.engine.JobEvent;
 import ai.autoglm.server.gateway.GatewayExchange;
@@ -33,7 +32,6 @@ final class HttpExchange implements GatewayExchange {
     private int status = 200;
     private OutputStream stream;
     private Sse sse;
-    private OutputFilter outputFilter = OutputFilter.NONE;
     /** Captures the response for the cache when set: the bytes sent, up to a limit. */
     private ResponseRecorder recorder;
     private ClientConnections.Watch watch;
@@ -175,15 +173,6 @@ final class HttpExchange implements GatewayExchange {
     CachedResponse recorded() {
         if (recorder == null || status != 200 || (sse != null && !sse.completed())) return null;
         return recorder.result();
-    }
-
-    /** What the gateway does to generated text before it is sent (the PII filter's redaction, or nothing). */
-    OutputFilter outputFilter() {
-        return outputFilter;
-    }
-
-    void outputFilter(OutputFilter f) {
-        this.outputFilter = f;
     }
 
     /** An answer without a body (a CORS preflight's 204). */

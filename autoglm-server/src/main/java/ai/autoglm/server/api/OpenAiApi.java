@@ -10,6 +10,7 @@ import ai.autoglm.server.gateway.RequestFilters;
 import ai.autoglm.server.gateway.Gateway;
 import ai.autoglm.server.security.AuditUnavailableException;
 import ai.autoglm.server.gateway.GatewayException;
+import ai.autoglm.server.gateway.OutputFilter;
 import io.helidon.webserver.CloseConnectionException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -30,8 +31,9 @@ import java.util.logging.Logger;
 
 /**
  * The HTTP routes. Every route runs on its own virtual thread (Helidon 4's default) and goes through
- * {@link #route}: the {@link Gateway} (CORS, key, role, rate limit), body read with the size limit,
- * {@link ApiException}s answered as OpenAI error objects, anything unexpected as a 500 without internals, the
+ * {@link #route}: its {@link Pipeline} of {@link Stage}s (audit, open-mode guard, CORS, key, role, rate limit, body
+ * read with the size limit, and for model routes PII filter, model, response cache), {@link GatewayException}s and
+ * {@link ApiException}s answered as OpenAI error objects (here, and nowhere else), anything unexpected as a 500 without internals, the
  * request counted in the metrics, and its audit record written before the response's last byte.
  */
 public final class OpenAiApi {
@@ -103,13 +105,18 @@ public final class OpenAiApi {
         void handle(JsonNode body, M model, HttpExchange ex) throws IOException;
     }
 
+    /** A route body that generates text: it also gets what to do to the text before it is sent ({@link PiiStage}). */
+    interface GenerationEndpoint {
+        void handle(JsonNode body, ServedModel model, OutputFilter output, HttpExchange ex) throws IOException;
+    }
+
     public void register(HttpRouting.Builder routing) {
         ChatCompletionsEndpoint chat = new ChatCompletionsEndpoint(this);
         CompletionsEndpoint completions = new CompletionsEndpoint(this);
         TokenizeEndpoints tokenize = new TokenizeEndpoints(this);
         AdminEndpoints admin = new AdminEndpoints(this);
-        ModelEndpoint<ServedModel> chatRoute = chat::handle;
-        ModelEndpoint<ServedModel> completionsRoute = completions::handle;
+        GenerationEndpoint chatRoute = chat::handle;
+        GenerationEndpoint completionsRoute = completions::handle;
         ModelEndpoint<ServedEmbeddingModel> embeddingsRoute = new EmbeddingsEndpoint(this)::handle;
         ModelEndpoint<ServedModel> tokenizeRoute = tokenize::tokenize;
         ModelEndpoint<ServedModel> detokenizeRoute = tokenize::detokenize;
@@ -151,35 +158,35 @@ public final class OpenAiApi {
         return route(name, jsonBody, List.of(), c -> endpoint.handle(c.body(), c.exchange()));
     }
 
+    private Handler route(String name, List<Stage> filters, GenerationEndpoint endpoint) {
+        return route(name, true, filters, c -> endpoint.handle(c.body(), (ServedModel) c.model(), c.output(), c.exchange()));
+    }
+
     @SuppressWarnings("unchecked")
     private <M> Handler route(String name, List<Stage> filters, ModelEndpoint<M> endpoint) {
         return route(name, true, filters, c -> endpoint.handle(c.body(), (M) c.model(), c.exchange()));
     }
 
     /**
-     * The route's pipeline: authenticate → authorise → rate limit → read the body → {@code filters} (PII filter →
-     * model → response cache) → endpoint; the audit record is written at the end, whatever the outcome.
+     * The route's pipeline, the one straight line of DESIGN.md: audit (its record written at the end, whatever the
+     * outcome) → open-mode guard → CORS → header size → authenticate → authorise → rate limit → read the body →
+     * {@code filters} (PII filter → model → response cache) → endpoint.
      */
     private Handler route(String name, boolean jsonBody, List<Stage> filters, Stage.Next endpoint) {
-        List<Stage> stages = new ArrayList<>(List.of(new AuthenticateStage(gateway), new AuthoriseStage(gateway), new RateLimitStage(gateway)));
+        List<Stage> stages = new ArrayList<>(List.of(new AuditStage(gateway), new OpenModeStage(gateway, jsonBody), new CorsStage(gateway),
+                new HeadSizeStage(config.security().maxHeaderBytes()),
+                new AuthenticateStage(gateway), new AuthoriseStage(gateway), new RateLimitStage(gateway)));
         if (jsonBody) stages.add(new ReadBodyStage());
         stages.addAll(filters);
-        return route(name, jsonBody, new Pipeline(stages, endpoint));
+        return route(name, new Pipeline(stages, endpoint));
     }
 
-    private Handler route(String name, boolean jsonBody, Pipeline pipeline) {
+    private Handler route(String name, Pipeline pipeline) {
         return (req, res) -> {
             long start = System.nanoTime();
             HttpExchange ex = new HttpExchange(req, res, config.maxBodyBytes());
-            ex.onAudit(status -> gateway.complete(ex.principal(), name, ex.context(), status, System.nanoTime() - start));
             try {
-                gateway.guardOpenMode(name, ex, jsonBody);
-                if (gateway.preflight(ex)) {
-                    ex.sendEmpty(204);
-                    return;
-                }
-                ex.checkHeadSize(config.security().maxHeaderBytes());
-                pipeline.run(new Call(name, ex, null, null));
+                pipeline.run(new Call(name, ex));
             } catch (GatewayException e) {
                 // The one place where the gateway's refusal becomes an OpenAI error object.
                 answer(ex, new ApiException(e.status(), e.type(), e.param(), e.code(), e.getMessage(), e.headers()));

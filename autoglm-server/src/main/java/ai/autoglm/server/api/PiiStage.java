@@ -22,6 +22,7 @@ final class PiiStage implements Stage {
     public void handle(Call call, Next next) throws java.io.IOException {
         HttpExchange ex = call.exchange();
         JsonNode body = call.body();
+        Call filtered = call;
         if (pii != null) {
             body = pii.filterInput(body, ex.context()); // a rejected request throws here: its text is never recorded
             if (pii.filtersOutput()) {
@@ -29,11 +30,11 @@ final class PiiStage implements Stage {
                     throw ApiException.unsupported("logprobs", "logprobs cannot be returned while this server filters personal data "
                             + "from answers: they would show the tokens the filter removes");
                 }
-                ex.outputFilter(pii.output(ex.context()));
+                filtered = filtered.withOutput(pii.output(ex.context()));
             }
         }
         if (gateway.recordsText() && body.isObject()) ex.context().promptText(promptOf(body));
-        next.handle(call.withBody(body));
+        next.handle(filtered.withBody(body));
     }
 
     private static String promptOf(JsonNode body) {
