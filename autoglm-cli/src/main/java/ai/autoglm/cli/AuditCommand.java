@@ -1,7 +1,7 @@
 package ai.autoglm.cli;
 
-import ai.autoglm.server.gateway.AuditChains;
-import ai.autoglm.server.gateway.AuditVerifier;
+import ai.autoglm.server.security.AuditChains;
+import ai.autoglm.server.security.AuditVerifier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,6 +1,6 @@
 package ai.autoglm.cli;
 
-import ai.autoglm.server.gateway.AutoglmHome;
+import ai.autoglm.server.security.AutoglmHome;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;

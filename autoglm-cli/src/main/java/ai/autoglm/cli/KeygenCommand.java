@@ -1,6 +1,6 @@
 package ai.autoglm.cli;
 
-import ai.autoglm.server.gateway.SigningKeys;
+import ai.autoglm.server.security.SigningKeys;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

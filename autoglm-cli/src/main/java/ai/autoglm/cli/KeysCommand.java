@@ -1,9 +1,9 @@
 package ai.autoglm.cli;
 
-import ai.autoglm.server.gateway.ApiKey;
-import ai.autoglm.server.gateway.KeyStore;
-import ai.autoglm.server.gateway.Role;
-import ai.autoglm.server.gateway.SecurityConfig;
+import ai.autoglm.server.security.ApiKey;
+import ai.autoglm.server.security.KeyStore;
+import ai.autoglm.server.security.Role;
+import ai.autoglm.server.config.SecurityConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -134,7 +134,7 @@ final class ModelsCommand {
         if (bad > 0) return VerifyCommand.VERIFICATION_FAILED;
         System.out.printf("ok: %d file(s) of %s at %s match the hashes the hub published%n", checks.size(), r.repo(), m.commit());
         Path model = m.modelPath();
-        if (trusted.isEmpty() && !Files.exists(ai.autoglm.server.gateway.ModelFiles.manifestPath(model))) return 0;
+        if (trusted.isEmpty() && !Files.exists(ai.autoglm.server.security.ModelFiles.manifestPath(model))) return 0;
         return VerifyCommand.verifySignature(model, trusted);
     }
 }

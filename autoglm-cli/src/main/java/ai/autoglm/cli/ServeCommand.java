@@ -5,7 +5,7 @@ import ai.autoglm.server.AutoglmServer;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.core.hub.ModelPuller;
-import ai.autoglm.server.gateway.AutoglmHome;
+import ai.autoglm.server.security.AutoglmHome;
 import ai.autoglm.server.hub.ServedModelFiles;
 import ai.autoglm.server.config.ServerConfigFile;
 import ai.autoglm.server.config.TrustConfig;
@@ -103,7 +103,7 @@ final class ServeCommand implements Callable<Integer> {
             // .safetensors file stops the start with the loader's message, instead of a server that answers 503.
             try {
                 server.registry().preload(cfg.models().getFirst().alias());
-            } catch (ai.autoglm.server.api.ApiException e) {
+            } catch (ai.autoglm.server.gateway.GatewayException e) {
                 server.close();
                 throw new IllegalArgumentException(e.getMessage(), e);
             }

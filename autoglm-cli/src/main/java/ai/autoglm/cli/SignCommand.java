@@ -1,7 +1,7 @@
 package ai.autoglm.cli;
 
-import ai.autoglm.server.gateway.ModelSignatures;
-import ai.autoglm.server.gateway.SigningKeys;
+import ai.autoglm.server.security.ModelSignatures;
+import ai.autoglm.server.security.SigningKeys;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -1,8 +1,8 @@
 package ai.autoglm.cli;
 
-import ai.autoglm.server.gateway.ModelSignatures;
-import ai.autoglm.server.gateway.ModelVerificationException;
-import ai.autoglm.server.gateway.SigningKeys;
+import ai.autoglm.server.security.ModelSignatures;
+import ai.autoglm.server.security.ModelVerificationException;
+import ai.autoglm.server.security.SigningKeys;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -95,7 +95,7 @@ class DeployManifestsTest {
 
         // A real server with the ConfigMap's model settings (on loopback, the bundled model, no Redis here).
         ServerConfig local = fromMap.withAddress("127.0.0.1", 0).withModels(List.of(new ModelSpec(spec.alias(), MODEL, spec.context(), spec.slots(),
-                spec.keepAlive(), spec.toolParser(), null, null))).withSecurity(ai.autoglm.server.gateway.SecurityConfig.none());
+                spec.keepAlive(), spec.toolParser(), null, null))).withSecurity(ai.autoglm.server.config.SecurityConfig.none());
         try (AutoglmServer server = AutoglmServer.start(local); HttpClient http = HttpClient.newHttpClient()) {
             String base = "http://127.0.0.1:" + server.port();
             for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {

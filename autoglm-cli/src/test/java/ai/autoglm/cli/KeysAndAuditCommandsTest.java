@@ -53,7 +53,7 @@ class KeysAndAuditCommandsTest {
     @Test
     void auditVerifyOkAndBroken() throws Exception {
         Path audit = dir.resolve("audit");
-        try (var log = ai.autoglm.server.gateway.AuditLog.open(audit, 4096)) {
+        try (var log = ai.autoglm.server.security.AuditLog.open(audit, 4096)) {
             for (int i = 0; i < 30; i++) log.append(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("status", 200));
         }
         CliRunner.Result ok = CliRunner.run("audit", "verify", audit.toString());
@@ -77,7 +77,7 @@ class KeysAndAuditCommandsTest {
     @Test
     void auditVerifyTellsATornTailFromAnEditAndCatchesTruncationAtBothEnds() throws Exception {
         Path audit = dir.resolve("audit");
-        try (var log = ai.autoglm.server.gateway.AuditLog.open(audit, 1024)) {
+        try (var log = ai.autoglm.server.security.AuditLog.open(audit, 1024)) {
             for (int i = 0; i < 30; i++) log.append(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("status", 200));
         }
         Path live = audit.resolve("audit.jsonl");

@@ -1,7 +1,7 @@
 package ai.autoglm.cli;
 
 import ai.autoglm.core.testing.ExternalReference;
-import ai.autoglm.server.gateway.KeyStore;
+import ai.autoglm.server.security.KeyStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;

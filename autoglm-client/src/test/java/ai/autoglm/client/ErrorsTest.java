@@ -1,8 +1,8 @@
 package ai.autoglm.client;
 
 import ai.autoglm.server.AutoglmServer;
-import ai.autoglm.server.gateway.KeyStore;
-import ai.autoglm.server.gateway.SecurityConfig;
+import ai.autoglm.server.security.KeyStore;
+import ai.autoglm.server.config.SecurityConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

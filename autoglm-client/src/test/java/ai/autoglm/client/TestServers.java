@@ -3,7 +3,7 @@ package ai.autoglm.client;
 import ai.autoglm.server.AutoglmServer;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
-import ai.autoglm.server.gateway.SecurityConfig;
+import ai.autoglm.server.config.SecurityConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,5 +1,7 @@
 package ai.autoglm.server;
 
+import ai.autoglm.server.metrics.ServerMetrics;
+import ai.autoglm.server.models.ModelRegistry;
 import ai.autoglm.server.api.ClientConnections;
 import ai.autoglm.server.api.OpenAiApi;
 import ai.autoglm.server.api.UnsupportedHttpVersions;
@@ -7,7 +9,7 @@ import ai.autoglm.server.config.ClusterConfig;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.server.console.ConsoleRoutes;
 import ai.autoglm.server.gateway.Gateway;
-import ai.autoglm.server.gateway.SecurityConfig;
+import ai.autoglm.server.config.SecurityConfig;
 import ai.autoglm.server.gateway.SharedState;
 import io.helidon.common.configurable.Resource;
 import io.helidon.common.pki.Keys;

@@ -1,6 +1,7 @@
 package ai.autoglm.server;
 
-import ai.autoglm.server.api.ApiException;
+import ai.autoglm.server.models.ModelRegistry;
+import ai.autoglm.server.gateway.GatewayException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.webserver.http.FilterChain;
@@ -104,7 +105,7 @@ public final class Lifecycle {
                 warm = true;
                 warmFailure = null;
                 LOG.info("ready: the default model is loaded");
-            } catch (ApiException e) {
+            } catch (GatewayException e) {
                 warmFailure = e.getMessage(); // the registry logged it once; the next probe tries again (cheap while it stays broken)
             } finally {
                 warming.set(false);

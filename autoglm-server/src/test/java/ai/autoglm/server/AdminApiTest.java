@@ -1,6 +1,6 @@
 package ai.autoglm.server;
 
-import ai.autoglm.server.gateway.Role;
+import ai.autoglm.server.security.Role;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,5 +1,6 @@
 package ai.autoglm.server;
 
+import ai.autoglm.server.models.ModelRegistry;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.server.config.ServerConfigFile;
 import org.junit.jupiter.api.Test;

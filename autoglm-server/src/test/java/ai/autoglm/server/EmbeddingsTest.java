@@ -1,5 +1,6 @@
 package ai.autoglm.server;
 
+import ai.autoglm.server.models.ModelRegistry;
 import ai.autoglm.core.format.gguf.GgufWriter;
 import ai.autoglm.core.model.encoder.BertEmbeddingModel;
 import ai.autoglm.core.model.encoder.EmbeddingJars;

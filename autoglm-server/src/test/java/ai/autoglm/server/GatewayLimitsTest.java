@@ -1,6 +1,6 @@
 package ai.autoglm.server;
 
-import ai.autoglm.server.gateway.SecurityConfig;
+import ai.autoglm.server.config.SecurityConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

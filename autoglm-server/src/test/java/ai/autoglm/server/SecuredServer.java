@@ -2,8 +2,8 @@ package ai.autoglm.server;
 
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
-import ai.autoglm.server.gateway.KeyStore;
-import ai.autoglm.server.gateway.SecurityConfig;
+import ai.autoglm.server.security.KeyStore;
+import ai.autoglm.server.config.SecurityConfig;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

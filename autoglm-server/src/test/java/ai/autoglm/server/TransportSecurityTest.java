@@ -1,7 +1,7 @@
 package ai.autoglm.server;
 
 import ai.autoglm.core.testing.ExternalReference;
-import ai.autoglm.server.gateway.SecurityConfig;
+import ai.autoglm.server.config.SecurityConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

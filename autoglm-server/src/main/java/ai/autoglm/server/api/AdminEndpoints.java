@@ -2,12 +2,12 @@ package ai.autoglm.server.api;
 
 import ai.autoglm.compress.memory.MemoryEstimate;
 import ai.autoglm.compress.memory.ProcessMemory;
-import ai.autoglm.server.ModelKind;
-import ai.autoglm.server.ModelRegistry;
+import ai.autoglm.server.models.ModelKind;
+import ai.autoglm.server.models.ModelRegistry;
 import ai.autoglm.server.config.ModelSpec;
-import ai.autoglm.server.gateway.ApiKey;
-import ai.autoglm.server.gateway.AuditQuery;
-import ai.autoglm.server.gateway.KeyStore;
+import ai.autoglm.server.security.ApiKey;
+import ai.autoglm.server.security.AuditQuery;
+import ai.autoglm.server.security.KeyStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -5,7 +5,7 @@ import ai.autoglm.core.generate.LogitsProcessor;
 import ai.autoglm.core.generate.Prompts;
 import ai.autoglm.core.tokenizer.ChatTemplateException;
 import ai.autoglm.core.tokenizer.Tokenizer;
-import ai.autoglm.server.ServedModel;
+import ai.autoglm.server.models.ServedModel;
 import ai.autoglm.server.engine.GenerationJob;
 import ai.autoglm.server.engine.JobEvent;
 import ai.autoglm.server.gateway.OutputFilter;
@@ -33,9 +33,12 @@ final class ChatCompletionsEndpoint {
         this.api = api;
     }
 
-    void handle(JsonNode body, HttpExchange ex) throws IOException {
+    /**
+     * @param m          the model the request names, acquired once by the pipeline ({@link ModelStage})
+     * @param textFilter what to do to the generated text before it is sent (the PII filter's redaction, or nothing)
+     */
+    void handle(JsonNode body, ServedModel m, OutputFilter textFilter, HttpExchange ex) throws IOException {
         ChatRequest req = ChatRequest.read(body);
-        ServedModel m = api.acquire(req.params().model(), ex);
         String text;
         try {
             text = m.chatTemplate().renderRaw(req.messages(), true, req.tools(), null);
@@ -47,7 +50,7 @@ final class ChatCompletionsEndpoint {
         LogitsProcessor constraint = req.forcedTools() == null ? Generations.responseFormat(m, req.params()) : forcedCall(m, req);
         GenerationJob job = Generations.submit(m, prompt, req.params(), api.config().requestTimeout(), "messages", constraint);
         if (!req.params().stream()) ex.cancelWhenClientLeaves(job);
-        Reply reply = new Reply(m, req, job);
+        Reply reply = new Reply(m, req, job, textFilter);
         JobEvent first = Generations.next(job);
         if (first instanceof JobEvent.Failed f) throw Generations.error(f);
         if (req.params().stream()) reply.stream(first, ex); else reply.whole(first, ex);
@@ -78,9 +81,11 @@ final class ChatCompletionsEndpoint {
         final String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         final long created = System.currentTimeMillis() / 1000;
         final ToolCallStreamFilter tools;
+        final OutputFilter textFilter;
         String finish;
 
-        Reply(ServedModel m, ChatRequest req, GenerationJob job) {
+        Reply(ServedModel m, ChatRequest req, GenerationJob job, OutputFilter textFilter) {
+            this.textFilter = textFilter;
             this.m = m;
             this.req = req;
             this.job = job;
@@ -119,7 +124,7 @@ final class ChatCompletionsEndpoint {
                     finish = "tool_calls";
                 }
             }
-            OutputFilter out = ex.outputFilter();
+            OutputFilter out = textFilter;
             String sentText = text == null ? null : out.apply(text);
             message.put("content", sentText);
             message.putNull("refusal");
@@ -151,7 +156,7 @@ final class ChatCompletionsEndpoint {
 
         void stream(JobEvent first, HttpExchange ex) throws IOException {
             Sse sse = ex.startEventStream();
-            OutputFilter.Stream out = ex.outputFilter().open();
+            OutputFilter.Stream out = textFilter.open();
             StringBuilder output = new StringBuilder();
             int generated = 0;
             try {
@@ -191,7 +196,7 @@ final class ChatCompletionsEndpoint {
                         ObjectNode d = Json.object();
                         ArrayNode tc = d.putArray("tool_calls");
                         for (int i = 0; i < parsed.toolCalls().size(); i++) {
-                            ToolCall c = filtered(ex.outputFilter(), parsed.toolCalls().get(i));
+                            ToolCall c = filtered(textFilter, parsed.toolCalls().get(i));
                             tc.add(toolCall(c, i));
                             output.append('\n').append(c.name()).append(' ').append(c.argumentsJson());
                         }

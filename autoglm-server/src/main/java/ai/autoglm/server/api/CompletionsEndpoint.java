@@ -3,7 +3,7 @@ package ai.autoglm.server.api;
 import ai.autoglm.core.generate.GenerationStream;
 import ai.autoglm.core.generate.Prompts;
 import ai.autoglm.core.tokenizer.Tokenizer;
-import ai.autoglm.server.ServedModel;
+import ai.autoglm.server.models.ServedModel;
 import ai.autoglm.server.engine.GenerationJob;
 import ai.autoglm.server.engine.JobEvent;
 import ai.autoglm.server.gateway.OutputFilter;
@@ -21,9 +21,12 @@ final class CompletionsEndpoint {
         this.api = api;
     }
 
-    void handle(JsonNode body, HttpExchange ex) throws IOException {
+    /**
+     * @param m          the model the request names, acquired once by the pipeline ({@link ModelStage})
+     * @param textFilter what to do to the generated text before it is sent (the PII filter's redaction, or nothing)
+     */
+    void handle(JsonNode body, ServedModel m, OutputFilter textFilter, HttpExchange ex) throws IOException {
         CompletionRequest req = CompletionRequest.read(body);
-        ServedModel m = api.acquire(req.params().model(), ex);
         Tokenizer tok = m.model().tokenizer();
         int[] prompt = req.tokens() != null ? req.tokens() : Prompts.completion(m.model(), req.text());
         api.metrics().promptTokens(m.alias(), prompt.length);
@@ -54,7 +57,7 @@ final class CompletionsEndpoint {
                 ex.used(prompt.length, generated);
                 throw Generations.error(f);
             }
-            String answer = echo + ex.outputFilter().apply(text.substring(echo.length()));
+            String answer = echo + textFilter.apply(text.substring(echo.length()));
             ObjectNode root = envelope(id, created, m.alias());
             root.putArray("choices").add(choice(answer, logprobs ? lp.node : null, finish));
             root.set("usage", ChatCompletionsEndpoint.usage((JobEvent.Finished) e));
@@ -64,7 +67,7 @@ final class CompletionsEndpoint {
         }
 
         Sse sse = ex.startEventStream();
-        OutputFilter.Stream out = ex.outputFilter().open();
+        OutputFilter.Stream out = textFilter.open();
         StringBuilder output = new StringBuilder(echo);
         int generated = 0;
         try {

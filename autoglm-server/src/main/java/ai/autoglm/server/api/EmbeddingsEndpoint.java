@@ -1,7 +1,7 @@
 package ai.autoglm.server.api;
 
 import ai.autoglm.core.model.encoder.BertEmbeddingModel;
-import ai.autoglm.server.ServedEmbeddingModel;
+import ai.autoglm.server.models.ServedEmbeddingModel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -34,7 +34,8 @@ final class EmbeddingsEndpoint {
         this.api = api;
     }
 
-    void handle(JsonNode body, HttpExchange ex) {
+    /** @param served the model the request names, acquired once by the pipeline ({@link ModelStage}) */
+    void handle(JsonNode body, ServedEmbeddingModel served, HttpExchange ex) {
         List<String> texts = inputs(body);
         String format = Fields.string(body, "encoding_format");
         if (format != null && !format.equals("float") && !format.equals("base64")) {
@@ -44,7 +45,6 @@ final class EmbeddingsEndpoint {
         Long dimensions = Fields.integer(body, "dimensions", 1, Integer.MAX_VALUE);
         Long truncate = Fields.integer(body, "truncate_prompt_tokens", -1, Integer.MAX_VALUE);
 
-        ServedEmbeddingModel served = api.acquireEmbedding(Fields.string(body, "model"), ex);
         try {
             BertEmbeddingModel model = served.model();
             if (dimensions != null && dimensions != model.dimension()) {

@@ -2,7 +2,7 @@ package ai.autoglm.server.api;
 
 import ai.autoglm.core.generate.GenerationRequest;
 import ai.autoglm.core.generate.LogitsProcessor;
-import ai.autoglm.server.ServedModel;
+import ai.autoglm.server.models.ServedModel;
 import ai.autoglm.server.engine.GenerationJob;
 import ai.autoglm.server.engine.JobEvent;
 import ai.autoglm.server.engine.QueueFullException;

@@ -1,7 +1,6 @@
 package ai.autoglm.server.api;
 
 import ai.autoglm.server.gateway.CachedResponse;
-import ai.autoglm.server.gateway.OutputFilter;
 import ai.autoglm.server.engine.GenerationJob;
 import ai.autoglm.server.engine.JobEvent;
 import ai.autoglm.server.gateway.GatewayExchange;
@@ -33,7 +32,6 @@ final class HttpExchange implements GatewayExchange {
     private int status = 200;
     private OutputStream stream;
     private Sse sse;
-    private OutputFilter outputFilter = OutputFilter.NONE;
     /** Captures the response for the cache when set: the bytes sent, up to a limit. */
     private ResponseRecorder recorder;
     private ClientConnections.Watch watch;
@@ -177,15 +175,6 @@ final class HttpExchange implements GatewayExchange {
         return recorder.result();
     }
 
-    /** What the gateway does to generated text before it is sent (the PII filter's redaction, or nothing). */
-    OutputFilter outputFilter() {
-        return outputFilter;
-    }
-
-    void outputFilter(OutputFilter f) {
-        this.outputFilter = f;
-    }
-
     /** An answer without a body (a CORS preflight's 204). */
     void sendEmpty(int status) {
         this.status = status;
@@ -208,7 +197,7 @@ final class HttpExchange implements GatewayExchange {
      * Writes the audit record then runs the completion hooks, unless they ran already (called before sending, and
      * at the end for failed streams).
      *
-     * @throws ai.autoglm.server.gateway.AuditUnavailableException when the record cannot be written (the hooks then do
+     * @throws ai.autoglm.server.security.AuditUnavailableException when the record cannot be written (the hooks then do
      *                                                             not run: nothing is cached)
      */
     void complete() {

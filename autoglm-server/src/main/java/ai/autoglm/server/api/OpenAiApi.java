@@ -1,15 +1,16 @@
 package ai.autoglm.server.api;
 
-import ai.autoglm.server.ModelKind;
-import ai.autoglm.server.ModelRegistry;
-import ai.autoglm.server.ServedEmbeddingModel;
-import ai.autoglm.server.ServedModel;
-import ai.autoglm.server.ServerMetrics;
+import ai.autoglm.server.models.ModelKind;
+import ai.autoglm.server.models.ModelRegistry;
+import ai.autoglm.server.models.ServedEmbeddingModel;
+import ai.autoglm.server.models.ServedModel;
+import ai.autoglm.server.metrics.ServerMetrics;
 import ai.autoglm.server.config.ServerConfig;
 import ai.autoglm.server.gateway.RequestFilters;
 import ai.autoglm.server.gateway.Gateway;
-import ai.autoglm.server.gateway.AuditUnavailableException;
+import ai.autoglm.server.security.AuditUnavailableException;
 import ai.autoglm.server.gateway.GatewayException;
+import ai.autoglm.server.gateway.OutputFilter;
 import io.helidon.webserver.CloseConnectionException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -22,14 +23,17 @@ import io.helidon.webserver.http.HttpRouting;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * The HTTP routes. Every route runs on its own virtual thread (Helidon 4's default) and goes through
- * {@link #route}: the {@link Gateway} (CORS, key, role, rate limit), body read with the size limit,
- * {@link ApiException}s answered as OpenAI error objects, anything unexpected as a 500 without internals, the
+ * {@link #route}: its {@link Pipeline} of {@link Stage}s (audit, open-mode guard, CORS, key, role, rate limit, body
+ * read with the size limit, and for model routes PII filter, model, response cache), {@link GatewayException}s and
+ * {@link ApiException}s answered as OpenAI error objects (here, and nowhere else), anything unexpected as a 500 without internals, the
  * request counted in the metrics, and its audit record written before the response's last byte.
  */
 public final class OpenAiApi {
@@ -96,19 +100,34 @@ public final class OpenAiApi {
         void handle(JsonNode body, HttpExchange ex) throws IOException;
     }
 
+    /** A route body that uses a model: it gets the one {@link ModelStage} acquired (and the key was allowed). */
+    interface ModelEndpoint<M> {
+        void handle(JsonNode body, M model, HttpExchange ex) throws IOException;
+    }
+
+    /** A route body that generates text: it also gets what to do to the text before it is sent ({@link PiiStage}). */
+    interface GenerationEndpoint {
+        void handle(JsonNode body, ServedModel model, OutputFilter output, HttpExchange ex) throws IOException;
+    }
+
     public void register(HttpRouting.Builder routing) {
         ChatCompletionsEndpoint chat = new ChatCompletionsEndpoint(this);
         CompletionsEndpoint completions = new CompletionsEndpoint(this);
         TokenizeEndpoints tokenize = new TokenizeEndpoints(this);
-        GatewayRoute filtered = new GatewayRoute(this, filters);
         AdminEndpoints admin = new AdminEndpoints(this);
-        routing.post("/v1/chat/completions", route("/v1/chat/completions", true, filtered.wrap("/v1/chat/completions", chat::handle)))
-                .post("/v1/completions", route("/v1/completions", true, filtered.wrap("/v1/completions", completions::handle)))
-                .post("/v1/embeddings", route("/v1/embeddings", true, filtered.wrap("/v1/embeddings", new EmbeddingsEndpoint(this)::handle)))
+        GenerationEndpoint chatRoute = chat::handle;
+        GenerationEndpoint completionsRoute = completions::handle;
+        ModelEndpoint<ServedEmbeddingModel> embeddingsRoute = new EmbeddingsEndpoint(this)::handle;
+        ModelEndpoint<ServedModel> tokenizeRoute = tokenize::tokenize;
+        ModelEndpoint<ServedModel> detokenizeRoute = tokenize::detokenize;
+        routing.post("/v1/chat/completions", route("/v1/chat/completions", generation(ModelKind.GENERATIVE, true), chatRoute))
+                .post("/v1/completions", route("/v1/completions", generation(ModelKind.GENERATIVE, true), completionsRoute))
+                // Embeddings get the PII filter only: they are cheap next to generation and keyed on no sampling settings.
+                .post("/v1/embeddings", route("/v1/embeddings", generation(ModelKind.EMBEDDING, false), embeddingsRoute))
                 .get("/v1/models", route("/v1/models", false, (b, ex) -> ex.sendJson(200, models(ex.principal()))))
                 .get("/v1/models/{id}", route("/v1/models/{id}", false, this::model))
-                .post("/tokenize", route("/tokenize", true, tokenize::tokenize))
-                .post("/detokenize", route("/detokenize", true, tokenize::detokenize))
+                .post("/tokenize", route("/tokenize", List.<Stage>of(new ModelStage(this, ModelKind.GENERATIVE)), tokenizeRoute))
+                .post("/detokenize", route("/detokenize", List.<Stage>of(new ModelStage(this, ModelKind.GENERATIVE)), detokenizeRoute))
                 .get("/health", route("/health", false, (b, ex) -> ex.sendJson(200, Json.object().put("status", "ok"))))
                 .get("/metrics", route("/metrics", false, (b, ex) -> ex.send(200, ServerMetrics.contentType(), metrics.scrape())))
                 .get("/admin/keys", route("/admin/keys", false, admin::listKeys))
@@ -126,24 +145,51 @@ public final class OpenAiApi {
                 .any(route("other", false, this::notFound));
     }
 
+    /** The stages after the body is read for a route that uses a model: PII filter → model → response cache (when on). */
+    private List<Stage> generation(ModelKind kind, boolean cached) {
+        List<Stage> s = new ArrayList<>();
+        s.add(new PiiStage(filters.pii(), gateway));
+        s.add(new ModelStage(this, kind));
+        if (cached && filters.cache() != null) s.add(new CacheStage(this, filters.cache(), filters.fingerprint()));
+        return s;
+    }
+
     private Handler route(String name, boolean jsonBody, Endpoint endpoint) {
+        return route(name, jsonBody, List.of(), c -> endpoint.handle(c.body(), c.exchange()));
+    }
+
+    private Handler route(String name, List<Stage> filters, GenerationEndpoint endpoint) {
+        return route(name, true, filters, c -> endpoint.handle(c.body(), (ServedModel) c.model(), c.output(), c.exchange()));
+    }
+
+    @SuppressWarnings("unchecked")
+    private <M> Handler route(String name, List<Stage> filters, ModelEndpoint<M> endpoint) {
+        return route(name, true, filters, c -> endpoint.handle(c.body(), (M) c.model(), c.exchange()));
+    }
+
+    /**
+     * The route's pipeline, the one straight line of docs/security.md: audit (its record written at the end, whatever the
+     * outcome) → open-mode guard → CORS → header size → authenticate → authorise → rate limit → read the body →
+     * {@code filters} (PII filter → model → response cache) → endpoint.
+     */
+    private Handler route(String name, boolean jsonBody, List<Stage> filters, Stage.Next endpoint) {
+        List<Stage> stages = new ArrayList<>(List.of(new AuditStage(gateway), new OpenModeStage(gateway, jsonBody), new CorsStage(gateway),
+                new HeadSizeStage(config.security().maxHeaderBytes()),
+                new AuthenticateStage(gateway), new AuthoriseStage(gateway), new RateLimitStage(gateway)));
+        if (jsonBody) stages.add(new ReadBodyStage());
+        stages.addAll(filters);
+        return route(name, new Pipeline(stages, endpoint));
+    }
+
+    private Handler route(String name, Pipeline pipeline) {
         return (req, res) -> {
             long start = System.nanoTime();
             HttpExchange ex = new HttpExchange(req, res, config.maxBodyBytes());
-            ex.onAudit(status -> gateway.complete(ex.principal(), name, ex.context(), status, System.nanoTime() - start));
             try {
-                gateway.guardOpenMode(name, ex, jsonBody);
-                if (gateway.preflight(ex)) {
-                    ex.sendEmpty(204);
-                    return;
-                }
-                ex.checkHeadSize(config.security().maxHeaderBytes());
-                ex.principal(gateway.admit(name, ex, ex.context()));
-                JsonNode body = jsonBody ? Json.parse(ex.body()) : null;
-                // The prompt text for the audit is taken after the PII filter (GatewayRoute), never here.
-                endpoint.handle(body, ex);
+                pipeline.run(new Call(name, ex));
             } catch (GatewayException e) {
-                answer(ex, new ApiException(e.status(), e.type(), null, e.code(), e.getMessage(), e.headers()));
+                // The one place where the gateway's refusal becomes an OpenAI error object.
+                answer(ex, new ApiException(e.status(), e.type(), e.param(), e.code(), e.getMessage(), e.headers()));
             } catch (ApiException e) {
                 answer(ex, e);
             } catch (AuditUnavailableException e) {

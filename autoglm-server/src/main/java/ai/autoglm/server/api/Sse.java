@@ -1,6 +1,6 @@
 package ai.autoglm.server.api;
 
-import ai.autoglm.server.gateway.AuditUnavailableException;
+import ai.autoglm.server.security.AuditUnavailableException;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;

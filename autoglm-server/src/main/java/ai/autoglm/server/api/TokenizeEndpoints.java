@@ -3,7 +3,7 @@ package ai.autoglm.server.api;
 import ai.autoglm.core.generate.Prompts;
 import ai.autoglm.core.tokenizer.ChatTemplateException;
 import ai.autoglm.core.tokenizer.Tokenizer;
-import ai.autoglm.server.ServedModel;
+import ai.autoglm.server.models.ServedModel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -20,8 +20,7 @@ final class TokenizeEndpoints {
         this.api = api;
     }
 
-    void tokenize(JsonNode body, HttpExchange ex) {
-        ServedModel m = api.acquire(Fields.string(body, "model"), ex);
+    void tokenize(JsonNode body, ServedModel m, HttpExchange ex) {
         Tokenizer tok = m.model().tokenizer();
         Boolean addSpecial = Fields.bool(body, "add_special_tokens");
         if (addSpecial == null) addSpecial = Fields.bool(body, "add_special");
@@ -60,8 +59,7 @@ final class TokenizeEndpoints {
         ex.sendJson(200, out);
     }
 
-    void detokenize(JsonNode body, HttpExchange ex) {
-        ServedModel m = api.acquire(Fields.string(body, "model"), ex);
+    void detokenize(JsonNode body, ServedModel m, HttpExchange ex) {
         JsonNode t = body.get("tokens");
         if (t == null || !t.isArray()) throw ApiException.invalidParam("tokens", "tokens must be an array of token ids");
         int vocab = m.model().tokenizer().vocabSize();

@@ -1,7 +1,7 @@
 package ai.autoglm.server.config;
 
-import ai.autoglm.server.gateway.Role;
-import ai.autoglm.server.gateway.SecurityConfig;
+import ai.autoglm.server.security.Role;
+import ai.autoglm.server.config.SecurityConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.file.Path;

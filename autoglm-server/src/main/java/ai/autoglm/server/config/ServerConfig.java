@@ -1,7 +1,7 @@
 package ai.autoglm.server.config;
 
 import ai.autoglm.compress.memory.MemoryBudget;
-import ai.autoglm.server.gateway.SecurityConfig;
+import ai.autoglm.server.config.SecurityConfig;
 
 import java.time.Duration;
 import java.util.List;

@@ -1,5 +1,6 @@
 package ai.autoglm.server.gateway;
 
+import ai.autoglm.server.security.FileDigest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,5 +1,10 @@
 package ai.autoglm.server.gateway;
 
+import ai.autoglm.server.config.SecurityConfig;
+import ai.autoglm.server.security.Role;
+import ai.autoglm.server.security.KeyStore;
+import ai.autoglm.server.security.AuditLog;
+import ai.autoglm.server.security.ApiKey;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -12,7 +17,8 @@ import java.util.Set;
 import java.util.logging.Logger;
 
 /**
- * The gateway in front of every route: authentication (API key) → role (route, then model) → rate limit, and at
+ * The gateway policies in front of every route (run in order by the API's request pipeline, {@code api.Stage}):
+ * authentication (API key) → role (route, then model) → rate limit, and at
  * the end of each request the audit record (and the token charge), written before the response's last byte.
  * {@code /health} is always open; every other route needs a key once the keys file holds any.
  */
@@ -75,12 +81,12 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * Authenticates the request and checks that its key's role may use {@code route} and that its rate limits
-     * allow it; records who it is in {@code ctx}.
+     * Authenticates the request; records who it is in {@code ctx}. {@link Principal#OPEN} for {@code /health} and
+     * for a server without keys (the later checks then pass it).
      *
-     * @throws GatewayException 401, 403 or 429 (also for a client address past its failed authentications per minute)
+     * @throws GatewayException 401, or 429 for a client address past its failed authentications per minute
      */
-    public Principal admit(String route, GatewayExchange ex, RequestContext ctx) {
+    public Principal authenticate(String route, GatewayExchange ex, RequestContext ctx) {
         if (route.equals(HEALTH) || !keys.required()) return Principal.OPEN;
         ApiKey key = keys.authenticate(bearer(ex.header("Authorization")));
         if (key == null) {
@@ -96,11 +102,20 @@ public final class Gateway implements AutoCloseable {
             }
         }
         Role role = roles.getOrDefault(key.role(), new Role(key.role(), Set.of(), Set.of()));
-        Principal p = new Principal(key, role);
         ctx.authenticated(key.name(), key.role());
+        return new Principal(key, role);
+    }
+
+    /** @throws GatewayException 403 when the key's role may not use {@code route} */
+    public void authorizeRoute(Principal p, String route) {
+        if (p == Principal.OPEN) return;
         if (!p.mayUseRoute(route)) throw GatewayException.forbidden(route);
+    }
+
+    /** @throws GatewayException 429 when the key's request or token limits are spent */
+    public void rateLimit(Principal p) {
+        if (p == Principal.OPEN) return;
         limiter.admit(p);
-        return p;
     }
 
     /** @throws GatewayException 403 when the key may not use this model */

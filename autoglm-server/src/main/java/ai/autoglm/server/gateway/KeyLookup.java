@@ -1,5 +1,6 @@
 package ai.autoglm.server.gateway;
 
+import ai.autoglm.server.security.ApiKey;
 import java.util.List;
 
 /**

@@ -1,5 +1,7 @@
 package ai.autoglm.server.gateway;
 
+import ai.autoglm.server.security.KeyStore;
+import ai.autoglm.server.security.ApiKey;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

@@ -1,5 +1,7 @@
 package ai.autoglm.server.gateway;
 
+import ai.autoglm.server.security.SigningKeys;
+import ai.autoglm.server.security.ModelSignatures;
 import ai.autoglm.server.config.TrustConfig;
 
 import java.nio.file.Path;

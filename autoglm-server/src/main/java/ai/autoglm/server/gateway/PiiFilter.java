@@ -1,6 +1,6 @@
 package ai.autoglm.server.gateway;
 
-import ai.autoglm.server.api.ApiException;
+import ai.autoglm.server.security.FileDigest;
 import ai.autoglm.server.config.PiiConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -53,7 +53,7 @@ public final class PiiFilter {
      * The request with personal data redacted (a copy; the argument is not changed), or the request itself when
      * input filtering is off.
      *
-     * @throws ApiException 400 {@code pii_detected} in reject mode
+     * @throws GatewayException 400 {@code pii_detected} in reject mode
      */
     public JsonNode filterInput(JsonNode body, RequestContext ctx) {
         if (config.input() == PiiConfig.Action.OFF || !body.isObject()) return body;
@@ -105,8 +105,8 @@ public final class PiiFilter {
             String kind = PiiScanner.firstKind(detectors, text.asText());
             if (kind != null) {
                 record(ctx, "reject:" + kind + ":input");
-                throw new ApiException(400, "invalid_request_error", field.replaceAll("\\[.*", ""), "pii_detected",
-                        field + " contains " + describe(kind) + "; this server does not accept personal data or secrets in requests");
+                throw new GatewayException(400, "invalid_request_error", field.replaceAll("\\[.*", ""), "pii_detected",
+                        field + " contains " + describe(kind) + "; this server does not accept personal data or secrets in requests", Map.of());
             }
             return text;
         }

@@ -1,5 +1,7 @@
 package ai.autoglm.server.gateway;
 
+import ai.autoglm.server.security.Role;
+import ai.autoglm.server.security.ApiKey;
 /**
  * Who sent a request: the key and its role, or {@link #OPEN} while the server has no keys. Routes that are not
  * in any role ({@code /health}, unknown paths) are open to every authenticated caller, so that they get their

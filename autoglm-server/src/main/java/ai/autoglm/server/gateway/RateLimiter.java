@@ -1,5 +1,6 @@
 package ai.autoglm.server.gateway;
 
+import ai.autoglm.server.config.SecurityConfig;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;

@@ -1,5 +1,7 @@
 package ai.autoglm.server.gateway;
 
+import ai.autoglm.server.security.KeyStore;
+import ai.autoglm.server.security.ApiKey;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -13,7 +13,7 @@ import ai.autoglm.core.hub.ModelRef;
 import ai.autoglm.core.hub.PullListener;
 import ai.autoglm.core.hub.PulledModel;
 import ai.autoglm.core.tensor.GgmlType;
-import ai.autoglm.server.gateway.ModelFiles;
+import ai.autoglm.server.security.ModelFiles;
 
 import java.io.IOException;
 import java.nio.file.Files;

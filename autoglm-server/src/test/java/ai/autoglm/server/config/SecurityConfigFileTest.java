@@ -1,6 +1,6 @@
 package ai.autoglm.server.config;
 
-import ai.autoglm.server.gateway.SecurityConfig;
+import ai.autoglm.server.config.SecurityConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,7 +48,7 @@ class SecurityConfigFileTest {
         assertThat(s.limits().forKey("bob", "user").tokensPerDay()).isEqualTo(200000L);
         assertThat(s.auditDirectory()).isEqualTo(Path.of("/var/log/autoglm"));
         assertThat(s.audit().includeText()).isTrue();
-        assertThat(s.audit().retention()).isEqualTo(new ai.autoglm.server.gateway.AuditLog.Retention(5, java.time.Duration.ofDays(30)));
+        assertThat(s.audit().retention()).isEqualTo(new ai.autoglm.server.security.AuditLog.Retention(5, java.time.Duration.ofDays(30)));
         assertThat(s.limits().unauthenticatedPerMinute()).isEqualTo(10);
         assertThat(s.tls().certificate()).isEqualTo(dir.resolve("cert.pem"));
         assertThat(s.corsOrigins()).containsExactly("https://app.example");

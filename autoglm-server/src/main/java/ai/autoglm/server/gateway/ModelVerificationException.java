@@ -1,8 +1,0 @@
-package ai.autoglm.server.gateway;
-
-/** A model failed its integrity or signature check; the message names the model, and the file when one changed. */
-public final class ModelVerificationException extends IllegalArgumentException {
-    public ModelVerificationException(String message) {
-        super(message);
-    }
-}
