@@ -1,6 +1,7 @@
 package ai.autoglm.core.format.hf;
 
 import ai.autoglm.core.model.HfRopeParameters;
+import ai.autoglm.core.model.TensorRole;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufWriter;
@@ -101,7 +102,7 @@ public final class HfToGgufConverter {
             // Tensors: generate_extra_tensors first, then the checkpoint's.
             float[] ropeFreqs = arch.equals("llama") ? HfRopeParameters.llama3Factors(c) : null;
             if (ropeFreqs != null) {
-                w.addTensor(HfToGgufNames.Tensor.ROPE_FREQS.name(0, ".weight"), new long[]{ropeFreqs.length}, ropeFreqs, GgmlType.F32);
+                w.addTensor(TensorRole.ROPE_FREQS.tensorName(), new long[]{ropeFreqs.length}, ropeFreqs, GgmlType.F32);
             }
             for (String hfName : ck.tensorNames()) {
                 if (hfName.endsWith(".attention.masked_bias") || hfName.endsWith(".attention.bias")
