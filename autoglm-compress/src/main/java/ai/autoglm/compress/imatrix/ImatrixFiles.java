@@ -1,5 +1,6 @@
 package ai.autoglm.compress.imatrix;
 
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.AtomicFiles;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
@@ -77,7 +78,7 @@ public final class ImatrixFiles {
 
     public static void writeGguf(ImportanceMatrix m, Path file) {
         GgufWriter w = new GgufWriter();
-        w.putString("general.type", "imatrix");
+        w.putString(GgufKeys.TYPE, "imatrix");
         w.put(DATASETS, GgufValue.array(GgufValueType.STRING, m.datasets()));
         w.putUint32(CHUNK_COUNT, m.chunkCount());
         w.putUint32(CHUNK_SIZE, m.chunkSize());

@@ -1,5 +1,6 @@
 package ai.autoglm.compress.prune;
 
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.compress.EditedWeights;
 import ai.autoglm.compress.GgufModel;
 import ai.autoglm.compress.calib.ActivationStatistics;
@@ -166,11 +167,11 @@ public final class StructuredPruning {
             keepColumns(w, out, TensorRole.FFN_DOWN.tensorName(l), s.keptFfn());
         }
         Map<String, GgufValue> md = new LinkedHashMap<>(model.metadata());
-        md.put(model.key("attention.head_count"), GgufValue.uint32(first.keptHeads().length));
-        md.put(model.key("attention.head_count_kv"), GgufValue.uint32(first.keptKvHeads().length));
-        md.put(model.key("attention.key_length"), GgufValue.uint32(hd));
-        md.put(model.key("attention.value_length"), GgufValue.uint32(hd));
-        md.put(model.key("feed_forward_length"), GgufValue.uint32(first.keptFfn().length));
+        md.put(GgufKeys.HEAD_COUNT.of(model.architecture()), GgufValue.uint32(first.keptHeads().length));
+        md.put(GgufKeys.HEAD_COUNT_KV.of(model.architecture()), GgufValue.uint32(first.keptKvHeads().length));
+        md.put(GgufKeys.KEY_LENGTH.of(model.architecture()), GgufValue.uint32(hd));
+        md.put(GgufKeys.VALUE_LENGTH.of(model.architecture()), GgufValue.uint32(hd));
+        md.put(GgufKeys.FEED_FORWARD_LENGTH.of(model.architecture()), GgufValue.uint32(first.keptFfn().length));
         return model.derive(md, out);
     }
 
