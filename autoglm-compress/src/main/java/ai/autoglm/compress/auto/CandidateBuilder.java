@@ -1,6 +1,5 @@
 package ai.autoglm.compress.auto;
 
-import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.compress.GgufModel;
 import ai.autoglm.compress.calib.ActivationStatistics;
 import ai.autoglm.compress.prune.StructuredPlan;
@@ -13,6 +12,7 @@ import ai.autoglm.compress.quant.QuantizationPlan;
 import ai.autoglm.compress.quant.QuantizationPlanner;
 import ai.autoglm.compress.quant.QuantizedModel;
 import ai.autoglm.compress.quant.TensorTypeOverride;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.tensor.GgmlType;
 

@@ -1,9 +1,9 @@
 package ai.autoglm.compress.imatrix;
 
-import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.AtomicFiles;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufTensorInfo;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufValueType;

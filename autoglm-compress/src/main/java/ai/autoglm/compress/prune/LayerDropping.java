@@ -1,8 +1,8 @@
 package ai.autoglm.compress.prune;
 
-import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.compress.EditedWeights;
 import ai.autoglm.compress.GgufModel;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufValueType;
 import ai.autoglm.core.model.WeightSource;

@@ -1,9 +1,9 @@
 package ai.autoglm.compress.prune;
 
-import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.compress.EditedWeights;
 import ai.autoglm.compress.GgufModel;
 import ai.autoglm.compress.calib.ActivationStatistics;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.model.LowRankProjection;
 import ai.autoglm.core.model.ModelConfig;

@@ -1,9 +1,9 @@
 package ai.autoglm.compress.quant;
 
-import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.compress.imatrix.ImportanceMatrix;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufWriter;
 import ai.autoglm.core.format.hf.HfCheckpoint;

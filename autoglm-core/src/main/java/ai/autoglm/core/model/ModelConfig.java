@@ -216,8 +216,9 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
     }
 
     /**
-     * As {@link #fromHfConfig(JsonNode)}, naming {@code file} in errors. Keys and defaults follow
-     * transformers configuration_llama.py / configuration_qwen2.py.
+     * As {@link #fromHfConfig(JsonNode)}, naming {@code file} in errors. The architecture row and its HF layout come
+     * from {@code architectures[0]} (else {@code model_type}); keys and defaults are the layout's {@link HfConfigKeys}
+     * (transformers' configuration_*.py), the same the GGUF converter reads.
      */
     public static ModelConfig fromHfConfig(Path file, JsonNode config) {
         if (config == null || !config.isObject()) throw new ModelFormatException(file, "config is not a JSON object");

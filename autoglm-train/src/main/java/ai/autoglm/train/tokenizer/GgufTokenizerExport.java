@@ -1,8 +1,8 @@
 package ai.autoglm.train.tokenizer;
 
-import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.tokenizer.ByteLevelBpeJson;
 import ai.autoglm.train.AtomicWrites;

@@ -1,11 +1,11 @@
 package ai.autoglm.core.format.hf;
 
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.model.Architecture;
 import ai.autoglm.core.model.HfConfigKeys;
 import ai.autoglm.core.model.HfRopeParameters;
 import ai.autoglm.core.model.TensorRole;
 import ai.autoglm.core.format.ModelFormatException;
-import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufWriter;
 import ai.autoglm.core.format.safetensors.SafetensorsDtype;
@@ -19,10 +19,11 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Converts a Hugging Face LlamaForCausalLM / Qwen2ForCausalLM directory to GGUF the way llama.cpp's
- * convert_hf_to_gguf.py does ({@code LlamaModel}, {@code Qwen2Model}, {@code TextModel}), so the file loads in
- * llama.cpp and in this engine alike:
+ * Converts a Hugging Face directory of any {@link Architecture} row's HF layout (LlamaForCausalLM, Qwen2ForCausalLM,
+ * the GLM classes) to GGUF the way llama.cpp's convert_hf_to_gguf.py does ({@code LlamaModel}, {@code Qwen2Model},
+ * {@code ChatGLMModel}, {@code Glm4Model}, {@code TextModel}), so the file loads in llama.cpp and in this engine alike:
  * <ul>
+ *   <li>hyper-parameters under the config keys, with the defaults, of the row's {@link HfConfigKeys} (the loader's);</li>
  *   <li>tensor names from {@link HfToGgufNames}; {@code rotary_emb.inv_freq} and attention mask buffers skipped
  *       ({@code prepare_tensors}); any other unmapped tensor is an error ("Can not map tensor");</li>
  *   <li>llama Q/K rows permuted from HF's rotate-half layout to GGUF llama's interleaved RoPE layout
@@ -102,7 +103,9 @@ public final class HfToGgufConverter {
             }
 
             // Tensors: generate_extra_tensors first, then the checkpoint's.
-            float[] ropeFreqs = arch.equals("llama") ? HfRopeParameters.llama3Factors(c) : null;
+            // Written for any architecture whose config asks for llama3 scaling (the reference's LlamaModel is the only
+            // one that does; a llama-like row registered under another name must not lose its scaling on conversion).
+            float[] ropeFreqs = HfRopeParameters.llama3Factors(c);
             if (ropeFreqs != null) {
                 w.addTensor(TensorRole.ROPE_FREQS.tensorName(), new long[]{ropeFreqs.length}, ropeFreqs, GgmlType.F32);
             }

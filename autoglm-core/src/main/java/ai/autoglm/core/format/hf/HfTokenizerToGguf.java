@@ -1,7 +1,7 @@
 package ai.autoglm.core.format.hf;
 
-import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.ModelFormatException;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufValueType;
 

@@ -1,8 +1,8 @@
 package ai.autoglm.core.model.encoder;
 
-import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.hf.HfCheckpoint;
 import ai.autoglm.core.format.onnx.OnnxModel;
 import ai.autoglm.core.model.GgufWeightSource;
