@@ -2,6 +2,7 @@ package ai.autoglm.compress;
 
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.hf.HfToGgufConverter;
 import ai.autoglm.core.model.GgufWeightSource;
@@ -96,7 +97,7 @@ public final class GgufModel implements AutoCloseable {
 
     /** {@code general.architecture}. */
     public String architecture() {
-        GgufValue v = metadata.get("general.architecture");
+        GgufValue v = metadata.get(GgufKeys.ARCHITECTURE);
         if (v == null || !(v.value() instanceof String s)) throw new ModelFormatException(origin, "missing metadata key general.architecture");
         return s;
     }
@@ -117,7 +118,7 @@ public final class GgufModel implements AutoCloseable {
      */
     public LanguageModel load(ProjectionDecorator decorator) {
         WeightSource view = EditedWeights.of(weights);
-        GgufValue template = metadata.get("tokenizer.chat_template");
+        GgufValue template = metadata.get(GgufKeys.CHAT_TEMPLATE);
         return new TransformerModel(ModelConfig.fromGguf(origin, metadata, view), view, Tokenizers.fromGguf(metadata, origin),
                 template != null && template.value() instanceof String s ? s : null, origin, decorator);
     }

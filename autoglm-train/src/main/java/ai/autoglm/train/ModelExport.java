@@ -4,6 +4,8 @@ import ai.autoglm.core.format.hf.HfToGgufConverter;
 import ai.autoglm.core.format.hf.HfToGgufNames;
 import ai.autoglm.core.format.safetensors.SafetensorsWriter;
 import ai.autoglm.core.model.Architecture;
+import ai.autoglm.core.model.HfConfigKeys;
+import ai.autoglm.core.model.HfLayout;
 import ai.autoglm.core.model.ModelConfig;
 import ai.autoglm.core.tensor.GgmlType;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,7 +16,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Writes a trained model the way transformers' {@code save_pretrained} lays it out (config.json,
@@ -67,21 +68,17 @@ public final class ModelExport {
         }
     }
 
-    /** transformers' {@code model_type} of the HF classes a trained model can be written as. */
-    private static final Map<String, String> MODEL_TYPES = Map.of("LlamaForCausalLM", "llama", "Qwen2ForCausalLM", "qwen2",
-            "GlmForCausalLM", "glm", "Glm4ForCausalLM", "glm4");
-
     /**
-     * The HF class to write: the first of the architecture's classes with a transformers-native config (the remote-code
-     * ChatGLMModel's config keys differ) whose tensor-name table names every parameter, e.g. GlmForCausalLM for a chatglm
-     * model with split q/k/v.
+     * The HF class to write: the first of the architecture row's layouts with a transformers-native config (not
+     * {@link HfConfigKeys#remoteCode()}: the remote-code ChatGLMModel's config has keys of its own) whose tensor-name
+     * table names every parameter, e.g. GlmForCausalLM for a chatglm model with split q/k/v.
      */
     static String hfClass(TrainableTransformer model) {
         Architecture arch = model.config().architecture();
-        for (String cls : arch.hfClasses()) {
-            HfToGgufNames names = HfToGgufNames.forArchitecture(cls);
-            if (names == null || !MODEL_TYPES.containsKey(cls)) continue;
-            if (model.parameters().all().stream().allMatch(p -> names.toHf(p.name()) != null)) return cls;
+        for (HfLayout layout : arch.hfLayouts()) {
+            HfToGgufNames names = HfToGgufNames.forArchitecture(layout.hfClass());
+            if (names == null || layout.config().remoteCode()) continue;
+            if (model.parameters().all().stream().allMatch(p -> names.toHf(p.name()) != null)) return layout.hfClass();
         }
         throw new IllegalArgumentException("no Hugging Face layout of " + arch + " holds these parameters"
                 + (model.fusedQkv() ? " (fused q|k|v: train with split q/k/v)" : ""));
@@ -93,27 +90,31 @@ public final class ModelExport {
     }
 
     /**
-     * config.json with the keys {@code ModelConfig.fromHfConfig} and the converter read (transformers'
-     * configuration_llama.py / configuration_glm4.py names; {@code partial_rotary_factor} when only part of each head
-     * rotates).
+     * config.json with the keys {@code ModelConfig.fromHfConfig} and the converter read: the layout's
+     * {@link HfConfigKeys} (the first name of each; transformers' configuration_llama.py / configuration_glm4.py names
+     * for the built-in rows), {@code model_type} from the layout, and the keys every transformers config shares;
+     * {@code partial_rotary_factor} always, since GLM configs default it to 0.5.
      */
     static ObjectNode hfConfig(ModelConfig c, String hfClass) {
+        HfLayout layout = Architecture.layoutOf(hfClass);
+        if (layout == null) throw new IllegalArgumentException("no architecture row has the HF class " + hfClass);
+        HfConfigKeys k = layout.config();
         ObjectNode o = JSON.createObjectNode();
         o.putArray("architectures").add(hfClass);
-        o.put("model_type", MODEL_TYPES.get(hfClass));
+        o.put("model_type", layout.modelType());
         o.put("hidden_size", c.dim());
-        o.put("num_hidden_layers", c.layers());
+        o.put(k.layers().names().getFirst(), c.layers());
         o.put("num_attention_heads", c.heads());
-        o.put("num_key_value_heads", c.kvHeads());
-        o.put("head_dim", c.headDim());
-        o.put("intermediate_size", c.ffnDim());
-        o.put("max_position_embeddings", c.contextLength());
-        o.put("rms_norm_eps", c.rmsEps());
+        o.put(k.kvHeads().names().getFirst(), c.kvHeads());
+        o.put(k.headDim().names().getFirst(), c.headDim());
+        o.put(k.ffn().names().getFirst(), c.ffnDim());
+        o.put(k.context().names().getFirst(), c.contextLength());
+        o.put(k.rmsEps().names().getFirst(), c.rmsEps());
         o.put("rope_theta", c.ropeTheta());
         o.put("partial_rotary_factor", (double) c.rotaryDim() / c.headDim()); // explicit: GLM configs default to 0.5
-        o.put("vocab_size", c.vocabSize());
+        o.put(k.vocab().names().getFirst(), c.vocabSize());
         o.put("tie_word_embeddings", c.tiedEmbeddings());
-        o.put("attention_bias", c.qkvBias());
+        o.put(k.qkvBias().names().getFirst(), c.qkvBias());
         o.put("hidden_act", "silu");
         o.put("torch_dtype", "float32");
         return o;

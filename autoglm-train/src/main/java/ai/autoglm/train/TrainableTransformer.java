@@ -12,6 +12,8 @@ import ai.autoglm.train.ops.Rope;
 import ai.autoglm.train.ops.SwiGlu;
 
 import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
 
 /**
  * The decoder of {@link ai.autoglm.core.model.TransformerModel}, trainable: the same {@link ModelConfig} and
@@ -86,34 +88,19 @@ public final class TrainableTransformer {
         tokenEmbd = params.add(new Parameter(TensorRole.TOKEN_EMBD.tensorName(), new long[]{dim, vocab}, false));
         layers = new LayerParams[config.layers()];
         for (int l = 0; l < layers.length; l++) {
-            Parameter wq = null, wk = null, wv = null, wqkv = null, bq = null, bk = null, bv = null, bqkv = null, gate = null;
-            Parameter attnNorm = norm(TensorRole.ATTN_NORM.tensorName(l), dim);
-            if (fusedQkv) {
-                wqkv = matrix(TensorRole.ATTN_QKV.tensorName(l), dim, qDim + 2 * kvDim);
-                if (config.qkvBias()) bqkv = bias(TensorRole.ATTN_QKV_BIAS.tensorName(l), qDim + 2 * kvDim);
-            } else {
-                wq = matrix(TensorRole.ATTN_Q.tensorName(l), dim, qDim);
-                wk = matrix(TensorRole.ATTN_K.tensorName(l), dim, kvDim);
-                wv = matrix(TensorRole.ATTN_V.tensorName(l), dim, kvDim);
-                if (config.qkvBias()) {
-                    bq = bias(TensorRole.ATTN_Q_BIAS.tensorName(l), qDim);
-                    bk = bias(TensorRole.ATTN_K_BIAS.tensorName(l), kvDim);
-                    bv = bias(TensorRole.ATTN_V_BIAS.tensorName(l), kvDim);
-                }
+            // The per-layer tensor set is the architecture row's (Architecture.layerTensors), as the engine loads it.
+            Map<TensorRole, Parameter> p = new EnumMap<>(TensorRole.class);
+            for (Architecture.LayerTensor t : arch.layerTensors(config, fusedQkv)) {
+                String name = t.role().tensorName(l);
+                boolean bias = t.role().suffix().equals(".bias"); // the other vectors are norms
+                p.put(t.role(), !t.vector() ? matrix(name, t.in(), t.out()) : bias ? bias(name, t.out()) : norm(name, t.out()));
             }
-            Parameter wo = matrix(TensorRole.ATTN_OUT.tensorName(l), qDim, dim);
-            Parameter attnPost = arch.postNorms() ? norm(TensorRole.ATTN_POST_NORM.tensorName(l), dim) : null;
-            Parameter ffnNorm = norm(TensorRole.FFN_NORM.tensorName(l), dim);
-            Parameter up;
-            if (arch.fusedGateUp()) {
-                up = matrix(TensorRole.FFN_UP.tensorName(l), dim, 2 * ffn);
-            } else {
-                gate = matrix(TensorRole.FFN_GATE.tensorName(l), dim, ffn);
-                up = matrix(TensorRole.FFN_UP.tensorName(l), dim, ffn);
-            }
-            Parameter down = matrix(TensorRole.FFN_DOWN.tensorName(l), ffn, dim);
-            Parameter ffnPost = arch.postNorms() ? norm(TensorRole.FFN_POST_NORM.tensorName(l), dim) : null;
-            layers[l] = new LayerParams(attnNorm, wq, wk, wv, wqkv, bq, bk, bv, bqkv, wo, attnPost, ffnNorm, gate, up, down, ffnPost);
+            layers[l] = new LayerParams(p.get(TensorRole.ATTN_NORM), p.get(TensorRole.ATTN_Q), p.get(TensorRole.ATTN_K),
+                    p.get(TensorRole.ATTN_V), p.get(TensorRole.ATTN_QKV), p.get(TensorRole.ATTN_Q_BIAS),
+                    p.get(TensorRole.ATTN_K_BIAS), p.get(TensorRole.ATTN_V_BIAS), p.get(TensorRole.ATTN_QKV_BIAS),
+                    p.get(TensorRole.ATTN_OUT), p.get(TensorRole.ATTN_POST_NORM), p.get(TensorRole.FFN_NORM),
+                    p.get(TensorRole.FFN_GATE), p.get(TensorRole.FFN_UP), p.get(TensorRole.FFN_DOWN),
+                    p.get(TensorRole.FFN_POST_NORM));
         }
         outputNorm = norm(TensorRole.OUTPUT_NORM.tensorName(), dim);
         output = config.tiedEmbeddings() ? tokenEmbd : matrix(TensorRole.OUTPUT.tensorName(), dim, vocab);

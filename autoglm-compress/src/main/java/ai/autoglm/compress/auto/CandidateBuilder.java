@@ -12,6 +12,7 @@ import ai.autoglm.compress.quant.QuantizationPlan;
 import ai.autoglm.compress.quant.QuantizationPlanner;
 import ai.autoglm.compress.quant.QuantizedModel;
 import ai.autoglm.compress.quant.TensorTypeOverride;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.tensor.GgmlType;
 
@@ -52,7 +53,7 @@ public final class CandidateBuilder {
         QuantizationPlan plan = QuantizationPlanner.plan(ModelShape.of(model.metadata(), model.weights()), options(recipe));
         try (QuantizedModel q = ModelQuantizer.quantize(model.metadata(), model.weights(), plan, null, workDir, null)) {
             // llama_ftype of the MLP type, the bulk of the weights ("mostly X" as llama.cpp names mixes); 1 = MOSTLY_F16.
-            q.writer().put("general.file_type", GgufValue.uint32(recipe.ffnType() == GgmlType.F16 ? 1 : preset(recipe.ffnType()).fileType));
+            q.writer().put(GgufKeys.FILE_TYPE, GgufValue.uint32(recipe.ffnType() == GgmlType.F16 ? 1 : preset(recipe.ffnType()).fileType));
             q.write(out);
         }
         return plan;

@@ -3,6 +3,7 @@ package ai.autoglm.compress.imatrix;
 import ai.autoglm.core.format.AtomicFiles;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufTensorInfo;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufValueType;
@@ -77,7 +78,7 @@ public final class ImatrixFiles {
 
     public static void writeGguf(ImportanceMatrix m, Path file) {
         GgufWriter w = new GgufWriter();
-        w.putString("general.type", "imatrix");
+        w.putString(GgufKeys.TYPE, "imatrix");
         w.put(DATASETS, GgufValue.array(GgufValueType.STRING, m.datasets()));
         w.putUint32(CHUNK_COUNT, m.chunkCount());
         w.putUint32(CHUNK_SIZE, m.chunkSize());

@@ -1,6 +1,8 @@
 package ai.autoglm.compress.memory;
 
+import ai.autoglm.core.model.InferenceState;
 import ai.autoglm.core.model.ModelConfig;
+import ai.autoglm.core.model.TransformerModel;
 
 import java.util.List;
 
@@ -33,8 +35,8 @@ public final class MemoryModel {
      */
     public static final long JVM_OVERHEAD_BYTES = 192L << 20;
 
-    /** TransformerModel.MAX_BATCH: the most rows one forward chunk (and the batch scratch) holds. */
-    public static final int MAX_BATCH = 64;
+    /** The most rows one forward chunk (and the batch scratch) holds: the engine's own constant. */
+    public static final int MAX_BATCH = TransformerModel.MAX_BATCH;
 
     private MemoryModel() {
     }
@@ -66,19 +68,12 @@ public final class MemoryModel {
 
     /** KvCache of one sequence: keys and values, {@code layers × positions × kvDim} floats each. */
     public static long kvCacheBytes(ModelConfig c, int positions) {
-        return 2L * c.layers() * positions * c.kvDim() * Float.BYTES;
+        return InferenceState.kvCacheBytes(c, positions);
     }
 
     /** The float buffers of one InferenceState other than its KV cache. */
     public static long stateScratchBytes(ModelConfig c, int positions, int batch) {
-        long perRow = 3L * c.dim()                               // x, xb, xb2
-                + 2L * c.qDim()                                  // q, attention output
-                + 2L * c.kvDim()                                 // k, v
-                + (c.architecture().fusedQkv() ? c.qDim() + 2L * c.kvDim() : 0)
-                + (long) c.ffnDim() * (c.architecture().fusedGateUp() ? 3 : 2) // hb, hb2 (gate|up fused: twice as wide)
-                + 2L * (c.rotaryDim() / 2);                      // rope cos, sin
-        long floats = perRow * batch + (long) c.heads() * positions + c.vocabSize();
-        return floats * Float.BYTES;
+        return InferenceState.scratchBytes(c, positions, batch);
     }
 
     /** TransformerModel's continuous-batching scratch: a state of MAX_BATCH positions and rows, and MAX_BATCH logit rows. */

@@ -2,6 +2,7 @@ package ai.autoglm.compress.prune;
 
 import ai.autoglm.compress.EditedWeights;
 import ai.autoglm.compress.GgufModel;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufValueType;
 import ai.autoglm.core.model.WeightSource;
@@ -27,7 +28,7 @@ public final class LayerDropping {
 
     public static GgufModel drop(GgufModel model, Set<Integer> layers) {
         if (layers.isEmpty()) return model;
-        String countKey = model.key("block_count");
+        String countKey = GgufKeys.BLOCK_COUNT.of(model.architecture());
         GgufValue countValue = model.metadata().get(countKey);
         if (countValue == null) throw new IllegalArgumentException("missing metadata key " + countKey);
         int n = Math.toIntExact(countValue.asLong());

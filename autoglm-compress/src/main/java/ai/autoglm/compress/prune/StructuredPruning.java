@@ -3,9 +3,11 @@ package ai.autoglm.compress.prune;
 import ai.autoglm.compress.EditedWeights;
 import ai.autoglm.compress.GgufModel;
 import ai.autoglm.compress.calib.ActivationStatistics;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.model.LowRankProjection;
 import ai.autoglm.core.model.ModelConfig;
+import ai.autoglm.core.model.Architecture;
 import ai.autoglm.core.model.TensorRole;
 import ai.autoglm.core.model.WeightSource;
 import ai.autoglm.core.tensor.GgmlType;
@@ -133,44 +135,41 @@ public final class StructuredPruning {
         for (int l = 0; l < c.layers(); l++) {
             LayerSelection s = selections.get(l);
             int[] qRows = headRows(s.keptHeads(), hd), kvRows = headRows(s.keptKvHeads(), hd);
-            String qkv = TensorRole.ATTN_QKV.tensorName(l);
-            if (w.shape(qkv) != null && headsKept(s, c)) {
-                // fused rows: q (qDim) | k (kvDim) | v (kvDim); all heads stay, nothing to do
-            } else if (w.shape(qkv) != null) {
-                // Split into q, k, v: llama.cpp's chatglm/glm4 graphs cut a fused attn_qkv at n_embd (src/models/chatglm.cpp),
-                // which no longer holds with fewer heads, while both engines load split q/k/v for these architectures.
-                String qkvBias = TensorRole.ATTN_QKV_BIAS.tensorName(l);
-                splitRows(w, out, qkv, List.of(TensorRole.ATTN_Q.tensorName(l), TensorRole.ATTN_K.tensorName(l), TensorRole.ATTN_V.tensorName(l)),
-                        List.of(qRows, offset(kvRows, c.qDim()), offset(kvRows, c.qDim() + c.kvDim())));
-                if (w.shape(qkvBias) != null) {
-                    splitRows(w, out, qkvBias, List.of(TensorRole.ATTN_Q_BIAS.tensorName(l), TensorRole.ATTN_K_BIAS.tensorName(l),
-                            TensorRole.ATTN_V_BIAS.tensorName(l)), List.of(qRows, offset(kvRows, c.qDim()), offset(kvRows, c.qDim() + c.kvDim())));
+            // The layer's tensors are the architecture row's (Architecture.layerTensors), fused q|k|v when the file has it
+            // as the engine decides; each role says which of its rows or columns follow the kept heads and channels.
+            boolean fusedQkv = c.architecture().fusedQkv() && w.shape(TensorRole.ATTN_QKV.tensorName(l)) != null;
+            List<int[]> qkvParts = List.of(qRows, offset(kvRows, c.qDim()), offset(kvRows, c.qDim() + c.kvDim()));
+            for (Architecture.LayerTensor t : c.architecture().layerTensors(c, fusedQkv)) {
+                String name = t.role().tensorName(l);
+                switch (t.role()) {
+                    // fused rows q (qDim) | k (kvDim) | v (kvDim): with every head kept, nothing to do. Otherwise split into
+                    // q, k, v: llama.cpp's chatglm/glm4 graphs cut a fused attn_qkv at n_embd (src/models/chatglm.cpp), which
+                    // no longer holds with fewer heads, while both engines load split q/k/v for these architectures.
+                    case ATTN_QKV -> {
+                        if (!headsKept(s, c)) splitRows(w, out, name, List.of(TensorRole.ATTN_Q.tensorName(l),
+                                TensorRole.ATTN_K.tensorName(l), TensorRole.ATTN_V.tensorName(l)), qkvParts);
+                    }
+                    case ATTN_QKV_BIAS -> {
+                        if (!headsKept(s, c)) splitRows(w, out, name, List.of(TensorRole.ATTN_Q_BIAS.tensorName(l),
+                                TensorRole.ATTN_K_BIAS.tensorName(l), TensorRole.ATTN_V_BIAS.tensorName(l)), qkvParts);
+                    }
+                    case ATTN_Q, ATTN_Q_BIAS -> keepRows(w, out, name, qRows);
+                    case ATTN_K, ATTN_V, ATTN_K_BIAS, ATTN_V_BIAS -> keepRows(w, out, name, kvRows);
+                    case ATTN_OUT -> keepColumns(w, out, name, qRows);
+                    case FFN_GATE -> keepRows(w, out, name, s.keptFfn());
+                    case FFN_UP -> keepRows(w, out, name, c.architecture().fusedGateUp()
+                            ? concat(s.keptFfn(), offset(s.keptFfn(), c.ffnDim())) : s.keptFfn()); // fused: gate | up
+                    case FFN_DOWN -> keepColumns(w, out, name, s.keptFfn());
+                    default -> { } // norms keep the model width
                 }
-            } else {
-                keepRows(w, out, TensorRole.ATTN_Q.tensorName(l), qRows);
-                keepRows(w, out, TensorRole.ATTN_K.tensorName(l), kvRows);
-                keepRows(w, out, TensorRole.ATTN_V.tensorName(l), kvRows);
-                keepRows(w, out, TensorRole.ATTN_Q_BIAS.tensorName(l), qRows);
-                keepRows(w, out, TensorRole.ATTN_K_BIAS.tensorName(l), kvRows);
-                keepRows(w, out, TensorRole.ATTN_V_BIAS.tensorName(l), kvRows);
             }
-            keepColumns(w, out, TensorRole.ATTN_OUT.tensorName(l), qRows);
-
-            String gate = TensorRole.FFN_GATE.tensorName(l), up = TensorRole.FFN_UP.tensorName(l);
-            if (w.shape(gate) != null) {
-                keepRows(w, out, gate, s.keptFfn());
-                keepRows(w, out, up, s.keptFfn());
-            } else {
-                keepRows(w, out, up, concat(s.keptFfn(), offset(s.keptFfn(), c.ffnDim()))); // fused gate | up
-            }
-            keepColumns(w, out, TensorRole.FFN_DOWN.tensorName(l), s.keptFfn());
         }
         Map<String, GgufValue> md = new LinkedHashMap<>(model.metadata());
-        md.put(model.key("attention.head_count"), GgufValue.uint32(first.keptHeads().length));
-        md.put(model.key("attention.head_count_kv"), GgufValue.uint32(first.keptKvHeads().length));
-        md.put(model.key("attention.key_length"), GgufValue.uint32(hd));
-        md.put(model.key("attention.value_length"), GgufValue.uint32(hd));
-        md.put(model.key("feed_forward_length"), GgufValue.uint32(first.keptFfn().length));
+        md.put(GgufKeys.HEAD_COUNT.of(model.architecture()), GgufValue.uint32(first.keptHeads().length));
+        md.put(GgufKeys.HEAD_COUNT_KV.of(model.architecture()), GgufValue.uint32(first.keptKvHeads().length));
+        md.put(GgufKeys.KEY_LENGTH.of(model.architecture()), GgufValue.uint32(hd));
+        md.put(GgufKeys.VALUE_LENGTH.of(model.architecture()), GgufValue.uint32(hd));
+        md.put(GgufKeys.FEED_FORWARD_LENGTH.of(model.architecture()), GgufValue.uint32(first.keptFfn().length));
         return model.derive(md, out);
     }
 

@@ -3,6 +3,7 @@ package ai.autoglm.compress.quant;
 import ai.autoglm.compress.imatrix.ImportanceMatrix;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufWriter;
 import ai.autoglm.core.format.hf.HfCheckpoint;
@@ -98,8 +99,8 @@ public final class ModelQuantizer {
     static Map<String, GgufValue> outputMetadata(Map<String, GgufValue> source, QuantPreset preset) {
         Map<String, GgufValue> md = new LinkedHashMap<>(source);
         for (String k : SPLIT_KEYS) md.remove(k);
-        md.put("general.quantization_version", GgufValue.uint32(2)); // GGML_QNT_VERSION
-        md.put("general.file_type", GgufValue.uint32(preset.fileType));
+        md.put(GgufKeys.QUANTIZATION_VERSION, GgufValue.uint32(2)); // GGML_QNT_VERSION
+        md.put(GgufKeys.FILE_TYPE, GgufValue.uint32(preset.fileType));
         return md;
     }
 

@@ -1,5 +1,6 @@
 package ai.autoglm.compress.quant;
 
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.model.WeightSource;
 
@@ -19,14 +20,14 @@ public record ModelShape(String architecture, int layers, int heads, int kvHeads
 
     /** From GGUF metadata and the weights (names, shapes and stored types). */
     public static ModelShape of(Map<String, GgufValue> metadata, WeightSource weights) {
-        GgufValue archValue = metadata.get("general.architecture");
+        GgufValue archValue = metadata.get(GgufKeys.ARCHITECTURE);
         String arch = archValue == null ? "" : String.valueOf(archValue.value());
         List<TensorDescriptor> tensors = new ArrayList<>();
         for (String name : weights.names()) tensors.add(new TensorDescriptor(name, weights.shape(name), weights.tensor(name).type()));
-        int layers = intValue(metadata, arch + ".block_count");
+        int layers = intValue(metadata, GgufKeys.BLOCK_COUNT.of(arch));
         if (layers <= 0) layers = countLayers(tensors);
-        return new ModelShape(arch, layers, intValue(metadata, arch + ".attention.head_count"),
-                intValue(metadata, arch + ".attention.head_count_kv"), tensors);
+        return new ModelShape(arch, layers, intValue(metadata, GgufKeys.HEAD_COUNT.of(arch)),
+                intValue(metadata, GgufKeys.HEAD_COUNT_KV.of(arch)), tensors);
     }
 
     private static int intValue(Map<String, GgufValue> metadata, String key) {

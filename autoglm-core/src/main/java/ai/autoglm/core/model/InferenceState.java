@@ -49,6 +49,27 @@ public final class InferenceState {
         this.logits = new float[c.vocabSize()];
     }
 
+    /**
+     * Bytes of the float buffers a state of {@code capacity} positions and {@code batch} rows allocates besides its KV
+     * cache: the sum of the constructor's arrays, so that memory estimates (autoglm-compress MemoryModel) take
+     * the engine's own layout instead of mirroring it; MemoryModelTest checks it against the allocated arrays.
+     */
+    public static long scratchBytes(ModelConfig c, int capacity, int batch) {
+        long perRow = 3L * c.dim()                                                   // x, xb, xb2
+                + 2L * c.qDim()                                                      // q, att
+                + 2L * c.kvDim()                                                     // k, v
+                + (c.architecture().fusedQkv() ? c.qDim() + 2L * c.kvDim() : 0)      // qkv
+                + (long) c.ffnDim() * (c.architecture().fusedGateUp() ? 3 : 2)      // hb, hb2
+                + 2L * (c.rotaryDim() / 2);                                          // ropeCos, ropeSin
+        long floats = perRow * batch + (long) c.heads() * capacity + c.vocabSize(); // scores, logits
+        return floats * Float.BYTES;
+    }
+
+    /** Bytes of the KV cache of {@code positions} positions: keys and values, {@code layers × positions × kvDim} floats each. */
+    public static long kvCacheBytes(ModelConfig c, int positions) {
+        return 2L * c.layers() * positions * c.kvDim() * Float.BYTES;
+    }
+
     /** The next position to fill = number of tokens in the cache. */
     public int position() {
         return position;

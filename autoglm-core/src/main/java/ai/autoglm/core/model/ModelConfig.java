@@ -1,6 +1,7 @@
 package ai.autoglm.core.model;
 
 import ai.autoglm.core.format.ModelFormatException;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.tensor.FloatTensor;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -101,32 +102,31 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
 
     /** As {@link #fromGguf(Map, WeightSource)}, naming {@code file} in errors. */
     public static ModelConfig fromGguf(Path file, Map<String, GgufValue> metadata, WeightSource weights) {
-        String archName = ggufString(file, metadata, "general.architecture", null);
+        String archName = ggufString(file, metadata, GgufKeys.ARCHITECTURE, null);
         Architecture arch = Architecture.byGgufName(archName);
         if (arch == null) {
             throw new ModelFormatException(file, "unsupported architecture '" + archName + "' (supported: "
                     + Architecture.ALL.stream().map(Architecture::ggufName).toList() + ")");
         }
-        String p = archName + ".";
-        int dim = ggufInt(file, metadata, p + "embedding_length", null);
-        int layers = ggufInt(file, metadata, p + "block_count", null);
-        int heads = ggufInt(file, metadata, p + "attention.head_count", null);
-        int kvHeads = ggufInt(file, metadata, p + "attention.head_count_kv", heads);
+        int dim = ggufInt(file, metadata, GgufKeys.EMBEDDING_LENGTH.of(archName), null);
+        int layers = ggufInt(file, metadata, GgufKeys.BLOCK_COUNT.of(archName), null);
+        int heads = ggufInt(file, metadata, GgufKeys.HEAD_COUNT.of(archName), null);
+        int kvHeads = ggufInt(file, metadata, GgufKeys.HEAD_COUNT_KV.of(archName), heads);
         if (heads <= 0) throw new ModelFormatException(file, "head count " + heads + " is out of range");
-        Integer keyLength = metadata.containsKey(p + "attention.key_length") ? ggufInt(file, metadata, p + "attention.key_length", null) : null;
+        Integer keyLength = metadata.containsKey(GgufKeys.KEY_LENGTH.of(archName)) ? ggufInt(file, metadata, GgufKeys.KEY_LENGTH.of(archName), null) : null;
         int headDim = headDim(file, dim, heads, keyLength);
-        int ffn = ggufInt(file, metadata, p + "feed_forward_length", null);
-        int context = ggufInt(file, metadata, p + "context_length", null);
-        float eps = (float) ggufDouble(file, metadata, p + "attention.layer_norm_rms_epsilon", null);
-        double theta = ggufDouble(file, metadata, p + "rope.freq_base", 10000.0);
-        int rotaryDim = ggufInt(file, metadata, p + "rope.dimension_count", headDim);
+        int ffn = ggufInt(file, metadata, GgufKeys.FEED_FORWARD_LENGTH.of(archName), null);
+        int context = ggufInt(file, metadata, GgufKeys.CONTEXT_LENGTH.of(archName), null);
+        float eps = (float) ggufDouble(file, metadata, GgufKeys.RMS_EPSILON.of(archName), null);
+        double theta = ggufDouble(file, metadata, GgufKeys.ROPE_FREQ_BASE.of(archName), 10000.0);
+        int rotaryDim = ggufInt(file, metadata, GgufKeys.ROPE_DIMENSION_COUNT.of(archName), headDim);
 
         int vocab;
-        GgufValue tokens = metadata.get("tokenizer.ggml.tokens");
+        GgufValue tokens = metadata.get(GgufKeys.TOKENIZER_TOKENS);
         if (tokens != null && tokens.value() instanceof List<?> list) {
             vocab = list.size();
-        } else if (metadata.containsKey(p + "vocab_size")) {
-            vocab = ggufInt(file, metadata, p + "vocab_size", null);
+        } else if (metadata.containsKey(GgufKeys.VOCAB_SIZE.of(archName))) {
+            vocab = ggufInt(file, metadata, GgufKeys.VOCAB_SIZE.of(archName), null);
         } else {
             long[] shape = weights.shape(TensorRole.TOKEN_EMBD.tensorName());
             if (shape == null || shape.length != 2) throw new ModelFormatException(file, "no vocabulary: neither tokenizer.ggml.tokens nor token_embd.weight");
@@ -134,11 +134,11 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
         }
 
         RopeScaling scaling = null;
-        String scalingType = metadata.containsKey(p + "rope.scaling.type") ? ggufString(file, metadata, p + "rope.scaling.type", null) : "none";
+        String scalingType = metadata.containsKey(GgufKeys.ROPE_SCALING_TYPE.of(archName)) ? ggufString(file, metadata, GgufKeys.ROPE_SCALING_TYPE.of(archName), null) : "none";
         switch (scalingType) {
             case "none" -> { }
             case "linear" -> {
-                double factor = ggufDouble(file, metadata, p + "rope.scaling.factor", 1.0);
+                double factor = ggufDouble(file, metadata, GgufKeys.ROPE_SCALING_FACTOR.of(archName), 1.0);
                 if (!(factor > 0)) throw new ModelFormatException(file, "rope scaling factor " + factor + " is not positive");
                 if (factor != 1.0) scaling = new RopeScaling.Linear(factor);
             }
@@ -216,52 +216,45 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
     }
 
     /**
-     * As {@link #fromHfConfig(JsonNode)}, naming {@code file} in errors. Keys and defaults follow
-     * transformers configuration_llama.py / configuration_qwen2.py.
+     * As {@link #fromHfConfig(JsonNode)}, naming {@code file} in errors. The architecture row and its HF layout come
+     * from {@code architectures[0]} (else {@code model_type}); keys and defaults are the layout's {@link HfConfigKeys}
+     * (transformers' configuration_*.py), the same the GGUF converter reads.
      */
     public static ModelConfig fromHfConfig(Path file, JsonNode config) {
         if (config == null || !config.isObject()) throw new ModelFormatException(file, "config is not a JSON object");
-        String hfClass = null;
-        JsonNode archs = config.get("architectures");
-        if (archs != null && archs.isArray() && !archs.isEmpty()) hfClass = archs.get(0).asText();
-        Architecture arch = hfClass != null ? Architecture.byHfClass(hfClass) : null;
-        if (arch == null && hfClass == null && config.hasNonNull("model_type")) {
-            arch = Architecture.byGgufName(config.get("model_type").asText());
-        }
-        if (arch == null) {
-            String name = hfClass != null ? hfClass : config.path("model_type").asText("(none)");
+        HfLayout layout = Architecture.layoutOf(config);
+        if (layout == null) {
+            JsonNode archs = config.get("architectures");
+            String name = archs != null && archs.isArray() && !archs.isEmpty() ? archs.get(0).asText()
+                    : config.path("model_type").asText("(none)");
             throw new ModelFormatException(file, "unsupported architecture '" + name + "' (supported: "
                     + Architecture.ALL.stream().flatMap(a -> a.hfClasses().stream()).toList() + ")");
         }
-        if (arch == Architecture.CHATGLM && "chatglm".equals(config.path("model_type").asText())) {
-            return fromChatGlmConfig(file, config);
-        }
-        boolean qwen = arch == Architecture.QWEN2;
-        // transformers GlmConfig / Glm4Config defaults (configuration_glm.py, configuration_glm4.py): head_dim 128,
-        // 2 kv heads, q/k/v bias, partial_rotary_factor 0.5, rms_norm_eps 1.5625e-7, 131072 positions.
-        boolean glm = arch == Architecture.CHATGLM || arch == Architecture.GLM4;
+        Architecture arch = Architecture.byHfClass(layout.hfClass());
+        HfConfigKeys k = layout.config();
+        if (k.remoteCode()) return fromChatGlmConfig(file, config, arch, k);
+        // Keys and defaults are the layout's (HfConfigKeys: transformers' configuration_*.py), the converter's too.
         int dim = hfInt(file, config, "hidden_size", null);
-        int layers = hfInt(file, config, "num_hidden_layers", null);
+        int layers = hfInt(file, config, k.layers(), null);
         int heads = hfInt(file, config, "num_attention_heads", null);
         if (heads <= 0) throw new ModelFormatException(file, "num_attention_heads " + heads + " is out of range");
-        int kvHeads = hfInt(file, config, "num_key_value_heads", glm ? 2 : heads);
-        Integer explicitHeadDim = null;
-        if (config.hasNonNull("head_dim")) explicitHeadDim = hfInt(file, config, "head_dim", null);
-        else if (glm) explicitHeadDim = 128;
+        int kvHeads = hfInt(file, config, k.kvHeads(), heads);
+        String headDimKey = k.headDim().present(config);
+        Integer explicitHeadDim = headDimKey != null ? Integer.valueOf(hfInt(file, config, headDimKey, null)) : k.headDim().intDefault();
         int headDim = headDim(file, dim, heads, explicitHeadDim);
-        int ffn = hfInt(file, config, "intermediate_size", null);
-        int vocab = hfInt(file, config, "vocab_size", null);
-        int context = hfInt(file, config, "max_position_embeddings", qwen ? 32768 : glm ? 131072 : 2048);
-        double eps = hfDouble(file, config, "rms_norm_eps", glm ? 1.5625e-7 : 1e-6);
+        int ffn = hfInt(file, config, k.ffn(), null);
+        int vocab = hfInt(file, config, k.vocab(), null);
+        int context = hfInt(file, config, k.context(), null);
+        double eps = hfDouble(file, config, k.rmsEps());
         hfDouble(file, config, "rope_theta", 10000.0); // type check only; the value is read with rope_parameters below
         double theta = HfRopeParameters.theta(config);
         if (!(theta > 0) || !Double.isFinite(theta)) throw new ModelFormatException(file, "rope_theta " + theta + " is not a positive number");
-        Double partial = HfRopeParameters.partialRotaryFactor(config, glm ? 0.5 : 1.0);
+        Double partial = HfRopeParameters.partialRotaryFactor(config, k.partialRotary());
         if (partial == null || !(partial > 0 && partial <= 1)) throw new ModelFormatException(file, "partial_rotary_factor " + partial + " is not in (0, 1]");
         // int(head_dim * partial_rotary_factor), as modeling_rope_utils _compute_default_rope_parameters truncates
         int rotaryDim = (int) (headDim * partial);
         boolean tied = config.path("tie_word_embeddings").asBoolean(false);
-        boolean bias = arch.defaultQkvBias() || config.path("attention_bias").asBoolean(glm);
+        boolean bias = arch.defaultQkvBias() || hfBoolean(config, k.qkvBias());
         if (config.path("use_sliding_window").asBoolean(false)) {
             throw new ModelFormatException(file, "sliding-window attention (use_sliding_window) is not supported");
         }
@@ -300,21 +293,22 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
      * one forward pass does not implement (LayerNorm instead of RMSNorm, linear biases, residual from the normed input,
      * no final norm, per-head interleaved q|k|v without multi-query attention) are refused.
      */
-    private static ModelConfig fromChatGlmConfig(Path file, JsonNode config) {
+    private static ModelConfig fromChatGlmConfig(Path file, JsonNode config, Architecture arch, HfConfigKeys k) {
         int dim = hfInt(file, config, "hidden_size", null);
-        int layers = config.hasNonNull("num_layers") ? hfInt(file, config, "num_layers", null) : hfInt(file, config, "num_hidden_layers", null);
+        int layers = hfInt(file, config, k.layers(), null);
         int heads = hfInt(file, config, "num_attention_heads", null);
         if (heads <= 0) throw new ModelFormatException(file, "num_attention_heads " + heads + " is out of range");
         if (!config.path("multi_query_attention").asBoolean(false)) {
             throw new ModelFormatException(file, "multi_query_attention must be true (the per-head interleaved q|k|v layout of ChatGLM2 without it is not supported)");
         }
-        int kvHeads = hfInt(file, config, "multi_query_group_num", null);
-        Integer kvChannels = config.hasNonNull("kv_channels") ? hfInt(file, config, "kv_channels", null) : null;
+        int kvHeads = hfInt(file, config, k.kvHeads(), null);
+        String kvChannelsKey = k.headDim().present(config);
+        Integer kvChannels = kvChannelsKey != null ? Integer.valueOf(hfInt(file, config, kvChannelsKey, null)) : k.headDim().intDefault();
         int headDim = headDim(file, dim, heads, kvChannels);
-        int ffn = hfInt(file, config, "ffn_hidden_size", null);
-        int vocab = config.hasNonNull("padded_vocab_size") ? hfInt(file, config, "padded_vocab_size", null) : hfInt(file, config, "vocab_size", null);
-        int context = hfInt(file, config, "seq_length", null);
-        double eps = hfDouble(file, config, "layernorm_epsilon", 1e-5);
+        int ffn = hfInt(file, config, k.ffn(), null);
+        int vocab = hfInt(file, config, k.vocab(), null);
+        int context = hfInt(file, config, k.context(), null);
+        double eps = hfDouble(file, config, k.rmsEps());
         double ropeRatio = hfDouble(file, config, "rope_ratio", 1.0);
         if (!(ropeRatio > 0) || !Double.isFinite(ropeRatio)) throw new ModelFormatException(file, "rope_ratio " + ropeRatio + " must be a positive number");
         if (!config.path("rmsnorm").asBoolean(false)) throw new ModelFormatException(file, "rmsnorm must be true (LayerNorm ChatGLM variants are not supported)");
@@ -324,10 +318,10 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
         }
         if (!config.path("post_layer_norm").asBoolean(true)) throw new ModelFormatException(file, "post_layer_norm false (no final norm) is not supported");
         if (config.hasNonNull("rope_scaling")) throw new ModelFormatException(file, "rope_scaling is not supported for ChatGLM");
-        boolean bias = config.path("add_qkv_bias").asBoolean(false);
+        boolean bias = hfBoolean(config, k.qkvBias());
         boolean tied = config.path("tie_word_embeddings").asBoolean(false);
-        return new ModelConfig(Architecture.CHATGLM, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, (float) eps,
-                10000.0 * ropeRatio, Architecture.CHATGLM.hfRope(), headDim / 2, null, tied, bias).validate(file);
+        return new ModelConfig(arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, (float) eps,
+                10000.0 * ropeRatio, arch.hfRope(), (int) (headDim * k.partialRotary()), null, tied, bias).validate(file);
     }
 
     private static double positive(Path file, JsonNode node, String key) {
@@ -346,6 +340,31 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
         }
         if (!v.isIntegralNumber() || !v.canConvertToInt()) throw new ModelFormatException(file, key + " should be an integer, is " + v);
         return v.intValue();
+    }
+
+    /**
+     * The first of {@code key}'s names present, else its default, else {@code fallback}; "missing" naming the key's
+     * last (most common) name when all three are absent.
+     */
+    private static int hfInt(Path file, JsonNode config, HfConfigKeys.Key key, Integer fallback) {
+        String name = key.present(config);
+        if (name != null) return hfInt(file, config, name, null);
+        Integer def = key.intDefault() != null ? key.intDefault() : fallback;
+        if (def == null) throw new ModelFormatException(file, "missing " + key.names().getLast());
+        return def;
+    }
+
+    private static double hfDouble(Path file, JsonNode config, HfConfigKeys.Key key) {
+        String name = key.present(config);
+        Double def = key.doubleDefault();
+        if (name == null && def == null) throw new ModelFormatException(file, "missing " + key.names().getLast());
+        return name == null ? def : hfDouble(file, config, name, 0);
+    }
+
+    private static boolean hfBoolean(JsonNode config, HfConfigKeys.Key key) {
+        String name = key.present(config);
+        boolean def = key.def() != null && (Boolean) key.def();
+        return name == null ? def : config.get(name).asBoolean(def);
     }
 
     private static double hfDouble(Path file, JsonNode config, String key, double def) {

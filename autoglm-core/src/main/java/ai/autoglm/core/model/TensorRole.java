@@ -1,56 +1,79 @@
 package ai.autoglm.core.model;
 
 /**
- * The role a weight tensor plays, with its GGUF name (llama.cpp src/llama-arch.cpp {@code LLM_TENSOR_NAMES}).
- * Per-layer names carry a {@code %d} for the block index. Every {@link WeightSource} speaks these names, so
- * the forward pass knows one naming only; an {@link Architecture} says which roles it uses.
+ * The role a weight tensor plays, with its GGUF name (llama.cpp src/llama-arch.cpp {@code LLM_TENSOR_NAMES}; gguf-py
+ * constants.py {@code TENSOR_NAMES}). Per-layer names carry {@code {bid}} for the block index, the placeholder gguf-py
+ * uses in both its GGUF and its Hugging Face name tables (tensor_mapping.py), so the HF names of an
+ * {@link HfLayout} and these names follow one scheme. Every {@link WeightSource} speaks these names, so the forward
+ * pass knows one naming only; an {@link Architecture} says which roles a layer has ({@link Architecture#layerTensors}).
  */
 public enum TensorRole {
-    TOKEN_EMBD("token_embd.weight"),
-    OUTPUT_NORM("output_norm.weight"),
-    OUTPUT("output.weight"),
+    TOKEN_EMBD("token_embd", ".weight"),
+    OUTPUT_NORM("output_norm", ".weight"),
+    OUTPUT("output", ".weight"),
     /** Llama 3.1 per-dimension rope frequency divisors (convert_hf_to_gguf.py LlamaModel.generate_extra_tensors). */
-    ROPE_FREQS("rope_freqs.weight"),
-    ATTN_NORM("blk.%d.attn_norm.weight"),
-    ATTN_Q("blk.%d.attn_q.weight"),
-    ATTN_K("blk.%d.attn_k.weight"),
-    ATTN_V("blk.%d.attn_v.weight"),
-    ATTN_Q_BIAS("blk.%d.attn_q.bias"),
-    ATTN_K_BIAS("blk.%d.attn_k.bias"),
-    ATTN_V_BIAS("blk.%d.attn_v.bias"),
+    ROPE_FREQS("rope_freqs", ".weight"),
+    ATTN_NORM("blk.{bid}.attn_norm", ".weight"),
+    ATTN_Q("blk.{bid}.attn_q", ".weight"),
+    ATTN_K("blk.{bid}.attn_k", ".weight"),
+    ATTN_V("blk.{bid}.attn_v", ".weight"),
+    ATTN_Q_BIAS("blk.{bid}.attn_q", ".bias"),
+    ATTN_K_BIAS("blk.{bid}.attn_k", ".bias"),
+    ATTN_V_BIAS("blk.{bid}.attn_v", ".bias"),
     /** Fused q|k|v rows (ChatGLM {@code query_key_value}). */
-    ATTN_QKV("blk.%d.attn_qkv.weight"),
-    ATTN_QKV_BIAS("blk.%d.attn_qkv.bias"),
-    ATTN_OUT("blk.%d.attn_output.weight"),
+    ATTN_QKV("blk.{bid}.attn_qkv", ".weight"),
+    ATTN_QKV_BIAS("blk.{bid}.attn_qkv", ".bias"),
+    ATTN_OUT("blk.{bid}.attn_output", ".weight"),
     /** Norm on the attention output before the residual add (GLM-4-0414 {@code post_self_attn_layernorm}). */
-    ATTN_POST_NORM("blk.%d.post_attention_norm.weight"),
-    FFN_NORM("blk.%d.ffn_norm.weight"),
-    FFN_GATE("blk.%d.ffn_gate.weight"),
+    ATTN_POST_NORM("blk.{bid}.post_attention_norm", ".weight"),
+    FFN_NORM("blk.{bid}.ffn_norm", ".weight"),
+    FFN_GATE("blk.{bid}.ffn_gate", ".weight"),
     /** Up projection; with a fused gate-up layout its rows are gate then up (llama.cpp LLM_FFN_SWIGLU on ffn_up). */
-    FFN_UP("blk.%d.ffn_up.weight"),
-    FFN_DOWN("blk.%d.ffn_down.weight"),
+    FFN_UP("blk.{bid}.ffn_up", ".weight"),
+    FFN_DOWN("blk.{bid}.ffn_down", ".weight"),
     /** Norm on the MLP output before the residual add (GLM-4-0414 {@code post_mlp_layernorm}). */
-    FFN_POST_NORM("blk.%d.post_ffw_norm.weight");
+    FFN_POST_NORM("blk.{bid}.post_ffw_norm", ".weight");
 
-    private final String pattern;
+    /** The block-id placeholder in per-layer names (gguf-py's {@code {bid}}). */
+    public static final String BID = "{bid}";
 
-    TensorRole(String pattern) {
-        this.pattern = pattern;
+    private final String base;
+    private final String suffix;
+
+    TensorRole(String base, String suffix) {
+        this.base = base;
+        this.suffix = suffix;
+    }
+
+    /** The name template without {@code .weight} / {@code .bias}, e.g. {@code blk.{bid}.attn_q}. */
+    public String base() {
+        return base;
+    }
+
+    /** {@code .weight} or {@code .bias}. */
+    public String suffix() {
+        return suffix;
     }
 
     public boolean perLayer() {
-        return pattern.contains("%d");
+        return base.contains(BID);
     }
 
     /** The GGUF name for a global tensor. */
     public String tensorName() {
         if (perLayer()) throw new IllegalStateException(this + " is per layer");
-        return pattern;
+        return base + suffix;
     }
 
     /** The GGUF name in block {@code layer}. */
     public String tensorName(int layer) {
-        if (!perLayer()) return pattern;
-        return pattern.replace("%d", Integer.toString(layer));
+        if (!perLayer()) return base + suffix;
+        return base.replace(BID, Integer.toString(layer)) + suffix;
+    }
+
+    /** The role whose base is {@code base} and suffix {@code suffix}, or null. */
+    public static TensorRole of(String base, String suffix) {
+        for (TensorRole r : values()) if (r.base.equals(base) && r.suffix.equals(suffix)) return r;
+        return null;
     }
 }

@@ -6,8 +6,10 @@ import ai.autoglm.core.tokenizer.Tokenizer;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -21,7 +23,7 @@ import java.util.Optional;
  */
 public final class TransformerModel implements LanguageModel {
     /** Largest number of tokens processed together; bounds scratch memory. */
-    static final int MAX_BATCH = 64;
+    public static final int MAX_BATCH = 64;
 
     private final ModelConfig config;
     private final WeightSource weights;
@@ -104,35 +106,21 @@ public final class TransformerModel implements LanguageModel {
 
         layers = new Layer[config.layers()];
         for (int l = 0; l < layers.length; l++) {
-            Projection wq = null, wk = null, wv = null, wqkv = null, gate = null;
-            float[] bq = null, bk = null, bv = null, bqkv = null;
-            if (arch.fusedQkv() && weights.tensor(TensorRole.ATTN_QKV.tensorName(l)) != null) {
-                wqkv = projection(TensorRole.ATTN_QKV.tensorName(l), dim, qDim + 2 * kvDim);
-                if (config.qkvBias()) bqkv = vector(TensorRole.ATTN_QKV_BIAS.tensorName(l), qDim + 2 * kvDim, true);
-            } else {
-                wq = projection(TensorRole.ATTN_Q.tensorName(l), dim, qDim);
-                wk = projection(TensorRole.ATTN_K.tensorName(l), dim, kvDim);
-                wv = projection(TensorRole.ATTN_V.tensorName(l), dim, kvDim);
-                if (config.qkvBias()) {
-                    bq = vector(TensorRole.ATTN_Q_BIAS.tensorName(l), qDim, true);
-                    bk = vector(TensorRole.ATTN_K_BIAS.tensorName(l), kvDim, true);
-                    bv = vector(TensorRole.ATTN_V_BIAS.tensorName(l), kvDim, true);
-                }
-            }
-            Projection up;
-            if (arch.fusedGateUp()) {
-                up = projection(TensorRole.FFN_UP.tensorName(l), dim, 2 * ffn);
-            } else {
-                gate = projection(TensorRole.FFN_GATE.tensorName(l), dim, ffn);
-                up = projection(TensorRole.FFN_UP.tensorName(l), dim, ffn);
+            // The per-layer tensor set is the architecture row's (Architecture.layerTensors); fused q|k|v when the file has it.
+            boolean fusedQkv = arch.fusedQkv() && weights.tensor(TensorRole.ATTN_QKV.tensorName(l)) != null;
+            Map<TensorRole, Projection> p = new EnumMap<>(TensorRole.class);
+            Map<TensorRole, float[]> v = new EnumMap<>(TensorRole.class);
+            for (Architecture.LayerTensor t : arch.layerTensors(config, fusedQkv)) {
+                String name = t.role().tensorName(l);
+                if (t.vector()) v.put(t.role(), vector(name, t.out(), true));
+                else p.put(t.role(), projection(name, t.in(), t.out()));
             }
             layers[l] = new Layer(
-                    vector(TensorRole.ATTN_NORM.tensorName(l), dim, true), wq, wk, wv, wqkv, bq, bk, bv, bqkv,
-                    projection(TensorRole.ATTN_OUT.tensorName(l), qDim, dim),
-                    arch.postNorms() ? vector(TensorRole.ATTN_POST_NORM.tensorName(l), dim, true) : null,
-                    vector(TensorRole.FFN_NORM.tensorName(l), dim, true), gate, up,
-                    projection(TensorRole.FFN_DOWN.tensorName(l), ffn, dim),
-                    arch.postNorms() ? vector(TensorRole.FFN_POST_NORM.tensorName(l), dim, true) : null);
+                    v.get(TensorRole.ATTN_NORM), p.get(TensorRole.ATTN_Q), p.get(TensorRole.ATTN_K), p.get(TensorRole.ATTN_V),
+                    p.get(TensorRole.ATTN_QKV), v.get(TensorRole.ATTN_Q_BIAS), v.get(TensorRole.ATTN_K_BIAS),
+                    v.get(TensorRole.ATTN_V_BIAS), v.get(TensorRole.ATTN_QKV_BIAS), p.get(TensorRole.ATTN_OUT),
+                    v.get(TensorRole.ATTN_POST_NORM), v.get(TensorRole.FFN_NORM), p.get(TensorRole.FFN_GATE),
+                    p.get(TensorRole.FFN_UP), p.get(TensorRole.FFN_DOWN), v.get(TensorRole.FFN_POST_NORM));
         }
         invFreq = config.ropeInvFreq();
     }

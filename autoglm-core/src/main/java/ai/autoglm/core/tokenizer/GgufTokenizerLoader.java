@@ -1,6 +1,7 @@
 package ai.autoglm.core.tokenizer;
 
 import ai.autoglm.core.format.ModelFormatException;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufValueType;
 
@@ -82,27 +83,27 @@ final class GgufTokenizerLoader {
      * {@code tokenizer.ggml.cls_token_id} and [SEP] as {@code tokenizer.ggml.seperator_token_id} (sic).
      */
     private Tokenizer bert() {
-        List<String> tokens = stringList("tokenizer.ggml.tokens", true);
+        List<String> tokens = stringList(GgufKeys.TOKENIZER_TOKENS, true);
         int[] types = new int[tokens.size()];
         Arrays.fill(types, NORMAL);
-        List<Object> typeList = list("tokenizer.ggml.token_type", false);
+        List<Object> typeList = list(GgufKeys.TOKENIZER_TOKEN_TYPE, false);
         if (typeList != null) {
             if (typeList.size() != types.length) {
                 throw bad("tokenizer.ggml.token_type has " + typeList.size() + " entries for " + types.length + " tokens");
             }
-            for (int i = 0; i < types.length; i++) types[i] = number(typeList.get(i), "tokenizer.ggml.token_type").intValue();
+            for (int i = 0; i < types.length; i++) types[i] = number(typeList.get(i), GgufKeys.TOKENIZER_TOKEN_TYPE).intValue();
         }
         for (int i = 0; i < types.length; i++) {
             if (tokens.get(i) == null) throw bad("tokenizer.ggml.tokens[" + i + "] is not a string");
         }
-        int cls = (int) longValue("tokenizer.ggml.cls_token_id", longValue("tokenizer.ggml.bos_token_id", -1));
-        int sep = (int) longValue("tokenizer.ggml.seperator_token_id", longValue("tokenizer.ggml.eos_token_id", -1));
-        int unk = (int) longValue("tokenizer.ggml.unknown_token_id", -1);
+        int cls = (int) longValue(GgufKeys.TOKENIZER_CLS_ID, longValue(GgufKeys.TOKENIZER_BOS_ID, -1));
+        int sep = (int) longValue(GgufKeys.TOKENIZER_SEP_ID, longValue(GgufKeys.TOKENIZER_EOS_ID, -1));
+        int unk = (int) longValue(GgufKeys.TOKENIZER_UNK_ID, -1);
         return WordPieceLoader.fromGgufTokens(file, tokens, types, unk, cls, sep);
     }
 
     private Tokenizer build() {
-        String model = string("tokenizer.ggml.model", null);
+        String model = string(GgufKeys.TOKENIZER_MODEL, null);
         if (model == null) {
             throw bad("tokenizer.ggml.model is missing");
         }
@@ -114,18 +115,18 @@ final class GgufTokenizerLoader {
             case "gpt2" -> false;
             default -> throw bad("unsupported tokenizer model '" + model + "' (supported: gpt2, llama, bert)");
         };
-        List<String> tokenList = stringList("tokenizer.ggml.tokens", true);
+        List<String> tokenList = stringList(GgufKeys.TOKENIZER_TOKENS, true);
         int n = tokenList.size();
         String[] tokens = tokenList.toArray(new String[0]);
         int[] types = new int[n];
         Arrays.fill(types, NORMAL);
-        List<Object> typeList = list("tokenizer.ggml.token_type", false);
+        List<Object> typeList = list(GgufKeys.TOKENIZER_TOKEN_TYPE, false);
         if (typeList != null) {
             if (typeList.size() != n) {
                 throw bad("tokenizer.ggml.token_type has " + typeList.size() + " entries for " + n + " tokens");
             }
             for (int i = 0; i < n; i++) {
-                types[i] = number(typeList.get(i), "tokenizer.ggml.token_type").intValue();
+                types[i] = number(typeList.get(i), GgufKeys.TOKENIZER_TOKEN_TYPE).intValue();
             }
         }
 
@@ -166,19 +167,19 @@ final class GgufTokenizerLoader {
             }
         }
 
-        int bos = (int) longValue("tokenizer.ggml.bos_token_id", spm ? 1 : -1);
-        int eos = (int) longValue("tokenizer.ggml.eos_token_id", spm ? 2 : -1);
-        int unk = (int) longValue("tokenizer.ggml.unknown_token_id", spm ? 0 : -1);
+        int bos = (int) longValue(GgufKeys.TOKENIZER_BOS_ID, spm ? 1 : -1);
+        int eos = (int) longValue(GgufKeys.TOKENIZER_EOS_ID, spm ? 2 : -1);
+        int unk = (int) longValue(GgufKeys.TOKENIZER_UNK_ID, spm ? 0 : -1);
         for (int id : new int[] {bos, eos, unk}) {
             if (id >= n) {
                 throw bad("special token id " + id + " is outside the vocabulary of " + n);
             }
         }
-        String pre = string("tokenizer.ggml.pre", "default");
+        String pre = string(GgufKeys.TOKENIZER_PRE, "default");
         int[] glmPrefix = glmPrefix(pre, spm, tokens, types);
         if (spm) {
-            boolean addSpacePrefix = bool("tokenizer.ggml.add_space_prefix", true);
-            boolean addBos = bool("tokenizer.ggml.add_bos_token", true);
+            boolean addSpacePrefix = bool(GgufKeys.TOKENIZER_ADD_SPACE_PREFIX, true);
+            boolean addBos = bool(GgufKeys.TOKENIZER_ADD_BOS, true);
             int[] prefix = glmPrefix != null ? glmPrefix : addBos && bos >= 0 ? new int[] {bos} : new int[0];
             float[] scores = scores(n);
             MergeTable merges = spmMerges(tokens, types, scores, modelVocab);
@@ -197,13 +198,13 @@ final class GgufTokenizerLoader {
         for (String r : rules.regexes()) {
             patterns.add(rules.tiktoken() ? TextRules.compileTiktoken(r) : TextRules.compile(r));
         }
-        boolean addBos = bool("tokenizer.ggml.add_bos_token", rules.addBos());
+        boolean addBos = bool(GgufKeys.TOKENIZER_ADD_BOS, rules.addBos());
         if (rules.noBos()) {
             bos = -1; // llama.cpp: special_bos_id = LLAMA_TOKEN_NULL for these pre-tokenizers
         }
         int[] prefix = glmPrefix != null ? glmPrefix : addBos && bos >= 0 ? new int[] {bos} : new int[0];
         MergeTable merges = rules.tiktoken() ? rankMerges(tokens, types, modelVocab)
-                : bpeMerges(stringList("tokenizer.ggml.merges", true), modelVocab);
+                : bpeMerges(stringList(GgufKeys.TOKENIZER_MERGES, true), modelVocab);
         TextRules.Normalizer norm = rules.nfc() ? s -> java.text.Normalizer.normalize(s, Form.NFC) : null;
         return new BpeTokenizer(new BpeTokenizer.Spec(BpeTokenizer.SymbolMode.BYTE_LEVEL, tokens, tokenBytes, special,
                 modelVocab, merges, added, norm, TextRules.regexSplit(patterns), rules.ignoreMerges(), false, unk, false,
@@ -295,7 +296,7 @@ final class GgufTokenizerLoader {
 
     private float[] scores(int n) {
         float[] s = new float[n];
-        List<Object> l = list("tokenizer.ggml.scores", false);
+        List<Object> l = list(GgufKeys.TOKENIZER_SCORES, false);
         if (l == null) {
             return s;
         }
@@ -303,7 +304,7 @@ final class GgufTokenizerLoader {
             throw bad("tokenizer.ggml.scores has " + l.size() + " entries for " + n + " tokens");
         }
         for (int i = 0; i < n; i++) {
-            s[i] = number(l.get(i), "tokenizer.ggml.scores").floatValue();
+            s[i] = number(l.get(i), GgufKeys.TOKENIZER_SCORES).floatValue();
             if (Float.isNaN(s[i])) {
                 s[i] = Float.NEGATIVE_INFINITY;
             }

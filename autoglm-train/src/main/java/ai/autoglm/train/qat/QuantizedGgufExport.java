@@ -2,6 +2,7 @@ package ai.autoglm.train.qat;
 
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufTensorInfo;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufWriter;
@@ -49,7 +50,7 @@ public final class QuantizedGgufExport {
         try (GgufFile src = GgufFile.open(sourceGguf)) {
             GgufWriter w = new GgufWriter();
             for (Map.Entry<String, GgufValue> e : src.metadata().entrySet()) w.put(e.getKey(), e.getValue());
-            w.putUint32("general.file_type", fileType);
+            w.putUint32(GgufKeys.FILE_TYPE, fileType);
             for (GgufTensorInfo info : src.tensorInfos()) {
                 Parameter p = model.parameters().get(info.name());
                 if (p == null) {

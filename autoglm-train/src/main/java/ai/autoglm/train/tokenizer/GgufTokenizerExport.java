@@ -2,6 +2,7 @@ package ai.autoglm.train.tokenizer;
 
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.tokenizer.ByteLevelBpeJson;
 import ai.autoglm.train.AtomicWrites;
@@ -34,16 +35,16 @@ public final class GgufTokenizerExport {
 
     public static void write(Path gguf, int contextLength, Path dir) {
         try (GgufFile f = GgufFile.open(gguf)) {
-            String model = f.getString("tokenizer.ggml.model", "");
-            String pre = f.getString("tokenizer.ggml.pre", "default");
+            String model = f.getString(GgufKeys.TOKENIZER_MODEL, "");
+            String pre = f.getString(GgufKeys.TOKENIZER_PRE, "default");
             if (!model.equals("gpt2") || !GLM4_REGEX_PRE.contains(pre)) {
                 throw new ModelFormatException(gguf, "its tokenizer (tokenizer.ggml.model '" + model + "', pre '" + pre
                         + "') cannot be written as tokenizer.json here (only byte-level BPE with the GLM-4/Llama-3 split: pre "
                         + GLM4_REGEX_PRE + "); give the teacher's tokenizer directory with --tokenizer");
             }
-            List<String> tokens = f.metadata().get("tokenizer.ggml.tokens").asStringList();
-            GgufValue typeValue = f.metadata().get("tokenizer.ggml.token_type");
-            GgufValue mergeValue = f.metadata().get("tokenizer.ggml.merges");
+            List<String> tokens = f.metadata().get(GgufKeys.TOKENIZER_TOKENS).asStringList();
+            GgufValue typeValue = f.metadata().get(GgufKeys.TOKENIZER_TOKEN_TYPE);
+            GgufValue mergeValue = f.metadata().get(GgufKeys.TOKENIZER_MERGES);
             if (typeValue == null || mergeValue == null) throw new ModelFormatException(gguf, "no tokenizer.ggml.token_type or tokenizer.ggml.merges");
             List<Object> types = typeValue.asList();
             int firstSpecial = tokens.size();
@@ -64,18 +65,18 @@ public final class GgufTokenizerExport {
                     tokens.subList(firstSpecial, tokens.size()), firstSpecial);
             ObjectNode config = JSON.createObjectNode();
             config.put("tokenizer_class", "PreTrainedTokenizerFast");
-            long eos = f.getLong("tokenizer.ggml.eos_token_id", -1);
+            long eos = f.getLong(GgufKeys.TOKENIZER_EOS_ID, -1);
             if (eos >= 0 && eos < tokens.size()) {
                 config.put("eos_token", tokens.get((int) eos));
                 config.put("pad_token", tokens.get((int) eos));
             }
-            long bos = f.getLong("tokenizer.ggml.bos_token_id", -1);
-            boolean addBos = f.getBoolean("tokenizer.ggml.add_bos_token", false);
+            long bos = f.getLong(GgufKeys.TOKENIZER_BOS_ID, -1);
+            boolean addBos = f.getBoolean(GgufKeys.TOKENIZER_ADD_BOS, false);
             if (bos >= 0 && bos < tokens.size() && addBos) config.put("bos_token", tokens.get((int) bos));
             config.put("add_bos_token", addBos);
             config.put("clean_up_tokenization_spaces", false);
             config.put("model_max_length", contextLength);
-            String template = f.getString("tokenizer.chat_template", null);
+            String template = f.getString(GgufKeys.CHAT_TEMPLATE, null);
             if (template != null) config.put("chat_template", template);
             Files.createDirectories(dir);
             AtomicWrites.writeBytes(dir.resolve("tokenizer.json"), JSON.writeValueAsBytes(json));

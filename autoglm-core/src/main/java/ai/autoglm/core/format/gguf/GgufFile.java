@@ -44,7 +44,7 @@ public final class GgufFile implements AutoCloseable {
     static final int MAGIC = 0x46554747;
     /** Default data alignment when general.alignment is absent (GGUF_DEFAULT_ALIGNMENT). */
     public static final int DEFAULT_ALIGNMENT = 32;
-    static final String ALIGNMENT_KEY = "general.alignment";
+    static final String ALIGNMENT_KEY = GgufKeys.ALIGNMENT;
     /** Cap on the number of metadata values (array elements included) in one file: 64x the largest vocabularies. */
     static final long MAX_METADATA_VALUES = 1L << 24;
     /** Cap on the total bytes of all metadata strings. */

@@ -1,6 +1,10 @@
 package ai.autoglm.core.format.hf;
 
+import ai.autoglm.core.format.gguf.GgufKeys;
+import ai.autoglm.core.model.Architecture;
+import ai.autoglm.core.model.HfConfigKeys;
 import ai.autoglm.core.model.HfRopeParameters;
+import ai.autoglm.core.model.TensorRole;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufWriter;
@@ -15,10 +19,11 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Converts a Hugging Face LlamaForCausalLM / Qwen2ForCausalLM directory to GGUF the way llama.cpp's
- * convert_hf_to_gguf.py does ({@code LlamaModel}, {@code Qwen2Model}, {@code TextModel}), so the file loads in
- * llama.cpp and in this engine alike:
+ * Converts a Hugging Face directory of any {@link Architecture} row's HF layout (LlamaForCausalLM, Qwen2ForCausalLM,
+ * the GLM classes) to GGUF the way llama.cpp's convert_hf_to_gguf.py does ({@code LlamaModel}, {@code Qwen2Model},
+ * {@code ChatGLMModel}, {@code Glm4Model}, {@code TextModel}), so the file loads in llama.cpp and in this engine alike:
  * <ul>
+ *   <li>hyper-parameters under the config keys, with the defaults, of the row's {@link HfConfigKeys} (the loader's);</li>
  *   <li>tensor names from {@link HfToGgufNames}; {@code rotary_emb.inv_freq} and attention mask buffers skipped
  *       ({@code prepare_tensors}); any other unmapped tensor is an error ("Can not map tensor");</li>
  *   <li>llama Q/K rows permuted from HF's rotate-half layout to GGUF llama's interleaved RoPE layout
@@ -47,9 +52,6 @@ public final class HfToGgufConverter {
         };
     }
 
-    /** transformers GlmConfig / Glm4Config {@code head_dim} default. */
-    private static final int GLM_DEFAULT_HEAD_DIM = 128;
-
     private HfToGgufConverter() {
     }
 
@@ -61,47 +63,51 @@ public final class HfToGgufConverter {
             JsonNode c = ck.config();
             HfToGgufNames names = HfToGgufNames.forConfig(configFile, c);
             String arch = names.ggufArchitecture();
+            HfConfigKeys keys = names.architecture().config(); // the row's config keys and defaults, as the loader reads them
             GgufWriter w = new GgufWriter();
 
             // ModelBase.prepare_metadata: arch (GGUFWriter ctor), general.type, metadata.name, then the parameters.
-            w.putString("general.architecture", arch);
-            w.putString("general.type", "model");
+            w.putString(GgufKeys.ARCHITECTURE, arch);
+            w.putString(GgufKeys.TYPE, "model");
             Path abs = hfDir.toAbsolutePath().normalize();
-            w.putString("general.name", abs.getFileName() == null ? "model" : abs.getFileName().toString());
+            w.putString(GgufKeys.NAME, abs.getFileName() == null ? "model" : abs.getFileName().toString());
 
             int heads = requireInt(configFile, c, "num_attention_heads");
             int kvHeads;
             switch (arch) {
-                case "chatglm" -> kvHeads = chatGlmParameters(configFile, c, w, ftype);
+                case "chatglm" -> kvHeads = chatGlmParameters(configFile, c, keys, w, ftype);
                 case "glm4" -> {
-                    kvHeads = textModelParameters(configFile, c, arch, w, ftype);
+                    kvHeads = textModelParameters(configFile, c, keys, arch, w, ftype);
                     // Glm4Model.set_gguf_parameters: rope over int(head_dim * partial_rotary_factor) dimensions. Glm4Config
                     // defaults head_dim to 128 (not hidden/heads); say so in the file when config.json leaves it out.
-                    int headDim = c.hasNonNull("head_dim") ? requireInt(configFile, c, "head_dim") : GLM_DEFAULT_HEAD_DIM;
-                    if (!c.hasNonNull("head_dim")) {
-                        w.putUint32(arch + ".attention.key_length", headDim);
-                        w.putUint32(arch + ".attention.value_length", headDim);
+                    String headDimKey = keys.headDim().present(c);
+                    int headDim = headDimKey != null ? requireInt(configFile, c, headDimKey) : keys.headDim().intDefault();
+                    if (headDimKey == null) {
+                        w.putUint32(GgufKeys.KEY_LENGTH.of(arch), headDim);
+                        w.putUint32(GgufKeys.VALUE_LENGTH.of(arch), headDim);
                     }
-                    w.putUint32(arch + ".rope.dimension_count", (long) (headDim * partialRotaryFactor(configFile, c)));
+                    w.putUint32(GgufKeys.ROPE_DIMENSION_COUNT.of(arch), (long) (headDim * partialRotaryFactor(configFile, c, keys)));
                 }
                 default -> {
-                    kvHeads = textModelParameters(configFile, c, arch, w, ftype);
+                    kvHeads = textModelParameters(configFile, c, keys, arch, w, ftype);
                     if (arch.equals("llama")) {
                         // LlamaModel.set_gguf_parameters
-                        w.putUint32(arch + ".vocab_size", requireInt(configFile, c, "vocab_size"));
-                        w.putUint32(arch + ".rope.dimension_count", HfRopeParameters.headDim(c));
+                        w.putUint32(GgufKeys.VOCAB_SIZE.of(arch), requireInt(configFile, c, "vocab_size"));
+                        w.putUint32(GgufKeys.ROPE_DIMENSION_COUNT.of(arch), HfRopeParameters.headDim(c));
                     }
                 }
             }
-            w.putUint32("general.quantization_version", 2); // GGML_QUANT_VERSION
+            w.putUint32(GgufKeys.QUANTIZATION_VERSION, 2); // GGML_QUANT_VERSION
             for (Map.Entry<String, GgufValue> e : HfTokenizerToGguf.metadata(hfDir, c, arch).entrySet()) {
                 w.put(e.getKey(), e.getValue());
             }
 
             // Tensors: generate_extra_tensors first, then the checkpoint's.
-            float[] ropeFreqs = arch.equals("llama") ? HfRopeParameters.llama3Factors(c) : null;
+            // Written for any architecture whose config asks for llama3 scaling (the reference's LlamaModel is the only
+            // one that does; a llama-like row registered under another name must not lose its scaling on conversion).
+            float[] ropeFreqs = HfRopeParameters.llama3Factors(c);
             if (ropeFreqs != null) {
-                w.addTensor(HfToGgufNames.Tensor.ROPE_FREQS.name(0, ".weight"), new long[]{ropeFreqs.length}, ropeFreqs, GgmlType.F32);
+                w.addTensor(TensorRole.ROPE_FREQS.tensorName(), new long[]{ropeFreqs.length}, ropeFreqs, GgmlType.F32);
             }
             for (String hfName : ck.tensorNames()) {
                 if (hfName.endsWith(".attention.masked_bias") || hfName.endsWith(".attention.bias")
@@ -118,26 +124,39 @@ public final class HfToGgufConverter {
         }
     }
 
-    /** TextModel.set_gguf_parameters (llama, qwen2, glm4); returns the key/value head count. */
-    private static int textModelParameters(Path configFile, JsonNode c, String arch, GgufWriter w, int ftype) {
+    /**
+     * TextModel.set_gguf_parameters (llama, qwen2, glm4, and rows registered with transformers-native configs), under
+     * the key names of the row's {@link HfConfigKeys}; returns the key/value head count. Like the reference, a key
+     * absent from config.json is not written, except where the loader would then read a different value than it reads
+     * from the directory: key/value heads and context length take the row's default (GlmConfig: 2 kv heads), and so
+     * does the epsilon, which a GGUF must carry.
+     */
+    private static int textModelParameters(Path configFile, JsonNode c, HfConfigKeys k, String arch, GgufWriter w, int ftype) {
         int heads = requireInt(configFile, c, "num_attention_heads");
-        int kvHeads = c.has("num_key_value_heads") ? requireInt(configFile, c, "num_key_value_heads") : heads;
-        w.putUint32(arch + ".block_count", requireInt(configFile, c, "num_hidden_layers"));
-        if (c.hasNonNull("max_position_embeddings")) w.putUint32(arch + ".context_length", requireInt(configFile, c, "max_position_embeddings"));
-        w.putUint32(arch + ".embedding_length", requireInt(configFile, c, "hidden_size"));
-        if (c.hasNonNull("intermediate_size")) w.putUint32(arch + ".feed_forward_length", requireInt(configFile, c, "intermediate_size"));
-        w.putUint32(arch + ".attention.head_count", heads);
-        if (c.hasNonNull("num_key_value_heads")) w.putUint32(arch + ".attention.head_count_kv", kvHeads);
+        String kvKey = k.kvHeads().present(c);
+        int kvHeads = kvKey != null ? requireInt(configFile, c, kvKey) : k.kvHeads().def() != null ? k.kvHeads().intDefault() : heads;
+        w.putUint32(GgufKeys.BLOCK_COUNT.of(arch), intKey(configFile, c, k.layers()));
+        String contextKey = k.context().present(c);
+        if (contextKey != null) w.putUint32(GgufKeys.CONTEXT_LENGTH.of(arch), requireInt(configFile, c, contextKey));
+        else if (k.context().def() != null) w.putUint32(GgufKeys.CONTEXT_LENGTH.of(arch), k.context().intDefault());
+        w.putUint32(GgufKeys.EMBEDDING_LENGTH.of(arch), requireInt(configFile, c, "hidden_size"));
+        String ffnKey = k.ffn().present(c);
+        if (ffnKey != null) w.putUint32(GgufKeys.FEED_FORWARD_LENGTH.of(arch), requireInt(configFile, c, ffnKey));
+        w.putUint32(GgufKeys.HEAD_COUNT.of(arch), heads);
+        if (kvKey != null || k.kvHeads().def() != null) w.putUint32(GgufKeys.HEAD_COUNT_KV.of(arch), kvHeads);
         if (c.hasNonNull("rope_theta") || c.path("rope_parameters").hasNonNull("rope_theta")) {
-            w.putFloat32(arch + ".rope.freq_base", (float) HfRopeParameters.theta(c));
+            w.putFloat32(GgufKeys.ROPE_FREQ_BASE.of(arch), (float) HfRopeParameters.theta(c));
         }
-        if (c.hasNonNull("rms_norm_eps")) w.putFloat32(arch + ".attention.layer_norm_rms_epsilon", (float) c.get("rms_norm_eps").asDouble());
-        if (c.hasNonNull("head_dim")) {
-            w.putUint32(arch + ".attention.key_length", requireInt(configFile, c, "head_dim"));
-            w.putUint32(arch + ".attention.value_length", requireInt(configFile, c, "head_dim"));
+        String epsKey = k.rmsEps().present(c);
+        double eps = epsKey != null ? c.get(epsKey).asDouble() : k.rmsEps().doubleDefault();
+        w.putFloat32(GgufKeys.RMS_EPSILON.of(arch), (float) eps);
+        String headDimKey = k.headDim().present(c);
+        if (headDimKey != null) {
+            w.putUint32(GgufKeys.KEY_LENGTH.of(arch), requireInt(configFile, c, headDimKey));
+            w.putUint32(GgufKeys.VALUE_LENGTH.of(arch), requireInt(configFile, c, headDimKey));
         }
         ropeScalingKeys(configFile, c, arch, w);
-        w.putUint32("general.file_type", ftype);
+        w.putUint32(GgufKeys.FILE_TYPE, ftype);
         return kvHeads;
     }
 
@@ -150,48 +169,53 @@ public final class HfToGgufConverter {
      * head_dim}, with attention.key_length/value_length written when it differs from hidden/heads (the reference assumes
      * it does not). Returns the key/value head count.
      */
-    private static int chatGlmParameters(Path configFile, JsonNode c, GgufWriter w, int ftype) {
-        String a = "chatglm";
-        boolean remote = c.has("multi_query_group_num") || c.has("kv_channels") || c.has("ffn_hidden_size");
+    private static int chatGlmParameters(Path configFile, JsonNode c, HfConfigKeys k, GgufWriter w, int ftype) {
+        String a = Architecture.CHATGLM.ggufName();
         int dim = requireInt(configFile, c, "hidden_size");
         int heads = requireInt(configFile, c, "num_attention_heads");
-        int kvHeads = c.has("multi_query_group_num") ? requireInt(configFile, c, "multi_query_group_num")
-                : c.has("num_key_value_heads") ? requireInt(configFile, c, "num_key_value_heads") : heads;
-        int layers = requireInt(configFile, c, c.has("num_layers") ? "num_layers" : "num_hidden_layers");
+        String kvKey = k.kvHeads().present(c);
+        int kvHeads = kvKey != null ? requireInt(configFile, c, kvKey) : k.kvHeads().def() != null ? k.kvHeads().intDefault() : heads;
+        int layers = intKey(configFile, c, k.layers());
         // GlmConfig defaults head_dim to 128; the remote-code config to hidden/heads (modeling_chatglm.py ChatGLMModel)
-        int headDim = c.has("kv_channels") ? requireInt(configFile, c, "kv_channels")
-                : c.has("head_dim") ? requireInt(configFile, c, "head_dim") : remote ? dim / heads : GLM_DEFAULT_HEAD_DIM;
-        if (c.has("seq_length")) w.putUint32(a + ".context_length", requireInt(configFile, c, "seq_length"));
-        else if (c.has("max_position_embeddings")) w.putUint32(a + ".context_length", requireInt(configFile, c, "max_position_embeddings"));
-        else w.putUint32(a + ".context_length", dim);
-        w.putUint32(a + ".embedding_length", dim);
-        w.putUint32(a + ".feed_forward_length", c.has("ffn_hidden_size") ? requireInt(configFile, c, "ffn_hidden_size")
-                : c.has("intermediate_size") ? requireInt(configFile, c, "intermediate_size") : 4L * dim);
-        w.putUint32(a + ".block_count", layers);
-        w.putUint32(a + ".attention.head_count", heads);
-        w.putUint32(a + ".attention.head_count_kv", kvHeads);
-        double eps = c.hasNonNull("layernorm_epsilon") ? c.get("layernorm_epsilon").asDouble()
-                : c.hasNonNull("rms_norm_eps") ? c.get("rms_norm_eps").asDouble() : remote ? 1e-5 : 1.5625e-7;
-        w.putFloat32(a + ".attention.layer_norm_rms_epsilon", (float) eps);
-        w.putUint32("general.file_type", ftype);
+        String headDimKey = k.headDim().present(c);
+        int headDim = headDimKey != null ? requireInt(configFile, c, headDimKey) : k.headDim().def() != null ? k.headDim().intDefault() : dim / heads;
+        w.putUint32(GgufKeys.CONTEXT_LENGTH.of(a), intKey(configFile, c, k.context()));
+        w.putUint32(GgufKeys.EMBEDDING_LENGTH.of(a), dim);
+        w.putUint32(GgufKeys.FEED_FORWARD_LENGTH.of(a), intKey(configFile, c, k.ffn()));
+        w.putUint32(GgufKeys.BLOCK_COUNT.of(a), layers);
+        w.putUint32(GgufKeys.HEAD_COUNT.of(a), heads);
+        w.putUint32(GgufKeys.HEAD_COUNT_KV.of(a), kvHeads);
+        String epsKey = k.rmsEps().present(c);
+        double eps = epsKey != null ? c.get(epsKey).asDouble() : k.rmsEps().doubleDefault();
+        w.putFloat32(GgufKeys.RMS_EPSILON.of(a), (float) eps);
+        w.putUint32(GgufKeys.FILE_TYPE, ftype);
         if (headDim != dim / heads || dim % heads != 0) {
-            w.putUint32(a + ".attention.key_length", headDim);
-            w.putUint32(a + ".attention.value_length", headDim);
+            w.putUint32(GgufKeys.KEY_LENGTH.of(a), headDim);
+            w.putUint32(GgufKeys.VALUE_LENGTH.of(a), headDim);
         }
         // remote code: RotaryEmbedding(kv_channels // 2) rotates kv_channels/2 dims; -hf: head_dim * partial_rotary_factor
-        w.putUint32(a + ".rope.dimension_count", (long) (headDim * (remote ? 0.5 : partialRotaryFactor(configFile, c))));
-        w.putBool("tokenizer.ggml.add_bos_token", false);
+        w.putUint32(GgufKeys.ROPE_DIMENSION_COUNT.of(a),
+                (long) (headDim * (k.remoteCode() ? k.partialRotary() : partialRotaryFactor(configFile, c, k))));
+        w.putBool(GgufKeys.TOKENIZER_ADD_BOS, false);
         double base = c.has("rope_ratio") ? 10000.0 * c.get("rope_ratio").asDouble() : HfRopeParameters.theta(c);
         if (!(base > 0) || !Double.isFinite(base)) throw new ModelFormatException(configFile, "rope base " + base + " is not a positive number");
-        w.putFloat32(a + ".rope.freq_base", (float) base);
+        w.putFloat32(GgufKeys.ROPE_FREQ_BASE.of(a), (float) base);
         if (HfRopeParameters.type(c) != null && !"default".equals(HfRopeParameters.type(c))) {
             throw new ModelFormatException(configFile, "rope scaling is not supported for chatglm");
         }
         return kvHeads;
     }
 
-    private static double partialRotaryFactor(Path configFile, JsonNode c) {
-        Double v = HfRopeParameters.partialRotaryFactor(c, 0.5);
+    /** The first of {@code key}'s names present (a positive integer), else its default; an error naming it when neither. */
+    private static int intKey(Path configFile, JsonNode c, HfConfigKeys.Key key) {
+        String name = key.present(c);
+        if (name != null) return requireInt(configFile, c, name);
+        if (key.def() == null) throw new ModelFormatException(configFile, "needs a positive integer \"" + key.names().getLast() + "\", got null");
+        return key.intDefault();
+    }
+
+    private static double partialRotaryFactor(Path configFile, JsonNode c, HfConfigKeys k) {
+        Double v = HfRopeParameters.partialRotaryFactor(c, k.partialRotary());
         if (v == null || !(v > 0 && v <= 1)) {
             throw new ModelFormatException(configFile, "partial_rotary_factor must be in (0, 1], got " + v);
         }
@@ -274,8 +298,8 @@ public final class HfToGgufConverter {
         String type = HfRopeParameters.type(c);
         if (type == null || type.equals("default") || type.equals("llama3")) return;
         if (type.equals("linear")) {
-            w.putString(arch + ".rope.scaling.type", "linear");
-            w.putFloat32(arch + ".rope.scaling.factor", (float) HfRopeParameters.scaling(c).path("factor").asDouble(1.0));
+            w.putString(GgufKeys.ROPE_SCALING_TYPE.of(arch), "linear");
+            w.putFloat32(GgufKeys.ROPE_SCALING_FACTOR.of(arch), (float) HfRopeParameters.scaling(c).path("factor").asDouble(1.0));
             return;
         }
         throw new ModelFormatException(configFile, "unsupported rope scaling type '" + type + "' (supported: llama3, linear)");

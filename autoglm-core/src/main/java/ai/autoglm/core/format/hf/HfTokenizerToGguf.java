@@ -1,6 +1,7 @@
 package ai.autoglm.core.format.hf;
 
 import ai.autoglm.core.format.ModelFormatException;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufValueType;
 
@@ -51,14 +52,14 @@ final class HfTokenizerToGguf {
 
     /** SpecialVocab.special_token_types, with the GGUF key each one is written under (gguf-py constants.py Keys.Tokenizer). */
     private static final Map<String, String> SPECIAL_KEYS = orderedMap(
-            "bos", "tokenizer.ggml.bos_token_id",
-            "eos", "tokenizer.ggml.eos_token_id",
-            "unk", "tokenizer.ggml.unknown_token_id",
-            "sep", "tokenizer.ggml.seperator_token_id", // sic: llama.cpp's spelling
-            "pad", "tokenizer.ggml.padding_token_id",
-            "cls", "tokenizer.ggml.cls_token_id",
-            "mask", "tokenizer.ggml.mask_token_id",
-            "eot", "tokenizer.ggml.eot_token_id");
+            "bos", GgufKeys.TOKENIZER_BOS_ID,
+            "eos", GgufKeys.TOKENIZER_EOS_ID,
+            "unk", GgufKeys.TOKENIZER_UNK_ID,
+            "sep", GgufKeys.TOKENIZER_SEP_ID, // sic: llama.cpp's spelling
+            "pad", GgufKeys.TOKENIZER_PAD_ID,
+            "cls", GgufKeys.TOKENIZER_CLS_ID,
+            "mask", GgufKeys.TOKENIZER_MASK_ID,
+            "eot", GgufKeys.TOKENIZER_EOT_ID);
     private static final Pattern BYTE_TOKEN = Pattern.compile("<0x[0-9A-Fa-f]{2}>");
 
     private final Path dir;
@@ -101,7 +102,7 @@ final class HfTokenizerToGguf {
         if (type.equals("BPE") && byteFallback && decoder.equals("Sequence")) {
             if (ggufArch.equals("llama") && t.tokenizerConfig != null && t.tokenizerConfig.path("add_prefix_space").isBoolean()) {
                 // LlamaModel.set_vocab: add_prefix_space from tokenizer_config.json
-                t.out.put("tokenizer.ggml.add_space_prefix", GgufValue.bool(t.tokenizerConfig.get("add_prefix_space").asBoolean()));
+                t.out.put(GgufKeys.TOKENIZER_ADD_SPACE_PREFIX, GgufValue.bool(t.tokenizerConfig.get("add_prefix_space").asBoolean()));
             }
             t.llamaVocab();
         } else if (type.equals("BPE") && !byteFallback && decoder.equals("ByteLevel")) {
@@ -148,10 +149,10 @@ final class HfTokenizerToGguf {
                 types.add(NORMAL);
             }
         }
-        out.put("tokenizer.ggml.model", GgufValue.string("gpt2"));
-        out.put("tokenizer.ggml.pre", GgufValue.string(preTokenizer()));
-        out.put("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, tokens));
-        out.put("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, types));
+        out.put(GgufKeys.TOKENIZER_MODEL, GgufValue.string("gpt2"));
+        out.put(GgufKeys.TOKENIZER_PRE, GgufValue.string(preTokenizer()));
+        out.put(GgufKeys.TOKENIZER_TOKENS, GgufValue.array(GgufValueType.STRING, tokens));
+        out.put(GgufKeys.TOKENIZER_TOKEN_TYPE, GgufValue.array(GgufValueType.INT32, types));
         specialVocab(tokenizerJsonMerges(), null, isGlm() ? addedVocab() : null);
     }
 
@@ -235,11 +236,11 @@ final class HfTokenizerToGguf {
             types.add(UNUSED);
             scores.add(-1000f);
         }
-        out.put("tokenizer.ggml.model", GgufValue.string("llama"));
-        out.put("tokenizer.ggml.pre", GgufValue.string("default"));
-        out.put("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, tokens));
-        out.put("tokenizer.ggml.scores", GgufValue.array(GgufValueType.FLOAT32, scores));
-        out.put("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, types));
+        out.put(GgufKeys.TOKENIZER_MODEL, GgufValue.string("llama"));
+        out.put(GgufKeys.TOKENIZER_PRE, GgufValue.string("default"));
+        out.put(GgufKeys.TOKENIZER_TOKENS, GgufValue.array(GgufValueType.STRING, tokens));
+        out.put(GgufKeys.TOKENIZER_SCORES, GgufValue.array(GgufValueType.FLOAT32, scores));
+        out.put(GgufKeys.TOKENIZER_TOKEN_TYPE, GgufValue.array(GgufValueType.INT32, types));
         specialVocab(null, tokens.size(), isGlm() ? addedVocab() : null);
     }
 
@@ -290,11 +291,11 @@ final class HfTokenizerToGguf {
             }
             v = GlmTokenizerModelVocab.fromSentencePiece(model, size == null ? null : size.asInt());
         }
-        out.put("tokenizer.ggml.model", GgufValue.string(v.model()));
-        out.put("tokenizer.ggml.pre", GgufValue.string(v.pre()));
-        out.put("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, v.tokens()));
-        if (v.scores() != null) out.put("tokenizer.ggml.scores", GgufValue.array(GgufValueType.FLOAT32, v.scores()));
-        out.put("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, v.types()));
+        out.put(GgufKeys.TOKENIZER_MODEL, GgufValue.string(v.model()));
+        out.put(GgufKeys.TOKENIZER_PRE, GgufValue.string(v.pre()));
+        out.put(GgufKeys.TOKENIZER_TOKENS, GgufValue.array(GgufValueType.STRING, v.tokens()));
+        if (v.scores() != null) out.put(GgufKeys.TOKENIZER_SCORES, GgufValue.array(GgufValueType.FLOAT32, v.scores()));
+        out.put(GgufKeys.TOKENIZER_TOKEN_TYPE, GgufValue.array(GgufValueType.INT32, v.types()));
         if (v.merges() != null) {
             // SpecialVocab(load_merges=False) with .merges set to the recovered list; eos/eot/unk from the added vocab
             specialVocab(v.merges(), null, v.addedVocab());
@@ -363,7 +364,7 @@ final class HfTokenizerToGguf {
      * template (tokenizer_config.json, else chat_template.jinja / chat_template.json).
      */
     private void specialVocab(List<String> merges, Integer nVocab, Map<String, Integer> glmAddedVocab) {
-        if (merges != null && !merges.isEmpty()) out.put("tokenizer.ggml.merges", GgufValue.array(GgufValueType.STRING, merges));
+        if (merges != null && !merges.isEmpty()) out.put(GgufKeys.TOKENIZER_MERGES, GgufValue.array(GgufValueType.STRING, merges));
         Map<String, Integer> ids = new LinkedHashMap<>();
         Map<String, Boolean> add = new LinkedHashMap<>();
         JsonNode tc = tokenizerConfig;
@@ -485,7 +486,7 @@ final class HfTokenizerToGguf {
             try {
                 if (Files.isRegularFile(jinja)) {
                     if (Files.size(jinja) > HfCheckpoint.MAX_JSON_BYTES) throw new ModelFormatException(jinja, "too large");
-                    out.put("tokenizer.chat_template", GgufValue.string(Files.readString(jinja)));
+                    out.put(GgufKeys.CHAT_TEMPLATE, GgufValue.string(Files.readString(jinja)));
                     return;
                 }
             } catch (java.io.IOException e) {
@@ -495,14 +496,14 @@ final class HfTokenizerToGguf {
         }
         if (template == null || template.isNull()) return;
         if (template.isTextual()) {
-            out.put("tokenizer.chat_template", GgufValue.string(template.asText()));
+            out.put(GgufKeys.CHAT_TEMPLATE, GgufValue.string(template.asText()));
         } else if (template.isArray()) {
             // GGUFWriter.add_chat_template with a list: "default" -> tokenizer.chat_template, others by name
             List<String> names = new ArrayList<>();
             for (JsonNode t : template) {
                 String name = t.path("name").asText(null), text = t.path("template").asText(null);
                 if (name == null || text == null) continue;
-                String key = name.equals("default") ? "tokenizer.chat_template" : "tokenizer.chat_template." + name;
+                String key = name.equals("default") ? GgufKeys.CHAT_TEMPLATE : "tokenizer.chat_template." + name;
                 out.put(key, GgufValue.string(text));
                 if (!name.equals("default")) names.add(name);
             }

@@ -1,6 +1,7 @@
 package ai.autoglm.core.format.hf;
 
 import ai.autoglm.core.model.HfRopeParameters;
+import ai.autoglm.core.model.TensorRole;
 import ai.autoglm.core.model.WeightSource;
 import ai.autoglm.core.tensor.ArrayFloatTensor;
 import ai.autoglm.core.tensor.FloatTensor;
@@ -35,7 +36,7 @@ public final class HfWeightSource implements WeightSource {
         this.naming = naming;
         Map<String, String> map = new LinkedHashMap<>();
         this.ropeFreqs = HfRopeParameters.llama3Factors(checkpoint.config());
-        if (ropeFreqs != null) map.put(HfToGgufNames.Tensor.ROPE_FREQS.name(0, ".weight"), null);
+        if (ropeFreqs != null) map.put(TensorRole.ROPE_FREQS.tensorName(), null);
         for (String hf : checkpoint.tensorNames()) {
             String gguf = naming.toGguf(hf);
             if (gguf != null) map.put(gguf, hf);

@@ -40,11 +40,12 @@ public final class LoraTargets {
     private LoraTargets() {
     }
 
-    /** The HF name tables registered for the model's GGUF architecture. */
+    /** The HF name tables of the model's architecture row (one per HF layout). */
     static List<HfToGgufNames> tables(ModelConfig config) {
         List<HfToGgufNames> out = new ArrayList<>();
-        for (HfToGgufNames.Architecture a : HfToGgufNames.ARCHITECTURES) {
-            if (a.ggufArchitecture().equals(config.architecture().ggufName())) out.add(HfToGgufNames.forArchitecture(a.hfArchitecture()));
+        for (String cls : config.architecture().hfClasses()) {
+            HfToGgufNames t = HfToGgufNames.forArchitecture(cls);
+            if (t != null) out.add(t);
         }
         return out;
     }
@@ -75,7 +76,7 @@ public final class LoraTargets {
             if (gguf == null || !gguf.startsWith("blk.") && !gguf.equals(TensorRole.OUTPUT.tensorName())) {
                 throw new ModelFormatException(adapterDir, "adapter module " + module + " has no projection in a "
                         + config.architecture().ggufName() + " model (HF layouts: "
-                        + tables.stream().map(t -> t.architecture().hfArchitecture()).toList() + ")");
+                        + tables.stream().map(t -> t.architecture().hfClass()).toList() + ")");
             }
             float[] b = m.b();
             int heads = permutedHeads(config, gguf);

@@ -2,6 +2,7 @@ package ai.autoglm.core.model.encoder;
 
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
+import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.hf.HfCheckpoint;
 import ai.autoglm.core.format.onnx.OnnxModel;
 import ai.autoglm.core.model.GgufWeightSource;
@@ -208,7 +209,7 @@ public final class EmbeddingModels {
     private static BertEmbeddingModel fromGguf(Path path, Options options) {
         GgufFile gguf = GgufFile.open(path);
         try {
-            String arch = gguf.getString("general.architecture", "");
+            String arch = gguf.getString(GgufKeys.ARCHITECTURE, "");
             if (!arch.equals("bert")) {
                 throw new ModelFormatException(path, "general.architecture is '" + arch + "', expected 'bert' for an "
                         + "embedding model");
@@ -221,7 +222,7 @@ public final class EmbeddingModels {
             WordPieceTokenizer tokenizer = wordPiece(path, Tokenizers.fromGguf(gguf.metadata(), path));
             Pooling pooling = options.pooling();
             if (pooling == null) pooling = Pooling.fromGgufPoolingType(gguf.getLong("bert.pooling_type", 0));
-            if (pooling == null) pooling = Pooling.forModelName(gguf.getString("general.name", path.getFileName().toString()));
+            if (pooling == null) pooling = Pooling.forModelName(gguf.getString(GgufKeys.NAME, path.getFileName().toString()));
             return build(stem(path.getFileName().toString()), encoder, tokenizer, pooling, options, gguf);
         } catch (RuntimeException e) {
             gguf.close();
