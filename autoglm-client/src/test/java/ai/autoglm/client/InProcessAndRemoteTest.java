@@ -43,7 +43,8 @@ class InProcessAndRemoteTest {
 
     @Test
     void sameGreedyAnswerInProcessAndThroughTheServer() {
-        for (String prompt : List.of("床前明月光", "How do you feel?")) {
+        // one answer runs to max_tokens, one ends by itself (the bundled model answers some English prompts with nothing)
+        for (String prompt : List.of("床前明月光", "月亮")) {
             ChatRequest req = poemRequest(prompt, 40);
             ChatResponse l = local.chat(req);
             ChatResponse r = remote.chat(req);
