@@ -85,7 +85,7 @@ class SignedModelByNameTest {
         ServeProcess.Answer served = ServeProcess.serveAndAsk(offline, "test-org/signed-qwen", "--model", "test-org/signed-qwen",
                 "--trust", pub.toString(), "--quantize", "int4", "--port", "0", "--ctx", "128", "--home", tmp.resolve("home").toString());
         assertThat(served.status()).as(served.body() + "\n" + served.log()).isEqualTo(200);
-        assertThat(served.log()).contains("signature by key").contains("quantized to q4_k in memory");
+        assertThat(served.log()).contains("signed by key").contains("quantized to q4_k in memory");
 
         // one flipped byte in a blob (shared by the snapshot's symlink): verify and serve both refuse it
         Path blob = hf.resolve("hub/models--test-org--signed-qwen/blobs")

@@ -126,7 +126,7 @@ class AiServicesTest {
     void streamingChatModelGivesTheSameTextAsTheBlockingOne() throws Exception {
         try (AutoGLMClient local = AutoGLMClient.inProcess().bundledModel().build()) {
             var request = dev.langchain4j.model.chat.request.ChatRequest.builder()
-                    .messages(dev.langchain4j.data.message.SystemMessage.from("你是诗人。"), dev.langchain4j.data.message.UserMessage.from("月"))
+                    .messages(dev.langchain4j.data.message.SystemMessage.from("你是诗人。"), dev.langchain4j.data.message.UserMessage.from("床前明月光"))
                     .parameters(ChatRequestParameters.builder().temperature(0.0).maxOutputTokens(30).build()).build();
             ChatResponse whole = new AutoglmChatModel(local).chat(request);
             List<String> pieces = new ArrayList<>();
