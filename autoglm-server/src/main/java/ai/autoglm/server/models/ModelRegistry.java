@@ -2,14 +2,14 @@ package ai.autoglm.server.models;
 
 import ai.autoglm.server.metrics.ServerMetrics;
 import ai.autoglm.core.model.LanguageModel;
-import ai.autoglm.compress.memory.MemoryBudget;
-import ai.autoglm.compress.memory.ServeSlots;
-import ai.autoglm.compress.memory.TensorSpec;
-import ai.autoglm.compress.quant.WeightTypeRule;
+import ai.autoglm.core.memory.MemoryBudget;
+import ai.autoglm.core.memory.ServeSlots;
+import ai.autoglm.core.memory.TensorSpec;
+import ai.autoglm.core.quant.WeightTypeRule;
 import ai.autoglm.core.model.ComputeThreads;
 import ai.autoglm.core.model.TransformerModel;
-import ai.autoglm.compress.quant.InMemoryQuantizer;
-import ai.autoglm.compress.quant.ServeQuantization;
+import ai.autoglm.core.quant.InMemoryQuantizer;
+import ai.autoglm.core.quant.ServeQuantization;
 import ai.autoglm.core.model.LoadOptions;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.model.encoder.EmbeddingModels;
@@ -69,7 +69,7 @@ public final class ModelRegistry implements AutoCloseable {
         /** How long it stays loaded unused (null: until the server stops); the admin API may change it. */
         java.time.Duration keepAlive;
         /** The memory model's estimate of serving it (computed on first ask; the file is only mapped). */
-        ai.autoglm.compress.memory.MemoryEstimate estimate;
+        ai.autoglm.core.memory.MemoryEstimate estimate;
 
         Entry(ModelSpec spec, ModelKind kind, GgmlType quantizeTo) {
             this.spec = spec;
@@ -452,11 +452,11 @@ public final class ModelRegistry implements AutoCloseable {
     }
 
     /**
-     * The memory model's estimate ({@link ai.autoglm.compress.memory.MemoryModel#forServing}) of serving a generative
+     * The memory model's estimate ({@link ai.autoglm.core.memory.MemoryModel#forServing}) of serving a generative
      * model as configured (its slots, context and load-time quantization); null for an embedding model or one whose
      * file cannot be read. The file is memory-mapped to read its shape; no weight page is read.
      */
-    public ai.autoglm.compress.memory.MemoryEstimate memoryEstimate(String alias) {
+    public ai.autoglm.core.memory.MemoryEstimate memoryEstimate(String alias) {
         Entry e = entries.get(alias);
         if (e == null) throw GatewayException.modelNotFound(alias);
         if (e.kind != ModelKind.GENERATIVE) return null;
@@ -467,7 +467,7 @@ public final class ModelRegistry implements AutoCloseable {
                     List<TensorSpec> tensors = TensorSpec.of(tm.weights());
                     if (e.quantizeTo != null) tensors = WeightTypeRule.apply(lm.config(), tensors, e.quantizeTo);
                     int ctx = e.spec.context() != null ? e.spec.context() : Math.min(DEFAULT_CONTEXT, lm.config().contextLength());
-                    e.estimate = ai.autoglm.compress.memory.MemoryModel.forServing(lm.config(), tensors, ctx, Math.max(1, e.spec.slots()));
+                    e.estimate = ai.autoglm.core.memory.MemoryModel.forServing(lm.config(), tensors, ctx, Math.max(1, e.spec.slots()));
                 } catch (RuntimeException ex) {
                     LOG.log(Level.FINE, "cannot estimate the memory of " + alias, ex);
                     return null;
