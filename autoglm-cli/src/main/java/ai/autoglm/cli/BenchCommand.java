@@ -1,7 +1,7 @@
 package ai.autoglm.cli;
 
 import ai.autoglm.compress.eval.SpeedProbe;
-import ai.autoglm.compress.memory.ProcessMemory;
+import ai.autoglm.core.memory.ProcessMemory;
 import ai.autoglm.core.model.ComputeThreads;
 import ai.autoglm.core.model.InferenceState;
 import ai.autoglm.core.model.LanguageModel;

@@ -2,7 +2,7 @@ package ai.autoglm.cli;
 
 import ai.autoglm.compress.imatrix.ImatrixCollector;
 import ai.autoglm.compress.imatrix.ImatrixFiles;
-import ai.autoglm.compress.imatrix.ImportanceMatrix;
+import ai.autoglm.core.quant.ImportanceMatrix;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

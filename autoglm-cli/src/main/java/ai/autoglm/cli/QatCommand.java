@@ -3,14 +3,7 @@ package ai.autoglm.cli;
 import ai.autoglm.core.format.hf.HfToGgufConverter;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelLoader;
-import ai.autoglm.compress.quant.ModelShape;
-import ai.autoglm.compress.quant.PlannedTensor;
-import ai.autoglm.compress.quant.QuantPreset;
-import ai.autoglm.compress.quant.QuantizationOptions;
-import ai.autoglm.compress.quant.QuantizationPlan;
-import ai.autoglm.compress.quant.QuantizationPlanner;
-import ai.autoglm.core.format.gguf.GgufFile;
-import ai.autoglm.core.model.GgufWeightSource;
+import ai.autoglm.core.quant.QuantPreset;
 import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.tokenizer.Tokenizer;
 import ai.autoglm.train.PretrainedWeights;
@@ -105,7 +98,7 @@ final class QatCommand implements Callable<Integer> {
         TokenDataset dataset = TokenDataset.split(tokens, heldOut);
         System.err.printf("autoglm: %d tokens (%d training, %d held out)%n", tokens.length, dataset.train().length, dataset.heldOut().length);
 
-        TensorTypeRule rule = tensorTypes(source, target);
+        TensorTypeRule rule = TensorTypeRule.llamaQuantize(source, target);
         Distiller run = QuantizationAwareTraining.start(base, student, rule, dataset, TrainingOptions.defaults(steps, batch, seqLen, lr, seed),
                 temperature, alpha);
         double before = run.heldOutDivergence(64);
@@ -124,23 +117,5 @@ final class QatCommand implements Callable<Integer> {
         QuantizedGgufExport.write(student, source, rule, target.fileType, out);
         System.err.printf("autoglm: wrote %s%n", out);
         return 0;
-    }
-
-    /**
-     * The type of each tensor, in training and in the file: autoglm-compress's plan for the preset, the one
-     * {@code autoglm quantize --type} writes (llama-quantize's per-tensor mix), so QAT and post-training quantization
-     * produce files of the same layout. (autoglm-train's own {@link ai.autoglm.train.qat.LlamaCppTypeRule} is the
-     * plain mix the module's tests use, since autoglm-train cannot depend on autoglm-compress.)
-     */
-    static TensorTypeRule tensorTypes(Path gguf, QuantPreset preset) {
-        QuantizationPlan plan;
-        try (GgufFile g = GgufFile.open(gguf)) {
-            plan = QuantizationPlanner.plan(ModelShape.of(g.metadata(), new GgufWeightSource(g)), QuantizationOptions.of(preset));
-        }
-        return (name, shape) -> {
-            PlannedTensor t = plan.find(name);
-            if (t == null) throw new IllegalStateException("the quantization plan has no tensor " + name);
-            return t.targetType();
-        };
     }
 }

@@ -1,15 +1,15 @@
 package ai.autoglm.cli;
 
 import ai.autoglm.compress.imatrix.ImatrixFiles;
-import ai.autoglm.compress.imatrix.ImportanceMatrix;
-import ai.autoglm.compress.quant.ModelQuantizer;
-import ai.autoglm.compress.quant.ModelShape;
-import ai.autoglm.compress.quant.PlannedTensor;
-import ai.autoglm.compress.quant.QuantPreset;
-import ai.autoglm.compress.quant.QuantizationOptions;
-import ai.autoglm.compress.quant.QuantizationPlan;
-import ai.autoglm.compress.quant.QuantizationPlanner;
-import ai.autoglm.compress.quant.TensorTypeOverride;
+import ai.autoglm.core.quant.ImportanceMatrix;
+import ai.autoglm.core.quant.ModelQuantizer;
+import ai.autoglm.core.quant.ModelShape;
+import ai.autoglm.core.quant.PlannedTensor;
+import ai.autoglm.core.quant.QuantPreset;
+import ai.autoglm.core.quant.QuantizationOptions;
+import ai.autoglm.core.quant.QuantizationPlan;
+import ai.autoglm.core.quant.QuantizationPlanner;
+import ai.autoglm.core.quant.TensorTypeOverride;
 import ai.autoglm.core.format.gguf.GgufFile;
 import ai.autoglm.core.model.GgufWeightSource;
 import picocli.CommandLine.Command;

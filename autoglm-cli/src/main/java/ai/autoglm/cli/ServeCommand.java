@@ -1,6 +1,6 @@
 package ai.autoglm.cli;
 
-import ai.autoglm.compress.memory.MemoryBudget;
+import ai.autoglm.core.memory.MemoryBudget;
 import ai.autoglm.server.AutoglmServer;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;

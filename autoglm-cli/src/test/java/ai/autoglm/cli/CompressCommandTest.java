@@ -1,7 +1,7 @@
 package ai.autoglm.cli;
 
-import ai.autoglm.compress.memory.MemoryModel;
-import ai.autoglm.compress.memory.TensorSpec;
+import ai.autoglm.core.memory.MemoryModel;
+import ai.autoglm.core.memory.TensorSpec;
 import ai.autoglm.core.format.gguf.GgufFile;
 import ai.autoglm.core.format.gguf.GgufTensorInfo;
 import ai.autoglm.core.model.LanguageModel;

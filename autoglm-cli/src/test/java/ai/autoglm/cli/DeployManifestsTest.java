@@ -1,7 +1,7 @@
 package ai.autoglm.cli;
 
-import ai.autoglm.compress.memory.MemoryModel;
-import ai.autoglm.compress.memory.TensorSpec;
+import ai.autoglm.core.memory.MemoryModel;
+import ai.autoglm.core.memory.TensorSpec;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.model.TransformerModel;

@@ -4,12 +4,13 @@ import ai.autoglm.compress.calib.ActivationStatistics;
 import ai.autoglm.compress.calib.Calibration;
 import ai.autoglm.compress.eval.EvalSettings;
 import ai.autoglm.compress.eval.QualityEvaluator;
-import ai.autoglm.compress.imatrix.ImportanceMatrix;
+import ai.autoglm.compress.imatrix.ImatrixCollector;
+import ai.autoglm.core.quant.ImportanceMatrix;
 import ai.autoglm.compress.prune.SparsityPlan;
 import ai.autoglm.compress.prune.UnstructuredPruning;
-import ai.autoglm.compress.quant.ModelQuantizer;
-import ai.autoglm.compress.quant.QuantPreset;
-import ai.autoglm.compress.quant.QuantizationOptions;
+import ai.autoglm.core.quant.ModelQuantizer;
+import ai.autoglm.core.quant.QuantPreset;
+import ai.autoglm.core.quant.QuantizationOptions;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.model.ProjectionDecorator;
@@ -88,7 +89,7 @@ class CalibrationPaysOffTest {
 
     @Test
     void imatrixWeightedQ4_0DivergesLessThanUnweighted() {
-        ImportanceMatrix imatrix = ImportanceMatrix.fromStatistics(stats, n -> n.startsWith("blk."), List.of("calibration"), 1, 512);
+        ImportanceMatrix imatrix = ImatrixCollector.fromStatistics(stats, n -> n.startsWith("blk."), List.of("calibration"), 1, 512);
         assertThat(imatrix.entries()).isNotEmpty();
         double plain = meanKld(q4_0(null, "q4_0"));
         double weighted = meanKld(q4_0(imatrix, "q4_0-imatrix"));

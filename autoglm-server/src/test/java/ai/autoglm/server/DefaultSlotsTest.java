@@ -1,9 +1,9 @@
 package ai.autoglm.server;
 
-import ai.autoglm.compress.memory.MemoryBudget;
-import ai.autoglm.compress.memory.MemoryModel;
-import ai.autoglm.compress.memory.ServeSlots;
-import ai.autoglm.compress.memory.TensorSpec;
+import ai.autoglm.core.memory.MemoryBudget;
+import ai.autoglm.core.memory.MemoryModel;
+import ai.autoglm.core.memory.ServeSlots;
+import ai.autoglm.core.memory.TensorSpec;
 import ai.autoglm.core.model.ComputeThreads;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelConfig;

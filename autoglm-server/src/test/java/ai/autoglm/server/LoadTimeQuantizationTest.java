@@ -1,7 +1,7 @@
 package ai.autoglm.server;
 
-import ai.autoglm.compress.memory.MemoryBudget;
-import ai.autoglm.compress.quant.ServeQuantization;
+import ai.autoglm.core.memory.MemoryBudget;
+import ai.autoglm.core.quant.ServeQuantization;
 import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.testing.ModelFixtures;
 import ai.autoglm.server.config.ModelSpec;

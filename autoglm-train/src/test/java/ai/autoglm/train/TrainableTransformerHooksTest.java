@@ -1,10 +1,11 @@
 package ai.autoglm.train;
 
 import ai.autoglm.core.model.ModelConfig;
+import ai.autoglm.core.quant.QuantPreset;
 import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.testing.ModelFixtures;
 import ai.autoglm.train.qat.FakeQuantization;
-import ai.autoglm.train.qat.LlamaCppTypeRule;
+import ai.autoglm.train.qat.TensorTypeRule;
 import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
@@ -96,7 +97,7 @@ class TrainableTransformerHooksTest {
                 1e-5f, 10000.0, ai.autoglm.core.model.RopeStyle.NEOX, 16, null, false, false);
         TrainableTransformer quantized = new TrainableTransformer(c);
         TrainTestModels.randomize(quantized, 9);
-        LlamaCppTypeRule rule = new LlamaCppTypeRule(GgmlType.Q4_0, true);
+        TensorTypeRule rule = TensorTypeRule.llamaQuantize(quantized, QuantPreset.Q4_0);
         quantized.setWeightTransform(new FakeQuantization(rule));
         TrainableTransformer plain = new TrainableTransformer(c);
         for (Parameter p : quantized.parameters().all()) {

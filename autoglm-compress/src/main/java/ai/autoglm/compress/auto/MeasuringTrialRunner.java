@@ -2,9 +2,9 @@ package ai.autoglm.compress.auto;
 
 import ai.autoglm.compress.eval.QualityEvaluator;
 import ai.autoglm.compress.eval.QualityReport;
-import ai.autoglm.compress.memory.MemoryEstimate;
-import ai.autoglm.compress.memory.MemoryModel;
-import ai.autoglm.compress.memory.TensorSpec;
+import ai.autoglm.core.memory.MemoryEstimate;
+import ai.autoglm.core.memory.MemoryModel;
+import ai.autoglm.core.memory.TensorSpec;
 import ai.autoglm.compress.search.Candidate;
 import ai.autoglm.compress.search.CompressionSearch;
 import ai.autoglm.compress.search.Constraints;

@@ -1,9 +1,9 @@
 package ai.autoglm.compress.eval;
 
-import ai.autoglm.compress.memory.MemoryEstimate;
-import ai.autoglm.compress.memory.MemoryModel;
-import ai.autoglm.compress.memory.ProcessMemory;
-import ai.autoglm.compress.memory.TensorSpec;
+import ai.autoglm.core.memory.MemoryEstimate;
+import ai.autoglm.core.memory.MemoryModel;
+import ai.autoglm.core.memory.ProcessMemory;
+import ai.autoglm.core.memory.TensorSpec;
 import ai.autoglm.core.model.InferenceState;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.TransformerModel;

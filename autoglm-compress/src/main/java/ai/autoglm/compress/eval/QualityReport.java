@@ -1,6 +1,6 @@
 package ai.autoglm.compress.eval;
 
-import ai.autoglm.compress.memory.MemoryEstimate;
+import ai.autoglm.core.memory.MemoryEstimate;
 
 /**
  * What {@link QualityEvaluator} measured for one model (llama-perplexity's statistics, llama-bench's speeds).

@@ -5,9 +5,13 @@ import ai.autoglm.core.model.InferenceState;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.LoadOptions;
 import ai.autoglm.core.model.ModelLoader;
+import ai.autoglm.core.quant.ImportanceMatrix;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
  * Computes an importance matrix the way llama.cpp's {@code llama-imatrix} does (tools/imatrix/imatrix.cpp
@@ -68,9 +72,26 @@ public final class ImatrixCollector {
                 m.forward(state, chunk, 0, context, settings.processOutput());
                 if (progress != null) progress.chunkDone(c + 1, chunks, System.nanoTime() - t0);
             }
-            return ImportanceMatrix.fromStatistics(stats,
+            return fromStatistics(stats,
                     name -> name.startsWith("blk.") || (settings.processOutput() && name.equals("output.weight")),
                     List.of(datasetName), chunks, context);
         }
+    }
+
+    /**
+     * From collected statistics: the projections whose names pass {@code include}, sums and token counts as floats
+     * (imatrix.cpp stores them as F32).
+     */
+    public static ImportanceMatrix fromStatistics(ActivationStatistics stats, Predicate<String> include, List<String> datasets,
+                                                  int chunkCount, int chunkSize) {
+        Map<String, ImportanceMatrix.Entry> entries = new TreeMap<>();
+        for (String name : stats.names()) {
+            if (!include.test(name)) continue;
+            double[] s = stats.sumOfSquares(name);
+            float[] sums = new float[s.length];
+            for (int i = 0; i < s.length; i++) sums[i] = (float) s[i];
+            entries.put(name, new ImportanceMatrix.Entry(sums, new float[]{stats.rows(name)}));
+        }
+        return new ImportanceMatrix(datasets, chunkCount, chunkSize, entries, false);
     }
 }

@@ -1,5 +1,6 @@
 package ai.autoglm.compress.imatrix;
 
+import ai.autoglm.core.quant.ImportanceMatrix;
 import ai.autoglm.core.format.AtomicFiles;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;

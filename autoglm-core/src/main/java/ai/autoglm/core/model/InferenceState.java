@@ -51,7 +51,7 @@ public final class InferenceState {
 
     /**
      * Bytes of the float buffers a state of {@code capacity} positions and {@code batch} rows allocates besides its KV
-     * cache: the sum of the constructor's arrays, so that memory estimates (autoglm-compress MemoryModel) take
+     * cache: the sum of the constructor's arrays, so that memory estimates ({@link ai.autoglm.core.memory.MemoryModel}) take
      * the engine's own layout instead of mirroring it; MemoryModelTest checks it against the allocated arrays.
      */
     public static long scratchBytes(ModelConfig c, int capacity, int batch) {

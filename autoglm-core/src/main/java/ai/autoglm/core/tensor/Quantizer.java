@@ -78,7 +78,7 @@ public final class Quantizer {
 
     /**
      * ggml nearest_int: round to nearest (ties to even) by adding 1.5 * 2^23 and reading the mantissa. Public for the
-     * importance-weighted quantizers (autoglm-compress), which must round exactly as these do.
+     * importance-weighted quantizers ({@link ai.autoglm.core.quant.ImportanceQuantizer}), which must round exactly as these do.
      */
     public static int nearestInt(float f) {
         float val = f + 12582912.f;

@@ -1,7 +1,7 @@
 package ai.autoglm.server.api;
 
-import ai.autoglm.compress.memory.MemoryEstimate;
-import ai.autoglm.compress.memory.ProcessMemory;
+import ai.autoglm.core.memory.MemoryEstimate;
+import ai.autoglm.core.memory.ProcessMemory;
 import ai.autoglm.server.models.ModelKind;
 import ai.autoglm.server.models.ModelRegistry;
 import ai.autoglm.server.config.ModelSpec;

@@ -1,6 +1,6 @@
 package ai.autoglm.server.config;
 
-import ai.autoglm.compress.quant.ServeQuantization;
+import ai.autoglm.core.quant.ServeQuantization;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,12 +12,12 @@ import java.time.Duration;
  * @param path       a GGUF file or Hugging Face directory
  * @param context    KV positions per slot (prompt plus answer), or null for min(4096, the model's context)
  * @param slots      sequences generated at once, or {@link #AUTO_SLOTS} to let the server choose from the cores and the
- *                   memory budget ({@link ai.autoglm.compress.memory.ServeSlots})
+ *                   memory budget ({@link ai.autoglm.core.memory.ServeSlots})
  * @param keepAlive  how long it stays loaded with no request; null means until the server stops
  * @param toolParser the tool-call format of the model's output (qwen, glm4, llama3), or null to read it from the chat template
  * @param lora       a PEFT LoRA adapter directory applied at load time (unmerged), or null
  * @param quantize   quantize F32/F16/BF16 weights at load time: f16, q8_0, q4_0, q4_k or auto (see
- *                   {@link ai.autoglm.compress.quant.ServeQuantization}); null serves the weights as stored
+ *                   {@link ai.autoglm.core.quant.ServeQuantization}); null serves the weights as stored
  */
 public record ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser, Path lora,
                         String quantize) {

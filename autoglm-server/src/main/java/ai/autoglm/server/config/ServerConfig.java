@@ -1,6 +1,6 @@
 package ai.autoglm.server.config;
 
-import ai.autoglm.compress.memory.MemoryBudget;
+import ai.autoglm.core.memory.MemoryBudget;
 import ai.autoglm.server.config.SecurityConfig;
 
 import java.time.Duration;

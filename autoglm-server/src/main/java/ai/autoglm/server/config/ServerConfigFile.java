@@ -1,6 +1,6 @@
 package ai.autoglm.server.config;
 
-import ai.autoglm.compress.memory.MemoryBudget;
+import ai.autoglm.core.memory.MemoryBudget;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;

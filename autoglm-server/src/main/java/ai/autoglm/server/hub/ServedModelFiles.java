@@ -1,10 +1,10 @@
 package ai.autoglm.server.hub;
 
-import ai.autoglm.compress.memory.MemoryBudget;
-import ai.autoglm.compress.quant.ModelQuantizer;
-import ai.autoglm.compress.quant.QuantPreset;
-import ai.autoglm.compress.quant.QuantizationOptions;
-import ai.autoglm.compress.quant.ServeQuantization;
+import ai.autoglm.core.memory.MemoryBudget;
+import ai.autoglm.core.quant.ModelQuantizer;
+import ai.autoglm.core.quant.QuantPreset;
+import ai.autoglm.core.quant.QuantizationOptions;
+import ai.autoglm.core.quant.ServeQuantization;
 import ai.autoglm.core.format.hf.HfToGgufConverter;
 import ai.autoglm.core.hub.DerivedStore;
 import ai.autoglm.core.hub.ModelNames;

@@ -2,14 +2,15 @@ package ai.autoglm.server.models;
 
 import ai.autoglm.server.metrics.ServerMetrics;
 import ai.autoglm.core.model.LanguageModel;
-import ai.autoglm.compress.memory.MemoryBudget;
-import ai.autoglm.compress.memory.ServeSlots;
-import ai.autoglm.compress.memory.TensorSpec;
-import ai.autoglm.compress.quant.WeightTypeRule;
+import ai.autoglm.core.model.ModelConfig;
+import ai.autoglm.core.memory.MemoryBudget;
+import ai.autoglm.core.memory.ServeSlots;
+import ai.autoglm.core.memory.TensorSpec;
+import ai.autoglm.core.quant.WeightTypeRule;
 import ai.autoglm.core.model.ComputeThreads;
 import ai.autoglm.core.model.TransformerModel;
-import ai.autoglm.compress.quant.InMemoryQuantizer;
-import ai.autoglm.compress.quant.ServeQuantization;
+import ai.autoglm.core.quant.InMemoryQuantizer;
+import ai.autoglm.core.quant.ServeQuantization;
 import ai.autoglm.core.model.LoadOptions;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.model.encoder.EmbeddingModels;
@@ -69,7 +70,9 @@ public final class ModelRegistry implements AutoCloseable {
         /** How long it stays loaded unused (null: until the server stops); the admin API may change it. */
         java.time.Duration keepAlive;
         /** The memory model's estimate of serving it (computed on first ask; the file is only mapped). */
-        ai.autoglm.compress.memory.MemoryEstimate estimate;
+        ai.autoglm.core.memory.MemoryEstimate estimate;
+        /** Its configuration and stored tensors, read once (at start-up when quantization or automatic slots need them). */
+        StoredShape shape;
 
         Entry(ModelSpec spec, ModelKind kind, GgmlType quantizeTo) {
             this.spec = spec;
@@ -90,18 +93,57 @@ public final class ModelRegistry implements AutoCloseable {
         for (ModelSpec m : config.models()) {
             if (!Files.exists(m.path())) throw new IllegalArgumentException("model '" + m.alias() + "': " + m.path() + ": no such file or directory");
             ModelKind kind = ModelKind.detect(m.path());
-            GgmlType q = kind == ModelKind.GENERATIVE ? quantization(m) : null;
-            entries.put(m.alias(), new Entry(kind == ModelKind.GENERATIVE ? slots(m, q) : m, kind, q));
+            if (kind != ModelKind.GENERATIVE) {
+                entries.put(m.alias(), new Entry(m, kind, null));
+                continue;
+            }
+            // The file is opened once here for its shape, which the quantization, the slots and the memory estimate share.
+            StoredShape shape = null;
+            RuntimeException unreadable = null;
+            if (m.quantize() != null || m.slots() == ModelSpec.AUTO_SLOTS) {
+                try {
+                    shape = StoredShape.read(m.path());
+                } catch (RuntimeException ex) {
+                    unreadable = ex;
+                }
+            }
+            GgmlType q = quantization(m, shape, unreadable);
+            Entry e = new Entry(slots(m, q, shape, unreadable), kind, q);
+            e.shape = shape;
+            entries.put(m.alias(), e);
+        }
+    }
+
+    /**
+     * What the quantization, slots and memory estimate read of a model file: its configuration and stored tensors, from
+     * one memory-mapped open (no weight page is read).
+     */
+    private record StoredShape(ModelConfig config, List<TensorSpec> tensors) {
+        static StoredShape read(Path path) {
+            try (LanguageModel lm = ModelLoader.load(path)) {
+                if (!(lm instanceof TransformerModel tm)) throw new IllegalStateException("not a transformer model: " + path);
+                return new StoredShape(lm.config(), TensorSpec.of(tm.weights()));
+            }
+        }
+
+        /** The tensors as served: quantized to {@code to} at load time, or as stored when null. */
+        List<TensorSpec> served(GgmlType to) {
+            return to == null ? tensors : WeightTypeRule.apply(config, tensors, to);
+        }
+
+        int context(Integer asked) {
+            return asked != null ? asked : Math.min(DEFAULT_CONTEXT, config.contextLength());
         }
     }
 
     /** The load-time quantization of {@code m} (null: as stored), logged with the reason. */
-    private GgmlType quantization(ModelSpec m) {
+    private GgmlType quantization(ModelSpec m, StoredShape shape, RuntimeException unreadable) {
         if (m.quantize() == null) return null;
+        if (unreadable != null) throw unreadable; // quantizing needs the shape: the model cannot be served as asked
         ServeQuantization.Decision d;
         try {
             // With automatic slots the type is chosen for one slot (quality first), then the slots for that type.
-            d = ServeQuantization.decide(m.quantize(), m.path(), m.context(), Math.max(1, m.slots()),
+            d = ServeQuantization.decide(m.quantize(), shape.config(), shape.tensors(), shape.context(m.context()), Math.max(1, m.slots()),
                     () -> config.memoryBudget() != null ? config.memoryBudget() : MemoryBudget.fromMachine());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("model '" + m.alias() + "': " + e.getMessage(), e);
@@ -114,16 +156,14 @@ public final class ModelRegistry implements AutoCloseable {
      * {@code m} with its slots (and, when not given, context per slot) chosen from the cores and the memory budget
      * when it asks for automatic slots ({@link ServeSlots}), logged with the numbers; as it is otherwise.
      */
-    private ModelSpec slots(ModelSpec m, GgmlType quantizeTo) {
+    private ModelSpec slots(ModelSpec m, GgmlType quantizeTo, StoredShape shape, RuntimeException unreadable) {
         if (m.slots() != ModelSpec.AUTO_SLOTS) return m;
         int cores = ComputeThreads.count();
         ServeSlots.Choice c;
-        try (LanguageModel lm = ModelLoader.load(m.path())) { // mapped: no weight page is read
-            if (!(lm instanceof TransformerModel tm)) throw new IllegalStateException("not a transformer model");
-            List<TensorSpec> tensors = TensorSpec.of(tm.weights());
-            if (quantizeTo != null) tensors = WeightTypeRule.apply(lm.config(), tensors, quantizeTo);
+        try {
+            if (unreadable != null) throw unreadable;
             MemoryBudget budget = config.memoryBudget() != null ? config.memoryBudget() : MemoryBudget.fromMachine();
-            c = ServeSlots.decide(lm.config(), tensors, ModelSpec.AUTO_SLOTS, m.context(), cores, budget);
+            c = ServeSlots.decide(shape.config(), shape.served(quantizeTo), ModelSpec.AUTO_SLOTS, m.context(), cores, budget);
         } catch (RuntimeException ex) {
             // The load will say what is wrong with the model; size it by the cores meanwhile.
             int n = Math.clamp(cores, ServeSlots.MIN_AUTO_SLOTS, ServeSlots.MAX_AUTO_SLOTS);
@@ -452,22 +492,21 @@ public final class ModelRegistry implements AutoCloseable {
     }
 
     /**
-     * The memory model's estimate ({@link ai.autoglm.compress.memory.MemoryModel#forServing}) of serving a generative
+     * The memory model's estimate ({@link ai.autoglm.core.memory.MemoryModel#forServing}) of serving a generative
      * model as configured (its slots, context and load-time quantization); null for an embedding model or one whose
      * file cannot be read. The file is memory-mapped to read its shape; no weight page is read.
      */
-    public ai.autoglm.compress.memory.MemoryEstimate memoryEstimate(String alias) {
+    public ai.autoglm.core.memory.MemoryEstimate memoryEstimate(String alias) {
         Entry e = entries.get(alias);
         if (e == null) throw GatewayException.modelNotFound(alias);
         if (e.kind != ModelKind.GENERATIVE) return null;
         synchronized (e) {
             if (e.estimate == null) {
-                try (LanguageModel lm = ModelLoader.load(e.spec.path())) {
-                    if (!(lm instanceof TransformerModel tm)) return null;
-                    List<TensorSpec> tensors = TensorSpec.of(tm.weights());
-                    if (e.quantizeTo != null) tensors = WeightTypeRule.apply(lm.config(), tensors, e.quantizeTo);
-                    int ctx = e.spec.context() != null ? e.spec.context() : Math.min(DEFAULT_CONTEXT, lm.config().contextLength());
-                    e.estimate = ai.autoglm.compress.memory.MemoryModel.forServing(lm.config(), tensors, ctx, Math.max(1, e.spec.slots()));
+                try {
+                    // the shape read at start-up when quantization or automatic slots needed it; otherwise read now, once
+                    if (e.shape == null) e.shape = StoredShape.read(e.spec.path());
+                    e.estimate = ai.autoglm.core.memory.MemoryModel.forServing(e.shape.config(), e.shape.served(e.quantizeTo),
+                            e.shape.context(e.spec.context()), Math.max(1, e.spec.slots()));
                 } catch (RuntimeException ex) {
                     LOG.log(Level.FINE, "cannot estimate the memory of " + alias, ex);
                     return null;

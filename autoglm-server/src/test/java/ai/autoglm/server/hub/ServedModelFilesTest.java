@@ -1,6 +1,6 @@
 package ai.autoglm.server.hub;
 
-import ai.autoglm.compress.memory.MemoryBudget;
+import ai.autoglm.core.memory.MemoryBudget;
 import ai.autoglm.core.format.gguf.GgufFile;
 import ai.autoglm.core.format.hf.HfFixtures;
 import ai.autoglm.core.hub.HubSettings;

@@ -25,27 +25,7 @@ public final class QuantizedGgufExport {
     private QuantizedGgufExport() {
     }
 
-    /** llama.cpp {@code llama_ftype} of a file quantized to {@code base} with {@link LlamaCppTypeRule} (gguf-py LlamaFileType). */
-    public static int fileType(GgmlType base) {
-        return switch (base) {
-            case Q4_0 -> 2;  // MOSTLY_Q4_0
-            case Q4_1 -> 3;  // MOSTLY_Q4_1
-            case Q8_0 -> 7;  // MOSTLY_Q8_0
-            case Q5_0 -> 8;  // MOSTLY_Q5_0
-            case Q5_1 -> 9;  // MOSTLY_Q5_1
-            case Q4_K -> 14; // MOSTLY_Q4_K_S (the plain Q4_K mixture of LlamaCppTypeRule)
-            case Q5_K -> 16; // MOSTLY_Q5_K_S
-            case Q6_K -> 18; // MOSTLY_Q6_K
-            default -> throw new IllegalArgumentException("no llama.cpp file type for " + base);
-        };
-    }
-
-    /** As {@link #write(TrainableTransformer, Path, TensorTypeRule, int, Path)} with the file type of {@code base}. */
-    public static void write(TrainableTransformer model, Path sourceGguf, TensorTypeRule rule, GgmlType base, Path out) {
-        write(model, sourceGguf, rule, fileType(base), out);
-    }
-
-    /** Writes {@code out}; {@code fileType} is its {@code general.file_type} (llama_ftype). */
+    /** Writes {@code out}; {@code fileType} is its {@code general.file_type} (llama_ftype, e.g. {@link ai.autoglm.core.quant.QuantPreset#fileType}). */
     public static void write(TrainableTransformer model, Path sourceGguf, TensorTypeRule rule, int fileType, Path out) {
         try (GgufFile src = GgufFile.open(sourceGguf)) {
             GgufWriter w = new GgufWriter();

@@ -7,6 +7,7 @@ import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelConfig;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.model.RopeStyle;
+import ai.autoglm.core.quant.QuantPreset;
 import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.testing.ModelFixtures;
 import ai.autoglm.train.MarkovText;
@@ -101,14 +102,14 @@ class QuantizationAwareTrainingTest {
     @Test
     void qatQ4_0IsCloserToTheBaseThanPostTrainingQ4_0() {
         TrainableTransformer base = PretrainedWeights.load(baseGguf);
-        LlamaCppTypeRule rule = new LlamaCppTypeRule(GgmlType.Q4_0, true);
+        TensorTypeRule rule = TensorTypeRule.llamaQuantize(baseGguf, QuantPreset.Q4_0);
         Path ptq = dir.resolve("ptq.gguf"), qat = dir.resolve("qat.gguf");
-        QuantizedGgufExport.write(base, baseGguf, rule, GgmlType.Q4_0, ptq);
+        QuantizedGgufExport.write(base, baseGguf, rule, QuantPreset.Q4_0.fileType, ptq);
 
         TrainableTransformer student = PretrainedWeights.load(baseGguf);
         Distiller run = QuantizationAwareTraining.start(base, student, rule, data, TrainingOptions.defaults(60, 8, SEQ, 1e-3, 8), 1, 1);
         while (!run.done()) run.trainStep();
-        QuantizedGgufExport.write(student, baseGguf, rule, GgmlType.Q4_0, qat);
+        QuantizedGgufExport.write(student, baseGguf, rule, QuantPreset.Q4_0.fileType, qat);
 
         try (GgufFile f = GgufFile.open(qat)) {
             assertThat(f.tensorInfo("blk.0.attn_q.weight").type()).isEqualTo(GgmlType.Q4_0);
