@@ -19,7 +19,7 @@ if [ "${1:-}" = vs ]; then
   P="${2:-64}" N="${3:-32}" T="${4:-2}" R="${5:-2}"
   ./autoglm bench --help >/dev/null # builds the CLI now if its sources changed, not inside a measured run
   echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)  CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)  $(date -u +%F)"
-  for M in models/default/model.gguf llama124m; do
+  for M in ${MODELS:-models/default/model.gguf llama124m}; do
     java $AUTOGLM_JVM_FLAGS -cp "autoglm-client/target/test-classes:autoglm-client/target/classes:$CP" ai.autoglm.client.SdkVsEngineBench "$M" "$P" "$N" "$T" "$R"
   done
   echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -32,7 +32,8 @@ import java.util.Locale;
 public final class SdkVsEngineBench {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    record Run(double ttftMs, double tgTokS, int promptTokens, int genTokens, int cachedTokens) {
+    /** schedTtftMs: the scheduler's submit to first token; prefillMs: the forward of the prompt (SDK only). */
+    record Run(double ttftMs, double tgTokS, int promptTokens, int genTokens, int cachedTokens, double schedTtftMs, double prefillMs) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -55,8 +56,8 @@ public final class SdkVsEngineBench {
                 a.add(engine(model, p, n, t, reps));
             }
             for (int i = 0; i < a.size(); i++) {
-                System.out.printf(Locale.ROOT, "run %d: autoglm bench ttft %.2f ms, tg %.2f tok/s | SDK in-process ttft %.2f ms (prompt %d tokens, at most %d cached), tg %.2f tok/s (%d tokens)%n",
-                        i + 1, a.get(i).ttftMs, a.get(i).tgTokS, b.get(i).ttftMs, b.get(i).promptTokens, b.get(i).cachedTokens, b.get(i).tgTokS, b.get(i).genTokens);
+                System.out.printf(Locale.ROOT, "run %d: autoglm bench ttft %.2f ms, tg %.2f tok/s | SDK in-process ttft %.2f ms (scheduler %.2f, prefill forward %.2f; prompt %d tokens, at most %d cached), tg %.2f tok/s (%d tokens)%n",
+                        i + 1, a.get(i).ttftMs, a.get(i).tgTokS, b.get(i).ttftMs, b.get(i).schedTtftMs, b.get(i).prefillMs, b.get(i).promptTokens, b.get(i).cachedTokens, b.get(i).tgTokS, b.get(i).genTokens);
             }
             double at = median(a.stream().mapToDouble(Run::ttftMs).toArray()), bt = median(b.stream().mapToDouble(Run::ttftMs).toArray());
             double ag = median(a.stream().mapToDouble(Run::tgTokS).toArray()), bg = median(b.stream().mapToDouble(Run::tgTokS).toArray());
@@ -85,18 +86,22 @@ public final class SdkVsEngineBench {
     }
 
     static Run sdk(InProcessClient client, List<ChatRequest> req, int reps) {
-        double[] ttft = new double[reps], tg = new double[reps];
+        double[] ttft = new double[reps], tg = new double[reps], sched = new double[reps], prefill = new double[reps];
         int prompt = 0, gen = 0, cached = 0;
         for (int r = 0; r < reps; r++) {
             ChatResponse x = client.chat(req.removeLast());
             cached = Math.max(cached, x.usage().cachedPromptTokens());
+            sched[r] = client.lastFirstTokenNanos.get() / 1e6;
+            prefill[r] = client.lastPrefillStepNanos.get() / 1e6;
             double first = x.timing().timeToFirstToken().toNanos() / 1e6, total = x.timing().total().toNanos() / 1e6;
             ttft[r] = first;
             gen = x.usage().completionTokens();
             prompt = x.usage().promptTokens();
             tg[r] = (gen - 1) / ((total - first) / 1000);
         }
-        return new Run(mean(ttft), mean(tg), prompt, gen, cached);
+        // medians: on a loaded machine the reading thread is sometimes descheduled until most tokens are queued,
+        // and one such request's (n - 1) / (total - ttft) is far off
+        return new Run(median(ttft), median(tg), prompt, gen, cached, median(sched), median(prefill));
     }
 
     static Run engine(Path model, int p, int n, int t, int reps) throws IOException, InterruptedException {
@@ -105,7 +110,7 @@ public final class SdkVsEngineBench {
         String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (proc.waitFor() != 0) throw new IllegalStateException("autoglm bench failed: " + out);
         JsonNode j = JSON.readTree(out.lines().filter(l -> l.startsWith("{")).reduce((x, y) -> y).orElseThrow());
-        return new Run(j.get("ttft_ms").asDouble(), j.get("tg").get("mean").asDouble(), p, n, 0);
+        return new Run(j.get("ttft_ms").asDouble(), j.get("tg").get("mean").asDouble(), p, n, 0, 0, 0);
     }
 
     private static Path writeLlama124m() throws IOException {
@@ -116,11 +121,6 @@ public final class SdkVsEngineBench {
         return out;
     }
 
-    private static double mean(double[] v) {
-        double s = 0;
-        for (double x : v) s += x;
-        return s / v.length;
-    }
 
     private static double median(double[] v) {
         double[] s = v.clone();
