@@ -62,6 +62,9 @@ final class InProcessClient implements AutoGLMClient {
     /** Jobs that ended by cancellation, and the tokens the last of them had generated (read by tests). */
     final AtomicInteger cancelled = new AtomicInteger();
     final AtomicInteger lastCancelledTokens = new AtomicInteger(-1);
+    /** The scheduler's view of the last request: submit to first token, and its last prefill step's forward (read by the benchmark). */
+    final java.util.concurrent.atomic.AtomicLong lastFirstTokenNanos = new java.util.concurrent.atomic.AtomicLong();
+    final java.util.concurrent.atomic.AtomicLong lastPrefillStepNanos = new java.util.concurrent.atomic.AtomicLong();
 
     private InProcessClient(Path path, LanguageModel model, int slots, int context, EmbeddingModel embedder, Duration timeout) {
         this.path = path;
@@ -75,10 +78,12 @@ final class InProcessClient implements AutoGLMClient {
             @Override
             public void stepDone(int rows, int decodeRows, long nanos) {
                 maxDecodeRows.accumulateAndGet(decodeRows, Math::max);
+                if (rows > decodeRows) lastPrefillStepNanos.set(nanos);
             }
 
             @Override
             public void firstToken(long nanos) {
+                lastFirstTokenNanos.set(nanos);
             }
 
             @Override

@@ -9,7 +9,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Not a test: a benchmark (bench/sdk.sh runs it) of the SDK on the bundled model. Prints, per line: one thread's
+ * Not a test: a benchmark (bench/sdk/run.sh runs it) of the SDK on the bundled model. Prints, per line: one thread's
  * tokens/s in-process, eight threads sharing one client (aggregate tokens/s), time to first token, and the same
  * streamed request in-process and through a loopback {@code autoglm serve} (the remote route's cost per token).
  */

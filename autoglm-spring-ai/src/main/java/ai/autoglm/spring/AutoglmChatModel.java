@@ -19,6 +19,15 @@ import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.model.Generation;
 import org.springframework.ai.chat.prompt.ChatOptions;
 import org.springframework.ai.chat.prompt.Prompt;
+import org.springframework.ai.model.tool.DefaultToolExecutionEligibilityPredicate;
+import org.springframework.ai.model.tool.ToolCallingChatOptions;
+import org.springframework.ai.model.tool.ToolCallingManager;
+import org.springframework.ai.model.tool.ToolExecutionEligibilityPredicate;
+import org.springframework.ai.model.tool.ToolExecutionResult;
+import org.springframework.ai.tool.definition.ToolDefinition;
+import ai.autoglm.client.ToolSpec;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import reactor.core.publisher.Flux;
 
 import java.util.ArrayList;
@@ -28,26 +37,115 @@ import java.util.Objects;
 /**
  * Spring AI's {@link ChatModel} over an {@link AutoGLMClient}: with an in-process client the model runs in the
  * application's JVM, no HTTP. Messages (system, user, assistant with tool calls, tool responses) and the portable
- * {@link ChatOptions} (temperature, top-p, top-k, max tokens, stop sequences) are passed through; tool calling
- * through Spring AI's {@code ToolCallingManager} is not wired (the calls come back in the assistant message).
- * {@link #stream} reads the SDK's stream on a virtual thread; cancelling the subscription cancels the generation.
+ * {@link ChatOptions} (temperature, top-p, top-k, max tokens, stop sequences) are passed through.
+ *
+ * <p>Tools: the loop is Spring AI's own, wired as its {@code OpenAiChatModel.call/internalCall} (1.0.x) does it: the
+ * request's {@link ToolCallingChatOptions} (what {@code ChatClient.tools(...)} fills) are merged with this model's
+ * defaults, the {@link ToolCallingManager} resolves their definitions (sent to the model as the SDK's
+ * {@link ToolSpec}s), and while the {@link ToolExecutionEligibilityPredicate} says so (internal tool execution enabled,
+ * the answer has tool calls) the manager runs the tools and the conversation is sent again with their results. With
+ * {@code internalToolExecutionEnabled(false)} the calls come back in the assistant message for the caller to run.
+ * {@link #stream} reads the SDK's stream on a virtual thread; cancelling the subscription cancels the generation
+ * (streamed tool calls are not executed: the loop is on {@link #call}).
  */
 public final class AutoglmChatModel implements ChatModel {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final AutoGLMClient client;
+    private final ToolCallingChatOptions defaultOptions;
+    private final ToolCallingManager toolCallingManager;
+    private final ToolExecutionEligibilityPredicate toolExecutionEligibilityPredicate;
 
     public AutoglmChatModel(AutoGLMClient client) {
+        this(client, ToolCallingChatOptions.builder().build(), ToolCallingManager.builder().build(),
+                new DefaultToolExecutionEligibilityPredicate());
+    }
+
+    /**
+     * @param defaultOptions  options (tools included) every request starts from; the request's own win
+     * @param toolCallingManager resolves tool definitions and runs the calls (Spring AI's default: {@code ToolCallingManager.builder().build()})
+     * @param toolExecutionEligibilityPredicate when the manager runs the calls instead of returning them
+     */
+    public AutoglmChatModel(AutoGLMClient client, ToolCallingChatOptions defaultOptions, ToolCallingManager toolCallingManager,
+                            ToolExecutionEligibilityPredicate toolExecutionEligibilityPredicate) {
         this.client = Objects.requireNonNull(client);
+        this.defaultOptions = Objects.requireNonNull(defaultOptions);
+        this.toolCallingManager = Objects.requireNonNull(toolCallingManager);
+        this.toolExecutionEligibilityPredicate = Objects.requireNonNull(toolExecutionEligibilityPredicate);
+    }
+
+    @Override
+    public ChatOptions getDefaultOptions() {
+        return defaultOptions.copy();
     }
 
     @Override
     public ChatResponse call(Prompt prompt) {
-        ai.autoglm.client.ChatResponse r = client.chat(toSdk(prompt));
-        return response(r);
+        return internalCall(requestPrompt(prompt));
+    }
+
+    /** One model call, then (as OpenAiChatModel.internalCall) the tools and another call while tools are to run. */
+    private ChatResponse internalCall(Prompt prompt) {
+        ChatResponse response = response(client.chat(toSdk(prompt, toolSpecs(prompt))));
+        if (toolExecutionEligibilityPredicate.isToolExecutionRequired(prompt.getOptions(), response)) {
+            ToolExecutionResult result = toolCallingManager.executeToolCalls(prompt, response);
+            if (result.returnDirect()) {
+                return ChatResponse.builder().from(response).generations(ToolExecutionResult.buildGenerations(result)).build();
+            }
+            return internalCall(new Prompt(result.conversationHistory(), prompt.getOptions()));
+        }
+        return response;
+    }
+
+    /**
+     * The request's options over the defaults (OpenAiChatModel.buildRequestPrompt): portable options from the
+     * request when set, tool names, callbacks and context merged, internal execution from the request when set.
+     */
+    Prompt requestPrompt(Prompt prompt) {
+        ChatOptions runtime = prompt.getOptions();
+        ToolCallingChatOptions.Builder b = ToolCallingChatOptions.builder()
+                .temperature(pick(runtime == null ? null : runtime.getTemperature(), defaultOptions.getTemperature()))
+                .topP(pick(runtime == null ? null : runtime.getTopP(), defaultOptions.getTopP()))
+                .topK(pick(runtime == null ? null : runtime.getTopK(), defaultOptions.getTopK()))
+                .maxTokens(pick(runtime == null ? null : runtime.getMaxTokens(), defaultOptions.getMaxTokens()))
+                .stopSequences(pick(runtime == null ? null : runtime.getStopSequences(), defaultOptions.getStopSequences()));
+        if (runtime instanceof ToolCallingChatOptions t) {
+            b.internalToolExecutionEnabled(pick(t.getInternalToolExecutionEnabled(), defaultOptions.getInternalToolExecutionEnabled()))
+                    .toolNames(ToolCallingChatOptions.mergeToolNames(t.getToolNames(), defaultOptions.getToolNames()))
+                    .toolCallbacks(ToolCallingChatOptions.mergeToolCallbacks(t.getToolCallbacks(), defaultOptions.getToolCallbacks()))
+                    .toolContext(ToolCallingChatOptions.mergeToolContext(t.getToolContext(), defaultOptions.getToolContext()));
+        } else {
+            b.internalToolExecutionEnabled(defaultOptions.getInternalToolExecutionEnabled())
+                    .toolNames(defaultOptions.getToolNames()).toolCallbacks(defaultOptions.getToolCallbacks())
+                    .toolContext(defaultOptions.getToolContext());
+        }
+        ToolCallingChatOptions options = b.build();
+        ToolCallingChatOptions.validateToolCallbacks(options.getToolCallbacks());
+        return new Prompt(prompt.getInstructions(), options);
+    }
+
+    private static <T> T pick(T runtime, T fallback) {
+        return runtime != null ? runtime : fallback;
+    }
+
+    /** The definitions the manager resolves for the prompt's tool options, as the SDK's tools. */
+    private List<ToolSpec> toolSpecs(Prompt prompt) {
+        if (!(prompt.getOptions() instanceof ToolCallingChatOptions t)) return List.of();
+        List<ToolSpec> specs = new ArrayList<>();
+        for (ToolDefinition d : toolCallingManager.resolveToolDefinitions(t)) {
+            try {
+                specs.add(new ToolSpec(d.name(), d.description(), JSON.readTree(d.inputSchema())));
+            } catch (JsonProcessingException e) {
+                throw new IllegalArgumentException("tool " + d.name() + ": its input schema is not JSON: " + e.getOriginalMessage(), e);
+            }
+        }
+        return specs;
     }
 
     @Override
     public Flux<ChatResponse> stream(Prompt prompt) {
-        ChatRequest request = toSdk(prompt);
+        Prompt full = requestPrompt(prompt);
+        ChatRequest request = toSdk(full, toolSpecs(full));
         return Flux.create(sink -> {
             ChatStream s = client.stream(request);
             sink.onDispose(s::close);
@@ -68,8 +166,9 @@ public final class AutoglmChatModel implements ChatModel {
         });
     }
 
-    static ChatRequest toSdk(Prompt prompt) {
+    static ChatRequest toSdk(Prompt prompt, List<ToolSpec> tools) {
         ChatRequest.Builder b = ChatRequest.builder();
+        for (ToolSpec t : tools) b.tool(t);
         for (Message m : prompt.getInstructions()) {
             switch (m) {
                 case SystemMessage s -> b.system(s.getText());

@@ -6,7 +6,13 @@ import ai.autoglm.client.ChatRequest;
 import ai.autoglm.client.GenerationOptions;
 import ai.autoglm.client.TestServers;
 import ai.autoglm.server.AutoglmServer;
+import ai.autoglm.client.ScriptedModels;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.ai.chat.client.ChatClient;
+import org.springframework.ai.model.tool.ToolCallingChatOptions;
+import org.springframework.ai.tool.annotation.Tool;
+import org.springframework.ai.tool.annotation.ToolParam;
 import org.springframework.ai.chat.messages.SystemMessage;
 import org.springframework.ai.chat.messages.UserMessage;
 import org.springframework.ai.chat.model.ChatModel;
@@ -18,6 +24,8 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.annotation.ImportCandidates;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.stream.Collectors;
@@ -85,6 +93,48 @@ class AutoglmAutoConfigurationTest {
         } finally {
             server.close();
         }
+    }
+
+    /** The application's tools, as Spring AI's docs declare them; each call is recorded. */
+    static final class WeatherTools {
+        final List<String> calls = new ArrayList<>();
+
+        @Tool(name = "get_weather", description = "The weather in a city")
+        String getWeather(@ToolParam(description = "the city") String city, @ToolParam(description = "celsius or fahrenheit") String unit) {
+            calls.add(city + "/" + unit);
+            return "21 " + unit + " in " + city;
+        }
+    }
+
+    /**
+     * Spring AI's tool loop through a ChatClient: the scripted tool-calling model (the client tests' ToolsTest: it calls
+     * get_weather, then answers ScriptedModels.ANSWER_AFTER_TOOL once the result is in the conversation) asks for the
+     * tool, Spring AI's ToolCallingManager runs the application's @Tool method with the model's arguments, and the
+     * final answer is the model's reply after the tool result. With internal execution off the call comes back instead.
+     */
+    @Test
+    void aChatClientWithToolsRunsTheToolAndReturnsTheFinalAnswer(@TempDir Path dir) {
+        Path model = ScriptedModels.toolCaller(dir.resolve("tools.gguf"));
+        runner.withPropertyValues("autoglm.model-path=" + model).run(ctx -> {
+            ChatClient chat = ChatClient.create(ctx.getBean(ChatModel.class));
+            WeatherTools tools = new WeatherTools();
+            ChatResponse r = chat.prompt().user("Weather in Paris?").tools(tools)
+                    .options(ToolCallingChatOptions.builder().temperature(0.0).maxTokens(16).build())
+                    .call().chatResponse();
+            assertThat(tools.calls).containsExactly("Paris/celsius");
+            assertThat(r.getResult().getOutput().getText()).isEqualTo(ScriptedModels.ANSWER_AFTER_TOOL);
+            assertThat(r.getResult().getOutput().getToolCalls()).isEmpty();
+
+            WeatherTools notRun = new WeatherTools();
+            ChatResponse returned = chat.prompt().user("Weather in Paris?").tools(notRun)
+                    .options(ToolCallingChatOptions.builder().temperature(0.0).maxTokens(16).internalToolExecutionEnabled(false).build())
+                    .call().chatResponse();
+            assertThat(notRun.calls).isEmpty();
+            assertThat(returned.getResult().getOutput().getToolCalls()).singleElement().satisfies(c -> {
+                assertThat(c.name()).isEqualTo("get_weather");
+                assertThat(c.arguments()).contains("\"city\"").contains("Paris");
+            });
+        });
     }
 
     @Test
