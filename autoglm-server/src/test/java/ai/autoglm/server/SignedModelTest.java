@@ -164,6 +164,26 @@ class SignedModelTest {
         }
     }
 
+    /**
+     * A signed Hugging Face directory quantized in memory at load (`quantize:`) is checked on the bytes the loader
+     * maps, like any other, and served.
+     */
+    @Test
+    void aSignedDirectoryQuantizedAtLoadIsServed() throws Exception {
+        SigningKeys.Written keys = SigningKeys.generate(dir.resolve("qkeys"));
+        PrivateKey priv = SigningKeys.readPrivate(keys.privateKey());
+        PublicKey pub = SigningKeys.readPublic(keys.publicKey());
+        Path good = ModelFixtures.writeHf(ModelFixtures.llama(), dir.resolve("qgood"));
+        ModelSignatures.sign(good, priv, pub);
+        ServerConfig config = new ServerConfig("127.0.0.1", 0, 64 * 1024, 8, Duration.ofMinutes(2), 256, List.of(
+                new ModelSpec("q8", good, 128, 1, null, null, null, "q8_0")),
+                GatewayFilters.NONE.withTrust(new TrustConfig(List.of(keys.publicKey()))));
+        try (TestServer s = TestServer.client(AutoglmServer.start(config))) {
+            HttpResponse<String> r = complete(s, "q8");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        }
+    }
+
     /** A PEFT adapter on layer 0's q_proj of {@code model}, with large enough values to change the answer. */
     static Path adapter(Path model, Path dir) {
         int dim, qDim;
