@@ -14,9 +14,9 @@ MODEL="${1:-$ROOT/models/default/model.gguf}"
 REPLICAS="${REPLICAS:-3}"
 CONVERSATIONS="${CONVERSATIONS:-8}"
 TURNS="${TURNS:-4}"
-MAX_TOKENS="${MAX_TOKENS:-32}"
+MAX_TOKENS="${MAX_TOKENS:-16}"
 SLOTS="${SLOTS:-4}"
-CTX="${CTX:-512}"
+CTX="${CTX:-256}"             # the bundled model's whole context: 4 turns of 16 tokens fit
 CONFIGS="${CONFIGS:-autoglm.conf autoglm-session-affinity.conf}"
 BASE_PORT="${PORT:-18400}"
 NGINX="${NGINX:-/usr/sbin/nginx}"
@@ -44,7 +44,11 @@ for conf in $CONFIGS; do
     servers+="    server 127.0.0.1:$rport max_fails=1 fail_timeout=10s;\n"
   done
   for i in $(seq 1 "$REPLICAS"); do
-    for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$((port + i))/health/ready" >/dev/null && break; sleep 0.5; done
+    for _ in $(seq 1 240); do
+      curl -sf "http://127.0.0.1:$((port + i))/health/ready" >/dev/null && break
+      kill -0 "${PIDS[$((i - 1))]}" 2>/dev/null || break
+      sleep 0.5
+    done
     curl -sf "http://127.0.0.1:$((port + i))/health/ready" >/dev/null || { echo "replica $i not ready" >&2; cat "$WORK/replica-$run-$i.log" >&2; exit 1; }
   done
   # The shipped file with only the addresses and the port swapped.
