@@ -41,7 +41,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Debian's nginx running {@code deploy/nginx/autoglm.conf} as shipped (only the replica addresses and the listen port
  * swapped), sharing one real {@code redis-server}: the load spreads, a revocation through one replica reaches all,
  * a quota holds across replicas, a SIGKILLed replica fails only its own requests, a SIGTERMed one finishes its
- * streams and leaves the pool, and {@code autoglm audit verify} finds the three chains whole.
+ * streams and leaves the pool, and {@code autoglm audit verify} finds the three chains whole. A second nginx runs
+ * {@code deploy/nginx/autoglm-session-affinity.conf} as shipped in front of the same replicas: a conversation's turns
+ * stay on one replica and find their prefix in its KV cache.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReplicasBehindNginxTest {
