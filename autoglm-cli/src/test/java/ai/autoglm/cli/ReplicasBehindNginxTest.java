@@ -41,7 +41,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Debian's nginx running {@code deploy/nginx/autoglm.conf} as shipped (only the replica addresses and the listen port
  * swapped), sharing one real {@code redis-server}: the load spreads, a revocation through one replica reaches all,
  * a quota holds across replicas, a SIGKILLed replica fails only its own requests, a SIGTERMed one finishes its
- * streams and leaves the pool, and {@code autoglm audit verify} finds the three chains whole.
+ * streams and leaves the pool, and {@code autoglm audit verify} finds the three chains whole. A second nginx runs
+ * {@code deploy/nginx/autoglm-session-affinity.conf} as shipped in front of the same replicas: a conversation's turns
+ * stay on one replica and find their prefix in its KV cache.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReplicasBehindNginxTest {
@@ -117,21 +119,27 @@ class ReplicasBehindNginxTest {
         for (Replica r : replicas) awaitStatus(r, r.base() + "/health/ready", 200, 120);
 
         nginxPort = freePort();
-        Path conf = renderNginx(ROOT.resolve("deploy/nginx/autoglm.conf"), "upstream-" + nginxPort);
-        nginx = new ProcessBuilder(nginxBinary.toString(), "-p", dir.toString(), "-c", conf.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("nginx.out").toFile()).start();
+        Path conf = renderNginx(ROOT.resolve("deploy/nginx/autoglm.conf"), "upstream-" + nginxPort, nginxPort);
+        nginx = startNginx(conf, nginxPort);
+    }
+
+    /** Debian's nginx on a rendered config, once it answers /health on its port. */
+    static Process startNginx(Path conf, int port) throws Exception {
+        Path out = dir.resolve(conf.getFileName() + ".out");
+        Process p = new ProcessBuilder("/usr/sbin/nginx", "-p", dir.toString(), "-c", conf.toString())
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
         for (int i = 0; ; i++) {
             try {
-                if (get("http://127.0.0.1:" + nginxPort + "/health", null).statusCode() == 200) break;
+                if (get("http://127.0.0.1:" + port + "/health", null).statusCode() == 200) return p;
             } catch (IOException notYet) {
-                if (i > 100 || !nginx.isAlive()) throw new IllegalStateException("nginx did not start: " + Files.readString(dir.resolve("nginx.out")));
+                if (i > 100 || !p.isAlive()) throw new IllegalStateException("nginx did not start: " + Files.readString(out));
                 Thread.sleep(50);
             }
         }
     }
 
     /** The shipped config with the loopback replicas and port; the main nginx.conf keeps everything in the temp dir. */
-    static Path renderNginx(Path shipped, String name) throws IOException {
+    static Path renderNginx(Path shipped, String name, int listenPort) throws IOException {
         String text = Files.readString(shipped);
         Matcher m = Pattern.compile("(?m)^    server \\S+:\\d+( [^;]*);\\n").matcher(text);
         assertThat(m.find()).as("the shipped config lists replicas as 'server host:port params;'").isTrue();
@@ -140,7 +148,7 @@ class ReplicasBehindNginxTest {
         for (Replica r : replicas) servers.append("    server 127.0.0.1:").append(r.port).append(params).append(";\n");
         text = text.replaceAll("(?m)^    server \\S+:\\d+ [^;]*;\\n", "");
         text = text.replaceFirst("(?m)^(upstream autoglm \\{\\n)", "$1" + Matcher.quoteReplacement(servers.toString()));
-        text = text.replaceFirst("(?m)^    listen \\d+;", "    listen 127.0.0.1:" + nginxPort + ";");
+        text = text.replaceFirst("(?m)^    listen \\d+;", "    listen 127.0.0.1:" + listenPort + ";");
         Path site = dir.resolve(name + ".conf");
         Files.writeString(site, text);
         Path main = dir.resolve(name + "-nginx.conf");
@@ -149,11 +157,11 @@ class ReplicasBehindNginxTest {
                 daemon off;
                 master_process on;
                 worker_processes 1;
-                pid %1$s/nginx.pid;
-                error_log %1$s/nginx-error.log warn;
+                pid %1$s/%3$s.pid;
+                error_log %1$s/%3$s-error.log warn;
                 events { worker_connections 256; }
                 http {
-                    access_log %1$s/nginx-access.log;
+                    access_log %1$s/%3$s-access.log;
                     client_body_temp_path %1$s/client_body;
                     proxy_temp_path %1$s/proxy;
                     fastcgi_temp_path %1$s/fastcgi;
@@ -161,7 +169,7 @@ class ReplicasBehindNginxTest {
                     scgi_temp_path %1$s/scgi;
                     include %2$s;
                 }
-                """.formatted(dir, site));
+                """.formatted(dir, site, name));
         return main;
     }
 
@@ -229,8 +237,57 @@ class ReplicasBehindNginxTest {
         assertThat(get("http://127.0.0.1:" + nginxPort + "/v1/models", userKey).statusCode()).as("other keys still work").isEqualTo(200);
     }
 
+    /**
+     * {@code deploy/nginx/autoglm-session-affinity.conf} as shipped, in front of the same three replicas: every turn of
+     * a conversation (one {@code X-Session-Id}, the history growing turn by turn) is answered by the same replica, and
+     * from the second turn on that replica serves the earlier turns from its KV cache ({@code cached_tokens} covers
+     * the previous turn's whole prompt); different sessions spread over the replicas. The conversations run one after
+     * another so that no other conversation can take the slot in between: the cache hit is then the hash's doing.
+     */
     @Test
     @Order(4)
+    void theSessionAffinityVariantKeepsAConversationOnOneReplicaAndItsPrefixCache() throws Exception {
+        int port = freePort();
+        Process affinity = startNginx(renderNginx(ROOT.resolve("deploy/nginx/autoglm-session-affinity.conf"), "affinity-" + port, port), port);
+        try {
+            Set<String> used = new HashSet<>();
+            for (int session = 0; session < 12; session++) {
+                String id = "conversation-" + session;
+                var messages = JSON.createArrayNode();
+                String upstream = null;
+                int previousPrompt = 0;
+                for (int turn = 0; turn < 3; turn++) {
+                    messages.add(JSON.createObjectNode().put("role", "user").put("content", "Session " + session + ", question " + turn + ": tell me more."));
+                    String body = JSON.createObjectNode().put("model", "glm").put("max_tokens", 6).put("temperature", 0).put("ignore_eos", true)
+                            .set("messages", messages).toString();
+                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+                            .timeout(Duration.ofSeconds(120)).header("Authorization", "Bearer " + userKey).header("Content-Type", "application/json")
+                            .header("X-Session-Id", id).POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                    JsonNode answer = JSON.readTree(r.body());
+                    if (upstream == null) upstream = upstream(r);
+                    assertThat(upstream(r)).as("turn %d of %s goes where its first turn went", turn, id).isEqualTo(upstream);
+                    int prompt = answer.at("/usage/prompt_tokens").asInt();
+                    int cached = answer.at("/usage/prompt_tokens_details/cached_tokens").asInt();
+                    if (turn > 0) {
+                        assertThat(cached).as("turn %d of %s reuses the replica's cache of the earlier turns: %s", turn, id, answer.get("usage"))
+                                .isGreaterThanOrEqualTo(previousPrompt).isLessThan(prompt);
+                    }
+                    previousPrompt = prompt;
+                    messages.add(JSON.createObjectNode().put("role", "assistant").put("content", answer.at("/choices/0/message/content").asText()));
+                }
+                used.add(upstream);
+            }
+            assertThat(used).as("12 sessions hashed over 3 replicas (ketama ring of the replicas' addresses)").hasSizeGreaterThan(1);
+            assertThat(used).allSatisfy(u -> assertThat(u).startsWith("127.0.0.1:"));
+        } finally {
+            affinity.destroy();
+            affinity.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    @Order(5)
     void aKilledReplicaFailsOnlyItsOwnRequests() throws Exception {
         Replica victim = replicas[2];
         List<Stream> streams = startStreams(6, 160);
@@ -249,7 +306,7 @@ class ReplicasBehindNginxTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void aTerminatedReplicaFinishesItsStreamsAndLeavesThePool() throws Exception {
         Replica leaving = replicas[1];
         List<Stream> streams = startStreams(4, 80);
@@ -272,7 +329,7 @@ class ReplicasBehindNginxTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void auditVerifyFindsEveryChainWhole() throws Exception {
         Replica a = replicas[0];
         a.process.destroy();
