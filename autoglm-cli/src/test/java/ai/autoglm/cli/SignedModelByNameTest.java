@@ -82,10 +82,9 @@ class SignedModelByNameTest {
         assertThat(stranger.code()).as(stranger.text()).isEqualTo(VerifyCommand.VERIFICATION_FAILED);
         assertThat(stranger.text()).contains("not a trusted key");
 
-        // KNOWN BUG (session note, README Limits): `serve --trust --model NAME` refuses this intact pulled snapshot
-        // ("model.safetensors changed since it was signed (SHA-256 of the bytes loaded differs)") since the load-time
-        // manifest check (ManifestCheck) met the symlinked HF-cache snapshot; a plain signed directory is served
-        // (SignedModelTest). The 200 of the untampered snapshot is not asserted until that is fixed.
+        // KNOWN BUG (session note, README Limits): `serve --trust --model NAME --quantize int4` refused this intact
+        // pulled snapshot in 2 of about 6 runs ("model.safetensors changed since it was signed (SHA-256 of the bytes
+        // loaded differs)"), served it in the others; cause not found. Its 200 is not asserted until that is fixed.
 
         // one flipped byte in a blob (shared by the snapshot's symlink): verify refuses it
         Path blob = hf.resolve("hub/models--test-org--signed-qwen/blobs")

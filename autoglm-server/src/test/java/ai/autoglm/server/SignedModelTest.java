@@ -184,6 +184,28 @@ class SignedModelTest {
         }
     }
 
+    @Test
+    void aSignedDirectoryOfSymlinksIsServed() throws Exception {
+        SigningKeys.Written keys = SigningKeys.generate(dir.resolve("skeys"));
+        Path good = ModelFixtures.writeHf(ModelFixtures.llama(), dir.resolve("sgood"));
+        ModelSignatures.sign(good, SigningKeys.readPrivate(keys.privateKey()), SigningKeys.readPublic(keys.publicKey()));
+        Path blobs = Files.createDirectories(dir.resolve("cache/blobs"));
+        Path snap = Files.createDirectories(dir.resolve("cache/snapshots/abc"));
+        try (var files = Files.list(good)) {
+            for (Path f : files.toList()) {
+                Path blob = Files.copy(f, blobs.resolve(f.getFileName() + ".blob"));
+                Files.createSymbolicLink(snap.resolve(f.getFileName()), Path.of("../../blobs").resolve(blob.getFileName()));
+            }
+        }
+        ServerConfig config = new ServerConfig("127.0.0.1", 0, 64 * 1024, 8, Duration.ofMinutes(2), 256, List.of(
+                new ModelSpec("links", snap, 128, 1, null, null)),
+                GatewayFilters.NONE.withTrust(new TrustConfig(List.of(keys.publicKey()))));
+        try (TestServer s = TestServer.client(AutoglmServer.start(config))) {
+            HttpResponse<String> r = complete(s, "links");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        }
+    }
+
     /** A PEFT adapter on layer 0's q_proj of {@code model}, with large enough values to change the answer. */
     static Path adapter(Path model, Path dir) {
         int dim, qDim;
