@@ -5,11 +5,8 @@ import ai.autoglm.core.hub.LocalHub;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -19,20 +16,8 @@ class ModelsByNameCommandsTest {
     @TempDir
     Path tmp;
 
-    record Out(int code, String text) {
-    }
-
-    private Out autoglm(Map<String, String> env, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xss16m",
-                "-cp", System.getProperty("java.class.path"), AutoglmCli.class.getName()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().keySet().removeIf(k -> k.startsWith("HF_") || k.startsWith("AUTOGLM_"));
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        return new Out(p.waitFor(), text);
+    private static CliProcess.Result autoglm(Map<String, String> env, String... args) throws Exception {
+        return CliProcess.run(env, args);
     }
 
     @Test
@@ -42,29 +27,29 @@ class ModelsByNameCommandsTest {
         try (LocalHub hub = new LocalHub()) {
             hub.publish("test-org/tiny-qwen", repo, null);
             Map<String, String> env = Map.of("HF_ENDPOINT", hub.endpoint().toString(), "HF_HOME", tmp.resolve("hf").toString());
-            Out pull = autoglm(env, "pull", "test-org/tiny-qwen");
+            CliProcess.Result pull = autoglm(env, "pull", "test-org/tiny-qwen");
             assertThat(pull.code()).as(pull.text()).isZero();
             assertThat(pull.text()).contains("model.safetensors").contains("at commit");
 
-            Out list = autoglm(env, "list");
+            CliProcess.Result list = autoglm(env, "list");
             assertThat(list.text()).contains("test-org/tiny-qwen");
-            Out show = autoglm(env, "show", "test-org/tiny-qwen");
+            CliProcess.Result show = autoglm(env, "show", "test-org/tiny-qwen");
             assertThat(show.code()).as(show.text()).isZero();
             assertThat(show.text()).contains(LocalHub.sha256(Files.readAllBytes(repo.resolve("model.safetensors"))));
-            Out verify = autoglm(env, "verify", "test-org/tiny-qwen");
+            CliProcess.Result verify = autoglm(env, "verify", "test-org/tiny-qwen");
             assertThat(verify.code()).as(verify.text()).isZero();
 
             int before = hub.requests.get();
             Map<String, String> offline = new java.util.HashMap<>(env);
             offline.put("HF_HUB_OFFLINE", "1");
-            Out run = autoglm(offline, "run", "--model", "test-org/tiny-qwen", "--prompt", "hi", "-n", "3", "--temperature", "0", "--quiet");
+            CliProcess.Result run = autoglm(offline, "run", "--model", "test-org/tiny-qwen", "--prompt", "hi", "-n", "3", "--temperature", "0", "--quiet");
             assertThat(run.code()).as(run.text()).isZero();
             assertThat(hub.requests.get()).isEqualTo(before);
 
-            Out unknown = autoglm(offline, "run", "--model", "glm4-9b-chat", "--prompt", "hi");
+            CliProcess.Result unknown = autoglm(offline, "run", "--model", "glm4-9b-chat", "--prompt", "hi");
             assertThat(unknown.code()).isEqualTo(2);
             assertThat(unknown.text()).contains("glm-4-9b-chat");
-            Out absent = autoglm(offline, "run", "--model", "test-org/absent", "--prompt", "hi");
+            CliProcess.Result absent = autoglm(offline, "run", "--model", "test-org/absent", "--prompt", "hi");
             assertThat(absent.code()).isEqualTo(2);
             assertThat(absent.text()).contains("not in the cache");
 
@@ -73,11 +58,11 @@ class ModelsByNameCommandsTest {
             byte[] b = Files.readAllBytes(blob);
             b[64] ^= 1;
             Files.write(blob, b);
-            Out bad = autoglm(env, "verify", "test-org/tiny-qwen");
+            CliProcess.Result bad = autoglm(env, "verify", "test-org/tiny-qwen");
             assertThat(bad.code()).as(bad.text()).isEqualTo(VerifyCommand.VERIFICATION_FAILED);
             assertThat(bad.text()).contains("model.safetensors");
 
-            Out rm = autoglm(env, "rm", "test-org/tiny-qwen");
+            CliProcess.Result rm = autoglm(env, "rm", "test-org/tiny-qwen");
             assertThat(rm.code()).as(rm.text()).isZero();
             assertThat(tmp.resolve("hf/hub/models--test-org--tiny-qwen")).doesNotExist();
         }

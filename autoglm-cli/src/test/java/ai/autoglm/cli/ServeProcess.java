@@ -10,9 +10,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -36,14 +33,7 @@ final class ServeProcess {
     }
 
     static Answer serveAndAsk(Map<String, String> env, String alias, String... serveArgs) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xss16m",
-                "-cp", System.getProperty("java.class.path"), AutoglmCli.class.getName(), "serve"));
-        cmd.addAll(List.of(serveArgs));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().keySet().removeIf(k -> k.startsWith("HF_") || k.startsWith("AUTOGLM_") || k.startsWith("MODELSCOPE_"));
-        pb.environment().putAll(env);
-        Process p = pb.start();
+        Process p = CliProcess.builder(env, serveArgs(serveArgs)).start();
         StringBuilder log = new StringBuilder();
         try {
             BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -88,16 +78,16 @@ final class ServeProcess {
 
     /** {@code autoglm serve ...} that is expected to exit by itself (a refused config): its exit code and output. */
     static Answer runToExit(Map<String, String> env, String... serveArgs) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xss16m",
-                "-cp", System.getProperty("java.class.path"), AutoglmCli.class.getName(), "serve"));
-        cmd.addAll(List.of(serveArgs));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().keySet().removeIf(k -> k.startsWith("HF_") || k.startsWith("AUTOGLM_") || k.startsWith("MODELSCOPE_"));
-        pb.environment().putAll(env);
-        Process p = pb.start();
+        Process p = CliProcess.builder(env, serveArgs(serveArgs)).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(60, TimeUnit.SECONDS)) p.destroyForcibly();
         return new Answer(p.exitValue(), "", out);
+    }
+
+    private static String[] serveArgs(String... args) {
+        String[] all = new String[args.length + 1];
+        all[0] = "serve";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return all;
     }
 }

@@ -5,10 +5,8 @@ import ai.autoglm.core.hub.LocalHub;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,20 +25,8 @@ class SignedModelByNameTest {
     @TempDir
     Path tmp;
 
-    record Out(int code, String text) {
-    }
-
-    private Out autoglm(Map<String, String> env, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xss16m",
-                "-cp", System.getProperty("java.class.path"), AutoglmCli.class.getName()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().keySet().removeIf(k -> k.startsWith("HF_") || k.startsWith("AUTOGLM_"));
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        return new Out(p.waitFor(), text);
+    private static CliProcess.Result autoglm(Map<String, String> env, String... args) throws Exception {
+        return CliProcess.run(env, args);
     }
 
     @Test
@@ -61,7 +47,7 @@ class SignedModelByNameTest {
         try (LocalHub hub = new LocalHub()) {
             hub.publish("test-org/signed-qwen", repo, null);
             Map<String, String> env = Map.of("HF_ENDPOINT", hub.endpoint().toString(), "HF_HOME", hf.toString());
-            Out pull = autoglm(env, "pull", "test-org/signed-qwen");
+            CliProcess.Result pull = autoglm(env, "pull", "test-org/signed-qwen");
             assertThat(pull.code()).as(pull.text()).isZero();
         }
         Path snapshot;
@@ -75,10 +61,10 @@ class SignedModelByNameTest {
         }
 
         Map<String, String> offline = new HashMap<>(Map.of("HF_HOME", hf.toString(), "HF_HUB_OFFLINE", "1"));
-        Out ok = autoglm(offline, "verify", "--trust", pub.toString(), "test-org/signed-qwen");
+        CliProcess.Result ok = autoglm(offline, "verify", "--trust", pub.toString(), "test-org/signed-qwen");
         assertThat(ok.code()).as(ok.text()).isZero();
         assertThat(ok.text()).contains("(trusted)");
-        Out stranger = autoglm(offline, "verify", "--trust", tmp.resolve("other/autoglm-signing.pub").toString(), "test-org/signed-qwen");
+        CliProcess.Result stranger = autoglm(offline, "verify", "--trust", tmp.resolve("other/autoglm-signing.pub").toString(), "test-org/signed-qwen");
         assertThat(stranger.code()).as(stranger.text()).isEqualTo(VerifyCommand.VERIFICATION_FAILED);
         assertThat(stranger.text()).contains("not a trusted key");
 
@@ -92,7 +78,7 @@ class SignedModelByNameTest {
         byte[] b = Files.readAllBytes(blob);
         b[b.length - 1] ^= 1;
         Files.write(blob, b);
-        Out bad = autoglm(offline, "verify", "--trust", pub.toString(), "test-org/signed-qwen");
+        CliProcess.Result bad = autoglm(offline, "verify", "--trust", pub.toString(), "test-org/signed-qwen");
         assertThat(bad.code()).as(bad.text()).isEqualTo(VerifyCommand.VERIFICATION_FAILED);
         assertThat(bad.text()).contains("model.safetensors");
         // (serve of a tampered model is refused at start, exit 2, see ServeStartupErrorsTest and SignedModelTest)

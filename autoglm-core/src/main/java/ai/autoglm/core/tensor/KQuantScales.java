@@ -26,6 +26,30 @@ final class KQuantScales {
 
     static final int FLOATS_PER_BLOCK = 16;
 
+    /**
+     * A tensor's table, built by the first {@link #get} (the first prepared decode) and kept: once per tensor, under
+     * the tensor's concurrent decodes, by double-checked locking on a volatile field.
+     */
+    static final class Lazy {
+        private final java.util.function.Supplier<MemorySegment> build;
+        private volatile MemorySegment table;
+
+        Lazy(java.util.function.Supplier<MemorySegment> build) {
+            this.build = build;
+        }
+
+        MemorySegment get() {
+            MemorySegment t = table;
+            if (t == null) {
+                synchronized (this) {
+                    t = table;
+                    if (t == null) table = t = build.get();
+                }
+            }
+            return t;
+        }
+    }
+
     /** The Q4_K/Q5_K table of {@code data} (blocks of {@code blockBytes}: halves d, dmin at 0, scales at 4). */
     static MemorySegment q4or5(MemorySegment data, long blocks, int blockBytes) {
         MemorySegment out = Arena.ofAuto().allocate(4L * FLOATS_PER_BLOCK * blocks, 64);

@@ -90,22 +90,18 @@ public final class Q4_KTensor extends SegmentTensor {
     }
 
     /** The block scales as the decode kernel reads them ({@link KQuantScales}), built by the first {@link #prepare}. */
-    private volatile MemorySegment scalesMins;
+    private final KQuantScales.Lazy scalesMins = new KQuantScales.Lazy(() -> KQuantScales.q4or5(data, size / 256, BLOCK_BYTES));
 
     /** x for {@link VectorKernels#dotQ4_KPrepared} (see {@link KQuantPrepare}); on the Vector API path only. */
     @Override
     public boolean prepare(float[] x, int xOff, int n, PreparedVector into) {
         if (!vectorPath() || !KQuantPrepare.prepare(x, xOff, n, into, false)) return false;
-        if (scalesMins == null) {
-            synchronized (this) {
-                if (scalesMins == null) scalesMins = KQuantScales.q4or5(data, size / 256, BLOCK_BYTES);
-            }
-        }
+        scalesMins.get(); // built once, here rather than in the first dot
         return true;
     }
 
     @Override
     public float dotPrepared(long offset, PreparedVector v) {
-        return VectorKernels.dotQ4_KPrepared(data, scalesMins, offset / 256, v.n / 256, v.values, 4L * v.n);
+        return VectorKernels.dotQ4_KPrepared(data, scalesMins.get(), offset / 256, v.n / 256, v.values, 4L * v.n);
     }
 }

@@ -69,22 +69,18 @@ public final class Q6_KTensor extends SegmentTensor {
     }
 
     /** The block scales as the decode kernel reads them ({@link KQuantScales}), built by the first {@link #prepare}. */
-    private volatile MemorySegment scales;
+    private final KQuantScales.Lazy scales = new KQuantScales.Lazy(() -> KQuantScales.q6(data, size / 256));
 
     /** x for {@link VectorKernels#dotQ6_KPrepared} (see {@link KQuantPrepare}); on the Vector API path only. */
     @Override
     public boolean prepare(float[] x, int xOff, int n, PreparedVector into) {
         if (!vectorPath() || !KQuantPrepare.prepare(x, xOff, n, into, true)) return false;
-        if (scales == null) {
-            synchronized (this) {
-                if (scales == null) scales = KQuantScales.q6(data, size / 256);
-            }
-        }
+        scales.get(); // built once, here rather than in the first dot
         return true;
     }
 
     @Override
     public float dotPrepared(long offset, PreparedVector v) {
-        return VectorKernels.dotQ6_KPrepared(data, scales, offset / 256, v.n / 256, v.values, 4L * v.n);
+        return VectorKernels.dotQ6_KPrepared(data, scales.get(), offset / 256, v.n / 256, v.values, 4L * v.n);
     }
 }
