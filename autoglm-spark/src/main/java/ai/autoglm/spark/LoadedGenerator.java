@@ -9,11 +9,11 @@ import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.tokenizer.ChatMessage;
 import ai.autoglm.core.tokenizer.ChatTemplate;
-import ai.autoglm.server.engine.ContinuousBatchScheduler;
-import ai.autoglm.server.engine.GenerationJob;
-import ai.autoglm.server.engine.JobEvent;
-import ai.autoglm.server.engine.QueueFullException;
-import ai.autoglm.server.engine.SchedulerListener;
+import ai.autoglm.core.schedule.ContinuousBatchScheduler;
+import ai.autoglm.core.schedule.GenerationJob;
+import ai.autoglm.core.schedule.JobEvent;
+import ai.autoglm.core.schedule.QueueFullException;
+import ai.autoglm.core.schedule.SchedulerListener;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package ai.autoglm.spark;
 
-import ai.autoglm.server.engine.GenerationJob;
+import ai.autoglm.core.schedule.GenerationJob;
 
 import java.util.ArrayDeque;
 import java.util.Iterator;

@@ -3,9 +3,9 @@ package ai.autoglm.server.api;
 import ai.autoglm.core.generate.GenerationRequest;
 import ai.autoglm.core.generate.LogitsProcessor;
 import ai.autoglm.server.models.ServedModel;
-import ai.autoglm.server.engine.GenerationJob;
-import ai.autoglm.server.engine.JobEvent;
-import ai.autoglm.server.engine.QueueFullException;
+import ai.autoglm.core.schedule.GenerationJob;
+import ai.autoglm.core.schedule.JobEvent;
+import ai.autoglm.core.schedule.QueueFullException;
 
 import java.time.Duration;
 import java.util.Map;

@@ -1,8 +1,8 @@
 package ai.autoglm.server.api;
 
 import ai.autoglm.server.gateway.CachedResponse;
-import ai.autoglm.server.engine.GenerationJob;
-import ai.autoglm.server.engine.JobEvent;
+import ai.autoglm.core.schedule.GenerationJob;
+import ai.autoglm.core.schedule.JobEvent;
 import ai.autoglm.server.gateway.GatewayExchange;
 import ai.autoglm.server.gateway.Principal;
 import ai.autoglm.server.gateway.RequestContext;

@@ -1,6 +1,6 @@
 package ai.autoglm.server.metrics;
 
-import ai.autoglm.server.engine.SchedulerListener;
+import ai.autoglm.core.schedule.SchedulerListener;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;

@@ -18,7 +18,7 @@ import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.server.gateway.GatewayException;
 import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.server.config.ServerConfig;
-import ai.autoglm.server.engine.ContinuousBatchScheduler;
+import ai.autoglm.core.schedule.ContinuousBatchScheduler;
 
 import ai.autoglm.server.security.ModelFiles;
 import ai.autoglm.server.security.ModelSignatures;

@@ -6,9 +6,9 @@ import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.tokenizer.ChatTemplate;
 import ai.autoglm.server.gateway.GatewayException;
 import ai.autoglm.server.config.ModelSpec;
-import ai.autoglm.server.engine.ContinuousBatchScheduler;
+import ai.autoglm.core.schedule.ContinuousBatchScheduler;
 import ai.autoglm.server.security.ModelFiles;
-import ai.autoglm.server.tools.ToolCallFormat;
+import ai.autoglm.core.generate.tools.ToolCallFormat;
 
 import java.util.Set;
 

@@ -1,4 +1,4 @@
-package ai.autoglm.server.tools;
+package ai.autoglm.core.generate.tools;
 
 import ai.autoglm.core.tokenizer.GlmToolCallParser;
 import ai.autoglm.core.tokenizer.Llama3ToolCallParser;

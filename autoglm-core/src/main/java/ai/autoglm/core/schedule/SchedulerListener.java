@@ -1,4 +1,4 @@
-package ai.autoglm.server.engine;
+package ai.autoglm.core.schedule;
 
 /** What the scheduler reports for metrics; called on the scheduler thread, must be quick. */
 public interface SchedulerListener {

@@ -1,4 +1,4 @@
-package ai.autoglm.server.tools;
+package ai.autoglm.core.generate.tools;
 
 import ai.autoglm.core.generate.StopSequenceMatcher;
 import ai.autoglm.core.tokenizer.ToolCallParser;

@@ -1,4 +1,4 @@
-package ai.autoglm.server.tools;
+package ai.autoglm.core.generate.tools;
 
 import ai.autoglm.core.generate.LogitsProcessor;
 import ai.autoglm.core.generate.json.JsonGrammar;

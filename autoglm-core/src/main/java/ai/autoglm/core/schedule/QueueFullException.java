@@ -1,4 +1,4 @@
-package ai.autoglm.server.engine;
+package ai.autoglm.core.schedule;
 
 /** The scheduler's wait queue is full: the caller should retry later (HTTP 429 with Retry-After). */
 public final class QueueFullException extends RuntimeException {

@@ -1,4 +1,4 @@
-package ai.autoglm.server.engine;
+package ai.autoglm.core.schedule;
 
 import ai.autoglm.core.generate.GenerationRequest;
 
