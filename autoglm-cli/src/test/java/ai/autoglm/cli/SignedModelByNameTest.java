@@ -68,9 +68,14 @@ class SignedModelByNameTest {
         assertThat(stranger.code()).as(stranger.text()).isEqualTo(VerifyCommand.VERIFICATION_FAILED);
         assertThat(stranger.text()).contains("not a trusted key");
 
-        // KNOWN BUG (session note, README Limits): `serve --trust --model NAME --quantize int4` refused this intact
-        // pulled snapshot in 2 of about 6 runs ("model.safetensors changed since it was signed (SHA-256 of the bytes
-        // loaded differs)"), served it in the others; cause not found. Its 200 is not asserted until that is fixed.
+        // served twice: the load-time check (ManifestCheck hashing the mapped bytes) once refused this intact snapshot
+        // intermittently under load; 18 runs under load passed at 66392b2 (session note), so it is asserted again
+        for (int i = 0; i < 2; i++) {
+            ServeProcess.Answer served = ServeProcess.serveAndAsk(offline, "test-org/signed-qwen", "--model", "test-org/signed-qwen",
+                    "--trust", pub.toString(), "--quantize", "int4", "--port", "0", "--ctx", "128", "--home", tmp.resolve("home").toString());
+            assertThat(served.status()).as(served.body() + "\n" + served.log()).isEqualTo(200);
+            assertThat(served.log()).contains("signed by key").contains("quantized to q4_k in memory");
+        }
 
         // one flipped byte in a blob (shared by the snapshot's symlink): verify refuses it
         Path blob = hf.resolve("hub/models--test-org--signed-qwen/blobs")
@@ -81,6 +86,9 @@ class SignedModelByNameTest {
         CliProcess.Result bad = autoglm(offline, "verify", "--trust", pub.toString(), "test-org/signed-qwen");
         assertThat(bad.code()).as(bad.text()).isEqualTo(VerifyCommand.VERIFICATION_FAILED);
         assertThat(bad.text()).contains("model.safetensors");
-        // (serve of a tampered model is refused at start, exit 2, see ServeStartupErrorsTest and SignedModelTest)
+        ServeProcess.Answer refused = ServeProcess.runToExit(offline, "--model", "test-org/signed-qwen",
+                "--trust", pub.toString(), "--quantize", "int4", "--port", "0", "--ctx", "128", "--home", tmp.resolve("home").toString());
+        assertThat(refused.status()).as(refused.log()).isEqualTo(2);
+        assertThat(refused.log()).contains("model.safetensors");
     }
 }
