@@ -161,6 +161,15 @@ class ChatTemplateRealTemplatesTest {
             ChatMessage.assistant("<think>\nreasoning two\n</think>\n\nAnswer two")), null, null));
         c.add(new Conversation("enable_thinking=false", List.of(
             ChatMessage.user("Quick answer please")), null, Map.of("enable_thinking", false)));
+        c.add(new Conversation("enable_thinking=true, reasoning history", List.of(
+            ChatMessage.user("Q1"),
+            ChatMessage.assistant("A1", "r1"),
+            ChatMessage.user("Q2")), null, Map.of("enable_thinking", true)));
+        c.add(new Conversation("enable_thinking=false with tools and a call in this turn", List.of(
+            ChatMessage.user("Weather?"),
+            new ChatMessage("assistant", "", List.of(ChatMessage.toolCall("c1", "get_weather", Map.of("location", "Oslo"))),
+                null, null, "I should call the tool."),
+            ChatMessage.tool("c1", "get_weather", "rain")), toolsSupported ? tools() : null, Map.of("enable_thinking", false)));
         return c;
     }
 
