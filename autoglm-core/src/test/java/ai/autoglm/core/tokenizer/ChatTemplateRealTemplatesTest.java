@@ -214,6 +214,13 @@ class ChatTemplateRealTemplatesTest {
             conversations(true));
     }
 
+    /** The copy in chat-templates/qwen3.jinja (the server tests' Qwen3 model carries it) is the package's string. */
+    @Test
+    void qwen3CopyIsThePackagesTemplate() throws IOException {
+        assertThat(Files.readString(Path.of("src/test/resources/chat-templates/qwen3.jinja")))
+            .isEqualTo(tokenizerConfig("qwen3").get("chat_template").asText());
+    }
+
     @TestFactory
     Stream<DynamicTest> llama3() {
         JsonNode config = tokenizerConfig("llama3");
