@@ -161,7 +161,7 @@ final class HybridClient implements AutoGLMClient {
             Usage u = new Usage(l.usage().promptTokens(), remotePieces + l.usage().completionTokens(), l.usage().cachedPromptTokens());
             return new ChatResponse(partial + (l.content() == null ? "" : l.content()), l.toolCalls(), l.finishReason(), u, l.timing(),
                     Route.local("the server's stream broke after " + remotePieces + " pieces (" + breakReason
-                            + "); the local model continued the answer"));
+                            + "); the local model continued the answer"), l.reasoning());
         }
 
         @Override

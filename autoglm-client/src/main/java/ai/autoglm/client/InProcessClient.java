@@ -21,6 +21,7 @@ import ai.autoglm.core.schedule.QueueFullException;
 import ai.autoglm.core.schedule.SchedulerListener;
 import ai.autoglm.core.generate.tools.ToolCallFormat;
 import ai.autoglm.core.generate.tools.ToolCallStreamFilter;
+import ai.autoglm.core.generate.reasoning.ThinkBlockSplitter;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,6 +55,8 @@ final class InProcessClient implements AutoGLMClient {
     private final ChatTemplate template;
     private final Set<Integer> stopTokens;
     private final ToolCallFormat toolFormat;
+    /** Whether the model writes think blocks (its template handles them): their text goes to the response's reasoning. */
+    private final boolean thinks;
     private final EmbeddingModel embedder;
     private final Duration requestTimeout;
     private final Map<String, JsonGrammar> grammars = new ConcurrentHashMap<>();
@@ -74,6 +77,7 @@ final class InProcessClient implements AutoGLMClient {
         this.template = model.chatTemplate().isPresent() ? Prompts.chatTemplate(model) : null;
         this.stopTokens = StopTokens.defaults(model.tokenizer());
         this.toolFormat = ToolCallFormat.forTemplate(model.chatTemplate().orElse(null));
+        this.thinks = ThinkBlockSplitter.appliesTo(model.chatTemplate().orElse(null));
         this.scheduler = new ContinuousBatchScheduler("client", model, slots, context, QUEUE, PREFILL_BUDGET, new SchedulerListener() {
             @Override
             public void stepDone(int rows, int decodeRows, long nanos) {
@@ -154,16 +158,23 @@ final class InProcessClient implements AutoGLMClient {
                 }
                 case JobEvent.Finished f -> {
                     String content = text.toString();
+                    String reasoning = null;
+                    if (s.startsInside != null) {
+                        ThinkBlockSplitter.Split split = ThinkBlockSplitter.split(content, s.startsInside);
+                        if (!split.reasoning().isEmpty()) reasoning = split.reasoning();
+                        content = split.content();
+                    }
                     List<ToolCall> calls = List.of();
                     if (s.toolNames != null) {
-                        ToolCallParser.Parsed parsed = ToolCallStreamFilter.parseAll(toolFormat, content, s.toolNames);
+                        ToolCallParser.Parsed parsed = ToolCallStreamFilter.parseAll(toolFormat, content, s.toolNames, s.tools);
                         if (parsed.hasToolCalls()) {
                             calls = toolCalls(parsed);
                             content = parsed.content() == null || parsed.content().isEmpty() ? null : parsed.content();
                             finish = "tool_calls";
                         }
                     }
-                    return new ChatResponse(content, calls, finish, usage(f), Timing.since(start, first), Route.local("in-process client"));
+                    return new ChatResponse(content, calls, finish, usage(f), Timing.since(start, first), Route.local("in-process client"),
+                            reasoning);
                 }
                 case JobEvent.Failed f -> throw failure(f);
             }
@@ -183,7 +194,8 @@ final class InProcessClient implements AutoGLMClient {
     ChatStream stream(ChatRequest request, String continuation) {
         long start = System.nanoTime();
         Submitted s = submit(request, continuation);
-        ToolCallStreamFilter filter = s.toolNames == null ? null : new ToolCallStreamFilter(toolFormat, s.toolNames);
+        ToolCallStreamFilter filter = s.toolNames == null ? null : new ToolCallStreamFilter(toolFormat, s.toolNames, s.tools);
+        ThinkBlockSplitter think = s.startsInside == null ? null : new ThinkBlockSplitter(s.startsInside);
         return new PieceStream() {
             long first;
             String finish;
@@ -199,7 +211,9 @@ final class InProcessClient implements AutoGLMClient {
                         case JobEvent.Token t -> {
                             if (first == 0) first = System.nanoTime();
                             if (t.step().finish() != null) finish = t.step().finish().wireName;
-                            String piece = filter == null ? t.step().text() : filter.push(t.step().text());
+                            // pieces are the answer only; reasoning is collected by the splitter for the response
+                            String answer = think == null ? t.step().text() : think.push(t.step().text()).content();
+                            String piece = filter == null ? answer : filter.push(answer);
                             if (!piece.isEmpty()) {
                                 content.append(piece);
                                 return piece;
@@ -207,16 +221,22 @@ final class InProcessClient implements AutoGLMClient {
                         }
                         case JobEvent.Finished f -> {
                             done = f;
+                            String tail = "";
+                            if (think != null) { // what the splitter held back (a text that began like a tag)
+                                String rest = think.finish().content();
+                                tail = filter == null ? rest : filter.push(rest);
+                            }
                             if (filter != null) {
                                 ToolCallParser.Parsed parsed = filter.finish();
                                 if (parsed.hasToolCalls()) {
                                     calls = toolCalls(parsed);
                                     finish = "tool_calls";
                                 }
-                                if (parsed.content() != null && !parsed.content().isEmpty()) {
-                                    content.append(parsed.content());
-                                    return parsed.content();
-                                }
+                                if (parsed.content() != null) tail += parsed.content();
+                            }
+                            if (!tail.isEmpty()) {
+                                content.append(tail);
+                                return tail;
                             }
                         }
                         case JobEvent.Failed f -> throw failure(f);
@@ -228,7 +248,9 @@ final class InProcessClient implements AutoGLMClient {
             @Override
             protected ChatResponse result() {
                 String text = content.isEmpty() && !calls.isEmpty() ? null : content.toString();
-                return new ChatResponse(text, calls, finish, usage(done), Timing.since(start, first), Route.local("in-process client"));
+                String reasoning = think == null || think.reasoning().isEmpty() ? null : think.reasoning();
+                return new ChatResponse(text, calls, finish, usage(done), Timing.since(start, first), Route.local("in-process client"),
+                        reasoning);
             }
 
             @Override
@@ -238,7 +260,11 @@ final class InProcessClient implements AutoGLMClient {
         };
     }
 
-    private record Submitted(GenerationJob job, Set<String> toolNames) {
+    /**
+     * @param tools        the offered tools as template maps (their parameter types guide GLM-4.5's untyped values)
+     * @param startsInside whether the answer starts inside an opened think block; null when the model does not think
+     */
+    private record Submitted(GenerationJob job, Set<String> toolNames, List<Map<String, Object>> tools, Boolean startsInside) {
     }
 
     /** Renders, checks and queues the request (the checks of the server's {@code Generations.submit}). */
@@ -281,7 +307,8 @@ final class InProcessClient implements AutoGLMClient {
             names = new HashSet<>();
             for (ToolSpec t : r.tools()) names.add(t.name());
         }
-        return new Submitted(job, names);
+        Boolean startsInside = thinks ? ThinkBlockSplitter.startsInside(text + continuation) : null;
+        return new Submitted(job, names, WireFormat.templateTools(r.tools()), startsInside);
     }
 
     /** The response schema as a token constraint (grammars kept by schema text: their token masks are reused). */

@@ -82,6 +82,7 @@ final class RemoteClient implements AutoGLMClient {
         private final long start;
         private long first;
         private final StringBuilder content = new StringBuilder();
+        private StringBuilder reasoning; // null until a delta carries reasoning_content
         /** Tool calls by index: OpenAI streams their arguments in pieces; autoglm serve sends each whole. */
         private final Map<Integer, String[]> calls = new TreeMap<>();
         private String finish;
@@ -133,6 +134,11 @@ final class RemoteClient implements AutoGLMClient {
                     if (fn.hasNonNull("name")) c[1] = fn.get("name").asText();
                     if (fn.hasNonNull("arguments")) c[2] += fn.get("arguments").asText();
                 }
+                // reasoning (thinking models) is not a piece of the answer: it is collected for the response
+                if (delta.path("reasoning_content").isTextual()) {
+                    if (reasoning == null) reasoning = new StringBuilder();
+                    reasoning.append(delta.get("reasoning_content").asText());
+                }
                 String piece = delta.path("content").isTextual() ? delta.get("content").asText() : "";
                 if (!piece.isEmpty()) {
                     if (first == 0) first = System.nanoTime();
@@ -154,7 +160,8 @@ final class RemoteClient implements AutoGLMClient {
             List<ToolCall> out = new ArrayList<>();
             for (String[] c : calls.values()) out.add(new ToolCall(c[0], c[1], c[2].isEmpty() ? "{}" : c[2]));
             String text = content.isEmpty() && !out.isEmpty() ? null : content.toString();
-            return new ChatResponse(text, out, finish, usage, Timing.since(start, first), Route.remote("server " + base + " answered"));
+            return new ChatResponse(text, out, finish, usage, Timing.since(start, first), Route.remote("server " + base + " answered"),
+                    reasoning == null ? null : reasoning.toString());
         }
 
         /** Closing the body closes the connection: the server notices and frees the slot. */

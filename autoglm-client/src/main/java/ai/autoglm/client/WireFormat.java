@@ -148,7 +148,9 @@ final class WireFormat {
         List<ToolCall> calls = new ArrayList<>();
         for (JsonNode c : msg.path("tool_calls")) calls.add(toolCall(c));
         String content = msg.path("content").isTextual() ? msg.get("content").asText() : null;
-        return new ChatResponse(content, calls, choice.path("finish_reason").asText(null), usage(root.path("usage")), timing, route);
+        String reasoning = msg.path("reasoning_content").isTextual() ? msg.get("reasoning_content").asText() : null;
+        return new ChatResponse(content, calls, choice.path("finish_reason").asText(null), usage(root.path("usage")), timing, route,
+                reasoning);
     }
 
     static ToolCall toolCall(JsonNode c) {

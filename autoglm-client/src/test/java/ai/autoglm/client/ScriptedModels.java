@@ -79,6 +79,32 @@ public final class ScriptedModels {
         return write(file, extra, chain, 2048, TEMPLATE);
     }
 
+    /** What the thinker reasons and answers (its output is {@code <think>\n}reasoning{@code \n</think>\n\n}answer). */
+    public static final String REASONING = "The user wants 北京.\nSo: weather.";
+    public static final String ANSWER = "It is sunny.";
+
+    /**
+     * A Qwen3 model (Qwen3's real chat template, autoglm-core's chat-templates/qwen3.jinja) that thinks, then answers:
+     * the tags are split over tokens ({@code <th|ink>}, {@code \n</th|ink>}).
+     */
+    public static Path thinker(Path file) {
+        String template;
+        try {
+            template = java.nio.file.Files.readString(Path.of("../autoglm-core/src/test/resources/chat-templates/qwen3.jinja"));
+        } catch (java.io.IOException e) {
+            throw new AssertionError("Qwen3 chat template copy missing (autoglm-core/src/test/resources/chat-templates)", e);
+        }
+        List<String> extra = List.of("<th", "ink>\n", "The user wants 北京.", "\nSo: weather.\n</th", "ink>\n\n", "It is", " sunny.");
+        Map<Integer, Integer> chain = new LinkedHashMap<>();
+        int prev = '\n';
+        for (int i = 0; i < extra.size(); i++) {
+            chain.put(prev, ModelFixtures.VOCAB_SIZE + i);
+            prev = ModelFixtures.VOCAB_SIZE + i;
+        }
+        chain.put(prev, ModelFixtures.TOKENS.indexOf(ModelFixtures.IM_END));
+        return write(file, extra, chain, 2048, template);
+    }
+
     /** "abc" repeated until the context is full: a stream that runs as long as it is allowed to. */
     public static Path looping(Path file, int context) {
         Map<Integer, Integer> chain = new LinkedHashMap<>();

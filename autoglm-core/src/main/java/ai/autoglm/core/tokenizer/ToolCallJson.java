@@ -42,6 +42,15 @@ final class ToolCallJson {
         }
     }
 
+    /** Any JSON value that is all of {@code text} (an object, array, string, number, boolean or null), or null. */
+    static JsonNode value(String text) {
+        try {
+            return text.isEmpty() ? null : JSON.readTree(text);
+        } catch (JsonProcessingException | RuntimeException e) {
+            return null; // not JSON: the caller keeps the text as a string
+        }
+    }
+
     static String compact(JsonNode node) {
         try {
             return JSON.writeValueAsString(node);

@@ -1,6 +1,7 @@
 package ai.autoglm.core.tokenizer;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -27,4 +28,13 @@ public interface ToolCallParser {
      *                   Null accepts any well-formed name.
      */
     Parsed parse(String output, Set<String> knownTools);
+
+    /**
+     * The same, with the offered tools as the request sent them ({@code {"type": "function", "function": {"name",
+     * "parameters"}}}), for formats whose argument values are untyped text and need the parameters' declared types
+     * (GLM-4.5). The default ignores them.
+     */
+    default Parsed parse(String output, Set<String> knownTools, List<Map<String, Object>> tools) {
+        return parse(output, knownTools);
+    }
 }

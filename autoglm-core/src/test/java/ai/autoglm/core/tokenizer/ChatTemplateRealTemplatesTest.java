@@ -161,6 +161,15 @@ class ChatTemplateRealTemplatesTest {
             ChatMessage.assistant("<think>\nreasoning two\n</think>\n\nAnswer two")), null, null));
         c.add(new Conversation("enable_thinking=false", List.of(
             ChatMessage.user("Quick answer please")), null, Map.of("enable_thinking", false)));
+        c.add(new Conversation("enable_thinking=true, reasoning history", List.of(
+            ChatMessage.user("Q1"),
+            ChatMessage.assistant("A1", "r1"),
+            ChatMessage.user("Q2")), null, Map.of("enable_thinking", true)));
+        c.add(new Conversation("enable_thinking=false with tools and a call in this turn", List.of(
+            ChatMessage.user("Weather?"),
+            new ChatMessage("assistant", "", List.of(ChatMessage.toolCall("c1", "get_weather", Map.of("location", "Oslo"))),
+                null, null, "I should call the tool."),
+            ChatMessage.tool("c1", "get_weather", "rain")), toolsSupported ? tools() : null, Map.of("enable_thinking", false)));
         return c;
     }
 
@@ -203,6 +212,13 @@ class ChatTemplateRealTemplatesTest {
         JsonNode config = tokenizerConfig("qwen3");
         return compare("qwen3", config.get("chat_template").asText(), text(config, "bos_token"), text(config, "eos_token"),
             conversations(true));
+    }
+
+    /** The copy in chat-templates/qwen3.jinja (the server tests' Qwen3 model carries it) is the package's string. */
+    @Test
+    void qwen3CopyIsThePackagesTemplate() throws IOException {
+        assertThat(Files.readString(Path.of("src/test/resources/chat-templates/qwen3.jinja")))
+            .isEqualTo(tokenizerConfig("qwen3").get("chat_template").asText());
     }
 
     @TestFactory

@@ -128,6 +128,89 @@ class GlmChatTemplatesTest {
                 new Conv("no tools", List.of(msg("user", "hi")), null)));
     }
 
+    static Map<String, Object> call(String id, String name, Map<String, Object> arguments) {
+        Map<String, Object> fn = new LinkedHashMap<>();
+        fn.put("name", name);
+        fn.put("arguments", arguments);
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("id", id);
+        c.put("type", "function");
+        c.put("function", fn);
+        return c;
+    }
+
+    /**
+     * Issue 21: zai-org/GLM-4.5's template (glm-4.5.jinja; source in the README there) against jinja2, with the
+     * {@code enable_thinking} switch unset, true and false: system prompt, multi-turn, tools declared, assistant tool
+     * calls (string, number, object and Chinese argument values: the template writes strings raw, the rest as
+     * JSON), tool results (consecutive ones share one observation turn), reasoning as {@code reasoning_content} and
+     * as {@code <think>} inside the content, kept only after the last user turn.
+     */
+    @Test
+    void glm45ChatTemplate() {
+        String source = template("glm-4.5.jinja");
+        Map<String, Object> args = new LinkedHashMap<>();
+        args.put("city", "北京");
+        args.put("days", 2);
+        args.put("options", Map.of("unit", "celsius"));
+        args.put("note", "say \"hi\"\nthen <b>bye</b>");
+        List<Map<String, Object>> tools = List.of(weatherTool());
+        List<Conv> convs = List.of(
+                new Conv("system + multi-turn", List.of(msg("system", "You are a helpful assistant"), msg("user", "Hello"),
+                        msg("assistant", "Hi there"), msg("user", "你好，今天北京天气怎么样？")), null),
+                new Conv("tools declared", List.of(msg("system", "Be brief."), msg("user", "北京天气如何？")), tools),
+                new Conv("tool calls, results, answer", List.of(msg("user", "北京天气如何？"),
+                        msg("assistant", "Let me check.", "tool_calls", List.of(call("c1", "get_weather", args),
+                                call("c2", "get_weather", Map.of("city", "Lima")))),
+                        msg("tool", "{\"temperature\": 25}", "tool_call_id", "c1"),
+                        msg("tool", "18", "tool_call_id", "c2"),
+                        msg("assistant", "25 and 18.", "reasoning_content", "\nBoth results are in.\n"),
+                        msg("user", "thanks")), tools),
+                new Conv("reasoning in history (field and think tags)", List.of(msg("user", "Q1"),
+                        msg("assistant", "<think>\nold reasoning\n</think>\n\nA1"), msg("user", "Q2"),
+                        msg("assistant", "", "reasoning_content", "current reasoning",
+                                "tool_calls", List.of(call("c9", "get_weather", Map.of("city", "Oslo")))),
+                        msg("tool", "rain"),
+                        msg("assistant", "<think>after the tool</think>Bring an umbrella.")), tools),
+                new Conv("content with /nothink", List.of(msg("user", "quick /nothink")), null));
+        ChatTemplate chat = new ChatTemplate(source, null, "<|endoftext|>");
+        List<Jinja2Reference.Case> cases = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        List<Map<String, Object>> switches = new ArrayList<>();
+        switches.add(null);
+        switches.add(Map.of("enable_thinking", true));
+        switches.add(Map.of("enable_thinking", false));
+        for (Conv c : convs) {
+            for (Map<String, Object> extra : switches) {
+                for (boolean agp : new boolean[] {true, false}) {
+                    cases.add(new Jinja2Reference.Case(source, c.messages(), c.tools(), agp, null, "<|endoftext|>", extra, null));
+                    names.add("glm-4.5 / " + c.name() + " / " + extra + " / agp=" + agp);
+                }
+            }
+        }
+        List<Jinja2Reference.Result> expected = Jinja2Reference.render(cases);
+        for (int i = 0; i < cases.size(); i++) {
+            Jinja2Reference.Case c = cases.get(i);
+            assertThat(expected.get(i).error()).as(names.get(i)).isNull();
+            assertThat(chat.renderRaw(c.messages(), c.addGenerationPrompt(), c.tools(), c.extra())).as(names.get(i))
+                    .isEqualTo(expected.get(i).text());
+        }
+        // What the model sees (independent of both renderers): XML-style calls, one observation turn for two
+        // results, reasoning only after the last user turn, and the empty think block that turns thinking off.
+        String calls = chat.renderRaw(convs.get(2).messages(), true, tools, null);
+        assertThat(calls).startsWith("[gMASK]<sop><|system|>\n# Tools\n")
+                .contains("<|assistant|>\n<think></think>\nLet me check.\n<tool_call>get_weather\n<arg_key>city</arg_key>\n"
+                        + "<arg_value>北京</arg_value>\n<arg_key>days</arg_key>\n<arg_value>2</arg_value>\n")
+                .contains("<arg_value>{\"unit\": \"celsius\"}</arg_value>")
+                .contains("</tool_call><|observation|>\n<tool_response>\n{\"temperature\": 25}\n</tool_response>\n<tool_response>\n18\n</tool_response>")
+                .endsWith("<|assistant|>\n<think></think>\n25 and 18.<|user|>\nthanks<|assistant|>");
+        String history = chat.renderRaw(convs.get(3).messages(), false, tools, null);
+        assertThat(history).contains("<|assistant|>\n<think></think>\nA1").doesNotContain("old reasoning")
+                .contains("<think>current reasoning</think>").endsWith("<think>after the tool</think>\nBring an umbrella.");
+        assertThat(chat.renderRaw(convs.get(0).messages(), true, null, Map.of("enable_thinking", false)))
+                .endsWith("<|user|>\n你好，今天北京天气怎么样？/nothink<|assistant|>\n<think></think>");
+    }
+
     /** GLM-4's own shapes for an OpenAI conversation: tools on a leading system turn, calls as metadata turns, results as observation. */
     static List<Map<String, Object>> toGlmShapes(List<Map<String, Object>> openAi, List<Map<String, Object>> tools) {
         List<Map<String, Object>> out = new ArrayList<>();

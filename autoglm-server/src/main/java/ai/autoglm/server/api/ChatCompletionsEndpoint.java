@@ -3,6 +3,7 @@ package ai.autoglm.server.api;
 import ai.autoglm.core.generate.GenerationStream;
 import ai.autoglm.core.generate.LogitsProcessor;
 import ai.autoglm.core.generate.Prompts;
+import ai.autoglm.core.generate.reasoning.ThinkBlockSplitter;
 import ai.autoglm.core.tokenizer.ChatTemplateException;
 import ai.autoglm.core.tokenizer.Tokenizer;
 import ai.autoglm.server.models.ServedModel;
@@ -25,6 +26,10 @@ import java.util.UUID;
  * {@code POST /v1/chat/completions}: renders the conversation (and tools) with the model's chat template, generates
  * through the scheduler and answers with a {@code chat.completion} or a stream of {@code chat.completion.chunk}s
  * (first chunk carries the role, the last one the finish reason, then the usage chunk when asked for).
+ *
+ * <p>For models that think ({@link ServedModel#thinks}: Qwen3, GLM-4.5), the {@code <think>} block goes to
+ * {@code message.reasoning_content} (streamed: {@code delta.reasoning_content}), as vLLM's reasoning parsers and
+ * DeepSeek's API return it, and {@code content} is the answer after it; tool calls are read from the answer only.
  */
 final class ChatCompletionsEndpoint {
     private final OpenAiApi api;
@@ -41,7 +46,8 @@ final class ChatCompletionsEndpoint {
         ChatRequest req = ChatRequest.read(body);
         String text;
         try {
-            text = m.chatTemplate().renderRaw(req.messages(), true, req.tools(), null);
+            text = m.chatTemplate().renderRaw(req.messages(), true, req.tools(),
+                    req.templateKwargs().isEmpty() ? null : req.templateKwargs());
         } catch (ChatTemplateException e) {
             throw ApiException.invalidParam("messages", "the model's chat template rejected the conversation: " + e.getMessage());
         }
@@ -50,7 +56,9 @@ final class ChatCompletionsEndpoint {
         LogitsProcessor constraint = req.forcedTools() == null ? Generations.responseFormat(m, req.params()) : forcedCall(m, req);
         GenerationJob job = Generations.submit(m, prompt, req.params(), api.config().requestTimeout(), "messages", constraint);
         if (!req.params().stream()) ex.cancelWhenClientLeaves(job);
-        Reply reply = new Reply(m, req, job, textFilter);
+        // A prompt that ends inside an opened think block (templates that open it for the model) starts in reasoning.
+        Boolean startsInside = m.thinks() ? ThinkBlockSplitter.startsInside(text) : null;
+        Reply reply = new Reply(m, req, job, textFilter, startsInside);
         JobEvent first = Generations.next(job);
         if (first instanceof JobEvent.Failed f) throw Generations.error(f);
         if (req.params().stream()) reply.stream(first, ex); else reply.whole(first, ex);
@@ -82,15 +90,18 @@ final class ChatCompletionsEndpoint {
         final long created = System.currentTimeMillis() / 1000;
         final ToolCallStreamFilter tools;
         final OutputFilter textFilter;
+        /** Whether the output starts inside a think block; null when the model does not think. */
+        final Boolean startsInside;
         String finish;
 
-        Reply(ServedModel m, ChatRequest req, GenerationJob job, OutputFilter textFilter) {
+        Reply(ServedModel m, ChatRequest req, GenerationJob job, OutputFilter textFilter, Boolean startsInside) {
             this.textFilter = textFilter;
+            this.startsInside = startsInside;
             this.m = m;
             this.req = req;
             this.job = job;
             this.tok = m.model().tokenizer();
-            this.tools = req.parseToolCalls() ? new ToolCallStreamFilter(m.toolFormat(), req.toolNames()) : null;
+            this.tools = req.parseToolCalls() ? new ToolCallStreamFilter(m.toolFormat(), req.toolNames(), req.tools()) : null;
         }
 
         void whole(JobEvent first, HttpExchange ex) {
@@ -115,9 +126,15 @@ final class ChatCompletionsEndpoint {
             ObjectNode message = Json.object();
             message.put("role", "assistant");
             String text = content.toString();
+            String reasoning = null;
+            if (startsInside != null) {
+                ThinkBlockSplitter.Split split = ThinkBlockSplitter.split(text, startsInside);
+                if (!split.reasoning().isEmpty()) reasoning = split.reasoning();
+                text = split.content();
+            }
             List<ToolCall> calls = List.of();
             if (tools != null) {
-                ToolCallParser.Parsed parsed = ToolCallStreamFilter.parseAll(m.toolFormat(), text, req.toolNames());
+                ToolCallParser.Parsed parsed = ToolCallStreamFilter.parseAll(m.toolFormat(), text, req.toolNames(), req.tools());
                 if (parsed.hasToolCalls()) {
                     calls = parsed.toolCalls();
                     text = parsed.content() == null || parsed.content().isEmpty() ? null : parsed.content();
@@ -126,9 +143,13 @@ final class ChatCompletionsEndpoint {
             }
             OutputFilter out = textFilter;
             String sentText = text == null ? null : out.apply(text);
+            String sentReasoning = reasoning == null ? null : out.apply(reasoning);
             message.put("content", sentText);
+            if (sentReasoning != null) message.put("reasoning_content", sentReasoning);
             message.putNull("refusal");
-            StringBuilder sent = new StringBuilder(sentText == null ? "" : sentText);
+            // the audit records all the text the client got, the reasoning first
+            StringBuilder sent = new StringBuilder(sentReasoning == null ? "" : sentReasoning + "\n");
+            if (sentText != null) sent.append(sentText);
             if (!calls.isEmpty()) {
                 ArrayNode tc = message.putArray("tool_calls");
                 for (ToolCall c : calls) {
@@ -157,7 +178,10 @@ final class ChatCompletionsEndpoint {
         void stream(JobEvent first, HttpExchange ex) throws IOException {
             Sse sse = ex.startEventStream();
             OutputFilter.Stream out = textFilter.open();
+            ThinkBlockSplitter think = startsInside == null ? null : new ThinkBlockSplitter(startsInside);
+            OutputFilter.Stream reasoningOut = textFilter.open(); // its own stream: a redaction never spans the two
             StringBuilder output = new StringBuilder();
+            StringBuilder reasoningSent = new StringBuilder();
             int generated = 0;
             try {
                 ObjectNode delta = Json.object();
@@ -168,15 +192,23 @@ final class ChatCompletionsEndpoint {
                 while (e instanceof JobEvent.Token t) {
                     GenerationStream.Step step = t.step();
                     if (step.counted()) generated++;
-                    String text = out.push(tools == null ? step.text() : tools.push(step.text()));
+                    String answer = step.text();
+                    String reasoning = "";
+                    if (think != null) {
+                        ThinkBlockSplitter.Split split = think.push(answer);
+                        reasoning = reasoningOut.push(split.reasoning());
+                        answer = split.content();
+                    }
+                    String text = out.push(tools == null ? answer : tools.push(answer));
                     output.append(text);
+                    reasoningSent.append(reasoning);
                     ObjectNode lp = null;
                     if (req.params().logprobs() && step.counted()) {
                         lp = Json.object();
                         lp.putArray("content").add(Logprobs.chatEntry(tok, step));
                         lp.putNull("refusal");
                     }
-                    if (!text.isEmpty() || lp != null) sse.send(chunk(contentDelta(text), lp, null));
+                    if (!reasoning.isEmpty() || !text.isEmpty() || lp != null) sse.send(chunk(delta(reasoning, text), lp, null));
                     if (step.finish() != null) finish = step.finish().wireName;
                     e = Generations.next(job);
                 }
@@ -187,6 +219,15 @@ final class ChatCompletionsEndpoint {
                     return;
                 }
                 JobEvent.Finished done = (JobEvent.Finished) e;
+                if (think != null) {
+                    // what the splitter held back: an unclosed block's last reasoning, or a text that began like a tag
+                    ThinkBlockSplitter.Split last = think.finish();
+                    String r = reasoningOut.push(last.reasoning()) + reasoningOut.finish();
+                    reasoningSent.append(r);
+                    String a = last.content().isEmpty() ? "" : out.push(tools == null ? last.content() : tools.push(last.content()));
+                    output.append(a);
+                    if (!r.isEmpty() || !a.isEmpty()) sse.send(chunk(delta(r, a), null, null));
+                }
                 ToolCallParser.Parsed parsed = tools == null ? null : tools.finish();
                 String rest = out.push(parsed == null || parsed.content() == null ? "" : parsed.content()) + out.finish();
                 if (!rest.isEmpty()) sse.send(chunk(contentDelta(rest), null, null));
@@ -211,11 +252,11 @@ final class ChatCompletionsEndpoint {
                     u.set("usage", usage(done));
                     sse.send(u);
                 }
-                ex.finished(done, output.toString());
+                ex.finished(done, sentText(reasoningSent, output));
                 sse.done();
             } catch (ClientGoneException gone) {
                 job.cancel(); // free the slot at the next step
-                ex.clientLeft(job.prompt().length, generated, output.toString());
+                ex.clientLeft(job.prompt().length, generated, sentText(reasoningSent, output));
                 throw gone;
             } catch (IOException | RuntimeException failed) {
                 job.cancel();
@@ -232,6 +273,19 @@ final class ChatCompletionsEndpoint {
             ObjectNode d = Json.object();
             d.put("content", text);
             return d;
+        }
+
+        /** A delta with reasoning and/or content; content is always there unless the chunk carries only reasoning. */
+        private ObjectNode delta(String reasoning, String text) {
+            ObjectNode d = Json.object();
+            if (!reasoning.isEmpty()) d.put("reasoning_content", reasoning);
+            if (!text.isEmpty() || reasoning.isEmpty()) d.put("content", text);
+            return d;
+        }
+
+        /** The text the client got, for the audit: the reasoning first, as in the non-streamed answer. */
+        private static String sentText(CharSequence reasoning, CharSequence content) {
+            return reasoning.isEmpty() ? content.toString() : reasoning + "\n" + content;
         }
 
         private ObjectNode chunk(ObjectNode delta, ObjectNode logprobs, String finishReason) {

@@ -14,11 +14,13 @@ import java.util.Set;
  * parts joined to text, tool-call arguments parsed from their JSON strings into objects as vLLM does before
  * rendering, since templates write them with {@code tojson}), the tools, and whether to look for tool calls.
  *
- * @param forcedTools the tools one of which must be called ({@code tool_choice} "required": all of them; a named
- *                    function: that one), or null when the model chooses
+ * @param forcedTools    the tools one of which must be called ({@code tool_choice} "required": all of them; a named
+ *                       function: that one), or null when the model chooses
+ * @param templateKwargs extra variables for the chat template ({@code chat_template_kwargs}, as vLLM accepts them,
+ *                       e.g. {@code {"enable_thinking": false}} for Qwen3 and GLM-4.5); empty when none
  */
 record ChatRequest(GenerationParams params, List<Map<String, Object>> messages, List<Map<String, Object>> tools,
-                   boolean parseToolCalls, List<Map<String, Object>> forcedTools) {
+                   boolean parseToolCalls, List<Map<String, Object>> forcedTools, Map<String, Object> templateKwargs) {
 
     /** Names of the offered tools: a call to any other name is not a tool call. */
     java.util.Set<String> toolNames() {
@@ -70,7 +72,35 @@ record ChatRequest(GenerationParams params, List<Map<String, Object>> messages, 
                 throw ApiException.unsupported("tool_choice", "a forced tool call cannot be combined with a JSON response_format");
             }
         }
-        return new ChatRequest(params, messages, useTools ? tools : null, useTools, forced);
+        return new ChatRequest(params, messages, useTools ? tools : null, useTools, forced, templateKwargs(root));
+    }
+
+    /** Variables the request itself sets; a client cannot override them through chat_template_kwargs. */
+    private static final Set<String> RESERVED = Set.of("messages", "tools", "documents", "add_generation_prompt",
+            "bos_token", "eos_token", "raise_exception", "strftime_now", "namespace", "range", "loop");
+    private static final java.util.regex.Pattern IDENTIFIER = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
+
+    /**
+     * {@code chat_template_kwargs}: an object of at most 16 scalar values (string, number, boolean, null) under
+     * identifier names that are not the template's own variables; anything else is a 400 naming the key.
+     */
+    private static Map<String, Object> templateKwargs(JsonNode root) {
+        if (!Fields.given(root, "chat_template_kwargs")) return Map.of();
+        JsonNode k = root.get("chat_template_kwargs");
+        if (!k.isObject()) throw ApiException.invalidParam("chat_template_kwargs", "chat_template_kwargs must be an object");
+        if (k.size() > 16) throw ApiException.invalidParam("chat_template_kwargs", "chat_template_kwargs has more than 16 keys");
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (var it = k.fields(); it.hasNext(); ) {
+            var e = it.next();
+            String where = "chat_template_kwargs." + e.getKey();
+            if (!IDENTIFIER.matcher(e.getKey()).matches() || RESERVED.contains(e.getKey())) {
+                throw ApiException.invalidParam(where, "'" + e.getKey() + "' cannot be set through chat_template_kwargs");
+            }
+            JsonNode v = e.getValue();
+            if (!v.isValueNode()) throw ApiException.invalidParam(where, where + " must be a string, number, boolean or null");
+            out.put(e.getKey(), Json.MAPPER.convertValue(v, Object.class));
+        }
+        return out;
     }
 
     private static Map<String, Object> message(JsonNode m, String where) {
@@ -85,6 +115,11 @@ record ChatRequest(GenerationParams params, List<Map<String, Object>> messages, 
         if (Fields.given(m, "name")) out.put("name", Fields.string(m, "name"));
         if (role.equals("tool")) {
             if (Fields.given(m, "tool_call_id")) out.put("tool_call_id", Fields.string(m, "tool_call_id"));
+        }
+        // Reasoning sent back with an earlier answer (vLLM/DeepSeek's reasoning_content): the template decides what
+        // of it the model sees (Qwen3 and GLM-4.5 keep it only for the turns after the last user message).
+        if (role.equals("assistant") && Fields.given(m, "reasoning_content")) {
+            out.put("reasoning_content", Fields.string(m, "reasoning_content"));
         }
         if (role.equals("assistant") && Fields.given(m, "tool_calls")) {
             JsonNode calls = m.get("tool_calls");

@@ -32,7 +32,8 @@ final class TokenizeEndpoints {
             ChatRequest req = ChatRequest.read(chat);
             Boolean gen = Fields.bool(body, "add_generation_prompt");
             try {
-                text = m.chatTemplate().renderRaw(req.messages(), gen == null || gen, null, null);
+                text = m.chatTemplate().renderRaw(req.messages(), gen == null || gen, null,
+                        req.templateKwargs().isEmpty() ? null : req.templateKwargs());
             } catch (ChatTemplateException e) {
                 throw ApiException.invalidParam("messages", "the model's chat template rejected the conversation: " + e.getMessage());
             }

@@ -14,7 +14,7 @@ import java.time.Duration;
  * @param slots      sequences generated at once, or {@link #AUTO_SLOTS} to let the server choose from the cores and the
  *                   memory budget ({@link ai.autoglm.core.memory.ServeSlots})
  * @param keepAlive  how long it stays loaded with no request; null means until the server stops
- * @param toolParser the tool-call format of the model's output (qwen, glm4, llama3), or null to read it from the chat template
+ * @param toolParser the tool-call format of the model's output (qwen, glm45, glm4, llama3), or null to read it from the chat template
  * @param lora       a PEFT LoRA adapter directory applied at load time (unmerged), or null
  * @param quantize   quantize F32/F16/BF16 weights at load time: f16, q8_0, q4_0, q4_k or auto (see
  *                   {@link ai.autoglm.core.quant.ServeQuantization}); null serves the weights as stored

@@ -35,7 +35,7 @@ import java.util.Set;
  *     context: 4096           # per slot
  *     slots: 4
  *     keep-alive: 15m         # unload after this long unused; "forever" keeps it
- *     tool-parser: qwen       # qwen (hermes), glm4 or llama3; default: read from the chat template
+ *     tool-parser: qwen       # qwen (hermes), glm45 (glm4_moe), glm4 or llama3; default: read from the chat template
  *     lora: adapters/my-lora  # PEFT LoRA adapter directory applied at load time (optional)
  *     quantize: q8_0          # f16, q8_0, q4_0, q4_k or auto: quantize F32/F16/BF16 weights in memory at load time
  *   - model: glm-4-9b-chat    # instead of path: a catalog name or org/name[@rev][:QUANT], pulled into the HF cache

@@ -9,6 +9,7 @@ import ai.autoglm.server.config.ModelSpec;
 import ai.autoglm.core.schedule.ContinuousBatchScheduler;
 import ai.autoglm.server.security.ModelFiles;
 import ai.autoglm.core.generate.tools.ToolCallFormat;
+import ai.autoglm.core.generate.reasoning.ThinkBlockSplitter;
 
 import java.util.Set;
 
@@ -20,6 +21,7 @@ public final class ServedModel implements AutoCloseable {
     private final ChatTemplate chatTemplate; // null when the model has none
     private final Set<Integer> stopTokens;
     private final ToolCallFormat toolFormat;
+    private final boolean thinks;
     private String contentDigest; // computed on first use, unless the signature check already did
 
     ServedModel(ModelSpec spec, LanguageModel model, ContinuousBatchScheduler scheduler, String verifiedDigest) {
@@ -31,6 +33,7 @@ public final class ServedModel implements AutoCloseable {
         this.stopTokens = StopTokens.defaults(model.tokenizer());
         this.toolFormat = spec.toolParser() != null ? ToolCallFormat.named(spec.toolParser())
                 : ToolCallFormat.forTemplate(model.chatTemplate().orElse(null));
+        this.thinks = ThinkBlockSplitter.appliesTo(model.chatTemplate().orElse(null));
     }
 
     public String alias() {
@@ -55,6 +58,14 @@ public final class ServedModel implements AutoCloseable {
 
     public Set<Integer> stopTokens() {
         return stopTokens;
+    }
+
+    /**
+     * Whether the model writes {@code <think>} blocks (its chat template handles them: Qwen3, GLM-4.5, GLM-Z1): its
+     * answers' reasoning goes to {@code reasoning_content}.
+     */
+    public boolean thinks() {
+        return thinks;
     }
 
     /** How this model writes tool calls (configured, or read from its chat template). */

@@ -4,6 +4,7 @@ import ai.autoglm.core.generate.StopSequenceMatcher;
 import ai.autoglm.core.tokenizer.ToolCallParser;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -14,14 +15,24 @@ import java.util.Set;
 public final class ToolCallStreamFilter {
     private final ToolCallFormat format;
     private final Set<String> knownTools;
+    private final List<Map<String, Object>> tools;
     private final StopSequenceMatcher marker;
     private final StringBuilder all = new StringBuilder();
     private final StringBuilder streamed = new StringBuilder();
 
     /** @param knownTools the names offered in the request (a call to another name stays text) */
     public ToolCallStreamFilter(ToolCallFormat format, Set<String> knownTools) {
+        this(format, knownTools, null);
+    }
+
+    /**
+     * @param tools the offered tools as the request sent them (their parameter types guide formats with untyped
+     *              argument text, GLM-4.5's), or null
+     */
+    public ToolCallStreamFilter(ToolCallFormat format, Set<String> knownTools, List<Map<String, Object>> tools) {
         this.format = format;
         this.knownTools = knownTools;
+        this.tools = tools;
         this.marker = format.streamMarker() == null ? null : new StopSequenceMatcher(List.of(format.streamMarker()));
     }
 
@@ -39,7 +50,7 @@ public final class ToolCallStreamFilter {
         if (marker != null && !marker.stopped()) {
             return new ToolCallParser.Parsed(marker.flush(), List.of());
         }
-        ToolCallParser.Parsed parsed = format.parser().parse(all.toString(), knownTools);
+        ToolCallParser.Parsed parsed = format.parser().parse(all.toString(), knownTools, tools);
         if (!parsed.hasToolCalls()) return new ToolCallParser.Parsed(all.substring(streamed.length()), List.of());
         String content = parsed.content() == null ? "" : parsed.content();
         String sent = streamed.toString().strip();
@@ -50,5 +61,11 @@ public final class ToolCallStreamFilter {
     /** The whole output parsed at once (non-streaming responses). */
     public static ToolCallParser.Parsed parseAll(ToolCallFormat format, String output, Set<String> knownTools) {
         return format.parser().parse(output, knownTools);
+    }
+
+    /** The whole output parsed at once, with the offered tools (see the three-argument constructor). */
+    public static ToolCallParser.Parsed parseAll(ToolCallFormat format, String output, Set<String> knownTools,
+                                                 List<Map<String, Object>> tools) {
+        return format.parser().parse(output, knownTools, tools);
     }
 }
