@@ -159,8 +159,8 @@ final class InProcessClient implements AutoGLMClient {
                 case JobEvent.Finished f -> {
                     String content = text.toString();
                     String reasoning = null;
-                    if (s.startsInside != null) {
-                        ThinkBlockSplitter.Split split = ThinkBlockSplitter.split(content, s.startsInside);
+                    if (s.start != null) {
+                        ThinkBlockSplitter.Split split = ThinkBlockSplitter.split(content, s.start);
                         if (!split.reasoning().isEmpty()) reasoning = split.reasoning();
                         content = split.content();
                     }
@@ -195,7 +195,7 @@ final class InProcessClient implements AutoGLMClient {
         long start = System.nanoTime();
         Submitted s = submit(request, continuation);
         ToolCallStreamFilter filter = s.toolNames == null ? null : new ToolCallStreamFilter(toolFormat, s.toolNames, s.tools);
-        ThinkBlockSplitter think = s.startsInside == null ? null : new ThinkBlockSplitter(s.startsInside);
+        ThinkBlockSplitter think = s.start == null ? null : new ThinkBlockSplitter(s.start);
         return new PieceStream() {
             long first;
             String finish;
@@ -262,9 +262,9 @@ final class InProcessClient implements AutoGLMClient {
 
     /**
      * @param tools        the offered tools as template maps (their parameter types guide GLM-4.5's untyped values)
-     * @param startsInside whether the answer starts inside an opened think block; null when the model does not think
+     * @param start how the answer starts (inside an opened think block, GLM's leading line break); null when nothing is split
      */
-    private record Submitted(GenerationJob job, Set<String> toolNames, List<Map<String, Object>> tools, Boolean startsInside) {
+    private record Submitted(GenerationJob job, Set<String> toolNames, List<Map<String, Object>> tools, ThinkBlockSplitter.Start start) {
     }
 
     /** Renders, checks and queues the request (the checks of the server's {@code Generations.submit}). */
@@ -307,8 +307,8 @@ final class InProcessClient implements AutoGLMClient {
             names = new HashSet<>();
             for (ToolSpec t : r.tools()) names.add(t.name());
         }
-        Boolean startsInside = thinks ? ThinkBlockSplitter.startsInside(text + continuation) : null;
-        return new Submitted(job, names, WireFormat.templateTools(r.tools()), startsInside);
+        ThinkBlockSplitter.Start start = thinks ? ThinkBlockSplitter.start(model.chatTemplate().orElse(null), text + continuation) : null;
+        return new Submitted(job, names, WireFormat.templateTools(r.tools()), start);
     }
 
     /** The response schema as a token constraint (grammars kept by schema text: their token masks are reused). */

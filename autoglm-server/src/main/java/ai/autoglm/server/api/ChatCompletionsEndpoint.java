@@ -29,7 +29,9 @@ import java.util.UUID;
  *
  * <p>For models that think ({@link ServedModel#thinks}: Qwen3, GLM-4.5), the {@code <think>} block goes to
  * {@code message.reasoning_content} (streamed: {@code delta.reasoning_content}), as vLLM's reasoning parsers and
- * DeepSeek's API return it, and {@code content} is the answer after it; tool calls are read from the answer only.
+ * DeepSeek's API return it, and {@code content} is the answer after it; tool calls are read from the answer only. GLM
+ * models' answers lose the line break they start with, as GLM's own {@code process_response} strips them
+ * ({@link ThinkBlockSplitter.Start#trimsLeadingNewlines}).
  */
 final class ChatCompletionsEndpoint {
     private final OpenAiApi api;
@@ -57,8 +59,8 @@ final class ChatCompletionsEndpoint {
         GenerationJob job = Generations.submit(m, prompt, req.params(), api.config().requestTimeout(), "messages", constraint);
         if (!req.params().stream()) ex.cancelWhenClientLeaves(job);
         // A prompt that ends inside an opened think block (templates that open it for the model) starts in reasoning.
-        Boolean startsInside = m.thinks() ? ThinkBlockSplitter.startsInside(text) : null;
-        Reply reply = new Reply(m, req, job, textFilter, startsInside);
+        ThinkBlockSplitter.Start start = m.thinks() ? ThinkBlockSplitter.start(m.model().chatTemplate().orElse(null), text) : null;
+        Reply reply = new Reply(m, req, job, textFilter, start);
         JobEvent first = Generations.next(job);
         if (first instanceof JobEvent.Failed f) throw Generations.error(f);
         if (req.params().stream()) reply.stream(first, ex); else reply.whole(first, ex);
@@ -91,12 +93,12 @@ final class ChatCompletionsEndpoint {
         final ToolCallStreamFilter tools;
         final OutputFilter textFilter;
         /** Whether the output starts inside a think block; null when the model does not think. */
-        final Boolean startsInside;
+        final ThinkBlockSplitter.Start start;
         String finish;
 
-        Reply(ServedModel m, ChatRequest req, GenerationJob job, OutputFilter textFilter, Boolean startsInside) {
+        Reply(ServedModel m, ChatRequest req, GenerationJob job, OutputFilter textFilter, ThinkBlockSplitter.Start start) {
             this.textFilter = textFilter;
-            this.startsInside = startsInside;
+            this.start = start;
             this.m = m;
             this.req = req;
             this.job = job;
@@ -127,8 +129,8 @@ final class ChatCompletionsEndpoint {
             message.put("role", "assistant");
             String text = content.toString();
             String reasoning = null;
-            if (startsInside != null) {
-                ThinkBlockSplitter.Split split = ThinkBlockSplitter.split(text, startsInside);
+            if (start != null) {
+                ThinkBlockSplitter.Split split = ThinkBlockSplitter.split(text, start);
                 if (!split.reasoning().isEmpty()) reasoning = split.reasoning();
                 text = split.content();
             }
@@ -178,7 +180,7 @@ final class ChatCompletionsEndpoint {
         void stream(JobEvent first, HttpExchange ex) throws IOException {
             Sse sse = ex.startEventStream();
             OutputFilter.Stream out = textFilter.open();
-            ThinkBlockSplitter think = startsInside == null ? null : new ThinkBlockSplitter(startsInside);
+            ThinkBlockSplitter think = start == null ? null : new ThinkBlockSplitter(start);
             OutputFilter.Stream reasoningOut = textFilter.open(); // its own stream: a redaction never spans the two
             StringBuilder output = new StringBuilder();
             StringBuilder reasoningSent = new StringBuilder();

@@ -61,8 +61,9 @@ public final class ServedModel implements AutoCloseable {
     }
 
     /**
-     * Whether the model writes {@code <think>} blocks (its chat template handles them: Qwen3, GLM-4.5, GLM-Z1): its
-     * answers' reasoning goes to {@code reasoning_content}.
+     * Whether the model's answers go through a {@link ThinkBlockSplitter}: it writes {@code <think>} blocks (its chat
+     * template handles them: Qwen3, GLM-4.5, GLM-Z1), whose reasoning goes to {@code reasoning_content}, or it is a GLM
+     * model whose answers start with a line break that is dropped.
      */
     public boolean thinks() {
         return thinks;

@@ -17,6 +17,11 @@ package ai.autoglm.core.generate.reasoning;
  * {@code </think>} split over several tokens) and the newlines the split would strip, so pushing the output in
  * any pieces gives the same reasoning and content as pushing it whole.
  *
+ * <p>GLM chat templates (ChatGLM3, GLM-4, GLM-4-0414, GLM-4.5) end the generation prompt with {@code <|assistant|>}
+ * and the model writes a line break before its answer; GLM's own {@code process_response} (THUDM
+ * modeling_chatglm.py) strips the answer, so for them the leading newlines of the content are dropped too
+ * ({@link Start#trimsLeadingNewlines}), streamed or not.
+ *
  * <p>One instance per generation; not thread-safe.
  */
 public final class ThinkBlockSplitter {
@@ -30,6 +35,16 @@ public final class ThinkBlockSplitter {
         }
     }
 
+    /**
+     * How an answer starts, from the chat template and the rendered prompt.
+     *
+     * @param inside               the prompt ended inside an opened think block ({@link #startsInside})
+     * @param detectsBlocks        the template writes think blocks ({@code </think>} in it: Qwen3, GLM-4.5, GLM-Z1)
+     * @param trimsLeadingNewlines a GLM template: the answer's leading newlines are dropped
+     */
+    public record Start(boolean inside, boolean detectsBlocks, boolean trimsLeadingNewlines) {
+    }
+
     private enum State { BEFORE, REASONING, CONTENT }
 
     private State state;
@@ -38,16 +53,39 @@ public final class ThinkBlockSplitter {
     private boolean contentStarted;   // a non-newline content character was sent after the block (likewise)
     private boolean sawBlock;
     private final StringBuilder reasoning = new StringBuilder();
+    private final boolean detectsBlocks;
+    private final boolean trimsLeadingNewlines;
 
     /** @param startsInside whether the prompt ended inside an open think block (see {@link #startsInside}) */
     public ThinkBlockSplitter(boolean startsInside) {
-        this.state = startsInside ? State.REASONING : State.BEFORE;
-        this.sawBlock = startsInside;
+        this(new Start(startsInside, true, false));
     }
 
-    /** Whether a chat template writes think blocks (Qwen3, GLM-4.5, GLM-Z1, DeepSeek-R1 style), so its outputs are split. */
+    public ThinkBlockSplitter(Start start) {
+        this.state = start.inside() ? State.REASONING : State.BEFORE;
+        this.sawBlock = start.inside();
+        this.detectsBlocks = start.detectsBlocks();
+        this.trimsLeadingNewlines = start.trimsLeadingNewlines();
+    }
+
+    /**
+     * Whether a chat template's outputs go through a splitter: it writes think blocks (Qwen3, GLM-4.5, GLM-Z1,
+     * DeepSeek-R1 style), or it is a GLM template whose answers start with a line break.
+     */
     public static boolean appliesTo(String chatTemplate) {
-        return chatTemplate != null && chatTemplate.contains(CLOSE);
+        return chatTemplate != null && (chatTemplate.contains(CLOSE) || isGlm(chatTemplate));
+    }
+
+    /** How an answer to {@code renderedPrompt} starts under {@code chatTemplate}; null when nothing is split or trimmed. */
+    public static Start start(String chatTemplate, String renderedPrompt) {
+        if (!appliesTo(chatTemplate)) return null;
+        boolean blocks = chatTemplate.contains(CLOSE);
+        return new Start(blocks && startsInside(renderedPrompt), blocks, isGlm(chatTemplate));
+    }
+
+    /** GLM's generation prompt is {@code <|assistant|>} (ChatGLM3 and GLM-4 tokenizer_config.json chat templates). */
+    private static boolean isGlm(String chatTemplate) {
+        return chatTemplate.contains("<|assistant|>");
     }
 
     /** Whether the rendered prompt ends with an opened, unclosed think block (the model's output starts inside it). */
@@ -57,7 +95,12 @@ public final class ThinkBlockSplitter {
 
     /** The whole output at once: the same as pushing it and finishing. */
     public static Split split(String output, boolean startsInside) {
-        ThinkBlockSplitter s = new ThinkBlockSplitter(startsInside);
+        return split(output, new Start(startsInside, true, false));
+    }
+
+    /** The whole output at once, started as {@code start} says. */
+    public static Split split(String output, Start start) {
+        ThinkBlockSplitter s = new ThinkBlockSplitter(start);
         Split a = s.push(output);
         Split b = s.finish();
         return new Split(a.reasoning() + b.reasoning(), a.content() + b.content());
@@ -95,7 +138,7 @@ public final class ThinkBlockSplitter {
         String rest = pending.toString();
         pending.setLength(0);
         return switch (state) {
-            case BEFORE -> new Split("", rest); // whitespace or a partial "<think": plain content
+            case BEFORE -> new Split("", trimsLeadingNewlines ? stripNewlines(rest, true, false) : rest); // whitespace or a partial "<think": plain content
             case REASONING -> {
                 String r = stripNewlines(rest, !reasoningStarted, true);
                 reasoning.append(r);
@@ -110,13 +153,17 @@ public final class ThinkBlockSplitter {
         int i = 0;
         while (i < pending.length() && Character.isWhitespace(pending.charAt(i))) i++;
         String t = pending.substring(i);
-        if (t.startsWith(OPEN)) {
+        if (detectsBlocks && t.startsWith(OPEN)) {
             pending.delete(0, i + OPEN.length());
             state = State.REASONING;
             sawBlock = true;
             return true;
         }
-        if (OPEN.startsWith(t)) return false; // still maybe a think block
+        if (detectsBlocks && OPEN.startsWith(t)) return false; // still maybe a think block
+        if (trimsLeadingNewlines) { // GLM: the content's leading newlines go, the rest is sent untouched
+            state = State.CONTENT;
+            return true;
+        }
         content.append(pending);
         pending.setLength(0);
         state = State.CONTENT;

@@ -117,8 +117,39 @@ class ThinkBlockSplitterTest {
         assertThat(ThinkBlockSplitter.appliesTo("<|im_start|>{{ m.content }}")).isFalse();
     }
 
+    /**
+     * GLM's process_response (THUDM modeling_chatglm.py): with no metadata line, {@code content = content.strip()}; the
+     * answer's leading line break goes (the API keeps trailing text as generated, as for every model). A GLM-4 template
+     * has no think blocks: a leading "<think>" there is content.
+     */
+    @Test
+    void glmAnswersLoseTheirLeadingLineBreakStreamedOrNot() {
+        String glm4 = "{% for m in messages %}<|{{ m.role }}|>\n{{ m.content }}{% endfor %}<|assistant|>";
+        ThinkBlockSplitter.Start start = ThinkBlockSplitter.start(glm4, "[gMASK]<sop><|user|>\nhi<|assistant|>");
+        assertThat(start).isEqualTo(new ThinkBlockSplitter.Start(false, false, true));
+        for (String out : List.of("\nHello!\nSecond line", "\n\n你好", "Hello", "\n<think>x</think>y", "\n", "")) {
+            String expected = stripLeading(out, '\n');
+            assertThat(ThinkBlockSplitter.split(out, start)).as(out).isEqualTo(new ThinkBlockSplitter.Split("", expected));
+            for (int cut = 0; cut <= out.length(); cut++) {
+                assertThat(streamed(start, out.substring(0, cut), out.substring(cut))).as(out + " cut at " + cut)
+                        .isEqualTo(new ThinkBlockSplitter.Split("", expected));
+            }
+        }
+        // GLM-4.5 (think blocks and <|assistant|>): a block is reasoning, an answer without one loses its line break
+        String glm45 = glm4 + "{{ '</think>' }}";
+        ThinkBlockSplitter.Start s45 = ThinkBlockSplitter.start(glm45, "<|user|>\nhi<|assistant|>");
+        assertThat(ThinkBlockSplitter.split("\n<think>r</think>\nanswer", s45)).isEqualTo(new ThinkBlockSplitter.Split("r", "answer"));
+        assertThat(ThinkBlockSplitter.split("\nanswer\n", s45)).isEqualTo(new ThinkBlockSplitter.Split("", "answer\n"));
+        // other templates are not trimmed, and without blocks or GLM's prompt nothing is split
+        assertThat(ThinkBlockSplitter.start("<|im_start|>{{ m.content }}", "x")).isNull();
+    }
+
     static ThinkBlockSplitter.Split streamed(boolean startsInside, String... pieces) {
-        ThinkBlockSplitter s = new ThinkBlockSplitter(startsInside);
+        return streamed(new ThinkBlockSplitter.Start(startsInside, true, false), pieces);
+    }
+
+    static ThinkBlockSplitter.Split streamed(ThinkBlockSplitter.Start start, String... pieces) {
+        ThinkBlockSplitter s = new ThinkBlockSplitter(start);
         StringBuilder r = new StringBuilder(), c = new StringBuilder();
         for (String p : pieces) {
             ThinkBlockSplitter.Split d = s.push(p);
