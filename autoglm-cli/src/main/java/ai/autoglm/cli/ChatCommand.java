@@ -6,6 +6,7 @@ import ai.autoglm.core.generate.Generator;
 import ai.autoglm.core.generate.Prompts;
 import ai.autoglm.core.generate.Sequence;
 import ai.autoglm.core.generate.StopTokens;
+import ai.autoglm.core.generate.reasoning.ThinkBlockSplitter;
 import ai.autoglm.core.model.ContextOverflowException;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.tokenizer.ChatMessage;
@@ -63,14 +64,20 @@ final class ChatCommand implements Callable<Integer> {
                     continue;
                 }
                 history.add(ChatMessage.user(line));
-                int[] prompt = Prompts.chat(model, history, true, null);
+                String rendered = Prompts.chatTemplate(model).render(history, true, null, null);
+                int[] prompt = Prompts.completion(model, rendered);
+                // as the server answers: a think block shown first, then the answer, GLM's leading line break dropped
+                ThinkBlockSplitter.Start start = ThinkBlockSplitter.start(model.chatTemplate().orElse(null), rendered);
+                ThinkBlockSplitter split = start == null ? null : new ThinkBlockSplitter(start);
+                StringBuilder answer = new StringBuilder();
+                boolean[] reasoned = {false};
                 GenerationResult result;
                 try {
                     result = generator.generate(sequence, new GenerationRequest(prompt, sampling.maxTokens,
                             sampling.settings(), stopTokens, sampling.stop), text -> {
-                        out.print(text);
-                        out.flush();
+                        print(out, split == null ? new ThinkBlockSplitter.Split("", text) : split.push(text), answer, reasoned);
                     });
+                    if (split != null) print(out, split.finish(), answer, reasoned);
                 } catch (ContextOverflowException e) {
                     history.removeLast();
                     out.println("(the conversation no longer fits the context: " + e.getMessage() + "; /reset to start over)");
@@ -78,13 +85,30 @@ final class ChatCommand implements Callable<Integer> {
                 }
                 out.println();
                 out.flush();
-                history.add(ChatMessage.assistant(result.text()));
+                history.add(ChatMessage.assistant(answer.toString()));
                 if (!quiet) Timings.print(System.err, result);
             }
             out.println();
             out.flush();
             return 0;
         }
+    }
+
+    /**
+     * Prints a piece of the reply: the reasoning as it comes (the model's thinking), a blank line, then the answer,
+     * which {@code answer} collects for the history (the chat templates drop earlier turns' reasoning anyway).
+     */
+    private static void print(PrintStream out, ThinkBlockSplitter.Split piece, StringBuilder answer, boolean[] reasoned) {
+        if (!piece.reasoning().isEmpty()) {
+            out.print(piece.reasoning());
+            reasoned[0] = true;
+        }
+        if (!piece.content().isEmpty()) {
+            if (answer.isEmpty() && reasoned[0]) out.print("\n\n");
+            out.print(piece.content());
+            answer.append(piece.content());
+        }
+        out.flush();
     }
 
     private List<ChatMessage> newHistory() {

@@ -93,10 +93,11 @@ class GlmCliEndToEndTest {
             assertThat(parts).as(e.getKey()).hasSizeGreaterThanOrEqualTo(3);
             String first = parts[1].stripTrailing();
             String second = parts[2].stripTrailing();
-            assertThat(first).as(e.getKey()).isEqualTo(reference(e.getValue(), List.of(ChatMessage.user("你好")), 8).text().stripTrailing());
+            // the answer as GLM's process_response gives it: without the line break it starts with
+            assertThat(first).as(e.getKey()).isEqualTo(reference(e.getValue(), List.of(ChatMessage.user("你好")), 8).text().stripTrailing().replaceFirst("^\n+", ""));
             // the second turn renders the whole conversation with the first answer as the assistant's turn
             List<ChatMessage> conversation = List.of(ChatMessage.user("你好"), ChatMessage.assistant(first), ChatMessage.user("Hello world"));
-            assertThat(second).as(e.getKey()).isEqualTo(reference(e.getValue(), conversation, 8).text().stripTrailing());
+            assertThat(second).as(e.getKey()).isEqualTo(reference(e.getValue(), conversation, 8).text().stripTrailing().replaceFirst("^\n+", ""));
         }
     }
 
