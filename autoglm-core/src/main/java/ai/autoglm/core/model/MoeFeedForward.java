@@ -1,0 +1,126 @@
+package ai.autoglm.core.model;
+
+import ai.autoglm.core.tensor.FloatTensor;
+
+/**
+ * The MLP of one routed layer: router, top-k experts, and the shared expert (llama.cpp build_moe_ffn plus the
+ * {@code ffn_*_shexp} MLP of llm_build_glm4_moe; HF Qwen3MoeSparseMoeBlock / Glm4MoeMoE). Each expert is a SwiGLU MLP
+ * {@code down(silu(gate(x)) * up(x))} whose matrices are views of only that expert's bytes of the stacked tensors
+ * ({@link WeightSource#expert}), so an expert no token picks is never read. The rows of a chunk are grouped by
+ * expert: each selected expert's matrices are read once per chunk, for all the rows that picked it, as one
+ * matrix-matrix product.
+ */
+final class MoeFeedForward {
+    private final int layer;
+    private final MoeConfig moe;
+    private final int dim;
+    private final Projection router;
+    private final float[] selectionBias;
+    private final FloatTensor[] gate, up, down;
+    private final Projection sharedGate, sharedUp, sharedDown;
+
+    MoeFeedForward(int layer, MoeConfig moe, int dim, Projection router, float[] selectionBias, FloatTensor[] gate,
+                   FloatTensor[] up, FloatTensor[] down, Projection sharedGate, Projection sharedUp, Projection sharedDown) {
+        this.layer = layer;
+        this.moe = moe;
+        this.dim = dim;
+        this.router = router;
+        this.selectionBias = selectionBias;
+        this.gate = gate;
+        this.up = up;
+        this.down = down;
+        this.sharedGate = sharedGate;
+        this.sharedUp = sharedUp;
+        this.sharedDown = sharedDown;
+    }
+
+    /** Per-thread buffers, grown on demand (a forward pass runs on its caller's thread; workers only see slices). */
+    private static final class Scratch {
+        float[] logits = new float[0], routeScratch = new float[0], weights = new float[0], xe = new float[0],
+                g = new float[0], u = new float[0], y = new float[0], sg = new float[0], su = new float[0];
+        int[] ids = new int[0], counts = new int[0], order = new int[0], starts = new int[0];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private static float[] grow(float[] a, int n) {
+        return a.length >= n ? a : new float[n];
+    }
+
+    private static int[] grow(int[] a, int n) {
+        return a.length >= n ? a : new int[n];
+    }
+
+    /** {@code out[t] = MoE(x[t])} for rows {@code t < n} of {@code dim} floats (overwrites {@code out}). */
+    void apply(float[] x, float[] out, int n, ExpertRoutingObserver observer) {
+        int e = moe.experts(), k = moe.used(), eff = moe.expertFfn();
+        Scratch s = SCRATCH.get();
+        s.logits = grow(s.logits, n * e);
+        s.routeScratch = grow(s.routeScratch, 2 * e);
+        s.weights = grow(s.weights, n * k);
+        s.ids = grow(s.ids, n * k);
+        router.apply(x, 0, s.logits, 0, n);
+        for (int t = 0; t < n; t++) MoeRouter.select(moe, s.logits, t * e, selectionBias, s.ids, s.weights, t * k, s.routeScratch);
+        if (observer != null) {
+            for (int t = 0; t < n; t++) {
+                observer.routed(layer, java.util.Arrays.copyOfRange(s.ids, t * k, t * k + k),
+                        java.util.Arrays.copyOfRange(s.weights, t * k, t * k + k));
+            }
+        }
+
+        // Group the (row, slot) pairs by expert: counting sort on the expert id.
+        s.counts = grow(s.counts, e);
+        s.starts = grow(s.starts, e + 1);
+        s.order = grow(s.order, n * k);
+        java.util.Arrays.fill(s.counts, 0, e, 0);
+        for (int i = 0; i < n * k; i++) s.counts[s.ids[i]]++;
+        s.starts[0] = 0;
+        for (int i = 0; i < e; i++) s.starts[i + 1] = s.starts[i] + s.counts[i];
+        java.util.Arrays.fill(s.counts, 0, e, 0);
+        for (int i = 0; i < n * k; i++) {
+            int ex = s.ids[i];
+            s.order[s.starts[ex] + s.counts[ex]++] = i;
+        }
+
+        java.util.Arrays.fill(out, 0, n * dim, 0f);
+        int maxRows = 0;
+        for (int i = 0; i < e; i++) maxRows = Math.max(maxRows, s.counts[i]);
+        s.xe = grow(s.xe, maxRows * dim);
+        s.g = grow(s.g, maxRows * eff);
+        s.u = grow(s.u, maxRows * eff);
+        s.y = grow(s.y, maxRows * dim);
+        for (int ex = 0; ex < e; ex++) {
+            int rows = s.counts[ex];
+            if (rows == 0) continue; // never read: its pages stay where they are
+            for (int r = 0; r < rows; r++) {
+                int t = s.order[s.starts[ex] + r] / k;
+                System.arraycopy(x, t * dim, s.xe, r * dim, dim);
+            }
+            Parallel.matmul(gate[ex], s.xe, 0, dim, s.g, 0, eff, rows);
+            Parallel.matmul(up[ex], s.xe, 0, dim, s.u, 0, eff, rows);
+            for (int i = 0; i < rows * eff; i++) s.g[i] = silu(s.g[i]) * s.u[i];
+            Parallel.matmul(down[ex], s.g, 0, eff, s.y, 0, dim, rows);
+            for (int r = 0; r < rows; r++) {
+                int slot = s.order[s.starts[ex] + r], t = slot / k;
+                float w = s.weights[slot];
+                for (int i = 0; i < dim; i++) out[t * dim + i] += w * s.y[r * dim + i];
+            }
+        }
+
+        if (sharedGate != null) {
+            int sff = moe.sharedFfn();
+            s.sg = grow(s.sg, n * sff);
+            s.su = grow(s.su, n * sff);
+            s.y = grow(s.y, n * dim);
+            sharedGate.apply(x, 0, s.sg, 0, n);
+            sharedUp.apply(x, 0, s.su, 0, n);
+            for (int i = 0; i < n * sff; i++) s.sg[i] = silu(s.sg[i]) * s.su[i];
+            sharedDown.apply(s.sg, 0, s.y, 0, n);
+            for (int i = 0; i < n * dim; i++) out[i] += s.y[i];
+        }
+    }
+
+    private static float silu(float x) {
+        return x / (1f + (float) Math.exp(-x));
+    }
+}
