@@ -92,9 +92,9 @@ public final class MoeFixtures {
         }
     }
 
-    /** Qwen3-0.6B's shape scaled down: head_dim 16 over hidden 48 (not hidden/heads), GQA 4/2, q/k norm, theta 1e6. */
+    /** Qwen3-0.6B's shape scaled down: head_dim 16 over hidden 64 with 6 heads (not hidden/heads), GQA 6/2, q/k norm, theta 1e6. */
     public static Spec qwen3() {
-        return new Spec(Kind.QWEN3, 48, 2, 4, 2, 16, 96, 1024, 1e-6f, 1000000.0, false, true, 1.0,
+        return new Spec(Kind.QWEN3, 64, 2, 6, 2, 16, 96, 1024, 1e-6f, 1000000.0, false, true, 1.0,
                 0, 0, 0, 0, 0, false, 1.0, 1, 1, 0, 81);
     }
 
