@@ -129,6 +129,9 @@ public final class StructuredPruning {
                         + "the model config has one head count and one MLP width for all layers");
             }
         }
+        if (c.moe() != null) {
+            throw new UnsupportedOperationException("structured pruning is not supported for mixture-of-experts models (" + c.architecture() + ")");
+        }
         WeightSource w = model.weights();
         EditedWeights out = EditedWeights.of(w);
         int hd = c.headDim();
