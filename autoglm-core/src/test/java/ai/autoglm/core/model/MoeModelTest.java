@@ -150,6 +150,30 @@ class MoeModelTest {
         }
     }
 
+    /** info's "total / active per token": every stored element vs those a token runs (used of experts; no MTP block). */
+    @Test
+    void parameterCountsOfGguAndHfAgreeWithTheTensorList() {
+        Spec s = MoeFixtures.glm45();
+        long total = 0, active = 0;
+        for (Map.Entry<String, MoeFixtures.Named> e : MoeFixtures.ggufTensors(s, MoeFixtures.hfTensors(s)).entrySet()) {
+            long n = e.getValue().values().length;
+            total += n;
+            if (e.getKey().startsWith("blk." + s.layers() + ".")) continue; // the MTP block
+            active += e.getKey().contains("_exps.") ? n / s.experts() * s.used() : n;
+        }
+        assertThat(active).isLessThan(total);
+        for (Path p : List.of(MoeFixtures.writeGguf(s, tmp.resolve("g.gguf")), MoeFixtures.writeHf(s, tmp.resolve("hf")))) {
+            try (TransformerModel m = (TransformerModel) ModelLoader.load(p)) {
+                assertThat(ParameterCounts.of(m.config(), m.weights())).isEqualTo(new ParameterCounts(total, active));
+            }
+        }
+        Spec q = MoeFixtures.qwen3();
+        try (TransformerModel m = (TransformerModel) ModelLoader.load(MoeFixtures.writeGguf(q, tmp.resolve("q.gguf")))) {
+            ParameterCounts c = ParameterCounts.of(m.config(), m.weights());
+            assertThat(c.active()).isEqualTo(c.total());
+        }
+    }
+
     private static float[] logits(Path model, Spec s) {
         try (LanguageModel m = ModelLoader.load(model)) {
             int vocab = m.config().vocabSize();
