@@ -43,6 +43,20 @@ final class MoeFeedForward {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
+    /**
+     * Bytes of the per-thread buffers {@link #apply} grows to for {@code rows} rows at most: router logits, the routing
+     * (ids, weights, order), the gathered rows, the expert and shared-expert activations, the expert outputs.
+     */
+    static long scratchBytes(MoeConfig moe, int dim, int rows) {
+        long e = moe.experts(), k = moe.used();
+        long floats = rows * e + 2 * e + rows * k                  // logits, routeScratch, weights
+                + 2L * rows * dim                                  // xe, y
+                + 2L * rows * moe.expertFfn()                      // g, u
+                + 2L * rows * moe.sharedFfn();                     // sg, su
+        long ints = 2 * rows * k + 2 * e + 1;                      // ids, order, counts, starts
+        return (floats + ints) * 4;
+    }
+
     private static float[] grow(float[] a, int n) {
         return a.length >= n ? a : new float[n];
     }

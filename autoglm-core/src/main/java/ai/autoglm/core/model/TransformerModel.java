@@ -187,6 +187,14 @@ public final class TransformerModel implements LanguageModel {
     }
 
     /**
+     * Bytes of the mixture-of-experts buffers one thread running a forward pass of up to {@code rows} rows grows (0 for
+     * a dense model), for the memory model.
+     */
+    public static long moeScratchBytes(ModelConfig c, int rows) {
+        return c.moe() == null ? 0 : MoeFeedForward.scratchBytes(c.moe(), c.dim(), rows);
+    }
+
+    /**
      * Has {@code observer} see each row's selected experts and their weights in every routed layer (statistics,
      * tests); null stops it. Only mixture-of-experts models route.
      */
