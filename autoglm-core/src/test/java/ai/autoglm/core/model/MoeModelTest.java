@@ -150,6 +150,27 @@ class MoeModelTest {
         }
     }
 
+    /**
+     * A batched step over several sequences (the server's continuous batching: rows of different sequences grouped by
+     * expert together) gives each sequence the logits it gets alone.
+     */
+    @Test
+    void forwardBatchOfSeveralSequencesEqualsEachAlone() {
+        Spec s = MoeFixtures.glm45();
+        try (TransformerModel m = (TransformerModel) ModelLoader.load(MoeFixtures.writeGguf(s, tmp.resolve("g.gguf")))) {
+            int[] a = sequence(20, 1), b = sequence(7, 2), c = sequence(33, 3);
+            float[][] alone = new float[3][];
+            int[][] seqs = {a, b, c};
+            for (int i = 0; i < 3; i++) alone[i] = m.forward(m.newState(64), seqs[i], 0, seqs[i].length, false).clone();
+            InferenceState[] st = {m.newState(64), m.newState(64), m.newState(64)};
+            float[][] batched = m.forwardBatch(List.of(new BatchEntry(st[0], a, 0, a.length), new BatchEntry(st[1], b, 0, b.length),
+                    new BatchEntry(st[2], c, 0, c.length)));
+            for (int i = 0; i < 3; i++) {
+                assertRowsClose("sequence " + i, batched[i], new double[][]{LogitsAssert.toDouble(alone[i], 0, alone[i].length)}, 1e-5);
+            }
+        }
+    }
+
     /** info's "total / active per token": every stored element vs those a token runs (used of experts; no MTP block). */
     @Test
     void parameterCountsOfGguAndHfAgreeWithTheTensorList() {
