@@ -171,6 +171,31 @@ class MoeModelTest {
         }
     }
 
+    /**
+     * {@code --quantize q8_0} at load (serve/run): an HF MoE checkpoint's stacked experts become Q8_0 3-D tensors (the
+     * router and the selection bias stay F32, as llama-quantize keeps them), with the very bytes of the Q8_0 GGUF written
+     * from the same weights, so the two give the same logits. (Not compared with F32: rounding moves near-tied routing
+     * decisions, and one flipped expert changes a token's output by far more than the rounding itself.)
+     */
+    @Test
+    void inMemoryQuantizationOfAnHfMoeCheckpoint() {
+        Spec s = MoeFixtures.glm45();
+        Path hf = MoeFixtures.writeHf(s, tmp.resolve("hf"));
+        float[] q8File;
+        try (LanguageModel m = ModelLoader.load(MoeFixtures.writeGguf(s, tmp.resolve("q8.gguf"), GgmlType.Q8_0))) {
+            q8File = m.forward(m.newState(32), TOKENS, 0, TOKENS.length, true);
+        }
+        try (TransformerModel m = (TransformerModel) ai.autoglm.core.quant.InMemoryQuantizer.load(hf, GgmlType.Q8_0)) {
+            WeightSource w = m.weights();
+            assertThat(w.tensor("blk.1.ffn_gate_exps.weight").type()).isEqualTo(GgmlType.Q8_0);
+            assertThat(w.shape("blk.1.ffn_down_exps.weight")).containsExactly(s.expertFfn(), s.dim(), s.experts());
+            assertThat(w.tensor("blk.1.ffn_gate_inp.weight").type()).isEqualTo(GgmlType.F32);
+            assertThat(w.tensor("blk.1.exp_probs_b.bias").type()).isEqualTo(GgmlType.F32);
+            float[] q = m.forward(m.newState(32), TOKENS, 0, TOKENS.length, true);
+            assertRowsClose("in-memory Q8_0 of the HF dir vs the Q8_0 GGUF", q, rows(q8File, s.vocab()), 1e-5);
+        }
+    }
+
     /** info's "total / active per token": every stored element vs those a token runs (used of experts; no MTP block). */
     @Test
     void parameterCountsOfGguAndHfAgreeWithTheTensorList() {
