@@ -19,14 +19,17 @@ import java.util.SplittableRandom;
  * random Q8_0 GGUFs written here: a GLM-4.5-shaped {@code glm4moe} (dim 1024, 4 layers of which 1 dense, 32 experts of
  * 512, top-4, one shared expert) and {@code qwen3} dense models whose MLP has the MoE layer's total or active width.
  * Reports weights stored, weights read per token (active parameters in Q8_0 bytes) and decode tokens/s (best of
- * rounds of 32 tokens after a 64-token prefill). Run: {@code java --add-modules jdk.incubator.vector -cp
+ * rounds of 32 tokens after a 64-token prefill) on one compute thread, timed by the thread's CPU time so that other jobs
+ * on a shared machine do not count. Run: {@code java --add-modules jdk.incubator.vector -cp
  * autoglm-bench/target/classes:autoglm-bench/target/lib/* ai.autoglm.bench.MoeDecodeProbe [seconds]}.
  */
 public final class MoeDecodeProbe {
+    static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
     static final int DIM = 1024, LAYERS = 4, HEADS = 8, KV = 2, HD = 128, VOCAB = 1024, EXPERTS = 32, USED = 4, EFF = 512;
 
     public static void main(String[] args) throws Exception {
         double secs = args.length > 0 ? Double.parseDouble(args[0]) : 10;
+        ai.autoglm.core.model.ComputeThreads.set(1);
         Path dir = Files.createTempDirectory("moe-probe");
         Path moe = writeMoe(dir.resolve("moe.gguf"));
         Path denseTotal = writeDense(dir.resolve("dense-total.gguf"), EXPERTS * EFF + EFF);
@@ -47,9 +50,9 @@ public final class MoeDecodeProbe {
             while (System.nanoTime() < end) {
                 InferenceState st = m.newState(64 + 32);
                 m.forward(st, tokens, 0, 64, false);
-                long t0 = System.nanoTime();
+                long t0 = CPU.getCurrentThreadCpuTime();
                 for (int t = 64; t < 96; t++) m.forward(st, tokens, t, 1, false);
-                best = Math.max(best, 32 / ((System.nanoTime() - t0) / 1e9));
+                best = Math.max(best, 32 / ((CPU.getCurrentThreadCpuTime() - t0) / 1e9));
             }
             System.out.printf(Locale.ROOT, "%-18s %-8s stored %6.1f MB  read/token %6.1f MB  decode %7.1f tok/s%n",
                     file.getFileName(), c.architecture(), GgmlType.Q8_0.bytesFor(pc.total() / 32 * 32) / 1e6,

@@ -39,6 +39,8 @@ final class MoeFeedForward {
         float[] logits = new float[0], routeScratch = new float[0], weights = new float[0], xe = new float[0],
                 g = new float[0], u = new float[0], y = new float[0], sg = new float[0], su = new float[0];
         int[] ids = new int[0], counts = new int[0], order = new int[0], starts = new int[0];
+        ai.autoglm.core.tensor.PreparedVector[] prepared = new ai.autoglm.core.tensor.PreparedVector[0];
+        boolean[] downPrepared = new boolean[0];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -48,11 +50,12 @@ final class MoeFeedForward {
      * (ids, weights, order), the gathered rows, the expert and shared-expert activations, the expert outputs.
      */
     static long scratchBytes(MoeConfig moe, int dim, int rows) {
-        long e = moe.experts(), k = moe.used();
+        long e = moe.experts(), k = moe.used(), wide = Math.max(rows, k); // a decode row holds its k experts side by side
         long floats = rows * e + 2 * e + rows * k                  // logits, routeScratch, weights
-                + 2L * rows * dim                                  // xe, y
-                + 2L * rows * moe.expertFfn()                      // g, u
-                + 2L * rows * moe.sharedFfn();                     // sg, su
+                + (long) rows * dim + wide * dim                   // xe, y
+                + 2L * wide * moe.expertFfn()                      // g, u
+                + 2L * rows * moe.sharedFfn()                      // sg, su
+                + (k + 2) * (dim + dim / 16 + 16);                 // prepared decode vectors (off-heap), about
         long ints = 2 * rows * k + 2 * e + 1;                      // ids, order, counts, starts
         return (floats + ints) * 4;
     }
@@ -61,13 +64,19 @@ final class MoeFeedForward {
         return a.length >= n ? a : new float[n];
     }
 
+    private static ai.autoglm.core.tensor.PreparedVector[] grow(ai.autoglm.core.tensor.PreparedVector[] a) {
+        ai.autoglm.core.tensor.PreparedVector[] b = java.util.Arrays.copyOf(a, Math.max(4, 2 * a.length));
+        for (int i = a.length; i < b.length; i++) b[i] = new ai.autoglm.core.tensor.PreparedVector();
+        return b;
+    }
+
     private static int[] grow(int[] a, int n) {
         return a.length >= n ? a : new int[n];
     }
 
     /** {@code out[t] = MoE(x[t])} for rows {@code t < n} of {@code dim} floats (overwrites {@code out}). */
     void apply(float[] x, float[] out, int n, ExpertRoutingObserver observer) {
-        int e = moe.experts(), k = moe.used(), eff = moe.expertFfn();
+        int e = moe.experts(), k = moe.used();
         Scratch s = SCRATCH.get();
         s.logits = grow(s.logits, n * e);
         s.routeScratch = grow(s.routeScratch, 2 * e);
@@ -82,6 +91,62 @@ final class MoeFeedForward {
             }
         }
 
+        java.util.Arrays.fill(out, 0, n * dim, 0f);
+        if (n == 1) {
+            decodeExperts(x, out, s);
+        } else {
+            groupedExperts(x, out, n, s);
+        }
+        sharedExpert(x, out, n, s);
+    }
+
+    /**
+     * One row: the k selected experts' gate and up rows as one parallel loop, then their down rows as another (two
+     * dispatches to the compute threads instead of 3k), each matrix read through its decode kernel with the input
+     * prepared once ({@link FloatTensor#prepare}; the experts of one stacked tensor share its type).
+     */
+    private void decodeExperts(float[] x, float[] out, Scratch s) {
+        int k = moe.used(), eff = moe.expertFfn();
+        s.g = grow(s.g, k * eff);
+        s.u = grow(s.u, k * eff);
+        s.y = grow(s.y, k * dim);
+        while (s.prepared.length < k + 2) s.prepared = grow(s.prepared);
+        int[] ids = s.ids;
+        FloatTensor g0 = gate[ids[0]], u0 = up[ids[0]];
+        boolean gatePrepared = g0.prepare(x, 0, dim, s.prepared[k]);
+        boolean upPrepared = g0.type() == u0.type() ? gatePrepared : u0.prepare(x, 0, dim, s.prepared[k + 1]);
+        ai.autoglm.core.tensor.PreparedVector pg = s.prepared[k], pu = g0.type() == u0.type() ? pg : s.prepared[k + 1];
+        float[] g = s.g, u = s.u, y = s.y;
+        Parallel.forRange(k * eff, 2L * dim, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                int j = i / eff, row = i % eff;
+                FloatTensor ge = gate[ids[j]], ue = up[ids[j]];
+                long at = (long) row * dim;
+                g[i] = gatePrepared ? ge.dotPrepared(at, pg) : ge.dot(at, x, 0, dim);
+                u[i] = upPrepared ? ue.dotPrepared(at, pu) : ue.dot(at, x, 0, dim);
+            }
+        });
+        for (int i = 0; i < k * eff; i++) g[i] = silu(g[i]) * u[i];
+        boolean[] downPrepared = s.downPrepared.length >= k ? s.downPrepared : (s.downPrepared = new boolean[k]);
+        for (int j = 0; j < k; j++) downPrepared[j] = down[ids[j]].prepare(g, j * eff, eff, s.prepared[j]);
+        ai.autoglm.core.tensor.PreparedVector[] pd = s.prepared;
+        Parallel.forRange(k * dim, eff, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                int j = i / dim, row = i % dim;
+                FloatTensor de = down[ids[j]];
+                long at = (long) row * eff;
+                y[i] = downPrepared[j] ? de.dotPrepared(at, pd[j]) : de.dot(at, g, j * eff, eff);
+            }
+        });
+        for (int j = 0; j < k; j++) {
+            float w = s.weights[j];
+            for (int i = 0; i < dim; i++) out[i] += w * y[j * dim + i];
+        }
+    }
+
+    /** Rows grouped by expert: each selected expert's matrices once, for all the rows that chose it, as matrix products. */
+    private void groupedExperts(float[] x, float[] out, int n, Scratch s) {
+        int e = moe.experts(), k = moe.used(), eff = moe.expertFfn();
         // Group the (row, slot) pairs by expert: counting sort on the expert id.
         s.counts = grow(s.counts, e);
         s.starts = grow(s.starts, e + 1);
@@ -96,7 +161,6 @@ final class MoeFeedForward {
             s.order[s.starts[ex] + s.counts[ex]++] = i;
         }
 
-        java.util.Arrays.fill(out, 0, n * dim, 0f);
         int maxRows = 0;
         for (int i = 0; i < e; i++) maxRows = Math.max(maxRows, s.counts[i]);
         s.xe = grow(s.xe, maxRows * dim);
@@ -120,7 +184,9 @@ final class MoeFeedForward {
                 for (int i = 0; i < dim; i++) out[t * dim + i] += w * s.y[r * dim + i];
             }
         }
+    }
 
+    private void sharedExpert(float[] x, float[] out, int n, Scratch s) {
         if (sharedGate != null) {
             int sff = moe.sharedFfn();
             s.sg = grow(s.sg, n * sff);
