@@ -61,7 +61,17 @@ final class InfoCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "model:         %s%n", model);
             out.printf(Locale.ROOT, "format:        %s, %.1f MB%n", format, bytes / 1e6);
             out.printf(Locale.ROOT, "architecture:  %s%n", c.architecture().ggufName());
-            out.printf(Locale.ROOT, "parameters:    %s%n", human(params));
+            if (c.moe() != null && m instanceof ai.autoglm.core.model.TransformerModel tm) {
+                // a token runs `used` of the routed experts: stored vs read per token (the MTP block is stored only)
+                ai.autoglm.core.model.ParameterCounts pc = ai.autoglm.core.model.ParameterCounts.of(c, tm.weights());
+                out.printf(Locale.ROOT, "parameters:    %s total, %s active per token%n", human(params), human(pc.active()));
+                out.printf(Locale.ROOT, "experts:       %d routed, %d used per token, %d shared, expert ffn %d, %d leading dense layers, %s gating%s%n",
+                        c.moe().experts(), c.moe().used(), c.moe().shared(), c.moe().expertFfn(), c.moe().leadingDense(),
+                        c.moe().gating().name().toLowerCase(Locale.ROOT),
+                        c.moe().nextnLayers() > 0 ? ", " + c.moe().nextnLayers() + " MTP block(s) not run" : "");
+            } else {
+                out.printf(Locale.ROOT, "parameters:    %s%n", human(params));
+            }
             out.printf(Locale.ROOT, "layers:        %d, dim %d, ffn %d%n", c.layers(), c.dim(), c.ffnDim());
             out.printf(Locale.ROOT, "attention:     %d heads, %d kv heads, head dim %d, rotary dim %d, rope theta %.0f%n",
                     c.heads(), c.kvHeads(), c.headDim(), c.rotaryDim(), c.ropeTheta());

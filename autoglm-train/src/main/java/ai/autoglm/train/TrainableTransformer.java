@@ -78,6 +78,9 @@ public final class TrainableTransformer {
      */
     public TrainableTransformer(ModelConfig config, boolean fusedQkv) {
         if (fusedQkv && !config.architecture().fusedQkv()) throw new IllegalArgumentException(config.architecture() + " has no fused q|k|v projection");
+        // The gradients here cover the dense decoder block; routed experts and per-head q/k norms have no backward pass yet.
+        if (config.moe() != null) throw new UnsupportedOperationException("training is not supported for mixture-of-experts models (" + config.architecture() + ")");
+        if (config.qkNorm()) throw new UnsupportedOperationException("training is not supported for models with q/k norms (" + config.architecture() + ")");
         this.config = config;
         this.fusedQkv = fusedQkv;
         this.params = new ParameterSet();

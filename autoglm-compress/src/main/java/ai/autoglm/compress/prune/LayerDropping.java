@@ -27,6 +27,10 @@ public final class LayerDropping {
     }
 
     public static GgufModel drop(GgufModel model, Set<Integer> layers) {
+        if (!layers.isEmpty() && model.config().moe() != null) {
+            // block_count, leading_dense_block_count and the MTP blocks after the last layer would all need renumbering
+            throw new UnsupportedOperationException("dropping layers is not supported for mixture-of-experts models (" + model.config().architecture() + ")");
+        }
         if (layers.isEmpty()) return model;
         String countKey = GgufKeys.BLOCK_COUNT.of(model.architecture());
         GgufValue countValue = model.metadata().get(countKey);

@@ -40,14 +40,27 @@ public final class StructuredPruning {
     private StructuredPruning() {
     }
 
+    /**
+     * Head and channel surgery covers the dense block (q/k/v/o rows and columns, one MLP width); routed experts, their
+     * router and the shared expert have no rule here yet, so an MoE model is refused rather than half pruned.
+     */
+    static void requireDense(GgufModel model) {
+        if (model.config().moe() != null) {
+            throw new UnsupportedOperationException("structured pruning is not supported for mixture-of-experts models ("
+                    + model.config().architecture() + ")");
+        }
+    }
+
     /** {@link #select}, {@link #shrink}, then {@link LayerDropping#drop}. */
     public static GgufModel prune(GgufModel model, StructuredPlan plan, ActivationStatistics stats) {
+        requireDense(model);
         GgufModel shrunk = plan.shrinksLayers() ? shrink(model, select(model, plan, stats)) : model;
         return LayerDropping.drop(shrunk, plan.dropLayers());
     }
 
     /** Per layer, the heads and channels with the highest {@link StructuralImportance} that the plan's counts allow. */
     public static List<LayerSelection> select(GgufModel model, StructuredPlan plan, ActivationStatistics stats) {
+        requireDense(model);
         ModelConfig c = model.config();
         int group = c.heads() / c.kvHeads();
         int groupsRemoved = plan.kvGroupsToRemove() + (group == 1 ? plan.headsToRemove() : 0);
@@ -115,6 +128,7 @@ public final class StructuredPruning {
 
     /** The model with only the selected heads and channels in each layer. Every layer must keep the same counts. */
     public static GgufModel shrink(GgufModel model, List<LayerSelection> selections) {
+        requireDense(model);
         ModelConfig c = model.config();
         if (selections.size() != c.layers()) {
             throw new IllegalArgumentException(selections.size() + " layer selections for " + c.layers() + " layers");

@@ -132,6 +132,23 @@ class QualityEvaluatorTest {
         assertThat(c.meanKld()).isGreaterThan(0);
     }
 
+    /** `eval` on a mixture-of-experts file (GLM-4.5 shape, Q8_0 against its F32 base): the same numbers as the plain recomputation. */
+    @Test
+    void mixtureOfExpertsModelMatchesThePlainRecomputation() {
+        ai.autoglm.core.testing.MoeFixtures.Spec s = ai.autoglm.core.testing.MoeFixtures.glm45();
+        try (LanguageModel base = ModelLoader.load(ai.autoglm.core.testing.MoeFixtures.writeGguf(s, dir.resolve("moe-f32.gguf"), GgmlType.F32));
+             LanguageModel q = ModelLoader.load(ai.autoglm.core.testing.MoeFixtures.writeGguf(s, dir.resolve("moe-q8.gguf"), GgmlType.Q8_0))) {
+            QualityReport r = evaluator(0).evaluate(q, "moe-q8", base, "moe-f32", text);
+            Reference ref = reference(q, base, Integer.MAX_VALUE);
+            assertThat(r.windows()).isGreaterThanOrEqualTo(3);
+            assertThat(r.scoredTokens()).isEqualTo(ref.count());
+            assertThat(r.perplexity()).isCloseTo(ref.ppl(), within(1e-5 * ref.ppl()));
+            assertThat(r.vsBase().basePerplexity()).isCloseTo(ref.basePpl(), within(1e-5 * ref.basePpl()));
+            assertThat(r.vsBase().meanKld()).isCloseTo(ref.meanKld(), within(1e-8 + 1e-3 * ref.meanKld())).isPositive();
+            assertThat(r.vsBase().top1Agreement()).isEqualTo(ref.top1());
+        }
+    }
+
     @Test
     void aModelAgainstItselfHasNoDivergenceAndFullAgreement() {
         QualityReport r = evaluator(2).evaluate(f32, "f32", f32, "f32", text);

@@ -19,6 +19,8 @@ import java.util.List;
  *       attention scores {@code heads × positions}, rotary tables and one row of logits; when serving, the
  *       continuous-batching scratch (one more state of MAX_BATCH positions and rows, and MAX_BATCH rows of
  *       logits);</li>
+ *   <li>for a mixture-of-experts model, every expert tensor in full (a long-running server touches all experts
+ *       sooner or later; one token reads only {@code used} of them) and the routing buffers per sequence;</li>
  *   <li>a constant for the JVM: {@link #JVM_OVERHEAD_BYTES}.</li>
  * </ul>
  * Java array headers (16 bytes each) and the tokenizer's tables are inside the constant, not counted apart.
@@ -71,9 +73,12 @@ public final class MemoryModel {
         return InferenceState.kvCacheBytes(c, positions);
     }
 
-    /** The float buffers of one InferenceState other than its KV cache. */
+    /**
+     * The float buffers of one InferenceState other than its KV cache, and for a mixture-of-experts model the routing and
+     * expert buffers of the thread that runs it ({@link TransformerModel#moeScratchBytes}).
+     */
     public static long stateScratchBytes(ModelConfig c, int positions, int batch) {
-        return InferenceState.scratchBytes(c, positions, batch);
+        return InferenceState.scratchBytes(c, positions, batch) + TransformerModel.moeScratchBytes(c, batch);
     }
 
     /** TransformerModel's continuous-batching scratch: a state of MAX_BATCH positions and rows, and MAX_BATCH logit rows. */

@@ -25,12 +25,33 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * @param defaultQkvBias whether q/k/v carry a bias whatever the config says (Qwen2: always)
  * @param postNorms      extra norms on the attention and MLP outputs before the residual adds
  * @param hfLayouts      the Hugging Face layouts read as (and, the first native one, exported as) this architecture
+ * @param qkNorm         q and k are RMS-normed per head before rope whatever the config says (Qwen3); others may
+ *                       still have them by config ({@code use_qk_norm}) or, in GGUF, by the tensors' presence
+ * @param moeGating      the router's gating of a mixture-of-experts row (its layers after the leading dense ones have
+ *                       {@code ffn_gate_inp} and stacked {@code ffn_*_exps}), or null for a dense architecture
+ * @param ffnNorm        the role of the norm before the MLP: {@link TensorRole#FFN_NORM}, except glm4moe, whose
+ *                       converter maps {@code post_attention_layernorm} to {@code post_attention_norm} and whose graph
+ *                       (llm_build_glm4_moe) norms the MLP input with {@code attn_post_norm}
  */
 public record Architecture(String ggufName, RopeStyle ggufRope, RopeStyle hfRope, boolean fusedQkv, boolean fusedGateUp,
-                           boolean defaultQkvBias, boolean postNorms, List<HfLayout> hfLayouts) {
+                           boolean defaultQkvBias, boolean postNorms, List<HfLayout> hfLayouts, boolean qkNorm,
+                           MoeConfig.Gating moeGating, TensorRole ffnNorm) {
 
     public Architecture {
         hfLayouts = List.copyOf(hfLayouts);
+        if (ffnNorm != TensorRole.FFN_NORM && ffnNorm != TensorRole.ATTN_POST_NORM) throw new IllegalArgumentException("MLP norm role " + ffnNorm);
+        if (ffnNorm == TensorRole.ATTN_POST_NORM && postNorms) throw new IllegalArgumentException("post_attention_norm cannot be both the MLP norm and a post-norm");
+    }
+
+    /** A dense row without q/k norms (the shape of the first rows of the table). */
+    public Architecture(String ggufName, RopeStyle ggufRope, RopeStyle hfRope, boolean fusedQkv, boolean fusedGateUp,
+                        boolean defaultQkvBias, boolean postNorms, List<HfLayout> hfLayouts) {
+        this(ggufName, ggufRope, hfRope, fusedQkv, fusedGateUp, defaultQkvBias, postNorms, hfLayouts, false, null, TensorRole.FFN_NORM);
+    }
+
+    /** Whether this is a mixture-of-experts row. */
+    public boolean moe() {
+        return moeGating != null;
     }
 
     /**
@@ -77,7 +98,40 @@ public record Architecture(String ggufName, RopeStyle ggufRope, RopeStyle hfRope
             true, true, false, true,
             List.of(new HfLayout("Glm4ForCausalLM", "glm4", false, HfLayout.GLM4_NAMES, HfConfigKeys.GLM)));
 
-    private static final List<Architecture> TABLE = new CopyOnWriteArrayList<>(List.of(LLAMA, QWEN2, CHATGLM, GLM4));
+    /**
+     * Qwen3 dense (transformers models/qwen3/modeling_qwen3.py Qwen3ForCausalLM): Qwen2 without the q/k/v bias, with
+     * {@code q_norm} / {@code k_norm} (RMSNorm over head_dim) applied per head before rope, head_dim explicit.
+     * llama.cpp LLM_ARCH_QWEN3: LLAMA_ROPE_TYPE_NEOX, attn_q_norm / attn_k_norm.
+     */
+    public static final Architecture QWEN3 = new Architecture("qwen3", RopeStyle.NEOX, RopeStyle.NEOX,
+            false, false, false, false,
+            List.of(new HfLayout("Qwen3ForCausalLM", "qwen3", false, HfLayout.QWEN3_NAMES, HfConfigKeys.QWEN3)),
+            true, null, TensorRole.FFN_NORM);
+
+    /**
+     * Qwen3-MoE (modeling_qwen3_moe.py Qwen3MoeSparseMoeBlock): Qwen3 attention, every layer's MLP routed: softmax over
+     * the router logits, top-k, renormalized when {@code norm_topk_prob}; no shared expert. llama.cpp LLM_ARCH_QWEN3MOE
+     * (llm_build_qwen3moe: build_moe_ffn with LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX), rope NEOX.
+     */
+    public static final Architecture QWEN3MOE = new Architecture("qwen3moe", RopeStyle.NEOX, RopeStyle.NEOX,
+            false, false, false, false,
+            List.of(new HfLayout("Qwen3MoeForCausalLM", "qwen3_moe", false, HfLayout.QWEN3MOE_NAMES, HfConfigKeys.QWEN3MOE)),
+            true, MoeConfig.Gating.SOFTMAX, TensorRole.FFN_NORM);
+
+    /**
+     * GLM-4.5 / GLM-4.5-Air / GLM-4.6 (transformers models/glm4_moe/modeling_glm4_moe.py Glm4MoeForCausalLM): q/k/v bias
+     * when {@code attention_bias}, q/k norm when {@code use_qk_norm}, partial rotary (rotate_half over the first
+     * head_dim * partial_rotary_factor dims: NEOX), the first {@code first_k_dense_replace} layers dense, then sigmoid
+     * routing with {@code e_score_correction_bias} for selection, grouped top-k, {@code routed_scaling_factor}, and a
+     * shared-expert MLP; the MTP block(s) after the last layer are read and ignored. llama.cpp LLM_ARCH_GLM4_MOE.
+     */
+    public static final Architecture GLM4MOE = new Architecture("glm4moe", RopeStyle.NEOX, RopeStyle.NEOX,
+            false, false, false, false,
+            List.of(new HfLayout("Glm4MoeForCausalLM", "glm4_moe", false, HfLayout.GLM4MOE_NAMES, HfConfigKeys.GLM4MOE)),
+            false, MoeConfig.Gating.SIGMOID, TensorRole.ATTN_POST_NORM);
+
+    private static final List<Architecture> BUILT_IN = List.of(LLAMA, QWEN2, CHATGLM, GLM4, QWEN3, QWEN3MOE, GLM4MOE);
+    private static final List<Architecture> TABLE = new CopyOnWriteArrayList<>(BUILT_IN);
 
     /** Every architecture: the built-in rows, then those {@link #register registered}. A live, read-only view. */
     public static final List<Architecture> ALL = Collections.unmodifiableList(TABLE);
@@ -95,7 +149,7 @@ public record Architecture(String ggufName, RopeStyle ggufRope, RopeStyle hfRope
 
     /** Removes a {@link #register registered} row (built-in rows stay); true when it was there. */
     public static synchronized boolean unregister(Architecture row) {
-        if (List.of(LLAMA, QWEN2, CHATGLM, GLM4).contains(row)) throw new IllegalArgumentException("built-in architecture " + row);
+        if (BUILT_IN.contains(row)) throw new IllegalArgumentException("built-in architecture " + row);
         return TABLE.remove(row);
     }
 
@@ -150,9 +204,23 @@ public record Architecture(String ggufName, RopeStyle ggufRope, RopeStyle hfRope
      * One tensor of a layer: its role and its shape as GGUF orders it ({@code in} = row length, {@code out} = rows);
      * a vector (norm or bias) has {@code in == 0} and {@code out} elements.
      */
-    public record LayerTensor(TensorRole role, int in, int out) {
+    public record LayerTensor(TensorRole role, int in, int out, int experts) {
+        public LayerTensor(TensorRole role, int in, int out) {
+            this(role, in, out, 0);
+        }
+
         public boolean vector() {
             return in == 0;
+        }
+
+        /** A stacked routed-expert tensor: {@code experts} matrices of {@code out} rows of {@code in} (GGUF 3-D). */
+        public boolean stacked() {
+            return experts > 0;
+        }
+
+        /** The GGUF shape (row length first). */
+        public long[] shape() {
+            return vector() ? new long[]{out} : stacked() ? new long[]{in, out, experts} : new long[]{in, out};
         }
     }
 
@@ -165,6 +233,20 @@ public record Architecture(String ggufName, RopeStyle ggufRope, RopeStyle hfRope
      * @param fusedQkvWeights the weights hold one {@code attn_qkv}; only for architectures with {@link #fusedQkv}
      */
     public List<LayerTensor> layerTensors(ModelConfig config, boolean fusedQkvWeights) {
+        if (config.moe() != null) {
+            throw new IllegalArgumentException("the layers of the mixture-of-experts model " + this + " differ (dense and routed): use layerTensors(config, fused, layer)");
+        }
+        return layerTensors(config, fusedQkvWeights, 0);
+    }
+
+    /**
+     * The tensors of layer {@code layer}: as {@link #layerTensors(ModelConfig, boolean)}, plus q/k norms after the
+     * projections when the config has them, and for a routed layer of an MoE config, in place of gate/up/down: the
+     * router {@code ffn_gate_inp}, the selection bias {@code exp_probs_b} (sigmoid gating), the stacked experts
+     * {@code ffn_gate_exps}, {@code ffn_up_exps}, {@code ffn_down_exps}, and the shared expert {@code ffn_*_shexp}
+     * (llama-model.cpp load_tensors, LLM_ARCH_QWEN3MOE / LLM_ARCH_GLM4_MOE).
+     */
+    public List<LayerTensor> layerTensors(ModelConfig config, boolean fusedQkvWeights, int layer) {
         if (fusedQkvWeights && !fusedQkv) throw new IllegalArgumentException(this + " has no fused q|k|v projection");
         int dim = config.dim(), qDim = config.qDim(), kvDim = config.kvDim(), ffn = config.ffnDim();
         List<LayerTensor> t = new ArrayList<>();
@@ -182,9 +264,28 @@ public record Architecture(String ggufName, RopeStyle ggufRope, RopeStyle hfRope
                 t.add(new LayerTensor(TensorRole.ATTN_V_BIAS, 0, kvDim));
             }
         }
+        if (config.qkNorm()) {
+            t.add(new LayerTensor(TensorRole.ATTN_Q_NORM, 0, config.headDim()));
+            t.add(new LayerTensor(TensorRole.ATTN_K_NORM, 0, config.headDim()));
+        }
         t.add(new LayerTensor(TensorRole.ATTN_OUT, qDim, dim));
         if (postNorms) t.add(new LayerTensor(TensorRole.ATTN_POST_NORM, 0, dim));
-        t.add(new LayerTensor(TensorRole.FFN_NORM, 0, dim));
+        t.add(new LayerTensor(ffnNorm, 0, dim));
+        MoeConfig moe = config.moe();
+        if (moe != null && moe.moeLayer(layer)) {
+            int e = moe.experts(), eff = moe.expertFfn();
+            t.add(new LayerTensor(TensorRole.FFN_GATE_INP, dim, e));
+            if (moe.gating() == MoeConfig.Gating.SIGMOID) t.add(new LayerTensor(TensorRole.FFN_EXP_PROBS_B, 0, e));
+            t.add(new LayerTensor(TensorRole.FFN_GATE_EXPS, dim, eff, e));
+            t.add(new LayerTensor(TensorRole.FFN_DOWN_EXPS, eff, dim, e));
+            t.add(new LayerTensor(TensorRole.FFN_UP_EXPS, dim, eff, e));
+            if (moe.shared() > 0) {
+                t.add(new LayerTensor(TensorRole.FFN_GATE_SHEXP, dim, moe.sharedFfn()));
+                t.add(new LayerTensor(TensorRole.FFN_DOWN_SHEXP, moe.sharedFfn(), dim));
+                t.add(new LayerTensor(TensorRole.FFN_UP_SHEXP, dim, moe.sharedFfn()));
+            }
+            return t;
+        }
         if (fusedGateUp) {
             t.add(new LayerTensor(TensorRole.FFN_UP, dim, 2 * ffn));
         } else {

@@ -62,6 +62,20 @@ public record HfConfigKeys(Key layers, Key kvHeads, Key headDim, Key ffn, Key vo
     public static final HfConfigKeys QWEN2 = new HfConfigKeys(LLAMA.layers, LLAMA.kvHeads, LLAMA.headDim, LLAMA.ffn,
             LLAMA.vocab, Key.of(32768, "max_position_embeddings"), LLAMA.rmsEps, 1.0, LLAMA.qkvBias, false);
 
+    /** transformers Qwen3Config: head_dim 128, 32768 positions, rms_norm_eps 1e-6, no bias unless attention_bias. */
+    public static final HfConfigKeys QWEN3 = new HfConfigKeys(LLAMA.layers, LLAMA.kvHeads, Key.of(128, "head_dim"), LLAMA.ffn,
+            LLAMA.vocab, Key.of(32768, "max_position_embeddings"), LLAMA.rmsEps, 1.0, LLAMA.qkvBias, false);
+
+    /** transformers Qwen3MoeConfig: as Qwen3Config (the MoE keys are {@link MoeConfig#fromHf}'s). */
+    public static final HfConfigKeys QWEN3MOE = QWEN3;
+
+    /**
+     * transformers Glm4MoeConfig (configuration_glm4_moe.py): 131072 positions, rms_norm_eps 1e-5,
+     * partial_rotary_factor 0.5, attention_bias false, head_dim from the config (hidden/heads when absent).
+     */
+    public static final HfConfigKeys GLM4MOE = new HfConfigKeys(LLAMA.layers, LLAMA.kvHeads, LLAMA.headDim, LLAMA.ffn,
+            LLAMA.vocab, Key.of(131072, "max_position_embeddings"), Key.of(1e-5, "rms_norm_eps"), 0.5, LLAMA.qkvBias, false);
+
     /**
      * transformers GlmConfig / Glm4Config (configuration_glm.py, configuration_glm4.py): head_dim 128, 2 kv heads,
      * q/k/v bias, partial_rotary_factor 0.5, rms_norm_eps 1.5625e-7, 131072 positions.

@@ -68,6 +68,44 @@ public record HfLayout(String hfClass, String modelType, boolean permuteQK, Map<
             TensorRole.ATTN_POST_NORM, "model.layers.{bid}.post_self_attn_layernorm",
             TensorRole.FFN_POST_NORM, "model.layers.{bid}.post_mlp_layernorm");
 
+    /** transformers Qwen3ForCausalLM (modeling_qwen3.py): llama names plus {@code self_attn.q_norm} / {@code k_norm}. */
+    public static final Map<TensorRole, String> QWEN3_NAMES = with(LLAMA_NAMES,
+            TensorRole.ATTN_Q_NORM, "model.layers.{bid}.self_attn.q_norm",
+            TensorRole.ATTN_K_NORM, "model.layers.{bid}.self_attn.k_norm");
+
+    /**
+     * transformers Qwen3MoeForCausalLM (modeling_qwen3_moe.py): Qwen3 attention, router {@code mlp.gate}, one module per
+     * expert {@code mlp.experts.{xid}.gate_proj} ... which llama.cpp's converter stacks into {@code ffn_*_exps}
+     * (Qwen2MoeModel.modify_tensors).
+     */
+    public static final Map<TensorRole, String> QWEN3MOE_NAMES = with(QWEN3_NAMES,
+            TensorRole.FFN_GATE_INP, "model.layers.{bid}.mlp.gate",
+            TensorRole.FFN_GATE_EXPS, "model.layers.{bid}.mlp.experts.{xid}.gate_proj",
+            TensorRole.FFN_UP_EXPS, "model.layers.{bid}.mlp.experts.{xid}.up_proj",
+            TensorRole.FFN_DOWN_EXPS, "model.layers.{bid}.mlp.experts.{xid}.down_proj");
+
+    /**
+     * transformers Glm4MoeForCausalLM (modeling_glm4_moe.py; tensor_mapping.py rows "glm4moe"): the dense layers' split
+     * {@code mlp.gate_proj/up_proj/down_proj}, the router {@code mlp.gate} and {@code mlp.gate.e_score_correction_bias}
+     * (Glm4MoeModel.modify_tensors renames it {@code e_score_correction.bias}: GGUF {@code exp_probs_b.bias}), experts
+     * stacked, {@code mlp.shared_experts.*} as {@code ffn_*_shexp}, {@code post_attention_layernorm} as
+     * {@code post_attention_norm}, q/k norms, and the MTP block's {@code eh_proj}, {@code enorm}, {@code hnorm},
+     * {@code embed_tokens}, {@code shared_head.head}, {@code shared_head.norm} as {@code nextn.*}.
+     */
+    public static final Map<TensorRole, String> GLM4MOE_NAMES = with(QWEN3MOE_NAMES,
+            TensorRole.FFN_NORM, null,
+            TensorRole.ATTN_POST_NORM, "model.layers.{bid}.post_attention_layernorm",
+            TensorRole.FFN_EXP_PROBS_B, "model.layers.{bid}.mlp.gate.e_score_correction_bias",
+            TensorRole.FFN_GATE_SHEXP, "model.layers.{bid}.mlp.shared_experts.gate_proj",
+            TensorRole.FFN_UP_SHEXP, "model.layers.{bid}.mlp.shared_experts.up_proj",
+            TensorRole.FFN_DOWN_SHEXP, "model.layers.{bid}.mlp.shared_experts.down_proj",
+            TensorRole.NEXTN_EH_PROJ, "model.layers.{bid}.eh_proj",
+            TensorRole.NEXTN_EMBED_TOKENS, "model.layers.{bid}.embed_tokens",
+            TensorRole.NEXTN_ENORM, "model.layers.{bid}.enorm",
+            TensorRole.NEXTN_HNORM, "model.layers.{bid}.hnorm",
+            TensorRole.NEXTN_SHARED_HEAD_HEAD, "model.layers.{bid}.shared_head.head",
+            TensorRole.NEXTN_SHARED_HEAD_NORM, "model.layers.{bid}.shared_head.norm");
+
     /** {@code base} with the given (role, name) pairs added; a null name removes the role. */
     public static Map<TensorRole, String> with(Map<TensorRole, String> base, Object... pairs) {
         Map<TensorRole, String> m = new LinkedHashMap<>(base);

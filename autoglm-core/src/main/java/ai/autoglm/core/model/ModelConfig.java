@@ -29,11 +29,23 @@ import java.util.Map;
  * @param ropeScaling    frequency scaling, or null for none
  * @param tiedEmbeddings the output projection is the token embedding matrix
  * @param qkvBias        q/k/v projections carry a bias
+ * @param qkNorm         per-head RMSNorm of q and k before rope ({@code attn_q_norm} / {@code attn_k_norm})
+ * @param moe            the mixture-of-experts parameters, or null for a dense model; {@link #layers} counts the
+ *                       layers that run (a GGUF {@code block_count} also counts the MTP blocks, {@link MoeConfig#nextnLayers})
  */
 public record ModelConfig(Architecture architecture, int dim, int layers, int heads, int kvHeads, int headDim,
                           int ffnDim, int vocabSize, int contextLength, float rmsEps, double ropeTheta,
                           RopeStyle ropeStyle, int rotaryDim, RopeScaling ropeScaling, boolean tiedEmbeddings,
-                          boolean qkvBias) {
+                          boolean qkvBias, boolean qkNorm, MoeConfig moe) {
+
+    /** A dense model with the architecture's q/k norm default. */
+    public ModelConfig(Architecture architecture, int dim, int layers, int heads, int kvHeads, int headDim,
+                       int ffnDim, int vocabSize, int contextLength, float rmsEps, double ropeTheta,
+                       RopeStyle ropeStyle, int rotaryDim, RopeScaling ropeScaling, boolean tiedEmbeddings,
+                       boolean qkvBias) {
+        this(architecture, dim, layers, heads, kvHeads, headDim, ffnDim, vocabSize, contextLength, rmsEps, ropeTheta,
+                ropeStyle, rotaryDim, ropeScaling, tiedEmbeddings, qkvBias, architecture.qkNorm(), null);
+    }
 
     // Generous bounds: the largest real models stay far below them, and a hostile file cannot make us
     // allocate gigabytes of KV cache or scratch from a single absurd number.
@@ -63,6 +75,10 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
         }
         if (!(rmsEps > 0 && rmsEps < 1)) throw new ModelFormatException(file, "RMS norm epsilon " + rmsEps + " is not in (0, 1)");
         if (!(ropeTheta > 0 && Double.isFinite(ropeTheta))) throw new ModelFormatException(file, "rope base " + ropeTheta + " is not positive");
+        if ((moe != null) != (architecture.moeGating() != null)) {
+            throw new ModelFormatException(file, architecture + (moe == null ? " needs mixture-of-experts parameters" : " is not a mixture-of-experts architecture"));
+        }
+        if (moe != null) moe.validate(file, layers);
         return this;
     }
 
@@ -109,7 +125,11 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
                     + Architecture.ALL.stream().map(Architecture::ggufName).toList() + ")");
         }
         int dim = ggufInt(file, metadata, GgufKeys.EMBEDDING_LENGTH.of(archName), null);
-        int layers = ggufInt(file, metadata, GgufKeys.BLOCK_COUNT.of(archName), null);
+        int blocks = ggufInt(file, metadata, GgufKeys.BLOCK_COUNT.of(archName), null);
+        // llama.cpp glm4moe: block_count includes the nextn (MTP) blocks, which llm_build_glm4_moe loads and skips
+        int nextn = metadata.containsKey(GgufKeys.NEXTN_PREDICT_LAYERS.of(archName)) ? ggufInt(file, metadata, GgufKeys.NEXTN_PREDICT_LAYERS.of(archName), null) : 0;
+        if (nextn < 0 || nextn >= blocks) throw new ModelFormatException(file, "nextn_predict_layers " + nextn + " leaves no layer of the " + blocks + " blocks");
+        int layers = blocks - nextn;
         int heads = ggufInt(file, metadata, GgufKeys.HEAD_COUNT.of(archName), null);
         int kvHeads = ggufInt(file, metadata, GgufKeys.HEAD_COUNT_KV.of(archName), heads);
         if (heads <= 0) throw new ModelFormatException(file, "head count " + heads + " is out of range");
@@ -163,8 +183,37 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
         boolean tied = weights.tensor(TensorRole.OUTPUT.tensorName()) == null;
         boolean bias = weights.tensor(TensorRole.ATTN_Q_BIAS.tensorName(0)) != null
                 || weights.tensor(TensorRole.ATTN_QKV_BIAS.tensorName(0)) != null;
+        boolean qkNorm = weights.tensor(TensorRole.ATTN_Q_NORM.tensorName(0)) != null;
+        MoeConfig moe = arch.moeGating() == null ? null : ggufMoe(file, metadata, archName, arch, layers, nextn);
         return new ModelConfig(arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, eps, theta,
-                arch.ggufRope(), rotaryDim, scaling, tied, bias).validate(file);
+                arch.ggufRope(), rotaryDim, scaling, tied, bias, qkNorm, moe).validate(file);
+    }
+
+    /**
+     * The MoE keys as llama.cpp's load_hparams reads them: expert_count, expert_used_count, expert_feed_forward_length,
+     * expert_shared_count (0), leading_dense_block_count (0), expert_weights_scale (1), expert_weights_norm,
+     * expert_gating_func, expert_group_count / expert_group_used_count (1). Where a key is absent, the default is
+     * llama.cpp's for the architecture: qwen3moe always normalizes the selected weights (llm_build_qwen3moe passes
+     * norm_w = true) with softmax gating; glm4moe defaults to sigmoid gating and no normalization.
+     */
+    private static MoeConfig ggufMoe(Path file, Map<String, GgufValue> md, String a, Architecture arch, int layers, int nextn) {
+        int experts = ggufInt(file, md, GgufKeys.EXPERT_COUNT.of(a), null);
+        int used = ggufInt(file, md, GgufKeys.EXPERT_USED_COUNT.of(a), null);
+        int expertFfn = ggufInt(file, md, GgufKeys.EXPERT_FEED_FORWARD_LENGTH.of(a), null);
+        int shared = ggufInt(file, md, GgufKeys.EXPERT_SHARED_COUNT.of(a), 0);
+        int dense = ggufInt(file, md, GgufKeys.LEADING_DENSE_BLOCK_COUNT.of(a), 0);
+        double scale = ggufDouble(file, md, GgufKeys.EXPERT_WEIGHTS_SCALE.of(a), 1.0);
+        if (scale == 0) scale = 1.0; // llama.cpp: 0 means "no scaling"
+        boolean softmaxDefault = arch.moeGating() == MoeConfig.Gating.SOFTMAX;
+        GgufValue normV = md.get(GgufKeys.EXPERT_WEIGHTS_NORM.of(a));
+        boolean norm = normV == null ? softmaxDefault : Boolean.TRUE.equals(normV.value());
+        int gatingId = ggufInt(file, md, GgufKeys.EXPERT_GATING_FUNC.of(a), arch.moeGating().ggufId);
+        MoeConfig.Gating gating = MoeConfig.Gating.ofGguf(gatingId);
+        if (gating == null) throw new ModelFormatException(file, "unsupported expert_gating_func " + gatingId + " (1 softmax, 2 sigmoid)");
+        int groups = ggufInt(file, md, GgufKeys.EXPERT_GROUP_COUNT.of(a), 1);
+        int groupsUsed = ggufInt(file, md, GgufKeys.EXPERT_GROUP_USED_COUNT.of(a), groups == 1 ? 1 : groups);
+        return new MoeConfig(experts, used, expertFfn, shared, dense, gating, norm, scale, Math.max(1, groups), groupsUsed, nextn)
+                .validate(file, layers);
     }
 
     private static int headDim(Path file, int dim, int heads, Integer explicit) {
@@ -255,6 +304,8 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
         int rotaryDim = (int) (headDim * partial);
         boolean tied = config.path("tie_word_embeddings").asBoolean(false);
         boolean bias = arch.defaultQkvBias() || hfBoolean(config, k.qkvBias());
+        boolean qkNorm = arch.qkNorm() || config.path("use_qk_norm").asBoolean(false);
+        MoeConfig moe = arch.moeGating() == null ? null : MoeConfig.fromHf(file, config, arch.moeGating(), layers);
         if (config.path("use_sliding_window").asBoolean(false)) {
             throw new ModelFormatException(file, "sliding-window attention (use_sliding_window) is not supported");
         }
@@ -280,7 +331,7 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
             }
         }
         return new ModelConfig(arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, (float) eps, theta,
-                arch.hfRope(), rotaryDim, scaling, tied, bias).validate(file);
+                arch.hfRope(), rotaryDim, scaling, tied, bias, qkNorm, moe).validate(file);
     }
 
     /**

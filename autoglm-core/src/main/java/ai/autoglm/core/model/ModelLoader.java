@@ -128,6 +128,11 @@ public final class ModelLoader {
             }
 
             @Override
+            public ai.autoglm.core.tensor.FloatTensor expert(String name, int expert) {
+                return bound.expert(name, expert); // the bound source's own expert views (an HF checkpoint's per-expert tensors)
+            }
+
+            @Override
             public void close() {
                 try {
                     bound.close();

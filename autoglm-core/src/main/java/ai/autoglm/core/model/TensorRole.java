@@ -32,7 +32,36 @@ public enum TensorRole {
     FFN_UP("blk.{bid}.ffn_up", ".weight"),
     FFN_DOWN("blk.{bid}.ffn_down", ".weight"),
     /** Norm on the MLP output before the residual add (GLM-4-0414 {@code post_mlp_layernorm}). */
-    FFN_POST_NORM("blk.{bid}.post_ffw_norm", ".weight");
+    FFN_POST_NORM("blk.{bid}.post_ffw_norm", ".weight"),
+    /** Per-head RMSNorm of the queries before rope (Qwen3 {@code q_norm}, GLM-4.5 with {@code use_qk_norm}). */
+    ATTN_Q_NORM("blk.{bid}.attn_q_norm", ".weight"),
+    ATTN_K_NORM("blk.{bid}.attn_k_norm", ".weight"),
+    /** MoE router: one row of {@code dim} per routed expert (HF {@code mlp.gate}). */
+    FFN_GATE_INP("blk.{bid}.ffn_gate_inp", ".weight"),
+    /**
+     * Router score bias used for expert selection only (HF {@code mlp.gate.e_score_correction_bias}; llama.cpp
+     * LLM_TENSOR_FFN_EXP_PROBS_B, loaded as a ".bias").
+     */
+    FFN_EXP_PROBS_B("blk.{bid}.exp_probs_b", ".bias"),
+    /** Routed experts stacked as llama.cpp stores them: 3-D {@code [dim, expertFfn, experts]} (GGUF order). */
+    FFN_GATE_EXPS("blk.{bid}.ffn_gate_exps", ".weight"),
+    FFN_UP_EXPS("blk.{bid}.ffn_up_exps", ".weight"),
+    /** {@code [expertFfn, dim, experts]}. */
+    FFN_DOWN_EXPS("blk.{bid}.ffn_down_exps", ".weight"),
+    /** Shared expert(s), one MLP of {@code expertFfn * sharedExperts} (HF {@code mlp.shared_experts}). */
+    FFN_GATE_SHEXP("blk.{bid}.ffn_gate_shexp", ".weight"),
+    FFN_UP_SHEXP("blk.{bid}.ffn_up_shexp", ".weight"),
+    FFN_DOWN_SHEXP("blk.{bid}.ffn_down_shexp", ".weight"),
+    /** GLM-4.5 multi-token-prediction block(s) past the last layer (llama.cpp LLM_TENSOR_NEXTN_*): read, never run. */
+    NEXTN_EH_PROJ("blk.{bid}.nextn.eh_proj", ".weight"),
+    NEXTN_EMBED_TOKENS("blk.{bid}.nextn.embed_tokens", ".weight"),
+    NEXTN_ENORM("blk.{bid}.nextn.enorm", ".weight"),
+    NEXTN_HNORM("blk.{bid}.nextn.hnorm", ".weight"),
+    NEXTN_SHARED_HEAD_HEAD("blk.{bid}.nextn.shared_head_head", ".weight"),
+    NEXTN_SHARED_HEAD_NORM("blk.{bid}.nextn.shared_head_norm", ".weight");
+
+    /** The expert-id placeholder in HF names of per-expert tensors ({@code mlp.experts.{xid}.gate_proj}, gguf-py's {@code {xid}}). */
+    public static final String XID = "{xid}";
 
     /** The block-id placeholder in per-layer names (gguf-py's {@code {bid}}). */
     public static final String BID = "{bid}";
@@ -53,6 +82,11 @@ public enum TensorRole {
     /** {@code .weight} or {@code .bias}. */
     public String suffix() {
         return suffix;
+    }
+
+    /** A stacked routed-expert tensor (3-D in GGUF). */
+    public boolean stackedExperts() {
+        return this == FFN_GATE_EXPS || this == FFN_UP_EXPS || this == FFN_DOWN_EXPS;
     }
 
     public boolean perLayer() {

@@ -62,11 +62,15 @@ public final class TransformerModel implements LanguageModel {
                                 int[] lastRowEntry, float[] logits) {
     }
 
-    /** One block's weights; null fields are absent in this architecture. */
+    /** One block's weights; null fields are absent in this architecture (a routed layer has {@code moe}, no gate/up/down). */
     private record Layer(float[] attnNorm, Projection wq, Projection wk, Projection wv, Projection wqkv,
-                         float[] bq, float[] bk, float[] bv, float[] bqkv, Projection wo, float[] attnPostNorm,
-                         float[] ffnNorm, Projection gate, Projection up, Projection down, float[] ffnPostNorm) {
+                         float[] bq, float[] bk, float[] bv, float[] bqkv, float[] qNorm, float[] kNorm, Projection wo,
+                         float[] attnPostNorm, float[] ffnNorm, Projection gate, Projection up, Projection down,
+                         MoeFeedForward moe, float[] ffnPostNorm) {
     }
+
+    /** Sees each row's expert selection of each routed layer (null: nobody). */
+    private volatile ExpertRoutingObserver routingObserver;
 
     /**
      * Binds the weights, checking every tensor the configuration needs is present with the right shape.
@@ -110,17 +114,27 @@ public final class TransformerModel implements LanguageModel {
             boolean fusedQkv = arch.fusedQkv() && weights.tensor(TensorRole.ATTN_QKV.tensorName(l)) != null;
             Map<TensorRole, Projection> p = new EnumMap<>(TensorRole.class);
             Map<TensorRole, float[]> v = new EnumMap<>(TensorRole.class);
-            for (Architecture.LayerTensor t : arch.layerTensors(config, fusedQkv)) {
+            Map<TensorRole, FloatTensor[]> experts = new EnumMap<>(TensorRole.class);
+            for (Architecture.LayerTensor t : arch.layerTensors(config, fusedQkv, l)) {
                 String name = t.role().tensorName(l);
                 if (t.vector()) v.put(t.role(), vector(name, t.out(), true));
+                else if (t.stacked()) experts.put(t.role(), experts(name, t.in(), t.out(), t.experts()));
                 else p.put(t.role(), projection(name, t.in(), t.out()));
             }
+            MoeFeedForward moe = experts.isEmpty() ? null : new MoeFeedForward(l, config.moe(), dim,
+                    p.get(TensorRole.FFN_GATE_INP), v.get(TensorRole.FFN_EXP_PROBS_B), experts.get(TensorRole.FFN_GATE_EXPS),
+                    experts.get(TensorRole.FFN_UP_EXPS), experts.get(TensorRole.FFN_DOWN_EXPS), p.get(TensorRole.FFN_GATE_SHEXP),
+                    p.get(TensorRole.FFN_UP_SHEXP), p.get(TensorRole.FFN_DOWN_SHEXP));
+            // the MLP's input norm is ffn_norm, or glm4moe's post_attention_norm (Architecture.ffnNorm)
+            float[] ffnNorm = v.get(arch.ffnNorm());
+            float[] attnPostNorm = arch.ffnNorm() == TensorRole.ATTN_POST_NORM ? null : v.get(TensorRole.ATTN_POST_NORM);
             layers[l] = new Layer(
                     v.get(TensorRole.ATTN_NORM), p.get(TensorRole.ATTN_Q), p.get(TensorRole.ATTN_K), p.get(TensorRole.ATTN_V),
                     p.get(TensorRole.ATTN_QKV), v.get(TensorRole.ATTN_Q_BIAS), v.get(TensorRole.ATTN_K_BIAS),
-                    v.get(TensorRole.ATTN_V_BIAS), v.get(TensorRole.ATTN_QKV_BIAS), p.get(TensorRole.ATTN_OUT),
-                    v.get(TensorRole.ATTN_POST_NORM), v.get(TensorRole.FFN_NORM), p.get(TensorRole.FFN_GATE),
-                    p.get(TensorRole.FFN_UP), p.get(TensorRole.FFN_DOWN), v.get(TensorRole.FFN_POST_NORM));
+                    v.get(TensorRole.ATTN_V_BIAS), v.get(TensorRole.ATTN_QKV_BIAS), v.get(TensorRole.ATTN_Q_NORM),
+                    v.get(TensorRole.ATTN_K_NORM), p.get(TensorRole.ATTN_OUT),
+                    attnPostNorm, ffnNorm, p.get(TensorRole.FFN_GATE),
+                    p.get(TensorRole.FFN_UP), p.get(TensorRole.FFN_DOWN), moe, v.get(TensorRole.FFN_POST_NORM));
         }
         invFreq = config.ropeInvFreq();
     }
@@ -144,6 +158,48 @@ public final class TransformerModel implements LanguageModel {
             return decorator.decorate(name, lowRank);
         }
         return decorator.decorate(name, new DenseProjection(matrix(name, rowLength, rows), rowLength, rows));
+    }
+
+    /**
+     * The experts of stacked tensor {@code name} ({@code experts} matrices of {@code rows} rows of {@code rowLength}):
+     * one view per expert over only its bytes ({@link WeightSource#expert}); nothing is read here.
+     */
+    private FloatTensor[] experts(String name, int rowLength, int rows, int experts) {
+        FloatTensor t = weights.tensor(name);
+        if (t == null) throw new ModelFormatException(origin, "missing tensor " + name);
+        long[] shape = weights.shape(name);
+        if (shape == null || shape.length != 3 || shape[0] != rowLength || shape[1] != rows || shape[2] != experts) {
+            throw new ModelFormatException(origin, "tensor " + name + " has shape " + Arrays.toString(shape)
+                    + ", expected [" + rowLength + ", " + rows + ", " + experts + "]");
+        }
+        if (rowLength % t.type().blockSize != 0) {
+            throw new ModelFormatException(origin, "tensor " + name + " rows of " + rowLength + " are not a multiple of the "
+                    + t.type() + " block size " + t.type().blockSize);
+        }
+        FloatTensor[] out = new FloatTensor[experts];
+        for (int e = 0; e < experts; e++) {
+            out[e] = weights.expert(name, e);
+            if (out[e] == null || out[e].size() != (long) rowLength * rows) {
+                throw new ModelFormatException(origin, "expert " + e + " of " + name + " does not hold " + rowLength + " x " + rows + " elements");
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Bytes of the mixture-of-experts buffers one thread running a forward pass of up to {@code rows} rows grows (0 for
+     * a dense model), for the memory model.
+     */
+    public static long moeScratchBytes(ModelConfig c, int rows) {
+        return c.moe() == null ? 0 : MoeFeedForward.scratchBytes(c.moe(), c.dim(), rows);
+    }
+
+    /**
+     * Has {@code observer} see each row's selected experts and their weights in every routed layer (statistics,
+     * tests); null stops it. Only mixture-of-experts models route.
+     */
+    public void observeRouting(ExpertRoutingObserver observer) {
+        this.routingObserver = observer;
     }
 
     private FloatTensor matrix(String name, int rowLength, int rows) {
@@ -354,6 +410,13 @@ public final class TransformerModel implements LanguageModel {
                     }
                 }
             }
+            if (w.qNorm != null) {
+                // Qwen3 / GLM-4.5 q_norm, k_norm: RMSNorm over each head's head_dim values, before rope
+                for (int t = 0; t < n; t++) {
+                    for (int h = 0; h < c.heads(); h++) rmsnorm(s.q, t * qDim + h * hd, s.q, t * qDim + h * hd, w.qNorm, hd);
+                    for (int h = 0; h < c.kvHeads(); h++) rmsnorm(s.k, t * kvDim + h * hd, s.k, t * kvDim + h * hd, w.kNorm, hd);
+                }
+            }
             for (int t = 0; t < n; t++) {
                 for (int h = 0; h < c.heads(); h++) rope(s, t, s.q, t * qDim + h * hd);
                 for (int h = 0; h < c.kvHeads(); h++) rope(s, t, s.k, t * kvDim + h * hd);
@@ -374,7 +437,11 @@ public final class TransformerModel implements LanguageModel {
 
             // ---- MLP: down(silu(gate(x)) * up(x))
             for (int t = 0; t < n; t++) rmsnorm(s.xb, t * dim, s.x, t * dim, w.ffnNorm, dim);
-            if (w.gate == null) {
+            if (w.moe != null) {
+                // routed experts (+ shared expert) in place of the dense MLP
+                w.moe.apply(s.xb, s.xb2, n, routingObserver);
+                System.arraycopy(s.xb2, 0, s.xb, 0, n * dim);
+            } else if (w.gate == null) {
                 // Fused rows: gate then up (llama.cpp LLM_FFN_SWIGLU splits ffn_up's output in halves).
                 w.up.apply(s.xb, 0, s.hb2, 0, n);
                 for (int t = 0; t < n; t++) {
@@ -385,7 +452,7 @@ public final class TransformerModel implements LanguageModel {
                 w.up.apply(s.xb, 0, s.hb2, 0, n);
                 for (int i = 0; i < n * ffn; i++) s.hb[i] = silu(s.hb[i]) * s.hb2[i];
             }
-            w.down.apply(s.hb, 0, s.xb, 0, n);
+            if (w.moe == null) w.down.apply(s.hb, 0, s.xb, 0, n);
             if (w.ffnPostNorm != null) {
                 for (int t = 0; t < n; t++) rmsnorm(s.xb, t * dim, s.xb, t * dim, w.ffnPostNorm, dim);
             }

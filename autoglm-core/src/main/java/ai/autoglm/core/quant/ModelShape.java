@@ -10,12 +10,19 @@ import java.util.Map;
 
 /**
  * What llama.cpp's type rules read of a model: the architecture, the layer count ({@code <arch>.block_count}, which
- * the ffn_down rules divide into eighths), the head counts (the 70B rule) and the tensors.
+ * the ffn_down rules divide into eighths), the head counts (the 70B rule), the routed expert count
+ * ({@code <arch>.expert_count}, hparams.n_expert: the 8-expert rule and the per-name layer of expert tensors; 0 for a
+ * dense model) and the tensors.
  */
-public record ModelShape(String architecture, int layers, int heads, int kvHeads, List<TensorDescriptor> tensors) {
+public record ModelShape(String architecture, int layers, int heads, int kvHeads, int experts, List<TensorDescriptor> tensors) {
 
     public ModelShape {
         tensors = List.copyOf(tensors);
+    }
+
+    /** A dense model. */
+    public ModelShape(String architecture, int layers, int heads, int kvHeads, List<TensorDescriptor> tensors) {
+        this(architecture, layers, heads, kvHeads, 0, tensors);
     }
 
     /** From GGUF metadata and the weights (names, shapes and stored types). */
@@ -27,7 +34,7 @@ public record ModelShape(String architecture, int layers, int heads, int kvHeads
         int layers = intValue(metadata, GgufKeys.BLOCK_COUNT.of(arch));
         if (layers <= 0) layers = countLayers(tensors);
         return new ModelShape(arch, layers, intValue(metadata, GgufKeys.HEAD_COUNT.of(arch)),
-                intValue(metadata, GgufKeys.HEAD_COUNT_KV.of(arch)), tensors);
+                intValue(metadata, GgufKeys.HEAD_COUNT_KV.of(arch)), intValue(metadata, GgufKeys.EXPERT_COUNT.of(arch)), tensors);
     }
 
     private static int intValue(Map<String, GgufValue> metadata, String key) {

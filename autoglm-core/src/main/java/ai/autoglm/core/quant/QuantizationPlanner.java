@@ -59,6 +59,7 @@ public final class QuantizationPlanner {
         for (TensorDescriptor t : tensors) {
             TensorCategory cat = TensorCategory.of(t.name());
             if (cat.isAttentionV()) c.nAttentionV++;
+            if (cat == TensorCategory.FFN_DOWN) c.nFfnDown++;
             if (cat == TensorCategory.OUTPUT) c.tiedEmbeddings = false;
         }
         List<PlannedTensor> out = new ArrayList<>();
@@ -70,7 +71,7 @@ public final class QuantizationPlanner {
     private static final class Counters {
         final ModelShape model;
         final QuantizationOptions options;
-        int nAttentionV, iAttentionV, iFfnDown;
+        int nAttentionV, iAttentionV, iFfnDown, nFfnDown;
         boolean tiedEmbeddings = true; // assumed until output.weight is seen
 
         Counters(ModelShape model, QuantizationOptions options) {
@@ -174,9 +175,15 @@ public final class QuantizationPlanner {
             if (llama70b && (ch.type == GgmlType.Q3_K || ch.type == GgmlType.Q4_K)) {
                 ch.set(GgmlType.Q5_K, "attn_v of a 70B llama (8 heads share it): q5_k");
             }
+            if (c.model.experts() == 8) ch.set(GgmlType.Q8_0, "attn_v of an 8-expert model: q8_0 (llama.cpp: \"trades just ~128MB\")");
             c.iAttentionV++;
+        } else if (cat == TensorCategory.ATTENTION_K && c.model.experts() == 8) {
+            ch.set(GgmlType.Q8_0, "attn_k of an 8-expert model: q8_0 (llama.cpp: \"trades just ~128MB\")");
         } else if (cat == TensorCategory.FFN_DOWN) {
-            int i = c.iFfnDown, n = c.model.layers();
+            // layer_info: with experts (n_expert > 1) the layer is parsed from the name ("blk.%d.") and the count is every
+            // ffn_down tensor (ffn_down, ffn_down_exps, ffn_down_shexp: n_ffn_down); otherwise the running index over the layers
+            boolean moe = c.model.experts() > 1 && layerOf(t.name()) >= 0;
+            int i = moe ? layerOf(t.name()) : c.iFfnDown, n = moe ? c.nFfnDown : c.model.layers();
             if (p == QuantPreset.Q4_K_M && useMoreBits(i, n)) {
                 ch.set(GgmlType.Q6_K, "ffn_down of layer " + i + " of " + n + ": q6_k (q4_k_m gives the first and last eighth and every third layer more bits)");
             } else if (p == QuantPreset.Q5_K_M && useMoreBits(i, n)) {

@@ -34,7 +34,8 @@ public final class WeightTypeRule {
         }
         List<TensorDescriptor> descriptors = new ArrayList<>();
         for (TensorSpec t : tensors) descriptors.add(new TensorDescriptor(t.name(), t.shape(), t.type()));
-        ModelShape shape = new ModelShape(config.architecture().ggufName(), config.layers(), config.heads(), config.kvHeads(), descriptors);
+        ModelShape shape = new ModelShape(config.architecture().ggufName(), config.layers(), config.heads(), config.kvHeads(),
+                config.moe() == null ? 0 : config.moe().experts(), descriptors);
         QuantizationPlan plan = QuantizationPlanner.plan(shape, QuantizationOptions.of(preset(target)));
         for (TensorSpec t : tensors) out.add(t.withType(plan.find(t.name()).targetType()));
         return out;

@@ -38,4 +38,24 @@ public final class Tensors {
             default -> throw new IllegalArgumentException("tensor type " + type + " is not supported");
         };
     }
+
+    /**
+     * Elements {@code [offset, offset + n)} of {@code t} as a tensor of their own: for a {@link SegmentTensor} a view of
+     * exactly those bytes (an expert's matrix of a stacked, memory-mapped expert tensor: the other experts' pages are
+     * never touched), otherwise an offset view. Both ends must fall on block boundaries.
+     */
+    public static FloatTensor slice(FloatTensor t, long offset, long n) {
+        if (offset < 0 || n < 0 || offset > t.size() - n) throw new IndexOutOfBoundsException("[" + offset + ", +" + n + ") of " + t.size());
+        GgmlType type = t.type();
+        if (offset % type.blockSize != 0 || n % type.blockSize != 0) {
+            throw new IllegalArgumentException("slice [" + offset + ", +" + n + ") is not on " + type + " block boundaries");
+        }
+        if (t instanceof StackedTensor s && n > 0 && offset / (s.size() / s.parts()) == (offset + n - 1) / (s.size() / s.parts())) {
+            long part = s.size() / s.parts();
+            FloatTensor p = s.part((int) (offset / part));
+            return offset % part == 0 && n == part ? p : slice(p, offset % part, n);
+        }
+        if (t instanceof SegmentTensor s) return view(type, s.segment().asSlice(type.bytesFor(offset), type.bytesFor(n)), n);
+        return new SliceTensor(t, offset, n);
+    }
 }

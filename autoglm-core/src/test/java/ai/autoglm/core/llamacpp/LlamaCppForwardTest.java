@@ -7,6 +7,7 @@ import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.testing.LlamaCppReference;
 import ai.autoglm.core.testing.GlmFixtures;
 import ai.autoglm.core.testing.ModelFixtures;
+import ai.autoglm.core.testing.MoeFixtures;
 import ai.autoglm.core.testing.ModelFixtures.Spec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -103,6 +104,20 @@ class LlamaCppForwardTest {
                 GlmFixtures.Layout.CHATGLM_REMOTE, tmp.resolve("chatglm.gguf")), tmp.resolve("chatglm.gguf")));
         cases.add(new Case("glm4 (0414 layout) written F32", GgmlType.F32, GlmFixtures.writeGguf(GlmFixtures.glm4_0414(),
                 GlmFixtures.Layout.GLM4_HF, tmp.resolve("glm4.gguf")), tmp.resolve("glm4.gguf")));
+        // Qwen3 (q/k norms) and the mixture-of-experts architectures (llama.cpp's qwen3, qwen3moe, glm4moe: stacked
+        // experts, softmax / sigmoid routing with the selection bias, shared expert, leading dense layer, MTP block):
+        // written as llama.cpp's converter writes them, in F32 and Q8_0 (expert slices of quantized blocks), and
+        // converted from the HF checkpoint by our converter (our side runs the HF directory).
+        for (var e : Map.of("qwen3", MoeFixtures.qwen3(), "qwen3moe", MoeFixtures.qwen3Moe(), "glm4moe", MoeFixtures.glm45()).entrySet()) {
+            for (GgmlType type : List.of(GgmlType.F32, GgmlType.Q8_0)) {
+                Path file = MoeFixtures.writeGguf(e.getValue(), tmp.resolve(e.getKey() + "-" + type + ".gguf"), type);
+                cases.add(new Case(e.getKey() + " written " + type, type, file, file));
+            }
+            Path hf = MoeFixtures.writeHf(e.getValue(), tmp.resolve(e.getKey() + "-hf"));
+            Path converted = tmp.resolve(e.getKey() + "-converted.gguf");
+            HfToGgufConverter.convert(hf, converted, GgmlType.F32);
+            cases.add(new Case(e.getKey() + " converted F32", GgmlType.F32, converted, hf));
+        }
         Path bundled = Path.of("").toAbsolutePath().getParent().resolve("models/default/model.gguf"); // tests run in autoglm-core/
         cases.add(new Case("bundled default model F16", GgmlType.F16, bundled, bundled));
         LlamaCppReference.Batch batch = new LlamaCppReference.Batch();

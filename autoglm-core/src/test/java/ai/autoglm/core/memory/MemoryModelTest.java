@@ -8,6 +8,7 @@ import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.model.TransformerModel;
 import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.testing.ModelFixtures;
+import ai.autoglm.core.testing.MoeFixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -103,6 +104,47 @@ class MemoryModelTest {
         try (LanguageModel m = ModelLoader.load(ModelFixtures.writeGguf(s, dir.resolve("f32.gguf"), GgmlType.F32))) {
             long w = MemoryModel.weightBytes(TensorSpec.of(((TransformerModel) m).weights()));
             assertThat(w).isEqualTo(matrixElements * 4 + vectorElements * 4 * 2);
+        }
+    }
+
+    /** An MoE file: the 3-D expert tensors count in full in their type; the routing buffers a forward grows fit the estimate. */
+    @Test
+    void mixtureOfExpertsTensorsAndRoutingBuffersAreCounted() throws Exception {
+        MoeFixtures.Spec s = MoeFixtures.glm45();
+        long matrixElements = 0, vectorElements = 0, expertElements = 0;
+        for (var e : MoeFixtures.ggufTensors(s, MoeFixtures.hfTensors(s)).entrySet()) {
+            long n = e.getValue().values().length;
+            if (e.getValue().shape().length == 1) vectorElements += n;
+            else if (e.getKey().contains("ffn_gate_inp")) vectorElements += 0; // router: F32 matrix, counted below
+            else matrixElements += n;
+            if (e.getValue().shape().length == 3) expertElements += n;
+        }
+        long router = (long) (s.layers() + s.nextn() - s.leadingDense()) * s.experts() * s.dim();
+        assertThat(expertElements).isPositive();
+        try (LanguageModel m = ModelLoader.load(MoeFixtures.writeGguf(s, dir.resolve("moe-q8.gguf"), GgmlType.Q8_0))) {
+            long w = MemoryModel.weightBytes(TensorSpec.of(((TransformerModel) m).weights()));
+            assertThat(w).isEqualTo(matrixElements / 32 * 34 + router * 4 + vectorElements * 4 * 2);
+            int rows = 64;
+            Class<?> ff = Class.forName("ai.autoglm.core.model.MoeFeedForward");
+            Field local = ff.getDeclaredField("SCRATCH");
+            local.setAccessible(true);
+            ((ThreadLocal<?>) local.get(null)).remove(); // buffers grown by earlier tests' models on this thread
+            InferenceState st = m.newState(rows);
+            m.forward(st, new int[rows], 0, rows, false);
+            Object scratch = ((ThreadLocal<?>) local.get(null)).get();
+            long grown = 0;
+            for (Field f : scratch.getClass().getDeclaredFields()) {
+                f.setAccessible(true);
+                Object v = f.get(scratch);
+                if (v instanceof float[] a) grown += 4L * a.length;
+                else if (v instanceof int[] a) grown += 4L * a.length;
+            }
+            long estimate = TransformerModel.moeScratchBytes(m.config(), rows);
+            assertThat(grown).isPositive().isLessThanOrEqualTo(estimate);
+            // all 64 rows the same token: one expert gets every row, the worst case the estimate is sized for
+            assertThat(grown).isGreaterThan(estimate / 2);
+            assertThat(MemoryModel.stateScratchBytes(m.config(), rows, rows))
+                    .isEqualTo(InferenceState.scratchBytes(m.config(), rows, rows) + estimate);
         }
     }
 

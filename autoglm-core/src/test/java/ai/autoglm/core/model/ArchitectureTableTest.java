@@ -32,6 +32,50 @@ class ArchitectureTableTest {
         return a.layerTensors(config(a, bias), fused).stream().map(t -> t.role().tensorName(0)).toList();
     }
 
+    /**
+     * The rows after llama.cpp's load_tensors for LLM_ARCH_QWEN3 (q/k norms), LLM_ARCH_QWEN3MOE (router, stacked
+     * experts) and LLM_ARCH_GLM4_MOE (the dense lead layer, then router, exp_probs_b, stacked and shared experts, the
+     * MLP norm named post_attention_norm), written out here by name, with the 3-D expert shapes.
+     */
+    @Test
+    void qwen3AndMixtureOfExpertsRowsAreLlamaCpps() {
+        ModelConfig qwen3 = new ModelConfig(Architecture.QWEN3, 64, 2, 6, 2, 16, 96, 100, 256, 1e-6f, 1e6, RopeStyle.NEOX, 16, null, false, false);
+        assertThat(qwen3.qkNorm()).isTrue();
+        assertThat(Architecture.QWEN3.layerTensors(qwen3, false).stream().map(t -> t.role().tensorName(0)).toList()).containsExactly(
+                "blk.0.attn_norm.weight", "blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.attn_v.weight",
+                "blk.0.attn_q_norm.weight", "blk.0.attn_k_norm.weight", "blk.0.attn_output.weight", "blk.0.ffn_norm.weight",
+                "blk.0.ffn_gate.weight", "blk.0.ffn_up.weight", "blk.0.ffn_down.weight");
+
+        MoeConfig qm = new MoeConfig(8, 2, 32, 0, 0, MoeConfig.Gating.SOFTMAX, true, 1.0, 1, 1, 0);
+        ModelConfig q3moe = new ModelConfig(Architecture.QWEN3MOE, 64, 2, 4, 2, 16, 96, 100, 256, 1e-6f, 1e6, RopeStyle.NEOX, 16,
+                null, false, false, true, qm);
+        List<Architecture.LayerTensor> l1 = Architecture.QWEN3MOE.layerTensors(q3moe, false, 1);
+        assertThat(l1.stream().map(t -> t.role().tensorName(1)).toList()).containsExactly(
+                "blk.1.attn_norm.weight", "blk.1.attn_q.weight", "blk.1.attn_k.weight", "blk.1.attn_v.weight",
+                "blk.1.attn_q_norm.weight", "blk.1.attn_k_norm.weight", "blk.1.attn_output.weight", "blk.1.ffn_norm.weight",
+                "blk.1.ffn_gate_inp.weight", "blk.1.ffn_gate_exps.weight", "blk.1.ffn_down_exps.weight", "blk.1.ffn_up_exps.weight");
+        assertThat(l1.get(9).shape()).containsExactly(64, 32, 8);   // ffn_gate_exps {n_embd, n_ff_exp, n_expert}
+        assertThat(l1.get(10).shape()).containsExactly(32, 64, 8);  // ffn_down_exps {n_ff_exp, n_embd, n_expert}
+        assertThat(l1.get(8).shape()).containsExactly(64, 8);       // ffn_gate_inp {n_embd, n_expert}
+        assertThatThrownBy(() -> Architecture.QWEN3MOE.layerTensors(q3moe, false)).hasMessageContaining("mixture-of-experts");
+
+        MoeConfig gm = new MoeConfig(8, 2, 32, 1, 1, MoeConfig.Gating.SIGMOID, true, 2.5, 1, 1, 1);
+        ModelConfig glm = new ModelConfig(Architecture.GLM4MOE, 64, 3, 4, 2, 16, 96, 100, 256, 1e-5f, 1e4, RopeStyle.NEOX, 8,
+                null, false, true, false, gm);
+        assertThat(Architecture.GLM4MOE.layerTensors(glm, false, 0).stream().map(t -> t.role().tensorName(0)).toList()).containsExactly(
+                "blk.0.attn_norm.weight", "blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.attn_v.weight",
+                "blk.0.attn_q.bias", "blk.0.attn_k.bias", "blk.0.attn_v.bias", "blk.0.attn_output.weight",
+                "blk.0.post_attention_norm.weight", "blk.0.ffn_gate.weight", "blk.0.ffn_up.weight", "blk.0.ffn_down.weight");
+        assertThat(Architecture.GLM4MOE.layerTensors(glm, false, 2).stream().map(t -> t.role().tensorName(2)).toList()).containsExactly(
+                "blk.2.attn_norm.weight", "blk.2.attn_q.weight", "blk.2.attn_k.weight", "blk.2.attn_v.weight",
+                "blk.2.attn_q.bias", "blk.2.attn_k.bias", "blk.2.attn_v.bias", "blk.2.attn_output.weight",
+                "blk.2.post_attention_norm.weight", "blk.2.ffn_gate_inp.weight", "blk.2.exp_probs_b.bias",
+                "blk.2.ffn_gate_exps.weight", "blk.2.ffn_down_exps.weight", "blk.2.ffn_up_exps.weight",
+                "blk.2.ffn_gate_shexp.weight", "blk.2.ffn_down_shexp.weight", "blk.2.ffn_up_shexp.weight");
+        assertThat(Architecture.byHfClass("Glm4MoeForCausalLM")).isEqualTo(Architecture.GLM4MOE);
+        assertThat(Architecture.byGgufName("qwen3moe")).isEqualTo(Architecture.QWEN3MOE);
+    }
+
     @Test
     void perLayerTensorsAreLlamaCppsPerArchitecture() {
         assertThat(names(Architecture.LLAMA, false, false)).containsExactly("blk.0.attn_norm.weight", "blk.0.attn_q.weight",

@@ -43,6 +43,21 @@ public final class GgufKeys {
     public static final PerArch ROPE_SCALING_TYPE = new PerArch("rope.scaling.type");
     public static final PerArch ROPE_SCALING_FACTOR = new PerArch("rope.scaling.factor");
 
+    // mixture of experts (constants.py Keys.LLM; llama-arch.cpp LLM_KV_EXPERT_*, LLM_KV_LEADING_DENSE_BLOCK_COUNT, LLM_KV_NEXTN_PREDICT_LAYERS)
+    public static final PerArch EXPERT_COUNT = new PerArch("expert_count");
+    public static final PerArch EXPERT_USED_COUNT = new PerArch("expert_used_count");
+    public static final PerArch EXPERT_SHARED_COUNT = new PerArch("expert_shared_count");
+    public static final PerArch EXPERT_FEED_FORWARD_LENGTH = new PerArch("expert_feed_forward_length");
+    public static final PerArch EXPERT_SHARED_FEED_FORWARD_LENGTH = new PerArch("expert_shared_feed_forward_length");
+    public static final PerArch LEADING_DENSE_BLOCK_COUNT = new PerArch("leading_dense_block_count");
+    public static final PerArch EXPERT_WEIGHTS_SCALE = new PerArch("expert_weights_scale");
+    public static final PerArch EXPERT_WEIGHTS_NORM = new PerArch("expert_weights_norm");
+    /** llama_expert_gating_func_type: 1 softmax, 2 sigmoid (gguf-py ExpertGatingFuncType). */
+    public static final PerArch EXPERT_GATING_FUNC = new PerArch("expert_gating_func");
+    public static final PerArch EXPERT_GROUP_COUNT = new PerArch("expert_group_count");
+    public static final PerArch EXPERT_GROUP_USED_COUNT = new PerArch("expert_group_used_count");
+    public static final PerArch NEXTN_PREDICT_LAYERS = new PerArch("nextn_predict_layers");
+
     // tokenizer (constants.py Keys.Tokenizer)
     public static final String TOKENIZER_MODEL = "tokenizer.ggml.model";
     public static final String TOKENIZER_PRE = "tokenizer.ggml.pre";

@@ -2,6 +2,7 @@ package ai.autoglm.core.format.hf;
 
 import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.model.Architecture;
+import ai.autoglm.core.model.MoeConfig;
 import ai.autoglm.core.model.HfConfigKeys;
 import ai.autoglm.core.model.HfRopeParameters;
 import ai.autoglm.core.model.TensorRole;
@@ -88,6 +89,22 @@ public final class HfToGgufConverter {
                     }
                     w.putUint32(GgufKeys.ROPE_DIMENSION_COUNT.of(arch), (long) (headDim * partialRotaryFactor(configFile, c, keys)));
                 }
+                case "qwen3", "qwen3moe", "glm4moe" -> {
+                    kvHeads = textModelParameters(configFile, c, keys, arch, w, ftype);
+                    // Qwen3Config defaults head_dim to 128 (not hidden/heads): say so in the file when config.json leaves it out
+                    String headDimKey = keys.headDim().present(c);
+                    int headDim = headDimKey != null ? requireInt(configFile, c, headDimKey)
+                            : keys.headDim().def() != null ? keys.headDim().intDefault() : requireInt(configFile, c, "hidden_size") / heads;
+                    if (headDimKey == null && keys.headDim().def() != null) {
+                        w.putUint32(GgufKeys.KEY_LENGTH.of(arch), headDim);
+                        w.putUint32(GgufKeys.VALUE_LENGTH.of(arch), headDim);
+                    }
+                    if (arch.equals("glm4moe")) {
+                        // Glm4MoeModel.set_gguf_parameters: rope over int(head_dim * partial_rotary_factor) dimensions
+                        w.putUint32(GgufKeys.ROPE_DIMENSION_COUNT.of(arch), (long) (headDim * partialRotaryFactor(configFile, c, keys)));
+                    }
+                    moeParameters(configFile, c, names.modelArchitecture(), intKey(configFile, c, keys.layers()), w);
+                }
                 default -> {
                     kvHeads = textModelParameters(configFile, c, keys, arch, w, ftype);
                     if (arch.equals("llama")) {
@@ -109,16 +126,26 @@ public final class HfToGgufConverter {
             if (ropeFreqs != null) {
                 w.addTensor(TensorRole.ROPE_FREQS.tensorName(), new long[]{ropeFreqs.length}, ropeFreqs, GgmlType.F32);
             }
+            Map<String, java.util.TreeMap<Integer, String>> experts = new java.util.LinkedHashMap<>();
             for (String hfName : ck.tensorNames()) {
                 if (hfName.endsWith(".attention.masked_bias") || hfName.endsWith(".attention.bias")
                         || hfName.endsWith(".rotary_emb.inv_freq") || hfName.endsWith(".rotary_pos_emb.inv_freq")) {
                     continue;
                 }
                 String gguf = names.toGguf(hfName);
+                HfToGgufNames.ExpertTensor expert = gguf == null ? names.expertTensor(hfName) : null;
+                if (expert != null) {
+                    experts.computeIfAbsent(expert.ggufName(), k -> new java.util.TreeMap<>()).put(expert.expert(), hfName);
+                    continue;
+                }
                 if (gguf == null) {
                     throw new ModelFormatException(ck.fileOf(hfName), "can not map tensor '" + hfName + "' to a GGUF name for " + arch);
                 }
                 addTensor(w, ck, hfName, gguf, names.architecture().permuteQK() ? permuteHeads(hfName, heads, kvHeads) : 0, outType);
+            }
+            // Qwen2MoeModel / Glm4MoeModel.modify_tensors: a layer's experts stacked into one 3-D tensor by expert id
+            for (Map.Entry<String, java.util.TreeMap<Integer, String>> e : experts.entrySet()) {
+                addStackedExperts(w, ck, e.getKey(), e.getValue(), outType);
             }
             w.write(outGguf);
         }
@@ -206,6 +233,77 @@ public final class HfToGgufConverter {
         return kvHeads;
     }
 
+    /**
+     * The MoE keys llama.cpp's converter writes: TextModel.set_gguf_parameters {@code expert_count} /
+     * {@code expert_used_count}, Qwen2MoeModel {@code expert_feed_forward_length}; Glm4MoeModel also
+     * {@code expert_shared_count}, {@code leading_dense_block_count}, {@code expert_gating_func} (sigmoid),
+     * {@code expert_weights_scale}, {@code expert_weights_norm}, {@code nextn_predict_layers}, and a block count that
+     * includes the MTP blocks. Beyond the reference: a Qwen3-MoE config with {@code norm_topk_prob} false gets
+     * {@code expert_weights_norm = false} (llm_build_qwen3moe always normalizes; the config says not to), and grouped
+     * routing ({@code n_group > 1}) gets {@code expert_group_count} / {@code expert_group_used_count}.
+     */
+    private static void moeParameters(Path configFile, JsonNode c, Architecture arch, int layers, GgufWriter w) {
+        if (arch.moeGating() == null) return;
+        String a = arch.ggufName();
+        MoeConfig moe = MoeConfig.fromHf(configFile, c, arch.moeGating(), layers);
+        w.putUint32(GgufKeys.EXPERT_COUNT.of(a), moe.experts());
+        w.putUint32(GgufKeys.EXPERT_USED_COUNT.of(a), moe.used());
+        w.putUint32(GgufKeys.EXPERT_FEED_FORWARD_LENGTH.of(a), moe.expertFfn());
+        if (moe.gating() == MoeConfig.Gating.SIGMOID) {
+            w.putUint32(GgufKeys.BLOCK_COUNT.of(a), layers + moe.nextnLayers());
+            w.putUint32(GgufKeys.EXPERT_SHARED_COUNT.of(a), moe.shared());
+            w.putUint32(GgufKeys.LEADING_DENSE_BLOCK_COUNT.of(a), moe.leadingDense());
+            w.putUint32(GgufKeys.EXPERT_GATING_FUNC.of(a), moe.gating().ggufId);
+            w.putFloat32(GgufKeys.EXPERT_WEIGHTS_SCALE.of(a), (float) moe.scale());
+            w.putBool(GgufKeys.EXPERT_WEIGHTS_NORM.of(a), moe.normTopk());
+            w.putUint32(GgufKeys.NEXTN_PREDICT_LAYERS.of(a), moe.nextnLayers());
+        } else if (!moe.normTopk()) {
+            w.putBool(GgufKeys.EXPERT_WEIGHTS_NORM.of(a), false);
+        }
+        if (moe.groups() > 1) {
+            w.putUint32(GgufKeys.EXPERT_GROUP_COUNT.of(a), moe.groups());
+            w.putUint32(GgufKeys.EXPERT_GROUP_USED_COUNT.of(a), moe.groupsUsed());
+        }
+    }
+
+    /**
+     * One stacked expert tensor ({@code [in, out, experts]} in GGUF order) from the per-expert HF matrices
+     * ({@code [out, in]} each), expert after expert, each converted to the output type (rows never span experts, so
+     * block formats quantize per expert exactly as per stacked tensor).
+     */
+    private static void addStackedExperts(GgufWriter w, HfCheckpoint ck, String gguf, java.util.TreeMap<Integer, String> byId, GgmlType outType) {
+        String first = byId.firstEntry().getValue();
+        if (byId.firstKey() != 0 || byId.lastKey() != byId.size() - 1) {
+            throw new ModelFormatException(ck.fileOf(first), "experts of " + gguf + " are not numbered 0.." + (byId.size() - 1) + ": " + byId.keySet());
+        }
+        long[] hfShape = ck.info(first).shape();
+        if (hfShape.length != 2) throw new ModelFormatException(ck.fileOf(first), "expert tensor '" + first + "' is not 2-D");
+        long[] shape = {hfShape[1], hfShape[0], byId.size()};
+        GgmlType type = outType;
+        if (type.blockSize > 1 && shape[0] % type.blockSize != 0) type = GgmlType.F16;
+        long perExpert = type.bytesFor(hfShape[0] * hfShape[1]);
+        java.lang.foreign.MemorySegment all = java.lang.foreign.Arena.ofAuto().allocate(perExpert * byId.size(), 64);
+        for (Map.Entry<Integer, String> e : byId.entrySet()) {
+            String hfName = e.getValue();
+            if (!java.util.Arrays.equals(ck.info(hfName).shape(), hfShape)) {
+                throw new ModelFormatException(ck.fileOf(hfName), "expert tensor '" + hfName + "' has shape "
+                        + java.util.Arrays.toString(ck.info(hfName).shape()) + ", expert 0 has " + java.util.Arrays.toString(hfShape));
+            }
+            FloatTensor src = ck.tensor(hfName);
+            SafetensorsDtype stored = SafetensorsDtype.fromName(ck.info(hfName).dtype());
+            java.lang.foreign.MemorySegment bytes;
+            if (stored != null && stored.ggmlType == type) {
+                bytes = ck.tensorData(hfName);
+            } else {
+                float[] values = new float[Math.toIntExact(src.size())];
+                src.copyTo(0, values, 0, values.length);
+                bytes = ai.autoglm.core.tensor.Quantizer.quantize(type, values);
+            }
+            java.lang.foreign.MemorySegment.copy(bytes, 0, all, e.getKey() * perExpert, perExpert);
+        }
+        w.addTensor(gguf, shape, type, all);
+    }
+
     /** The first of {@code key}'s names present (a positive integer), else its default; an error naming it when neither. */
     private static int intKey(Path configFile, JsonNode c, HfConfigKeys.Key key) {
         String name = key.present(c);
@@ -242,6 +340,8 @@ public final class HfToGgufConverter {
 
         GgmlType type = outType;
         if (hfShape.length <= 1 || gguf.endsWith("_norm.weight") || !gguf.endsWith(".weight")) type = GgmlType.F32;
+        // ModelBase.prepare_tensors keeps the MoE router (MODEL_TENSOR.FFN_GATE_INP) in F32 whatever the output type
+        if (gguf.endsWith(".ffn_gate_inp.weight")) type = GgmlType.F32;
         if (type.blockSize > 1 && shape[0] % type.blockSize != 0) type = GgmlType.F16;
 
         FloatTensor src = ck.tensor(hfName); // throws "unsupported dtype" for non-float tensors

@@ -55,4 +55,30 @@ class HfToGgufNamesTest {
         assertThat(n.toHf("blk.a.attn_q.weight")).isNull();
         assertThat(n.toHf("rope_freqs.weight")).isNull();
     }
+
+    /** Qwen3-MoE / GLM-4.5 names as tensor_mapping.py maps them; per-expert tensors are experts of the stacked tensor. */
+    @org.junit.jupiter.api.Test
+    void mixtureOfExpertsNamesMapLikeTensorMapping() {
+        HfToGgufNames g = HfToGgufNames.forArchitecture("Glm4MoeForCausalLM");
+        assertThat(g.ggufArchitecture()).isEqualTo("glm4moe");
+        assertThat(g.toGguf("model.layers.3.mlp.gate.weight")).isEqualTo("blk.3.ffn_gate_inp.weight");
+        assertThat(g.toGguf("model.layers.3.mlp.gate.e_score_correction_bias")).isEqualTo("blk.3.exp_probs_b.bias");
+        assertThat(g.toHf("blk.3.exp_probs_b.bias")).isEqualTo("model.layers.3.mlp.gate.e_score_correction_bias");
+        assertThat(g.toGguf("model.layers.3.post_attention_layernorm.weight")).isEqualTo("blk.3.post_attention_norm.weight");
+        assertThat(g.toGguf("model.layers.3.mlp.shared_experts.down_proj.weight")).isEqualTo("blk.3.ffn_down_shexp.weight");
+        assertThat(g.toGguf("model.layers.0.mlp.gate_proj.weight")).isEqualTo("blk.0.ffn_gate.weight");
+        assertThat(g.toGguf("model.layers.46.eh_proj.weight")).isEqualTo("blk.46.nextn.eh_proj.weight");
+        assertThat(g.toGguf("model.layers.46.shared_head.norm.weight")).isEqualTo("blk.46.nextn.shared_head_norm.weight");
+        assertThat(g.toGguf("model.layers.3.mlp.experts.17.up_proj.weight")).isNull();
+        HfToGgufNames.ExpertTensor e = g.expertTensor("model.layers.3.mlp.experts.17.up_proj.weight");
+        assertThat(e.ggufName()).isEqualTo("blk.3.ffn_up_exps.weight");
+        assertThat(e.expert()).isEqualTo(17);
+        assertThat(g.expertTensor("model.layers.3.mlp.experts.017.up_proj.weight")).isNull();
+        assertThat(g.expertTensor("model.layers.3.mlp.gate.weight")).isNull();
+        assertThat(g.expertHfName(ai.autoglm.core.model.TensorRole.FFN_DOWN_EXPS, 3, 5)).isEqualTo("model.layers.3.mlp.experts.5.down_proj.weight");
+        assertThat(g.toHf("blk.3.ffn_up_exps.weight")).isNull();
+        HfToGgufNames q = HfToGgufNames.forArchitecture("Qwen3ForCausalLM");
+        assertThat(q.toGguf("model.layers.2.self_attn.k_norm.weight")).isEqualTo("blk.2.attn_k_norm.weight");
+        assertThat(q.toGguf("model.layers.2.post_attention_layernorm.weight")).isEqualTo("blk.2.ffn_norm.weight");
+    }
 }
