@@ -27,7 +27,8 @@ import java.util.Locale;
  *   <li>each run is a fresh JVM with the same flags ({@code $AUTOGLM_JVM_FLAGS}, what {@code ./autoglm} starts with)
  *       and the same compute threads T, doing one unmeasured warm-up (bench: one pp and one tg; SDK: one request)
  *       and then REPS measured repetitions;</li>
- *   <li>A is {@code ./autoglm bench -m MODEL -p P -n N -d P -t T -r REPS --json}; B is this class's {@code sdk} mode:
+ *   <li>A is {@code ./autoglm bench -m MODEL -p P -n 0 -t T -r REPS --json} and, in a second JVM,
+ *       {@code ./autoglm bench -m MODEL -p 0 -n N -d P -t T -r REPS --json}; B is this class's {@code sdk} mode:
  *       an in-process client, one slot, REPS greedy chat requests of N tokens whose templated prompt is P tokens (a
  *       different prompt each time, so the prefix cache cannot skip the prefill);</li>
  *   <li>time to first token: A one forward of P tokens and the greedy pick; B {@code chat()}'s submit to first token
@@ -100,14 +101,20 @@ public final class SdkVsEngineBench {
                 round, x.side, fmt(x.ttftMs), fmt(x.tgTokS), x.promptTokens, x.genTokens);
     }
 
-    /** A: {@code ./autoglm bench} in its own JVM (the launcher's flags), tg after P context tokens. */
+    /**
+     * A: {@code ./autoglm bench} in its own JVMs (the launcher's flags): pp of P tokens from an empty context (the
+     * SDK's prefill), then in a second JVM tg of N tokens after P context tokens (llama-bench's -d applies to pp as
+     * well, so the two cannot share one run).
+     */
     static Run engine(Path model, int p, int n, int t, int reps) throws IOException, InterruptedException {
-        JsonNode j = runJson(List.of("./autoglm", "bench", "-m", model.toString(), "-p", "" + p, "-n", "" + n, "-d", "" + p,
+        JsonNode pp = runJson(List.of("./autoglm", "bench", "-m", model.toString(), "-p", "" + p, "-n", "0",
+                "-t", "" + t, "-r", "" + reps, "--json"));
+        JsonNode tgj = runJson(List.of("./autoglm", "bench", "-m", model.toString(), "-p", "0", "-n", "" + n, "-d", "" + p,
                 "-t", "" + t, "-r", "" + reps, "--json"));
         double[] ttft = new double[reps], tg = new double[reps];
         for (int i = 0; i < reps; i++) {
-            ttft[i] = p / j.get("pp").get("runs").get(i).asDouble() * 1000;
-            tg[i] = j.get("tg").get("runs").get(i).asDouble();
+            ttft[i] = p / pp.get("pp").get("runs").get(i).asDouble() * 1000;
+            tg[i] = tgj.get("tg").get("runs").get(i).asDouble();
         }
         return new Run("bench", ttft, tg, p, n);
     }
