@@ -36,16 +36,16 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     ModelOption modelOption;
 
-    @Option(names = {"-p", "--n-prompt"}, defaultValue = "128", description = "Prompt tokens per pp run (0 = skip pp; default ${DEFAULT-VALUE}).")
+    @Option(names = {"-p", "--n-prompt"}, paramLabel = "N", defaultValue = "128", description = "Prompt tokens per pp run (0 = skip pp; default ${DEFAULT-VALUE}).")
     int prompt;
 
-    @Option(names = {"-n", "--n-gen"}, defaultValue = "64", description = "Generated tokens per tg run (0 = skip tg; default ${DEFAULT-VALUE}).")
+    @Option(names = {"-n", "--n-gen"}, paramLabel = "N", defaultValue = "64", description = "Generated tokens per tg run (0 = skip tg; default ${DEFAULT-VALUE}).")
     int gen;
 
-    @Option(names = {"-d", "--n-depth"}, defaultValue = "0", description = "Tokens already in the context before each pp and tg run, as llama-bench's -d (default ${DEFAULT-VALUE}).")
+    @Option(names = {"-d", "--n-depth"}, paramLabel = "N", defaultValue = "0", description = "Tokens already in the context before each pp and tg run, as llama-bench's -d (default ${DEFAULT-VALUE}).")
     int depth;
 
-    @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Measured repetitions (default ${DEFAULT-VALUE}).")
+    @Option(names = {"-r", "--repetitions"}, paramLabel = "N", defaultValue = "3", description = "Measured repetitions (default ${DEFAULT-VALUE}).")
     int reps;
 
     @Mixin
