@@ -3,8 +3,8 @@
 # (continuous batching), time to first token, and the per-token cost of the remote route (a loopback autoglm serve).
 # Usage: bench/sdk/run.sh [rounds]   (results: bench/sdk/RESULTS.md)
 #        bench/sdk/run.sh vs [P] [N] [T] [rounds] [reps]: the SDK in-process against
-#        `./autoglm bench -m MODEL -p P -n 0` and `-p 0 -n N -d P` (-t T -r reps --json) on the bundled model and a random-weight 124M Llama
-#        (Q8_0): every run a fresh JVM with the same flags, threads and warm-up, runs alternating A B B A, medians,
+#        `./autoglm bench -m MODEL -p P -n N` (its pp) and `... -d P` (its tg) on the bundled model and a random-weight 124M Llama
+#        (Q8_0): every run a fresh JVM with the same flags, threads and warm-up (+2 dropped reps), A B B A, medians,
 #        quartiles and ranges, the SDK/bench ratio per round (issue 18: within 5%); see SdkVsEngineBench
 #        bench/sdk/run.sh remote [N] [T] [rounds]: decode ms/token and time to first token, in-process vs a loopback
 #        autoglm serve of the same model (124M Llama), alternating L R R L

@@ -25,10 +25,10 @@ import java.util.Locale;
  * <p><b>{@code vs MODEL|llama124m P N T ROUNDS REPS}</b>: both sides run the same way, so that what differs is the SDK:
  * <ul>
  *   <li>each run is a fresh JVM with the same flags ({@code $AUTOGLM_JVM_FLAGS}, what {@code ./autoglm} starts with)
- *       and the same compute threads T, doing one unmeasured warm-up (bench: one pp and one tg; SDK: one request)
- *       and then REPS measured repetitions;</li>
- *   <li>A is {@code ./autoglm bench -m MODEL -p P -n 0 -t T -r REPS --json} and, in a second JVM,
- *       {@code ./autoglm bench -m MODEL -p 0 -n N -d P -t T -r REPS --json}; B is this class's {@code sdk} mode:
+ *       and the same compute threads T, doing one unmeasured warm-up (bench: one pp and one tg; SDK: one request),
+ *       then {@link #DROPPED} repetitions that are dropped as well, then REPS measured ones;</li>
+ *   <li>A is {@code ./autoglm bench -m MODEL -p P -n N -t T --json} (its pp: from an empty context) and, in a second
+ *       JVM, the same with {@code -d P} (its tg: after P context tokens); B is this class's {@code sdk} mode:
  *       an in-process client, one slot, REPS greedy chat requests of N tokens whose templated prompt is P tokens (a
  *       different prompt each time, so the prefix cache cannot skip the prefill);</li>
  *   <li>time to first token: A one forward of P tokens and the greedy pick; B {@code chat()}'s submit to first token
@@ -52,6 +52,12 @@ import java.util.Locale;
  */
 public final class SdkVsEngineBench {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Repetitions each run does after its built-in warm-up and drops, on both sides alike: one warm-up request is
+     * not enough for C2 to have compiled the prefill kernels (a first try had bench's pp times fall from 150 to 50 ms
+     * over its 5 repetitions of the bundled model).
+     */
+    static final int DROPPED = 2;
 
     /** One run's repetitions. */
     record Run(String side, double[] ttftMs, double[] tgTokS, int promptTokens, int genTokens) {
@@ -107,14 +113,16 @@ public final class SdkVsEngineBench {
      * well, so the two cannot share one run).
      */
     static Run engine(Path model, int p, int n, int t, int reps) throws IOException, InterruptedException {
-        JsonNode pp = runJson(List.of("./autoglm", "bench", "-m", model.toString(), "-p", "" + p, "-n", "0",
-                "-t", "" + t, "-r", "" + reps, "--json"));
-        JsonNode tgj = runJson(List.of("./autoglm", "bench", "-m", model.toString(), "-p", "0", "-n", "" + n, "-d", "" + p,
-                "-t", "" + t, "-r", "" + reps, "--json"));
+        // both JVMs run pp and tg (so each warms up as the SDK's warm-up request does: a prefill and N decode steps);
+        // the first gives the pp from an empty context, the second the tg after P context tokens
+        JsonNode pp = runJson(List.of("./autoglm", "bench", "-m", model.toString(), "-p", "" + p, "-n", "" + n,
+                "-t", "" + t, "-r", "" + (reps + DROPPED), "--json"));
+        JsonNode tgj = runJson(List.of("./autoglm", "bench", "-m", model.toString(), "-p", "" + p, "-n", "" + n, "-d", "" + p,
+                "-t", "" + t, "-r", "" + (reps + DROPPED), "--json"));
         double[] ttft = new double[reps], tg = new double[reps];
         for (int i = 0; i < reps; i++) {
-            ttft[i] = p / pp.get("pp").get("runs").get(i).asDouble() * 1000;
-            tg[i] = tgj.get("tg").get("runs").get(i).asDouble();
+            ttft[i] = p / pp.get("pp").get("runs").get(DROPPED + i).asDouble() * 1000;
+            tg[i] = tgj.get("tg").get("runs").get(DROPPED + i).asDouble();
         }
         return new Run("bench", ttft, tg, p, n);
     }
@@ -127,12 +135,12 @@ public final class SdkVsEngineBench {
         if (flags == null || flags.isBlank()) throw new IllegalStateException("AUTOGLM_JVM_FLAGS is not set: source scripts/java-env.sh");
         cmd.addAll(Arrays.asList(flags.trim().split("\\s+")));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SdkVsEngineBench.class.getName(),
-                "sdk", model.toString(), "" + p, "" + n, "" + t, "" + reps));
+                "sdk", model.toString(), "" + p, "" + n, "" + t, "" + (reps + DROPPED)));
         JsonNode j = runJson(cmd);
         double[] ttft = new double[reps], tg = new double[reps];
         for (int i = 0; i < reps; i++) {
-            ttft[i] = j.get("ttft_ms").get(i).asDouble();
-            tg[i] = j.get("tg").get(i).asDouble();
+            ttft[i] = j.get("ttft_ms").get(DROPPED + i).asDouble();
+            tg[i] = j.get("tg").get(DROPPED + i).asDouble();
         }
         return new Run("SDK", ttft, tg, j.get("prompt_tokens").asInt(), j.get("gen_tokens").asInt());
     }
