@@ -27,7 +27,8 @@ import java.util.concurrent.Callable;
  * (llama.cpp tools/llama-bench): pp = one forward of {@code -p} prompt tokens from an empty context, tg =
  * {@code -n} single-token forwards from an empty context, each taking the logits and a greedy pick; one
  * unmeasured warm-up of each (here it also lets the JIT compile the kernels), then {@code -r} repetitions
- * reported as mean ± standard deviation. Token ids are fixed byte tokens, valid in every vocabulary.
+ * reported as mean ± standard deviation. With {@code -d} both start from a context already holding that many tokens
+ * (llama-bench's {@code -d, --n-depth}; filling it is not timed), e.g. to time decoding after a prompt. Token ids are fixed byte tokens, valid in every vocabulary.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure prompt processing (pp) and generation (tg) speed, like llama-bench.")
@@ -35,13 +36,16 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     ModelOption modelOption;
 
-    @Option(names = {"-p", "--n-prompt"}, defaultValue = "128", description = "Prompt tokens per pp run (0 = skip pp; default ${DEFAULT-VALUE}).")
+    @Option(names = {"-p", "--n-prompt"}, paramLabel = "N", defaultValue = "128", description = "Prompt tokens per pp run (0 = skip pp; default ${DEFAULT-VALUE}).")
     int prompt;
 
-    @Option(names = {"-n", "--n-gen"}, defaultValue = "64", description = "Generated tokens per tg run (0 = skip tg; default ${DEFAULT-VALUE}).")
+    @Option(names = {"-n", "--n-gen"}, paramLabel = "N", defaultValue = "64", description = "Generated tokens per tg run (0 = skip tg; default ${DEFAULT-VALUE}).")
     int gen;
 
-    @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Measured repetitions (default ${DEFAULT-VALUE}).")
+    @Option(names = {"-d", "--n-depth"}, paramLabel = "N", defaultValue = "0", description = "Tokens already in the context before each pp and tg run, as llama-bench's -d (default ${DEFAULT-VALUE}).")
+    int depth;
+
+    @Option(names = {"-r", "--repetitions"}, paramLabel = "N", defaultValue = "3", description = "Measured repetitions (default ${DEFAULT-VALUE}).")
     int reps;
 
     @Mixin
@@ -72,6 +76,7 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path model = modelOption.orDefault();
         if (prompt < 0 || gen < 0 || prompt + gen == 0) throw new IllegalArgumentException("-p and -n must be >= 0 and not both 0");
+        if (depth < 0) throw new IllegalArgumentException("-d must be >= 0, got " + depth);
         if (reps < 1) throw new IllegalArgumentException("-r must be at least 1, got " + reps);
         threads.apply();
         if (bandwidth) {
@@ -85,9 +90,9 @@ final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (LanguageModel m = ModelLoader.load(model)) {
             double loadMs = (System.nanoTime() - t0) / 1e6;
-            m.checkFits(prompt, gen);
-            InferenceState state = m.newState(Math.max(prompt, gen));
-            int[] tokens = new int[Math.max(prompt, gen)];
+            m.checkFits(depth + Math.max(prompt, gen), 0);
+            InferenceState state = m.newState(depth + Math.max(prompt, gen));
+            int[] tokens = new int[depth + Math.max(prompt, gen)];
             for (int i = 0; i < tokens.length; i++) tokens[i] = (i * 7919 + 13) % 256;
 
             if (prompt > 0) pp(m, state, tokens);
@@ -126,14 +131,14 @@ final class BenchCommand implements Callable<Integer> {
         return total;
     }
 
-    /** Seconds for one forward of the prompt from an empty context, up to the greedy pick of the next token. */
+    /** Seconds for one forward of the prompt after {@link #depth} context tokens (0: an empty context), up to the greedy pick of the next token. */
     private double pp(LanguageModel m, InferenceState state, int[] tokens) {
-        return SpeedProbe.prefillSeconds(m, state, tokens, prompt);
+        return SpeedProbe.prefillSeconds(m, state, tokens, depth, prompt);
     }
 
-    /** Seconds for {@code gen} single-token forwards from an empty context, each followed by a greedy pick. */
+    /** Seconds for {@code gen} single-token forwards after {@link #depth} context tokens, each followed by a greedy pick. */
     private double tg(LanguageModel m, InferenceState state, int[] tokens) {
-        return SpeedProbe.decodeSeconds(m, state, tokens, gen);
+        return SpeedProbe.decodeSeconds(m, state, tokens, depth, gen);
     }
 
     private void print(LanguageModel m, long bytes, double loadMs, Stat pp, Stat tg, Stat ttft) {
@@ -143,8 +148,8 @@ final class BenchCommand implements Callable<Integer> {
         String kernels = VectorSupport.ENABLED ? "vector" : "scalar";
         if (json) {
             StringBuilder b = new StringBuilder("{");
-            b.append(String.format(Locale.ROOT, "\"engine\":\"autoglm\",\"model\":\"%s\",\"arch\":\"%s\",\"size_bytes\":%d,\"threads\":%d,\"kernels\":\"%s\",\"load_ms\":%.1f,\"peak_rss_bytes\":%d,\"weight_bytes_per_token\":%d",
-                    jsonEscape(modelOption.orDefault().toString()), m.config().architecture().ggufName(), bytes, t, kernels, loadMs, peakRss, bytesPerToken));
+            b.append(String.format(Locale.ROOT, "\"engine\":\"autoglm\",\"model\":\"%s\",\"arch\":\"%s\",\"size_bytes\":%d,\"threads\":%d,\"n_depth\":%d,\"kernels\":\"%s\",\"load_ms\":%.1f,\"peak_rss_bytes\":%d,\"weight_bytes_per_token\":%d",
+                    jsonEscape(modelOption.orDefault().toString()), m.config().architecture().ggufName(), bytes, t, depth, kernels, loadMs, peakRss, bytesPerToken));
             if (pp != null) b.append(",\"pp\":").append(json(pp, prompt)).append(String.format(Locale.ROOT, ",\"ttft_ms\":%.1f", ttft.mean()));
             if (tg != null) b.append(",\"tg\":").append(json(tg, gen));
             out.println(b.append('}'));

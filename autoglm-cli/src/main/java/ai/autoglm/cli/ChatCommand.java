@@ -36,7 +36,7 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling;
 
-    @Option(names = "--system", description = "System message for the conversation.")
+    @Option(names = "--system", paramLabel = "TEXT", description = "System message for the conversation.")
     String system;
 
     @Option(names = "--quiet", description = "Do not print timings to stderr.")

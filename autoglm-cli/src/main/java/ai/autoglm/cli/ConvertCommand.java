@@ -1,6 +1,6 @@
 package ai.autoglm.cli;
 
-import ai.autoglm.core.format.hf.HfToGgufConverter;
+import ai.autoglm.core.convert.HfToGgufConverter;
 import ai.autoglm.core.tensor.GgmlType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

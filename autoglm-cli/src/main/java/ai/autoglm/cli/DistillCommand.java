@@ -44,31 +44,31 @@ final class DistillCommand implements Callable<Integer> {
     Path teacherPath;
     @Option(names = "--student-config", paramLabel = "FILE", description = "Student shape as a Hugging Face config.json (instead of --dim ...).")
     Path studentConfig;
-    @Option(names = "--dim", description = "Student hidden size.") Integer dim;
-    @Option(names = "--layers", description = "Student blocks.") Integer layers;
-    @Option(names = "--heads", description = "Student query heads (default: dim / the teacher's head size).") Integer heads;
-    @Option(names = "--kv-heads", description = "Student key/value heads (default: the teacher's query/kv ratio).") Integer kvHeads;
-    @Option(names = "--ffn", description = "Student MLP width (default: 8/3 dim rounded up to 64).") Integer ffn;
+    @Option(names = "--dim", paramLabel = "D", description = "Student hidden size.") Integer dim;
+    @Option(names = "--layers", paramLabel = "L", description = "Student blocks.") Integer layers;
+    @Option(names = "--heads", paramLabel = "H", description = "Student query heads (default: dim / the teacher's head size).") Integer heads;
+    @Option(names = "--kv-heads", paramLabel = "K", description = "Student key/value heads (default: the teacher's query/kv ratio).") Integer kvHeads;
+    @Option(names = "--ffn", paramLabel = "F", description = "Student MLP width (default: 8/3 dim rounded up to 64).") Integer ffn;
     @Option(names = "--data", arity = "1..*", required = true, paramLabel = "FILE",
             description = "UTF-8 text files; a line holding only %% separates documents (fortune files).")
     List<Path> data;
     @Option(names = "--tokenizer", paramLabel = "DIR", description = "The teacher's tokenizer directory (default: the teacher's own files).")
     Path tokenizerDir;
-    @Option(names = "--temperature", defaultValue = "2", description = "Softmax temperature T of the soft targets (default ${DEFAULT-VALUE}).")
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "2", description = "Softmax temperature T of the soft targets (default ${DEFAULT-VALUE}).")
     double temperature;
-    @Option(names = "--alpha", defaultValue = "0.5", description = "Weight of the soft-target term; 1 - alpha weights the hard labels (default ${DEFAULT-VALUE}).")
+    @Option(names = "--alpha", paramLabel = "X", defaultValue = "0.5", description = "Weight of the soft-target term; 1 - alpha weights the hard labels (default ${DEFAULT-VALUE}).")
     double alpha;
     @Option(names = "--hidden-layers", paramLabel = "T:S,...",
             description = "Also match the residual stream after teacher block T to student block S (0-based), through a learned map when widths differ.")
     String hiddenLayers;
-    @Option(names = "--hidden-weight", defaultValue = "1", description = "Weight of each hidden-state MSE (default ${DEFAULT-VALUE}).")
+    @Option(names = "--hidden-weight", paramLabel = "X", defaultValue = "1", description = "Weight of each hidden-state MSE (default ${DEFAULT-VALUE}).")
     double hiddenWeight;
-    @Option(names = "--steps", defaultValue = "1000", description = "Optimizer steps (default ${DEFAULT-VALUE}).") int steps;
-    @Option(names = "--batch", defaultValue = "8", description = "Sequences per step (default ${DEFAULT-VALUE}).") int batch;
-    @Option(names = "--ctx", description = "Training sequence length (default: min(256, the teacher's context)).") Integer ctx;
-    @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (warm-up, then cosine to lr/10; default ${DEFAULT-VALUE}).") double lr;
-    @Option(names = "--seed", defaultValue = "1", description = "Seed for the student's weights and the batch order (default ${DEFAULT-VALUE}).") long seed;
-    @Option(names = "--held-out", defaultValue = "0.05", description = "Share of the text kept for the held-out perplexity (default ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "S", defaultValue = "1000", description = "Optimizer steps (default ${DEFAULT-VALUE}).") int steps;
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "8", description = "Sequences per step (default ${DEFAULT-VALUE}).") int batch;
+    @Option(names = {"-c", "--ctx"}, paramLabel = "C", description = "Training sequence length (default: min(256, the teacher's context)).") Integer ctx;
+    @Option(names = "--lr", paramLabel = "X", defaultValue = "1e-3", description = "Peak learning rate (warm-up, then cosine to lr/10; default ${DEFAULT-VALUE}).") double lr;
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed for the student's weights and the batch order (default ${DEFAULT-VALUE}).") long seed;
+    @Option(names = "--held-out", paramLabel = "F", defaultValue = "0.05", description = "Share of the text kept for the held-out perplexity (default ${DEFAULT-VALUE}).")
     double heldOut;
     @Option(names = "--debug", description = "Print stack traces of errors.") boolean debug;
     @Parameters(index = "0", paramLabel = "OUT", description = "Output directory.") Path out;

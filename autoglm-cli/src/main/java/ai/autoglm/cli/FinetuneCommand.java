@@ -45,13 +45,13 @@ final class FinetuneCommand implements Callable<Integer> {
             description = "Projections to adapt: q, k, v (qkv for fused q|k|v models), o, gate, up, down; gate and up both mean the fused "
                     + "gate|up of GLM models (default ${DEFAULT-VALUE}).")
     List<String> targets;
-    @Option(names = "--steps", defaultValue = "200", description = "Optimizer steps (default ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "S", defaultValue = "200", description = "Optimizer steps (default ${DEFAULT-VALUE}).")
     int steps;
-    @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (warm-up, then cosine to lr/10; default ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", paramLabel = "X", defaultValue = "1e-3", description = "Peak learning rate (warm-up, then cosine to lr/10; default ${DEFAULT-VALUE}).")
     double lr;
-    @Option(names = "--batch", defaultValue = "8", description = "Conversations per step (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "8", description = "Conversations per step (default ${DEFAULT-VALUE}).")
     int batch;
-    @Option(names = "--seed", defaultValue = "1", description = "Seed for A's initialisation, the held-out split and the batches (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed for A's initialisation, the held-out split and the batches (default ${DEFAULT-VALUE}).")
     long seed;
     @Option(names = "--held-out", defaultValue = "0.1", paramLabel = "F", description = "Share of conversations held out (default ${DEFAULT-VALUE}).")
     double heldOut;

@@ -1,6 +1,6 @@
 package ai.autoglm.cli;
 
-import ai.autoglm.core.format.hf.HfToGgufConverter;
+import ai.autoglm.core.convert.HfToGgufConverter;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.quant.QuantPreset;
@@ -46,15 +46,15 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--data", arity = "1..*", required = true, paramLabel = "FILE",
             description = "UTF-8 text files; a line holding only %% separates documents (fortune files).")
     List<Path> data;
-    @Option(names = "--steps", defaultValue = "200", description = "Optimizer steps (default ${DEFAULT-VALUE}).") int steps;
-    @Option(names = "--batch", defaultValue = "8", description = "Sequences per step (default ${DEFAULT-VALUE}).") int batch;
-    @Option(names = "--ctx", description = "Training sequence length (default: min(256, the model's context)).") Integer ctx;
-    @Option(names = "--lr", defaultValue = "2e-4", description = "Peak learning rate (warm-up, then cosine to lr/10; default ${DEFAULT-VALUE}).") double lr;
-    @Option(names = "--alpha", defaultValue = "1", description = "Weight of the KL term towards the unquantized model; 1 - alpha weights the text's cross-entropy (default ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "S", defaultValue = "200", description = "Optimizer steps (default ${DEFAULT-VALUE}).") int steps;
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "8", description = "Sequences per step (default ${DEFAULT-VALUE}).") int batch;
+    @Option(names = {"-c", "--ctx"}, paramLabel = "C", description = "Training sequence length (default: min(256, the model's context)).") Integer ctx;
+    @Option(names = "--lr", paramLabel = "X", defaultValue = "2e-4", description = "Peak learning rate (warm-up, then cosine to lr/10; default ${DEFAULT-VALUE}).") double lr;
+    @Option(names = "--alpha", paramLabel = "X", defaultValue = "1", description = "Weight of the KL term towards the unquantized model; 1 - alpha weights the text's cross-entropy (default ${DEFAULT-VALUE}).")
     double alpha;
-    @Option(names = "--temperature", defaultValue = "1", description = "Softmax temperature of the KL term (default ${DEFAULT-VALUE}).") double temperature;
-    @Option(names = "--seed", defaultValue = "1", description = "Seed of the batch order (default ${DEFAULT-VALUE}).") long seed;
-    @Option(names = "--held-out", defaultValue = "0.05", description = "Share of the text kept for the held-out KLD (default ${DEFAULT-VALUE}).")
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "1", description = "Softmax temperature of the KL term (default ${DEFAULT-VALUE}).") double temperature;
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of the batch order (default ${DEFAULT-VALUE}).") long seed;
+    @Option(names = "--held-out", paramLabel = "F", defaultValue = "0.05", description = "Share of the text kept for the held-out KLD (default ${DEFAULT-VALUE}).")
     double heldOut;
     @Option(names = "--debug", description = "Print stack traces of errors.") boolean debug;
     @Parameters(index = "0", paramLabel = "OUT", description = "Output GGUF file.") Path out;

@@ -28,13 +28,13 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling;
 
-    @Option(names = {"-p", "--prompt"}, required = true, description = "The prompt.")
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", required = true, description = "The prompt.")
     String prompt;
 
     @Option(names = "--chat", description = "Wrap the prompt as a user message in the model's chat template.")
     boolean chat;
 
-    @Option(names = "--system", description = "System message (with --chat).")
+    @Option(names = "--system", paramLabel = "TEXT", description = "System message (with --chat).")
     String system;
 
     @Option(names = "--quiet", description = "Do not print timings to stderr.")

@@ -15,29 +15,29 @@ final class SamplingOptions {
             description = "0 = greedy (default ${DEFAULT-VALUE}).")
     float temperature;
 
-    @Option(names = "--top-k", defaultValue = "" + SamplerSettings.DEFAULT_TOP_K, description = "0 = off (default ${DEFAULT-VALUE}).")
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "" + SamplerSettings.DEFAULT_TOP_K, description = "0 = off (default ${DEFAULT-VALUE}).")
     int topK;
 
-    @Option(names = "--top-p", defaultValue = "" + SamplerSettings.DEFAULT_TOP_P, description = "1 = off (default ${DEFAULT-VALUE}).")
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "" + SamplerSettings.DEFAULT_TOP_P, description = "1 = off (default ${DEFAULT-VALUE}).")
     float topP;
 
-    @Option(names = "--min-p", defaultValue = "" + SamplerSettings.DEFAULT_MIN_P, description = "0 = off (default ${DEFAULT-VALUE}).")
+    @Option(names = "--min-p", paramLabel = "P", defaultValue = "" + SamplerSettings.DEFAULT_MIN_P, description = "0 = off (default ${DEFAULT-VALUE}).")
     float minP;
 
-    @Option(names = "--repeat-penalty", defaultValue = "1.0", description = "1 = off (default ${DEFAULT-VALUE}).")
+    @Option(names = "--repeat-penalty", paramLabel = "X", defaultValue = "1.0", description = "1 = off (default ${DEFAULT-VALUE}).")
     float repeatPenalty;
 
-    @Option(names = "--repeat-last-n", defaultValue = "" + SamplerSettings.DEFAULT_PENALTY_LAST_N,
+    @Option(names = "--repeat-last-n", paramLabel = "N", defaultValue = "" + SamplerSettings.DEFAULT_PENALTY_LAST_N,
             description = "Tokens the penalties look back over; -1 = all (default ${DEFAULT-VALUE}).")
     int repeatLastN;
 
-    @Option(names = "--presence-penalty", defaultValue = "0", description = "OpenAI presence penalty in [-2, 2].")
+    @Option(names = "--presence-penalty", paramLabel = "X", defaultValue = "0", description = "OpenAI presence penalty in [-2, 2].")
     float presencePenalty;
 
-    @Option(names = "--frequency-penalty", defaultValue = "0", description = "OpenAI frequency penalty in [-2, 2].")
+    @Option(names = "--frequency-penalty", paramLabel = "X", defaultValue = "0", description = "OpenAI frequency penalty in [-2, 2].")
     float frequencyPenalty;
 
-    @Option(names = "--seed", description = "Seed for reproducible sampling (default: random).")
+    @Option(names = "--seed", paramLabel = "N", description = "Seed for reproducible sampling (default: random).")
     Long seed;
 
     @Option(names = "--stop", paramLabel = "TEXT", description = "Stop when this text is generated (repeatable).")

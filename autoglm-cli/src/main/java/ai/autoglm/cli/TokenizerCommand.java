@@ -36,7 +36,7 @@ final class TokenizerCommand implements Runnable {
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory to write the tokenizer files into.")
         Path out;
 
-        @Option(names = "--ctx", defaultValue = "8192", paramLabel = "C", description = "model_max_length to record (default ${DEFAULT-VALUE}).")
+        @Option(names = {"-c", "--ctx"}, defaultValue = "8192", paramLabel = "C", description = "model_max_length to record (default ${DEFAULT-VALUE}).")
         int ctx;
 
         @Option(names = "--debug", description = "Print stack traces of errors.")

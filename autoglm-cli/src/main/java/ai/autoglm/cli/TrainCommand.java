@@ -49,12 +49,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--arch", defaultValue = "glm4", paramLabel = "A",
             description = "Architecture by GGUF name: glm4 (GLM-4-0414 shape), chatglm (GLM-4-9B shape), llama, qwen2 (default ${DEFAULT-VALUE}).")
     String arch;
-    @Option(names = "--dim", defaultValue = "256", description = "Hidden size (default ${DEFAULT-VALUE}).") int dim;
-    @Option(names = "--layers", defaultValue = "4", description = "Blocks (default ${DEFAULT-VALUE}).") int layers;
-    @Option(names = "--heads", defaultValue = "8", description = "Query heads (default ${DEFAULT-VALUE}).") int heads;
-    @Option(names = "--kv-heads", description = "Key/value heads (default: --heads).") Integer kvHeads;
-    @Option(names = "--ffn", description = "MLP width (default: 8/3 dim rounded up to 64).") Integer ffn;
-    @Option(names = "--ctx", defaultValue = "256", description = "Context length = training sequence length (default ${DEFAULT-VALUE}).") int ctx;
+    @Option(names = "--dim", paramLabel = "D", defaultValue = "256", description = "Hidden size (default ${DEFAULT-VALUE}).") int dim;
+    @Option(names = "--layers", paramLabel = "L", defaultValue = "4", description = "Blocks (default ${DEFAULT-VALUE}).") int layers;
+    @Option(names = "--heads", paramLabel = "H", defaultValue = "8", description = "Query heads (default ${DEFAULT-VALUE}).") int heads;
+    @Option(names = "--kv-heads", paramLabel = "K", description = "Key/value heads (default: --heads).") Integer kvHeads;
+    @Option(names = "--ffn", paramLabel = "F", description = "MLP width (default: 8/3 dim rounded up to 64).") Integer ffn;
+    @Option(names = {"-c", "--ctx"}, paramLabel = "C", defaultValue = "256", description = "Context length = training sequence length (default ${DEFAULT-VALUE}).") int ctx;
     @Option(names = "--rotary-fraction", paramLabel = "F",
             description = "Share of each head that rotates (default: 0.5 for GLM architectures as GLM-4's partial_rotary_factor, else 1).")
     Double rotaryFraction;
@@ -63,14 +63,14 @@ final class TrainCommand implements Callable<Integer> {
     List<Path> corpus;
     @Option(names = "--tokenizer", paramLabel = "DIR", description = "Use this tokenizer (tokenizer.json); default: train one on the corpus.")
     Path tokenizerDir;
-    @Option(names = "--vocab", defaultValue = "4096", description = "Vocabulary when training the tokenizer (default ${DEFAULT-VALUE}).") int vocab;
-    @Option(names = "--steps", defaultValue = "1000", description = "Optimizer steps (default ${DEFAULT-VALUE}).") int steps;
-    @Option(names = "--batch", defaultValue = "8", description = "Sequences per step (default ${DEFAULT-VALUE}).") int batch;
-    @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (warm-up, then cosine to lr/10; default ${DEFAULT-VALUE}).") double lr;
-    @Option(names = "--seed", defaultValue = "1", description = "Seed for the weights and the batch order (default ${DEFAULT-VALUE}).") long seed;
-    @Option(names = "--held-out", defaultValue = "0.05", description = "Share of the corpus kept for the held-out perplexity (default ${DEFAULT-VALUE}).")
+    @Option(names = "--vocab", paramLabel = "N", defaultValue = "4096", description = "Vocabulary when training the tokenizer (default ${DEFAULT-VALUE}).") int vocab;
+    @Option(names = "--steps", paramLabel = "S", defaultValue = "1000", description = "Optimizer steps (default ${DEFAULT-VALUE}).") int steps;
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "8", description = "Sequences per step (default ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--lr", paramLabel = "X", defaultValue = "1e-3", description = "Peak learning rate (warm-up, then cosine to lr/10; default ${DEFAULT-VALUE}).") double lr;
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed for the weights and the batch order (default ${DEFAULT-VALUE}).") long seed;
+    @Option(names = "--held-out", paramLabel = "F", defaultValue = "0.05", description = "Share of the corpus kept for the held-out perplexity (default ${DEFAULT-VALUE}).")
     double heldOut;
-    @Option(names = "--checkpoint-every", defaultValue = "100", description = "Steps between checkpoints (default ${DEFAULT-VALUE}).") int checkpointEvery;
+    @Option(names = "--checkpoint-every", paramLabel = "N", defaultValue = "100", description = "Steps between checkpoints (default ${DEFAULT-VALUE}).") int checkpointEvery;
     @Option(names = "--resume", paramLabel = "CKPT", description = "Continue from this checkpoint (model shape and options come from it).")
     Path resume;
     @Option(names = "--debug", description = "Print stack traces of errors.") boolean debug;

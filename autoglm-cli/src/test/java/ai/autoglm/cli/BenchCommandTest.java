@@ -41,6 +41,21 @@ class BenchCommandTest {
         assertThat(j.get("weight_bytes_per_token").asLong()).isEqualTo(expected);
     }
 
+    /** {@code -d} (llama-bench's --n-depth): the runs start after that many context tokens, which must fit the context. */
+    @Test
+    void depthIsReportedAndMustFitTheContext() throws Exception {
+        Path gguf = ModelFixtures.writeGguf(ModelFixtures.llama(), dir.resolve("m.gguf"), GgmlType.Q8_0);
+        CliRunner.Result r = CliRunner.run("bench", "-m", gguf.toString(), "-p", "4", "-n", "3", "-d", "6", "-r", "1", "--json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("n_depth").asInt()).isEqualTo(6);
+        assertThat(j.get("tg").get("tokens").asInt()).isEqualTo(3);
+        CliRunner.Result tooDeep = CliRunner.run("bench", "-m", gguf.toString(), "-p", "4", "-n", "3", "-d", "100000000", "-r", "1");
+        assertThat(tooDeep.exitCode()).isEqualTo(2);
+        assertThat(tooDeep.err()).contains("context");
+        assertThat(CliRunner.run("bench", "-m", gguf.toString(), "-d", "-1").exitCode()).isEqualTo(2);
+    }
+
     @Test
     void badArgumentsAreUserErrors() {
         assertThat(CliRunner.run("bench", "-m", "x.gguf", "-r", "0").exitCode()).isEqualTo(2);

@@ -106,6 +106,31 @@ class CliNamingRulesTest {
         });
     }
 
+    /** Every option that takes a value names it ({@code --top-k K}, not picocli's default {@code <topK>} from the field). */
+    @Test
+    void everyOptionValueHasALabel() {
+        List<String> unlabelled = new ArrayList<>();
+        commands().forEach((name, spec) -> {
+            for (OptionSpec o : spec.options()) {
+                if (!o.hidden() && o.arity().max() > 0 && o.paramLabel().startsWith("<")) unlabelled.add(name + " " + o.longestName() + " " + o.paramLabel());
+            }
+        });
+        assertThat(unlabelled).as("options whose value has no paramLabel").isEmpty();
+    }
+
+    /** The context length a command allocates or trains at is {@code -c, --ctx} wherever it is called --ctx. */
+    @Test
+    void everyCtxOptionHasTheShortName() {
+        List<String> checked = new ArrayList<>();
+        commands().forEach((name, spec) -> {
+            OptionSpec ctx = spec.findOption("--ctx");
+            if (ctx == null || ctx.hidden()) return;
+            checked.add(name);
+            assertThat(ctx.names()).as(name).containsExactly("-c", "--ctx");
+        });
+        assertThat(checked).contains("run", "serve", "eval", "imatrix", "train", "distill", "qat");
+    }
+
     @Test
     void retiredSpellingsStillWork() {
         CompressCommand old = parseCompress("--budget-mb", "123.5", "--context", "64", "--ctx", "32");

@@ -4,7 +4,7 @@ import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
 import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
-import ai.autoglm.core.format.hf.HfToGgufConverter;
+import ai.autoglm.core.convert.HfToGgufConverter;
 import ai.autoglm.core.model.GgufWeightSource;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelConfig;

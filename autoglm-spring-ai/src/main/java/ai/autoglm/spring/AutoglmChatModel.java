@@ -14,6 +14,7 @@ import org.springframework.ai.chat.messages.UserMessage;
 import org.springframework.ai.chat.metadata.ChatGenerationMetadata;
 import org.springframework.ai.chat.metadata.ChatResponseMetadata;
 import org.springframework.ai.chat.metadata.DefaultUsage;
+import org.springframework.ai.chat.metadata.Usage;
 import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.model.Generation;
@@ -24,11 +25,13 @@ import org.springframework.ai.model.tool.ToolCallingChatOptions;
 import org.springframework.ai.model.tool.ToolCallingManager;
 import org.springframework.ai.model.tool.ToolExecutionEligibilityPredicate;
 import org.springframework.ai.model.tool.ToolExecutionResult;
+import org.springframework.ai.support.UsageCalculator;
 import org.springframework.ai.tool.definition.ToolDefinition;
 import ai.autoglm.client.ToolSpec;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Schedulers;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -45,8 +48,13 @@ import java.util.Objects;
  * {@link ToolSpec}s), and while the {@link ToolExecutionEligibilityPredicate} says so (internal tool execution enabled,
  * the answer has tool calls) the manager runs the tools and the conversation is sent again with their results. With
  * {@code internalToolExecutionEnabled(false)} the calls come back in the assistant message for the caller to run.
- * {@link #stream} reads the SDK's stream on a virtual thread; cancelling the subscription cancels the generation
- * (streamed tool calls are not executed: the loop is on {@link #call}).
+ * {@link #stream} runs the same loop the way {@code OpenAiChatModel.internalStream} does: the text streams as it is
+ * generated, the stream's last response carries the complete tool calls (the SDK assembles them, as Spring AI's
+ * OpenAI helper merges the call chunks), and when the predicate says so the manager runs them on
+ * {@code Schedulers.boundedElastic()} (tools are blocking) and the answer to the conversation with their results
+ * streams on in the same {@link Flux}. Usage is cumulative over the loop's model calls ({@link UsageCalculator}, as
+ * in both of OpenAiChatModel's paths). The SDK's stream is read on a virtual thread; cancelling the subscription
+ * cancels the generation.
  */
 public final class AutoglmChatModel implements ChatModel {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -81,18 +89,19 @@ public final class AutoglmChatModel implements ChatModel {
 
     @Override
     public ChatResponse call(Prompt prompt) {
-        return internalCall(requestPrompt(prompt));
+        return internalCall(requestPrompt(prompt), null);
     }
 
     /** One model call, then (as OpenAiChatModel.internalCall) the tools and another call while tools are to run. */
-    private ChatResponse internalCall(Prompt prompt) {
-        ChatResponse response = response(client.chat(toSdk(prompt, toolSpecs(prompt))));
+    private ChatResponse internalCall(Prompt prompt, ChatResponse previous) {
+        ai.autoglm.client.ChatResponse answer = client.chat(toSdk(prompt, toolSpecs(prompt)));
+        ChatResponse response = response(answer, answer.content(), previous);
         if (toolExecutionEligibilityPredicate.isToolExecutionRequired(prompt.getOptions(), response)) {
             ToolExecutionResult result = toolCallingManager.executeToolCalls(prompt, response);
             if (result.returnDirect()) {
                 return ChatResponse.builder().from(response).generations(ToolExecutionResult.buildGenerations(result)).build();
             }
-            return internalCall(new Prompt(result.conversationHistory(), prompt.getOptions()));
+            return internalCall(new Prompt(result.conversationHistory(), prompt.getOptions()), response);
         }
         return response;
     }
@@ -144,8 +153,34 @@ public final class AutoglmChatModel implements ChatModel {
 
     @Override
     public Flux<ChatResponse> stream(Prompt prompt) {
-        Prompt full = requestPrompt(prompt);
-        ChatRequest request = toSdk(full, toolSpecs(full));
+        return internalStream(requestPrompt(prompt), null);
+    }
+
+    /**
+     * One streamed model call, then (as OpenAiChatModel.internalStream) for the response that carries tool calls, when
+     * they are to run: the tools, off the stream's thread, and the next streamed call with their results.
+     */
+    private Flux<ChatResponse> internalStream(Prompt prompt, ChatResponse previous) {
+        return modelStream(prompt, previous).flatMap(response -> {
+            if (!toolExecutionEligibilityPredicate.isToolExecutionRequired(prompt.getOptions(), response)) {
+                return Flux.just(response);
+            }
+            return Flux.defer(() -> {
+                ToolExecutionResult result = toolCallingManager.executeToolCalls(prompt, response);
+                if (result.returnDirect()) {
+                    return Flux.just(ChatResponse.builder().from(response).generations(ToolExecutionResult.buildGenerations(result)).build());
+                }
+                return internalStream(new Prompt(result.conversationHistory(), prompt.getOptions()), response);
+            }).subscribeOn(Schedulers.boundedElastic());
+        });
+    }
+
+    /**
+     * The SDK's stream of one model call: a response per piece of text, then one with no text that carries the finish
+     * reason, the tool calls, usage (cumulative with {@code previous}) and route.
+     */
+    private Flux<ChatResponse> modelStream(Prompt prompt, ChatResponse previous) {
+        ChatRequest request = toSdk(prompt, toolSpecs(prompt));
         return Flux.create(sink -> {
             ChatStream s = client.stream(request);
             sink.onDispose(s::close);
@@ -155,9 +190,7 @@ public final class AutoglmChatModel implements ChatModel {
                         if (sink.isCancelled()) return;
                         sink.next(new ChatResponse(List.of(new Generation(new AssistantMessage(piece)))));
                     }
-                    ai.autoglm.client.ChatResponse end = s.response();
-                    sink.next(new ChatResponse(List.of(new Generation(new AssistantMessage(""),
-                            ChatGenerationMetadata.builder().finishReason(end.finishReason()).build())), metadata(end)));
+                    sink.next(response(s.response(), "", previous));
                     sink.complete();
                 } catch (RuntimeException e) {
                     sink.error(e);
@@ -192,17 +225,19 @@ public final class AutoglmChatModel implements ChatModel {
         return b.build();
     }
 
-    private static ChatResponse response(ai.autoglm.client.ChatResponse r) {
+    /** The SDK's answer with {@code text} as the message's text, usage cumulative with {@code previous}'s. */
+    private static ChatResponse response(ai.autoglm.client.ChatResponse r, String text, ChatResponse previous) {
         List<AssistantMessage.ToolCall> calls = new ArrayList<>();
         for (ToolCall c : r.toolCalls()) calls.add(new AssistantMessage.ToolCall(c.id(), "function", c.name(), c.argumentsJson()));
-        AssistantMessage message = new AssistantMessage(r.content() == null ? "" : r.content(), java.util.Map.of(), calls);
+        AssistantMessage message = new AssistantMessage(text == null ? "" : text, java.util.Map.of(), calls);
         Generation g = new Generation(message, ChatGenerationMetadata.builder().finishReason(r.finishReason()).build());
-        return new ChatResponse(List.of(g), metadata(r));
+        return new ChatResponse(List.of(g), metadata(r, previous));
     }
 
-    private static ChatResponseMetadata metadata(ai.autoglm.client.ChatResponse r) {
+    private static ChatResponseMetadata metadata(ai.autoglm.client.ChatResponse r, ChatResponse previous) {
+        Usage usage = UsageCalculator.getCumulativeUsage(new DefaultUsage(r.usage().promptTokens(), r.usage().completionTokens()), previous);
         return ChatResponseMetadata.builder()
-                .usage(new DefaultUsage(r.usage().promptTokens(), r.usage().completionTokens()))
+                .usage(usage)
                 .model("autoglm")
                 .keyValue("route", r.route().kind().name())
                 .keyValue("route-reason", r.route().reason())

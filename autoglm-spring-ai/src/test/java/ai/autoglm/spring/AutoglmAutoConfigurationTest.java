@@ -137,6 +137,67 @@ class AutoglmAutoConfigurationTest {
         });
     }
 
+    /** A tool whose result Spring AI returns to the caller as the answer ({@code returnDirect}), without asking the model again. */
+    static final class DirectWeatherTools {
+        final List<String> calls = new ArrayList<>();
+
+        @Tool(name = "get_weather", description = "The weather in a city", returnDirect = true)
+        String getWeather(@ToolParam(description = "the city") String city, @ToolParam(description = "celsius or fahrenheit") String unit) {
+            calls.add(city + "/" + unit);
+            return "21 " + unit + " in " + city;
+        }
+    }
+
+    /**
+     * The same tool loop on {@code stream} (ChatClient's {@code .stream()}, run as OpenAiChatModel.internalStream runs
+     * it): the scripted model streams its tool call, Spring AI's ToolCallingManager runs the application's @Tool method,
+     * and the answer after the tool result streams on in the same Flux. The reference is the {@code call} path on the
+     * same model: the same final text and the same usage summed over both model calls. With internal execution off
+     * the stream ends with the call, not run; with a returnDirect tool it ends with the tool's result.
+     */
+    @Test
+    void aStreamingChatClientWithToolsRunsTheToolAndStreamsTheFinalAnswer(@TempDir Path dir) {
+        Path model = ScriptedModels.toolCaller(dir.resolve("tools.gguf"));
+        runner.withPropertyValues("autoglm.model-path=" + model).run(ctx -> {
+            ChatClient chat = ChatClient.create(ctx.getBean(ChatModel.class));
+            ToolCallingChatOptions options = ToolCallingChatOptions.builder().temperature(0.0).maxTokens(16).build();
+
+            WeatherTools called = new WeatherTools();
+            ChatResponse reference = chat.prompt().user("Weather in Paris?").tools(called).options(options).call().chatResponse();
+
+            WeatherTools tools = new WeatherTools();
+            List<ChatResponse> streamed = chat.prompt().user("Weather in Paris?").tools(tools).options(options)
+                    .stream().chatResponse().collectList().block();
+            assertThat(tools.calls).containsExactly("Paris/celsius");
+            assertThat(streamed).isNotEmpty();
+            String text = streamed.stream().map(r -> r.getResult().getOutput().getText()).collect(Collectors.joining());
+            assertThat(text).isEqualTo(ScriptedModels.ANSWER_AFTER_TOOL).isEqualTo(reference.getResult().getOutput().getText());
+            assertThat(streamed).allSatisfy(r -> assertThat(r.getResult().getOutput().getToolCalls()).isEmpty());
+            ChatResponse last = streamed.getLast();
+            assertThat(last.getResult().getMetadata().getFinishReason()).isEqualTo("stop");
+            assertThat(last.getMetadata().getUsage().getPromptTokens()).isEqualTo(reference.getMetadata().getUsage().getPromptTokens());
+            assertThat(last.getMetadata().getUsage().getCompletionTokens())
+                    .isEqualTo(reference.getMetadata().getUsage().getCompletionTokens()).isGreaterThan(0);
+
+            WeatherTools notRun = new WeatherTools();
+            List<ChatResponse> returned = chat.prompt().user("Weather in Paris?").tools(notRun)
+                    .options(ToolCallingChatOptions.builder().temperature(0.0).maxTokens(16).internalToolExecutionEnabled(false).build())
+                    .stream().chatResponse().collectList().block();
+            assertThat(notRun.calls).isEmpty();
+            assertThat(returned.getLast().getResult().getMetadata().getFinishReason()).isEqualTo("tool_calls");
+            assertThat(returned.getLast().getResult().getOutput().getToolCalls()).singleElement().satisfies(c -> {
+                assertThat(c.name()).isEqualTo("get_weather");
+                assertThat(c.arguments()).contains("\"city\"").contains("Paris");
+            });
+
+            DirectWeatherTools direct = new DirectWeatherTools();
+            List<ChatResponse> directly = chat.prompt().user("Weather in Paris?").tools(direct).options(options)
+                    .stream().chatResponse().collectList().block();
+            assertThat(direct.calls).containsExactly("Paris/celsius");
+            assertThat(directly.getLast().getResult().getOutput().getText()).contains("21 celsius in Paris");
+        });
+    }
+
     @Test
     void anApplicationsOwnClientWins() {
         try (AutoGLMClient mine = AutoGLMClient.inProcess().bundledModel().slots(1).build()) {

@@ -1,7 +1,7 @@
 package ai.autoglm.train;
 
-import ai.autoglm.core.format.hf.HfToGgufConverter;
-import ai.autoglm.core.format.hf.HfToGgufNames;
+import ai.autoglm.core.convert.HfToGgufConverter;
+import ai.autoglm.core.model.HfToGgufNames;
 import ai.autoglm.core.format.safetensors.SafetensorsWriter;
 import ai.autoglm.core.model.Architecture;
 import ai.autoglm.core.model.HfConfigKeys;

@@ -3,7 +3,7 @@ package ai.autoglm.train;
 import ai.autoglm.core.model.Architecture;
 import ai.autoglm.core.model.ModelConfig;
 import ai.autoglm.core.model.RopeStyle;
-import ai.autoglm.core.format.hf.HfToGgufNames;
+import ai.autoglm.core.model.HfToGgufNames;
 import ai.autoglm.core.testing.GlmFixtures;
 import ai.autoglm.core.testing.ModelFixtures;
 

@@ -4,7 +4,7 @@ import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
 import ai.autoglm.core.format.gguf.GgufTensorInfo;
 import ai.autoglm.core.format.gguf.GgufWriter;
-import ai.autoglm.core.format.peft.LoraTargets;
+import ai.autoglm.core.model.LoraTargets;
 import ai.autoglm.core.format.peft.PeftAdapter;
 import ai.autoglm.core.model.GgufWeightSource;
 import ai.autoglm.core.model.LoraUpdate;

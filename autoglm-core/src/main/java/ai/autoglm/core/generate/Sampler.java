@@ -186,7 +186,7 @@ public final class Sampler {
         rawMax = max;
         double sum = 0;
         if (VectorSupport.ENABLED) {
-            sum = LogitKernels.sumExp(raw, vocabSize, max); // the scalar loop cost ~1 ms per step per slot at 128K entries
+            sum = LogitKernels.sumExp(raw, vocabSize, max); // the scalar loop cost a millisecond per step per slot at 128K entries (bench/RESULTS.md)
         } else {
             for (int i = 0; i < vocabSize; i++) sum += Math.exp(raw[i] - max);
         }

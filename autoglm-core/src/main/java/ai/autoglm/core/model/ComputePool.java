@@ -13,7 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Why not a ForkJoinPool: a decode step is some 150 matrix-vector products of a few hundred microseconds each,
  * separated by microseconds of sequential work (norms, rotary embedding). Under {@code ForkJoinPool.invoke} the
  * caller parked while the workers ran, and a parked worker needs tens of microseconds to wake: with 2 threads
- * decoding was slower than with 1 (tg32 22.9 vs 26.0 t/s on llama-q4_0, 2026-11-23). Spinning between loops is
+ * decoding was slower than with 1 (numbers: bench/RESULTS.md, "Numbers behind the kernels' design"). Spinning between loops is
  * what llama.cpp's thread pool does too; bounding the spin keeps an idle server from burning its cores.
  */
 final class ComputePool {

@@ -2,8 +2,6 @@ package ai.autoglm.core.model;
 
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
-import ai.autoglm.core.format.hf.HfWeightSource;
-import ai.autoglm.core.format.peft.LoraTargets;
 import ai.autoglm.core.format.peft.PeftAdapter;
 import ai.autoglm.core.tokenizer.Tokenizer;
 import ai.autoglm.core.tokenizer.Tokenizers;

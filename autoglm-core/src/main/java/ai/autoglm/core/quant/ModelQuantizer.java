@@ -6,7 +6,7 @@ import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufWriter;
 import ai.autoglm.core.format.hf.HfCheckpoint;
-import ai.autoglm.core.format.hf.HfToGgufConverter;
+import ai.autoglm.core.convert.HfToGgufConverter;
 import ai.autoglm.core.model.GgufWeightSource;
 import ai.autoglm.core.model.WeightSource;
 import ai.autoglm.core.tensor.FloatTensor;

@@ -25,8 +25,7 @@ public final class PanelGemm {
     public static final int ROWS = 8;
     /**
      * Fewest tokens for which this beats the per-row kernels: dequantizing a panel costs about as much as
-     * multiplying it with a few tokens. Measured 2026-11-23 (2048x2048, 1 thread, GMAC/s GEMM vs per-row): at 8
-     * tokens Q4_0 35 vs 28, F16 34 vs 34, Q4_K 11 vs 8; at 6 tokens 27 vs 27, 25 vs 33, 8 vs 9.
+     * multiplying it with a few tokens. The crossover was measured at 6-8 tokens (numbers: bench/RESULTS.md, "Numbers behind the kernels' design").
      */
     public static final int MIN_TOKENS = 8;
 

@@ -11,8 +11,8 @@ import java.lang.foreign.ValueLayout;
  * Not thread-safe: one per thread that starts products; the rows' kernels only read it.
  *
  * <p>The floats live off-heap, 64-byte aligned: a heap float[] starts wherever the allocator put it, and when
- * that is not a multiple of 64 bytes every 512-bit load of it straddles two cache lines. The Q4_0 decode dot
- * ran at 30-31 GMAC/s from a 64-byte aligned vector and at 24.5-25 from one 8, 16, 32 or 48 bytes off.
+ * that is not a multiple of 64 bytes every 512-bit load of it straddles two cache lines, which cost the Q4_0 decode
+ * dot about a fifth of its speed (numbers: bench/RESULTS.md, "Numbers behind the kernels' design").
  */
 public final class PreparedVector {
     private static final int ALIGN = 64;

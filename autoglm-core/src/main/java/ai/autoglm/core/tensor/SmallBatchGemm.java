@@ -32,9 +32,8 @@ public final class SmallBatchGemm {
     public static final int CHUNK = 1024;
     /**
      * Most tokens this kernel takes before {@link PanelGemm} does. PanelGemm vectorises tokens, so below 16 tokens
-     * its vectors are partly empty (at 8 tokens half). Measured 2026-12-06 (SmallBatchRatio, 2048x2048, 1 thread,
-     * interleaved rounds on a loaded 2-core machine; this kernel's GMAC/s over PanelGemm's): k=8 Q4_0 1.26, Q8_0
-     * 1.34, F16 1.04, Q4_K 1.65; k=12 1.60, 1.24, 1.17, 1.11; k=16 0.81, 0.82, 0.64, 0.86.
+     * its vectors are partly empty (at 8 tokens half). This kernel was faster than PanelGemm for every type measured
+     * at 8 and 12 tokens and slower at 16 ({@code SmallBatchRatio}; numbers: bench/RESULTS.md, "Numbers behind the kernels' design").
      */
     public static final int MAX_TOKENS = 12;
 

@@ -81,8 +81,8 @@ final class VectorKernels {
     /**
      * The half at byte {@code at} as a float, by table: a block scale's {@code Float.float16ToFloat} compiles to a
      * load, a move to a vector register, vcvtph2ps and a broadcast, and in the Q4_0 decode dot that cost as much
-     * as the block's own arithmetic (29 vs 44 GMAC/s without the scale); a table lookup is a load that the
-     * broadcast reads from memory (37 GMAC/s). 256 KB, of which a model's scales touch a few lines.
+     * as the block's own arithmetic; a table lookup is a load that the broadcast reads from memory, and won back
+     * most of it (numbers: bench/RESULTS.md, "Numbers behind the kernels' design"). 256 KB, of which a model's scales touch a few lines.
      */
     private static float half(MemorySegment seg, long at) {
         return HALF_TO_FLOAT[seg.get(SegmentTensor.SHORT_LE, at) & 0xFFFF];
@@ -96,7 +96,7 @@ final class VectorKernels {
 
     // The decode dots keep several independent accumulators. With one, every FMA waits for the previous one
     // (4 cycles of latency on Zen 4/5 and recent Intel cores), which capped F32/F16/BF16 at 16 multiply-adds
-    // per 4 cycles (12-15 GMAC/s in JMH) and Q4_0 at one 32-weight block per 4 cycles (Q8_0: see dotQ8_0), whatever the width
+    // per 4 cycles and Q4_0 at one 32-weight block per 4 cycles (Q8_0: see dotQ8_0; numbers: bench/RESULTS.md), whatever the width
     // of the machine: latency, not throughput or memory, was the limit (llama.cpp's ggml_vec_dot_f16 keeps
     // GGML_F16_ARR independent accumulators for the same reason). Each loop body loads one vector (or block) and
     // the accumulators rotate, so C2 compiles one copy of the body and renames the registers when it unrolls.
@@ -190,7 +190,8 @@ final class VectorKernels {
 
     // One loader per type rather than a switch over the type, and the chains rotated in a loop with one load site
     // rather than a body unrolled by hand: both first versions ran out of C2's inlining node budget
-    // (NodeCountInliningCutoff, see the K-quant note below) and the F16 dot fell to ~0.2-2 GMAC/s (boxed vectors).
+    // (NodeCountInliningCutoff, see the K-quant note below) and the F16 dot slowed by an order of magnitude
+    // (boxed vectors; numbers: bench/RESULTS.md, "Numbers behind the kernels' design").
     private static FloatVector f32(MemorySegment seg, long at) {
         return FloatVector.fromMemorySegment(F, seg, at * 4, LE);
     }
@@ -228,11 +229,10 @@ final class VectorKernels {
     }
 
     /**
-     * One accumulator chain, unlike the others: two alternating chains measured +16% in JMH (matrix in cache) but
-     * -15 to -30% end to end on the 1.1 GB llama-q8_0 (tg64 12.5-15.1 vs 17.5-17.8 t/s, same run), with and
-     * without a per-block helper; not understood yet. Q8_0 also has no prepared-vector kernel: x from an aligned
-     * segment was 30 vs 24 GMAC/s in cache but end to end tg32 11.1-11.6 (one chain) and 13.2-14.4 (two chains)
-     * against 16.6-17.1 for this kernel (2026-11-23, same build, runs alternating).
+     * One accumulator chain, unlike the others: two alternating chains were faster in JMH (matrix in cache) but
+     * slower end to end on the 1.1 GB llama-q8_0, with and without a per-block helper; not understood yet. Q8_0
+     * also has no prepared-vector kernel: x from an aligned segment was faster in cache and slower end to end, with
+     * one chain or two (numbers: bench/RESULTS.md, "Numbers behind the kernels' design").
      */
     static float dotQ8_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
@@ -326,8 +326,8 @@ final class VectorKernels {
     // the Vector API calls are reduced to machine vectors, and every MemorySegment access and vector op adds
     // dozens. Past the cutoff, helpers such as fma16 are called instead of inlined, so each vector crossing them
     // is boxed on the heap: written with a whole block per iteration and byte-wise scale reads these kernels ran
-    // at 0.1-0.7 GMAC/s against ~20 for Q4_0 (-XX:+PrintInlining shows "failed to inline:
-    // NodeCountInliningCutoff"). So: one flat loop with a small body (a chunk, sub-block or eighth of a block,
+    // some 30-100 times slower than Q4_0's (-XX:+PrintInlining shows "failed to inline: NodeCountInliningCutoff";
+    // numbers: bench/RESULTS.md, "Numbers behind the kernels' design"). So: one flat loop with a small body (a chunk, sub-block or eighth of a block,
     // its position computed as scalars), scales read with a few wide loads, and Q5_K's mins in a separate loop.
 
     /** Q4_K: one iteration per 64-element chunk c of block b (sub-blocks 2c from low nibbles, 2c+1 from high). */
@@ -431,12 +431,12 @@ final class VectorKernels {
     // Q6_K [-32 S_0 .. -32 S_15] over its 16-element groups). The scales come from KQuantScales: 16 floats per block,
     // already multiplied out (Q4_K/Q5_K [d sc_0 .. d sc_7, dmin m_0 .. dmin m_7], Q6_K [d sc_0 .. d sc_15]), so a
     // sub-block's scale is one broadcast load and a block's mins one multiply-add of 16 floats with the prepared 16.
-    // Each sub-block's products are summed unscaled, then scaled once. Measured on the way (2048x2048, 1 thread,
-    // thread CPU time, heavily loaded machine): the Q4_K nibble loop alone 20 GMAC/s (as Q4_0's); with the scales
-    // unpacked per block from 16 repacked bytes into a vector and broadcast by rearrange (vpermps with a shuffle
-    // loaded from a table) 9.1-9.4, the rearranges alone costing 15.5 -> 11.5. Each kernel is split into loops small
-    // enough for C2's inlining budget (see above): one loop doing everything of Q5_K or Q6_K was cut off
-    // (NodeCountInliningCutoff) and ran at 0-3 GMAC/s.
+    // Each sub-block's products are summed unscaled, then scaled once. The Q4_K nibble loop alone runs as fast as
+    // Q4_0's; with the scales unpacked per block from 16 repacked bytes into a vector and broadcast by rearrange
+    // (vpermps with a shuffle loaded from a table) it ran at half that, the rearranges a good part of the cost, hence
+    // the float table. Each kernel is split into loops small enough for C2's inlining budget (see above): one loop
+    // doing everything of Q5_K or Q6_K was cut off (NodeCountInliningCutoff) and all but stalled (numbers:
+    // bench/RESULTS.md, "Numbers behind the kernels' design").
 
     private static FloatVector prepared(MemorySegment xs, long at) {
         return FloatVector.fromMemorySegment(F, xs, at, LE);

@@ -1,6 +1,6 @@
 package ai.autoglm.core.generate;
 
-import ai.autoglm.core.format.hf.HfToGgufConverter;
+import ai.autoglm.core.convert.HfToGgufConverter;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.tensor.GgmlType;

@@ -1,6 +1,6 @@
 package ai.autoglm.core.model;
 
-import ai.autoglm.core.format.hf.HfToGgufConverter;
+import ai.autoglm.core.convert.HfToGgufConverter;
 import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.testing.GlmFixtures;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -2,7 +2,6 @@ package ai.autoglm.core.model;
 
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.peft.LoraConfig;
-import ai.autoglm.core.format.peft.LoraTargets;
 import ai.autoglm.core.format.peft.PeftAdapter;
 import ai.autoglm.core.format.safetensors.SafetensorsWriter;
 import ai.autoglm.core.tensor.GgmlType;

@@ -69,7 +69,7 @@ class ModelLoaderTest {
     void convertedGgufGivesTheReferenceLogits(String name, Spec s) {
         Path dir = ModelFixtures.writeHf(s, tmp.resolve("hfc"));
         Path out = tmp.resolve("converted.gguf");
-        ai.autoglm.core.format.hf.HfToGgufConverter.convert(dir, out, GgmlType.F32);
+        ai.autoglm.core.convert.HfToGgufConverter.convert(dir, out, GgmlType.F32);
         int[] tokens = {3, 200, 77, 104, 101, 1, 0, 255};
         double[][] ref = new ReferenceForward(s, ModelFixtures.hfWeights(s), tokens.length).run(tokens);
         try (LanguageModel m = ModelLoader.load(out)) {
@@ -99,7 +99,7 @@ class ModelLoaderTest {
         assertThat(s.ropeTheta()).isNotEqualTo(10000.0);
 
         Path out = tmp.resolve("tf5.gguf");
-        ai.autoglm.core.format.hf.HfToGgufConverter.convert(dir, out, GgmlType.F32);
+        ai.autoglm.core.convert.HfToGgufConverter.convert(dir, out, GgmlType.F32);
         int[] tokens = {3, 200, 77, 104, 101, 1, 0, 255};
         double[][] ref = new ReferenceForward(s, ModelFixtures.hfWeights(s), tokens.length).run(tokens);
         try (LanguageModel direct = ModelLoader.load(dir); LanguageModel converted = ModelLoader.load(out)) {

@@ -5,7 +5,7 @@ import ai.autoglm.core.format.gguf.GgufFile;
 import ai.autoglm.core.format.gguf.GgufTensorInfo;
 import ai.autoglm.core.format.gguf.GgufValue;
 import ai.autoglm.core.format.gguf.GgufWriter;
-import ai.autoglm.core.format.hf.HfToGgufConverter;
+import ai.autoglm.core.convert.HfToGgufConverter;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.tensor.FloatTensor;

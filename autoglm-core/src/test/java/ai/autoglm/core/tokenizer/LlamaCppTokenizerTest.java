@@ -1,7 +1,7 @@
 package ai.autoglm.core.tokenizer;
 
 import ai.autoglm.core.format.gguf.GgufFile;
-import ai.autoglm.core.format.hf.HfToGgufConverter;
+import ai.autoglm.core.convert.HfToGgufConverter;
 import ai.autoglm.core.format.safetensors.SafetensorsWriter;
 import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.testing.LlamaCppReference;

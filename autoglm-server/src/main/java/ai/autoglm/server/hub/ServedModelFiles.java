@@ -5,7 +5,7 @@ import ai.autoglm.core.quant.ModelQuantizer;
 import ai.autoglm.core.quant.QuantPreset;
 import ai.autoglm.core.quant.QuantizationOptions;
 import ai.autoglm.core.quant.ServeQuantization;
-import ai.autoglm.core.format.hf.HfToGgufConverter;
+import ai.autoglm.core.convert.HfToGgufConverter;
 import ai.autoglm.core.hub.DerivedStore;
 import ai.autoglm.core.hub.ModelNames;
 import ai.autoglm.core.hub.ModelPuller;

@@ -1,7 +1,7 @@
 package ai.autoglm.train.lora;
 
 import ai.autoglm.core.format.peft.LoraConfig;
-import ai.autoglm.core.format.peft.LoraTargets;
+import ai.autoglm.core.model.LoraTargets;
 import ai.autoglm.core.format.peft.PeftAdapter;
 import ai.autoglm.core.model.ModelConfig;
 import ai.autoglm.core.model.TensorRole;

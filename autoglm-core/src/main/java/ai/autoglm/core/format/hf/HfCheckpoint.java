@@ -39,7 +39,8 @@ import java.util.TreeMap;
  * <p>All shards stay memory-mapped until {@link #close()}; tensors are views into the mappings.
  */
 public final class HfCheckpoint implements AutoCloseable {
-    static final String CONFIG = "config.json";
+    /** The file of a checkpoint directory that holds its config (transformers {@code CONFIG_NAME}). */
+    public static final String CONFIG = "config.json";
     static final String SINGLE = "model.safetensors";
     static final String INDEX = "model.safetensors.index.json";
     /** JSON side files (config, index, tokenizer) larger than this are not plausible; refuse rather than exhaust memory. */

@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  * {@code tokenizer.model}) gets its vocabulary from {@link GlmTokenizerModelVocab}; the special ids, add-token flags and
  * chat template come from the same SpecialVocab steps.
  */
-final class HfTokenizerToGguf {
+public final class HfTokenizerToGguf {
     // gguf-py constants.py TokenType
     static final int NORMAL = 1, UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6;
 
@@ -84,7 +84,7 @@ final class HfTokenizerToGguf {
     }
 
     /** The tokenizer metadata in the order the reference writes it. {@code ggufArch} picks llama-only extras. */
-    static Map<String, GgufValue> metadata(Path dir, JsonNode config, String ggufArch) {
+    public static Map<String, GgufValue> metadata(Path dir, JsonNode config, String ggufArch) {
         HfTokenizerToGguf t = new HfTokenizerToGguf(dir, config, ggufArch);
         if (!Files.isRegularFile(t.tokenizerFile)) {
             Path model = dir.resolve("tokenizer.model");

@@ -1,5 +1,6 @@
 package ai.autoglm.core.format.hf;
 
+import ai.autoglm.core.convert.HfToGgufConverter;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;
 import ai.autoglm.core.generate.Prompts;

@@ -1,5 +1,6 @@
-package ai.autoglm.core.format.hf;
+package ai.autoglm.core.model;
 
+import ai.autoglm.core.format.hf.HfCheckpoint;
 import ai.autoglm.core.model.HfRopeParameters;
 import ai.autoglm.core.model.TensorRole;
 import ai.autoglm.core.model.WeightSource;

@@ -1,5 +1,9 @@
-package ai.autoglm.core.format.hf;
+package ai.autoglm.core.convert;
 
+import ai.autoglm.core.format.hf.HfTokenizerToGguf;
+import ai.autoglm.core.model.QkRowPermutation;
+import ai.autoglm.core.model.HfToGgufNames;
+import ai.autoglm.core.format.hf.HfCheckpoint;
 import ai.autoglm.core.format.gguf.GgufKeys;
 import ai.autoglm.core.model.Architecture;
 import ai.autoglm.core.model.MoeConfig;
@@ -28,7 +32,7 @@ import java.util.Map;
  *   <li>tensor names from {@link HfToGgufNames}; {@code rotary_emb.inv_freq} and attention mask buffers skipped
  *       ({@code prepare_tensors}); any other unmapped tensor is an error ("Can not map tensor");</li>
  *   <li>llama Q/K rows permuted from HF's rotate-half layout to GGUF llama's interleaved RoPE layout
- *       ({@code LlamaModel.permute}, {@link #permuteRows});</li>
+ *       ({@code LlamaModel.permute}, {@link QkRowPermutation#permute});</li>
  *   <li>for {@code rope_type: "llama3"}, a {@code rope_freqs.weight} tensor first ({@code generate_extra_tensors});</li>
  *   <li>types as {@code prepare_tensors} picks them: 1-D tensors, {@code *_norm.weight} and anything not ending in
  *       {@code .weight} (biases) stay F32; other tensors take the output type, and Q8_0 falls back to F16 when the row
@@ -362,31 +366,9 @@ public final class HfToGgufConverter {
                 throw new ModelFormatException(file, "tensor '" + hfName + "' has " + rows + " rows, not divisible into "
                         + permuteHeads + " heads of pairs");
             }
-            values = permuteRows(values, (int) rows, (int) (n / rows), permuteHeads);
+            values = QkRowPermutation.permute(values, (int) rows, (int) (n / rows), permuteHeads);
         }
         w.addTensor(gguf, shape, values, type);
-    }
-
-    /**
-     * convert_hf_to_gguf.py {@code LlamaModel.permute}: {@code w.reshape(n_head, 2, rows / n_head / 2, *rest)
-     * .swapaxes(1, 2).reshape(w.shape)}. Within each head, HF (rotate-half) keeps the first halves of the rotation pairs
-     * in rows [0, d/2) and the second halves in [d/2, d); GGUF llama (interleaved rope) wants pair i in rows 2i, 2i+1.
-     * So output row {@code h*d + 2*i + k} is input row {@code h*d + k*d/2 + i}. Works for 2-D weights and 1-D biases
-     * ({@code rowLen} = 1).
-     */
-    public static float[] permuteRows(float[] in, int rows, int rowLen, int heads) {
-        int headRows = rows / heads, half = headRows / 2;
-        float[] out = new float[in.length];
-        for (int h = 0; h < heads; h++) {
-            for (int i = 0; i < half; i++) {
-                for (int k = 0; k < 2; k++) {
-                    int dst = h * headRows + 2 * i + k;
-                    int srcRow = h * headRows + k * half + i;
-                    System.arraycopy(in, srcRow * rowLen, out, dst * rowLen, rowLen);
-                }
-            }
-        }
-        return out;
     }
 
     /**

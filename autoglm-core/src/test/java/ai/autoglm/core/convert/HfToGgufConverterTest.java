@@ -1,5 +1,8 @@
-package ai.autoglm.core.format.hf;
+package ai.autoglm.core.convert;
 
+import ai.autoglm.core.model.HfToGgufNames;
+import ai.autoglm.core.format.hf.HfCheckpoint;
+import ai.autoglm.core.format.hf.HfFixtures;
 import ai.autoglm.core.model.HfRopeParameters;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufFile;

@@ -1,13 +1,8 @@
-package ai.autoglm.core.format.peft;
+package ai.autoglm.core.model;
 
+import ai.autoglm.core.format.peft.LoraConfig;
+import ai.autoglm.core.format.peft.PeftAdapter;
 import ai.autoglm.core.format.ModelFormatException;
-import ai.autoglm.core.format.hf.HfToGgufConverter;
-import ai.autoglm.core.format.hf.HfToGgufNames;
-import ai.autoglm.core.model.LoraUpdate;
-import ai.autoglm.core.model.ModelConfig;
-import ai.autoglm.core.model.RopeStyle;
-import ai.autoglm.core.model.TensorRole;
-import ai.autoglm.core.model.WeightSource;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +19,7 @@ import java.util.Map;
  * in a {@code chatglm} GGUF.
  *
  * <p>Row order: llama.cpp's converter permutes the q/k rows of {@code llama} (convert_hf_to_gguf.py
- * {@code LlamaModel.permute}, {@link HfToGgufConverter#permuteRows}): {@code W_gguf = P W_hf} for a row permutation
+ * {@code LlamaModel.permute}, {@link QkRowPermutation#permute}): {@code W_gguf = P W_hf} for a row permutation
  * {@code P}. The update {@code B A} must land on the same rows: {@code P (B A) = (P B) A}, so B's rows are permuted
  * with the same heads (q: n_head, k: n_head_kv) and A is untouched. This applies exactly when the loaded weights use
  * the interleaved rope while the HF checkpoint uses rotate-half ({@link ModelConfig#ropeStyle()} NORMAL,
@@ -84,7 +79,7 @@ public final class LoraTargets {
                 if (m.out() % (2 * heads) != 0) {
                     throw new ModelFormatException(adapterDir, "module " + module + ": lora_B has " + m.out() + " rows, not " + heads + " heads of pairs");
                 }
-                b = HfToGgufConverter.permuteRows(b, m.out(), m.rank(), heads);
+                b = QkRowPermutation.permute(b, m.out(), m.rank(), heads);
             }
             String target = gguf;
             int offset = 0;
@@ -142,7 +137,7 @@ public final class LoraTargets {
                 if (hf == null || !hf.endsWith(".weight")) break;
                 PeftAdapter.Module m = e.getValue();
                 int heads = permutedHeads(config, e.getKey());
-                float[] b = heads > 0 ? unpermuteRows(m.b(), m.out(), m.rank(), heads) : m.b();
+                float[] b = heads > 0 ? QkRowPermutation.unpermute(m.b(), m.out(), m.rank(), heads) : m.b();
                 modules.put(hf.substring(0, hf.length() - ".weight".length()), new PeftAdapter.Module(m.a(), b, m.rank(), m.in(), m.out()));
             }
             if (modules.size() == byGgufTensor.size()) {
@@ -154,19 +149,5 @@ public final class LoraTargets {
             }
         }
         throw new IllegalArgumentException("no HF layout of " + config.architecture().ggufName() + " names all of " + byGgufTensor.keySet());
-    }
-
-    /** Inverse of {@link HfToGgufConverter#permuteRows}: output row {@code h*d + k*d/2 + i} is input row {@code h*d + 2*i + k}. */
-    static float[] unpermuteRows(float[] in, int rows, int rowLen, int heads) {
-        int headRows = rows / heads, half = headRows / 2;
-        float[] out = new float[in.length];
-        for (int h = 0; h < heads; h++) {
-            for (int i = 0; i < half; i++) {
-                for (int k = 0; k < 2; k++) {
-                    System.arraycopy(in, (h * headRows + 2 * i + k) * rowLen, out, (h * headRows + k * half + i) * rowLen, rowLen);
-                }
-            }
-        }
-        return out;
     }
 }

@@ -1,4 +1,4 @@
-package ai.autoglm.core.format.hf;
+package ai.autoglm.core.model;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package ai.autoglm.core.format.hf;
+package ai.autoglm.core.model;
 
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.model.Architecture;
