@@ -2,7 +2,7 @@ package ai.autoglm.core.model;
 
 import ai.autoglm.core.format.gguf.GgufFile;
 import ai.autoglm.core.format.gguf.GgufValue;
-import ai.autoglm.core.format.hf.HfToGgufConverter;
+import ai.autoglm.core.convert.HfToGgufConverter;
 import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.testing.MoeFixtures;
 import ai.autoglm.core.testing.MoeFixtures.Spec;
