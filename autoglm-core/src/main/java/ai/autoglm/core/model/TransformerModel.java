@@ -1,6 +1,7 @@
 package ai.autoglm.core.model;
 
 import ai.autoglm.core.format.ModelFormatException;
+import ai.autoglm.core.tensor.AttentionKernels;
 import ai.autoglm.core.tensor.FloatTensor;
 import ai.autoglm.core.tokenizer.Tokenizer;
 
@@ -37,6 +38,10 @@ public final class TransformerModel implements LanguageModel {
     private final float[] outputNorm;
     private final Layer[] layers;
     private final double[] invFreq;
+    /** cos/sin scale of the rope (YaRN's attention factor, 1 otherwise). */
+    private final float ropeMscale;
+    /** Element types of the KV caches {@link #newState(int)} makes. */
+    private volatile KvCacheTypes kvCacheTypes = KvCacheTypes.DEFAULT;
     /** Scratch for {@link #forwardBatch}, reused between calls (guarded by its own monitor). */
     private final Object batchLock = new Object();
     private BatchScratch batchScratch;
@@ -123,6 +128,7 @@ public final class TransformerModel implements LanguageModel {
                     p.get(TensorRole.FFN_UP), p.get(TensorRole.FFN_DOWN), v.get(TensorRole.FFN_POST_NORM));
         }
         invFreq = config.ropeInvFreq();
+        ropeMscale = (float) config.ropeAttentionFactor();
     }
 
     /**
@@ -202,9 +208,24 @@ public final class TransformerModel implements LanguageModel {
 
     @Override
     public InferenceState newState(int maxTokens) {
+        return newState(maxTokens, kvCacheTypes);
+    }
+
+    /** A state whose KV cache stores keys and values in {@code types} (the eval of KV quantization compares two). */
+    public InferenceState newState(int maxTokens, KvCacheTypes types) {
         if (maxTokens <= 0) throw new IllegalArgumentException("maxTokens must be positive, got " + maxTokens);
         if (maxTokens > config.contextLength()) throw new ContextOverflowException(0, maxTokens, config.contextLength());
-        return new InferenceState(config, maxTokens, Math.min(maxTokens, MAX_BATCH));
+        return new InferenceState(config, maxTokens, Math.min(maxTokens, MAX_BATCH), types);
+    }
+
+    /** The KV cache types of the states {@link #newState(int)} makes from now on (--cache-type-k/--cache-type-v). */
+    public void setKvCacheTypes(KvCacheTypes types) {
+        types.check(config);
+        this.kvCacheTypes = types;
+    }
+
+    public KvCacheTypes kvCacheTypes() {
+        return kvCacheTypes;
     }
 
     @Override
@@ -360,10 +381,7 @@ public final class TransformerModel implements LanguageModel {
             }
             // Every row's K/V reaches its sequence's cache before attention, so a row sees the earlier rows of its own sequence.
             for (int t = 0; t < n; t++) {
-                KvCache cache = rows.owner(s, t).cache;
-                int at = rows.position(s, t) * kvDim;
-                System.arraycopy(s.k, t * kvDim, cache.keys(l), at, kvDim);
-                System.arraycopy(s.v, t * kvDim, cache.values(l), at, kvDim);
+                rows.owner(s, t).cache.store(l, rows.position(s, t), s.k, t * kvDim, s.v, t * kvDim);
             }
             attention(s, l, n, rows);
             w.wo.apply(s.att, 0, s.xb, 0, n);
@@ -400,8 +418,8 @@ public final class TransformerModel implements LanguageModel {
             int pos = rows.position(s, t);
             for (int i = 0; i < half; i++) {
                 double angle = (double) pos * invFreq[i];
-                s.ropeCos[t * half + i] = (float) Math.cos(angle);
-                s.ropeSin[t * half + i] = (float) Math.sin(angle);
+                s.ropeCos[t * half + i] = (float) Math.cos(angle) * ropeMscale;
+                s.ropeSin[t * half + i] = (float) Math.sin(angle) * ropeMscale;
             }
         }
     }
@@ -437,18 +455,23 @@ public final class TransformerModel implements LanguageModel {
                 int kvOff = (h / group) * hd;
                 for (int t = 0; t < n; t++) {
                     InferenceState owner = rows.owner(s, t);
-                    float[] kc = owner.cache.keys(l), vc = owner.cache.values(l), scores = owner.scores;
+                    KvCache cache = owner.cache;
+                    float[] scores = owner.scores;
+                    int chunk = cache.chunkPositions();
                     int sc = h * owner.capacity();
                     int qOff = t * qDim + h * hd;
                     int len = rows.position(s, t) + 1;
                     float max = Float.NEGATIVE_INFINITY;
-                    for (int p = 0; p < len; p++) {
-                        float dot = 0f;
-                        int kOff = p * kvDim + kvOff;
-                        for (int i = 0; i < hd; i++) dot += s.q[qOff + i] * kc[kOff + i];
-                        float score = dot * scale;
-                        scores[sc + p] = score;
-                        if (score > max) max = score;
+                    // q·k over each chunk's key rows in their stored type (FloatTensor.dot: the Vector API kernels of the
+                    // weights, on whole GGML blocks since a head's slice starts on a block)
+                    for (int c0 = 0, ci = 0; c0 < len; c0 += chunk, ci++) {
+                        FloatTensor keys = cache.keys(l, ci);
+                        int end = Math.min(chunk, len - c0);
+                        for (int j = 0; j < end; j++) {
+                            float score = keys.dot((long) j * kvDim + kvOff, s.q, qOff, hd) * scale;
+                            scores[sc + c0 + j] = score;
+                            if (score > max) max = score;
+                        }
                     }
                     float sum = 0f;
                     for (int p = 0; p < len; p++) {
@@ -459,10 +482,15 @@ public final class TransformerModel implements LanguageModel {
                     float inv = 1f / sum;
                     int outOff = t * qDim + h * hd;
                     Arrays.fill(s.att, outOff, outOff + hd, 0f);
-                    for (int p = 0; p < len; p++) {
-                        float a = scores[sc + p] * inv;
-                        int vOff = p * kvDim + kvOff;
-                        for (int i = 0; i < hd; i++) s.att[outOff + i] += a * vc[vOff + i];
+                    // sum of probability-weighted value rows: each row dequantized (vector kernels) into this head's
+                    // slice of vrow, then added with a vector fma
+                    for (int c0 = 0, ci = 0; c0 < len; c0 += chunk, ci++) {
+                        FloatTensor values = cache.values(l, ci);
+                        int end = Math.min(chunk, len - c0);
+                        for (int j = 0; j < end; j++) {
+                            values.copyTo((long) j * kvDim + kvOff, s.vrow, h * hd, hd);
+                            AttentionKernels.axpy(scores[sc + c0 + j] * inv, s.vrow, h * hd, s.att, outOff, hd);
+                        }
                     }
                 }
             }

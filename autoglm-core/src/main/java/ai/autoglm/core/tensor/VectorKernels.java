@@ -722,4 +722,14 @@ final class VectorKernels {
             for (int t = 0; t < 4; t++) out[oo + t * os] += v * x[xo + t * xs + i];
         }
     }
+
+    /** {@code y[yo + i] += a * x[xo + i]} for {@code i < n}: the weighted sum of value rows in attention. */
+    static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
+        FloatVector av = FloatVector.broadcast(F, a);
+        int upper = F.loopBound(n), i = 0;
+        for (; i < upper; i += FLOAT_LANES) {
+            FloatVector.fromArray(F, x, xo + i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) y[yo + i] += a * x[xo + i];
+    }
 }
