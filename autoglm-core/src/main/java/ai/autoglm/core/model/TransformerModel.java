@@ -1,7 +1,6 @@
 package ai.autoglm.core.model;
 
 import ai.autoglm.core.format.ModelFormatException;
-import ai.autoglm.core.tensor.AttentionKernels;
 import ai.autoglm.core.tensor.FloatTensor;
 import ai.autoglm.core.tokenizer.Tokenizer;
 
@@ -455,43 +454,8 @@ public final class TransformerModel implements LanguageModel {
                 int kvOff = (h / group) * hd;
                 for (int t = 0; t < n; t++) {
                     InferenceState owner = rows.owner(s, t);
-                    KvCache cache = owner.cache;
-                    float[] scores = owner.scores;
-                    int chunk = cache.chunkPositions();
-                    int sc = h * owner.capacity();
-                    int qOff = t * qDim + h * hd;
-                    int len = rows.position(s, t) + 1;
-                    float max = Float.NEGATIVE_INFINITY;
-                    // q·k over each chunk's key rows in their stored type (FloatTensor.dot: the Vector API kernels of the
-                    // weights, on whole GGML blocks since a head's slice starts on a block)
-                    for (int c0 = 0, ci = 0; c0 < len; c0 += chunk, ci++) {
-                        FloatTensor keys = cache.keys(l, ci);
-                        int end = Math.min(chunk, len - c0);
-                        for (int j = 0; j < end; j++) {
-                            float score = keys.dot((long) j * kvDim + kvOff, s.q, qOff, hd) * scale;
-                            scores[sc + c0 + j] = score;
-                            if (score > max) max = score;
-                        }
-                    }
-                    float sum = 0f;
-                    for (int p = 0; p < len; p++) {
-                        float e = (float) Math.exp(scores[sc + p] - max);
-                        scores[sc + p] = e;
-                        sum += e;
-                    }
-                    float inv = 1f / sum;
-                    int outOff = t * qDim + h * hd;
-                    Arrays.fill(s.att, outOff, outOff + hd, 0f);
-                    // sum of probability-weighted value rows: each row dequantized (vector kernels) into this head's
-                    // slice of vrow, then added with a vector fma
-                    for (int c0 = 0, ci = 0; c0 < len; c0 += chunk, ci++) {
-                        FloatTensor values = cache.values(l, ci);
-                        int end = Math.min(chunk, len - c0);
-                        for (int j = 0; j < end; j++) {
-                            values.copyTo((long) j * kvDim + kvOff, s.vrow, h * hd, hd);
-                            AttentionKernels.axpy(scores[sc + c0 + j] * inv, s.vrow, h * hd, s.att, outOff, hd);
-                        }
-                    }
+                    CacheAttention.attendHead(owner.cache, l, rows.position(s, t) + 1, kvOff, s.q, t * qDim + h * hd, hd, scale,
+                            owner.scores, h * owner.capacity(), s.vrow, h * hd, s.att, t * qDim + h * hd);
                 }
             }
         });
