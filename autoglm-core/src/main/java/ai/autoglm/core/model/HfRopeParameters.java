@@ -94,7 +94,7 @@ public final class HfRopeParameters {
 
     /**
      * The YaRN scaling of a config whose rope type is {@code yarn}, read as transformers {@code _compute_yarn_parameters}
-     * does: {@code factor} (when absent: max_position_embeddings / original_max_position_embeddings),
+     * does: {@code factor} (required, as its _validate_yarn_parameters requires it),
      * {@code original_max_position_embeddings} (else the config's {@code max_position_embeddings}), {@code beta_fast}
      * (32) and {@code beta_slow} (1) when absent or 0, {@code attention_factor}, else
      * {@code get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim)} when both are set and non-zero, else
@@ -110,8 +110,10 @@ public final class HfRopeParameters {
         if (!(original > 0) || original > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("rope_scaling.original_max_position_embeddings must be a positive integer, is " + original);
         }
-        double factor = s.hasNonNull("factor") ? number(s, "factor") : maxPositions / original;
-        if (!(factor > 0)) throw new IllegalArgumentException("rope_scaling.factor must be positive, is " + factor);
+        // transformers _validate_yarn_parameters: factor is a required key
+        if (!s.hasNonNull("factor")) throw new IllegalArgumentException("rope_scaling of type yarn needs a factor");
+        double factor = number(s, "factor");
+        if (!(factor > 0)) throw new IllegalArgumentException("rope_scaling.factor of type yarn must be positive, is " + factor);
         double betaFast = s.hasNonNull("beta_fast") && number(s, "beta_fast") != 0 ? number(s, "beta_fast") : 32;
         double betaSlow = s.hasNonNull("beta_slow") && number(s, "beta_slow") != 0 ? number(s, "beta_slow") : 1;
         double attention;
