@@ -47,6 +47,9 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
+    @Mixin
+    KvCacheOption kvCache;
+
     @Option(names = "--bandwidth", description = "Measure main-memory read bandwidth (1 GiB buffer) with --threads threads instead of a model.")
     boolean bandwidth;
 
@@ -81,9 +84,10 @@ final class BenchCommand implements Callable<Integer> {
                     : String.format(Locale.ROOT, "memory read bandwidth, %d threads: %.2f GB/s", t, bps / 1e9));
             return 0;
         }
+        var kvTypes = kvCache.types();
         if (!Files.exists(model)) throw new NoSuchFileException(model.toString());
         long t0 = System.nanoTime();
-        try (LanguageModel m = ModelLoader.load(model)) {
+        try (LanguageModel m = ModelLoader.load(model, ai.autoglm.core.model.LoadOptions.defaults().withKvCache(kvTypes))) {
             double loadMs = (System.nanoTime() - t0) / 1e6;
             m.checkFits(prompt, gen);
             InferenceState state = m.newState(Math.max(prompt, gen));
