@@ -9,12 +9,15 @@ source scripts/java-env.sh
 mvn -B -o -q -pl autoglm-core -am test-compile >/dev/null
 CP_FILE=$(mktemp)
 mvn -B -o -q -pl autoglm-core dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$CP_FILE" >/dev/null
-CP="autoglm-core/target/test-classes:autoglm-core/target/classes:$(cat "$CP_FILE")"
+DIR=$(mktemp -d)
+trap 'rm -rf "$DIR"' EXIT
+# a copy of the classes, so that a build during the (long) runs cannot change them under the probe
+cp -r autoglm-core/target/test-classes "$DIR/test-classes"
+cp -r autoglm-core/target/classes "$DIR/classes"
+CP="$DIR/test-classes:$DIR/classes:$(cat "$CP_FILE")"
 rm -f "$CP_FILE"
 # The launcher's flags (scripts/java-env.sh), -Xmx2g as MemoryModelRssTest, and EXTRA_JVM_FLAGS (e.g. -Xmn64m).
 JAVA=("$JAVA_HOME/bin/java" $AUTOGLM_JVM_FLAGS -Xmx2g ${EXTRA_JVM_FLAGS:-} -cp "$CP")
-DIR=$(mktemp -d)
-trap 'rm -rf "$DIR"' EXIT
 "${JAVA[@]}" ai.autoglm.core.memory.LongContextProbe write "$DIR/long.gguf" 32768 2>/dev/null
 POSITIONS=("$@")
 [ ${#POSITIONS[@]} -eq 0 ] && POSITIONS=(1024 4096 16384 32768)

@@ -149,13 +149,18 @@ final class BenchCommand implements Callable<Integer> {
             StringBuilder b = new StringBuilder("{");
             b.append(String.format(Locale.ROOT, "\"engine\":\"autoglm\",\"model\":\"%s\",\"arch\":\"%s\",\"size_bytes\":%d,\"threads\":%d,\"kernels\":\"%s\",\"load_ms\":%.1f,\"peak_rss_bytes\":%d,\"weight_bytes_per_token\":%d",
                     jsonEscape(modelOption.orDefault().toString()), m.config().architecture().ggufName(), bytes, t, kernels, loadMs, peakRss, bytesPerToken));
+            if (m instanceof TransformerModel tm) {
+                b.append(String.format(Locale.ROOT, ",\"cache_type_k\":\"%s\",\"cache_type_v\":\"%s\"",
+                        tm.kvCacheTypes().keys().llamaName(), tm.kvCacheTypes().values().llamaName()));
+            }
             if (pp != null) b.append(",\"pp\":").append(json(pp, prompt)).append(String.format(Locale.ROOT, ",\"ttft_ms\":%.1f", ttft.mean()));
             if (tg != null) b.append(",\"tg\":").append(json(tg, gen));
             out.println(b.append('}'));
             return;
         }
-        out.printf(Locale.ROOT, "model: %s (%s, %.2f GiB)  threads: %d  kernels: %s  load: %.0f ms  peak RSS: %.2f GiB%n",
-                modelOption.orDefault(), m.config().architecture().ggufName(), bytes / 1073741824.0, t, kernels, loadMs, peakRss / 1073741824.0);
+        out.printf(Locale.ROOT, "model: %s (%s, %.2f GiB)  threads: %d  kernels: %s  load: %.0f ms  peak RSS: %.2f GiB%s%n",
+                modelOption.orDefault(), m.config().architecture().ggufName(), bytes / 1073741824.0, t, kernels, loadMs, peakRss / 1073741824.0,
+                m instanceof TransformerModel tm ? "  KV cache: " + tm.kvCacheTypes() : "");
         out.println("| test   |            t/s |");
         out.println("| ------ | -------------: |");
         if (pp != null) out.printf(Locale.ROOT, "| pp%-4d | %7.2f ± %5.2f |%n", prompt, pp.mean(), pp.sd());
