@@ -160,4 +160,28 @@ class RopeYarnTest {
         assertThatThrownBy(() -> ModelConfig.fromGguf(Path.of("m.gguf"), m, ModelConfigTest.NO_WEIGHTS))
                 .isInstanceOf(ModelFormatException.class).hasMessageContaining("original_context_length");
     }
+
+    @Test
+    void aConvertedDirectoryKeepsTheYarnOfTheDirectory(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        ModelFixtures.Spec spec = ModelFixtures.llama().withContext(512);
+        Path hf = ModelFixtures.writeHf(spec, dir.resolve("hf"));
+        ObjectNode config = (ObjectNode) JSON.readTree(hf.resolve("config.json").toFile());
+        config.putObject("rope_scaling").put("rope_type", "yarn").put("factor", 4.0).put("original_max_position_embeddings", 128)
+                .put("beta_fast", 16).put("attention_factor", 1.2);
+        JSON.writeValue(hf.resolve("config.json").toFile(), config);
+        Path gguf = dir.resolve("m.gguf");
+        ai.autoglm.core.format.hf.HfToGgufConverter.convert(hf, gguf, ai.autoglm.core.tensor.GgmlType.F32);
+        try (LanguageModel direct = ModelLoader.load(hf); LanguageModel converted = ModelLoader.load(gguf)) {
+            assertThat(converted.config().ropeScaling()).isInstanceOf(RopeScaling.Yarn.class);
+            double[] a = direct.config().ropeInvFreq(), b = converted.config().ropeInvFreq();
+            for (int i = 0; i < a.length; i++) assertThat(b[i]).as("pair %d", i).isCloseTo(a[i], within(1e-7 * a[i]));
+            // the explicit attention factor survives as yarn_attn_factor x (1 + 0.1 ln factor), in float32
+            assertThat(converted.config().ropeAttentionFactor()).isCloseTo(1.2, within(1e-6));
+            assertThat(direct.config().ropeAttentionFactor()).isEqualTo(1.2);
+            int[] tokens = TransformerModelTest.prompt(40, 3);
+            float[] x = direct.forward(direct.newState(40), tokens, 0, 40, false).clone();
+            float[] y = converted.forward(converted.newState(40), tokens, 0, 40, false);
+            for (int i = 0; i < x.length; i++) assertThat(y[i]).isCloseTo(x[i], within(1e-3f));
+        }
+    }
 }
