@@ -12,7 +12,8 @@ import java.util.Locale;
  * with the {@link MemoryModel#forServing serving memory model} (weights + a KV cache per slot + working buffers +
  * the JVM). A decode step over several slots costs little more than over one (the weights are read once per step,
  * and the step is memory-bound), so a second user need not wait for the first; beyond one slot per core each step
- * gets slower for everyone, and every slot's KV cache is allocated up front.
+ * gets slower for everyone, and every slot's KV cache may grow to its whole context (it is allocated in chunks as the
+ * sequence grows, counted here at its largest, in its {@link ai.autoglm.core.model.KvCacheTypes}).
  *
  * <p>When even one slot at the default context does not fit, the default context is halved (down to
  * {@link #MIN_AUTO_CONTEXT}); a context given by the user is kept.
