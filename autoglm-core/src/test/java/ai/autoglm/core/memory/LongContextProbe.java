@@ -17,10 +17,10 @@ import java.util.Locale;
  * <ul>
  *   <li>{@code write <file.gguf> <context>}: the long-context fixture ({@link #spec}), F32 weights;</li>
  *   <li>{@code run <file.gguf> <positions> <k type> <v type>}: loads it with those KV cache types, prefills
- *       {@code positions} tokens in one forward call (the engine runs them in chunks of MAX_BATCH rows), then decodes
- *       one more token, and prints "key value" lines: the prefill seconds and tokens/s, VmHWM (peak resident), VmRSS
+ *       {@code positions - 1} tokens in one forward call (the engine runs them in chunks of MAX_BATCH rows), then
+ *       decodes the last one, and prints "key value" lines: the prefill seconds and tokens/s, VmHWM (peak resident), VmRSS
  *       before the sequence was made (after a warm-up forward on a freed sequence) and after its last token, the KV
- *       bytes allocated, and the memory model's single-sequence estimate for a context of {@code positions + 1} (its
+ *       bytes allocated, and the memory model's single-sequence estimate for a context of {@code positions} (its
  *       total, and its sequence part: KV cache + working buffers).</li>
  * </ul>
  */
@@ -42,7 +42,7 @@ public final class LongContextProbe {
         int positions = Integer.parseInt(args[2]);
         KvCacheTypes types = KvCacheTypes.parse(args[3], args[4]);
         try (LanguageModel m = ModelLoader.load(file, LoadOptions.defaults().withKvCache(types))) {
-            int[] tokens = new int[positions + 1];
+            int[] tokens = new int[positions];
             for (int i = 0; i < tokens.length; i++) tokens[i] = (i * 7919 + 13) % 256;
             // Warm-up on a throwaway sequence, freed at once: the JIT compiles the kernels (before C2, Vector API
             // temporaries are garbage that sizes the young generation), so the growth measured next is the sequence's.
@@ -53,20 +53,20 @@ public final class LongContextProbe {
             }
             System.gc();
             long before = ProcessMemory.residentBytes();
-            InferenceState s = m.newState(positions + 1);
+            InferenceState s = m.newState(positions);
             long t0 = System.nanoTime();
-            m.forward(s, tokens, 0, positions, false);
+            m.forward(s, tokens, 0, positions - 1, false);
             double seconds = (System.nanoTime() - t0) / 1e9;
-            m.forward(s, tokens, positions, 1, false);
+            m.forward(s, tokens, positions - 1, 1, false);
             long after = ProcessMemory.residentBytes();
-            MemoryEstimate e = MemoryModel.forSingleSequence(m.config(), TensorSpec.of(((TransformerModel) m).weights()), positions + 1, types);
+            MemoryEstimate e = MemoryModel.forSingleSequence(m.config(), TensorSpec.of(((TransformerModel) m).weights()), positions, types);
             System.out.println("rss_before " + before);
             System.out.println("rss_after " + after);
             System.out.println("sequence_estimate " + (e.kvCacheBytes() + e.workingBytes()));
             System.out.println("positions " + positions);
             System.out.println("kv_types " + types.keys().llamaName() + "/" + types.values().llamaName());
             System.out.println(String.format(Locale.ROOT, "prefill_seconds %.3f", seconds));
-            System.out.println(String.format(Locale.ROOT, "prefill_tps %.1f", positions / seconds));
+            System.out.println(String.format(Locale.ROOT, "prefill_tps %.1f", (positions - 1) / seconds));
             System.out.println("hwm " + ProcessMemory.peakResidentBytes());
             System.out.println("kv_allocated " + s.kvCache().bytes());
             System.out.println("kv_estimate " + e.kvCacheBytes());
