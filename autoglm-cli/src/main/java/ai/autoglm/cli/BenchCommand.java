@@ -51,6 +51,9 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
+    @Mixin
+    KvCacheOption kvCache;
+
     @Option(names = "--bandwidth", description = "Measure main-memory read bandwidth (1 GiB buffer) with --threads threads instead of a model.")
     boolean bandwidth;
 
@@ -86,9 +89,10 @@ final class BenchCommand implements Callable<Integer> {
                     : String.format(Locale.ROOT, "memory read bandwidth, %d threads: %.2f GB/s", t, bps / 1e9));
             return 0;
         }
+        var kvTypes = kvCache.types();
         if (!Files.exists(model)) throw new NoSuchFileException(model.toString());
         long t0 = System.nanoTime();
-        try (LanguageModel m = ModelLoader.load(model)) {
+        try (LanguageModel m = ModelLoader.load(model, ai.autoglm.core.model.LoadOptions.defaults().withKvCache(kvTypes))) {
             double loadMs = (System.nanoTime() - t0) / 1e6;
             m.checkFits(depth + Math.max(prompt, gen), 0);
             InferenceState state = m.newState(depth + Math.max(prompt, gen));
@@ -150,13 +154,18 @@ final class BenchCommand implements Callable<Integer> {
             StringBuilder b = new StringBuilder("{");
             b.append(String.format(Locale.ROOT, "\"engine\":\"autoglm\",\"model\":\"%s\",\"arch\":\"%s\",\"size_bytes\":%d,\"threads\":%d,\"n_depth\":%d,\"kernels\":\"%s\",\"load_ms\":%.1f,\"peak_rss_bytes\":%d,\"weight_bytes_per_token\":%d",
                     jsonEscape(modelOption.orDefault().toString()), m.config().architecture().ggufName(), bytes, t, depth, kernels, loadMs, peakRss, bytesPerToken));
+            if (m instanceof TransformerModel tm) {
+                b.append(String.format(Locale.ROOT, ",\"cache_type_k\":\"%s\",\"cache_type_v\":\"%s\"",
+                        tm.kvCacheTypes().keys().llamaName(), tm.kvCacheTypes().values().llamaName()));
+            }
             if (pp != null) b.append(",\"pp\":").append(json(pp, prompt)).append(String.format(Locale.ROOT, ",\"ttft_ms\":%.1f", ttft.mean()));
             if (tg != null) b.append(",\"tg\":").append(json(tg, gen));
             out.println(b.append('}'));
             return;
         }
-        out.printf(Locale.ROOT, "model: %s (%s, %.2f GiB)  threads: %d  kernels: %s  load: %.0f ms  peak RSS: %.2f GiB%n",
-                modelOption.orDefault(), m.config().architecture().ggufName(), bytes / 1073741824.0, t, kernels, loadMs, peakRss / 1073741824.0);
+        out.printf(Locale.ROOT, "model: %s (%s, %.2f GiB)  threads: %d  kernels: %s  load: %.0f ms  peak RSS: %.2f GiB%s%n",
+                modelOption.orDefault(), m.config().architecture().ggufName(), bytes / 1073741824.0, t, kernels, loadMs, peakRss / 1073741824.0,
+                m instanceof TransformerModel tm ? "  KV cache: " + tm.kvCacheTypes() : "");
         out.println("| test   |            t/s |");
         out.println("| ------ | -------------: |");
         if (pp != null) out.printf(Locale.ROOT, "| pp%-4d | %7.2f ± %5.2f |%n", prompt, pp.mean(), pp.sd());

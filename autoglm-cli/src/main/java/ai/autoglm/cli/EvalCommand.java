@@ -51,6 +51,15 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
+    @Mixin
+    KvCacheOption kvCache;
+
+    @Option(names = "--base-cache-type-k", paramLabel = "TYPE", description = "KV cache type of the keys of --base (default f32), e.g. f16 to measure --cache-type-k against it.")
+    String baseCacheTypeK;
+
+    @Option(names = "--base-cache-type-v", paramLabel = "TYPE", description = "KV cache type of the values of --base (default f32).")
+    String baseCacheTypeV;
+
     @Option(names = "--quantize", paramLabel = "TYPE",
             description = "Quantize the model's F32/F16/BF16 weights in memory before evaluating: f16, q8_0, q4_0 or q4_k (as serve --quantize).")
     String quantize;
@@ -82,13 +91,18 @@ final class EvalCommand implements Callable<Integer> {
             target = d.type();
             err.println("autoglm eval: " + d.reason());
         }
+        var kvTypes = kvCache.types();
+        var baseKvTypes = ai.autoglm.core.model.KvCacheTypes.parse(baseCacheTypeK, baseCacheTypeV);
         QualityReport report;
-        try (LanguageModel m = InMemoryQuantizer.load(modelPath, target);
-             LanguageModel b = base != null ? ModelLoader.load(base) : null) {
+        try (LanguageModel m = ModelLoader.load(modelPath, ai.autoglm.core.model.LoadOptions.defaults()
+                .withWeights(InMemoryQuantizer.transform(target)).withKvCache(kvTypes));
+             LanguageModel b = base != null ? ModelLoader.load(base, ai.autoglm.core.model.LoadOptions.defaults().withKvCache(baseKvTypes)) : null) {
             err.printf("autoglm eval: %s%s on %s%n", modelPath, base != null ? " against " + base : "", text);
-            String name = modelPath + (quantize != null && target != null ? " (" + quantize + " in memory)" : "");
+            String name = modelPath + (quantize != null && target != null ? " (" + quantize + " in memory)" : "")
+                    + (kvTypes.equals(ai.autoglm.core.model.KvCacheTypes.DEFAULT) ? "" : " (KV cache " + kvTypes + ")");
             report = new QualityEvaluator(settings, line -> err.println("autoglm eval: " + line))
-                    .evaluate(m, name, b, base != null ? base.toString() : null, content);
+                    .evaluate(m, name, b, base != null ? base + (baseKvTypes.equals(ai.autoglm.core.model.KvCacheTypes.DEFAULT) ? ""
+                            : " (KV cache " + baseKvTypes + ")") : null, content);
         }
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         out.print(json ? QualityReportFormat.json(report) + "\n" : QualityReportFormat.table(report));

@@ -26,14 +26,18 @@ final class ModelOptions {
             description = "A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) applied at load time, unmerged.")
     Path lora;
 
+    @Mixin
+    KvCacheOption kvCache;
+
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
 
     LanguageModel load() throws NoSuchFileException {
         threads.apply();
         Path file = model.orDefault();
+        var types = kvCache.types(); // a bad type name fails before the model is read
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
-        return ModelLoader.load(file, LoadOptions.defaults().withLora(lora));
+        return ModelLoader.load(file, LoadOptions.defaults().withLora(lora).withKvCache(types));
     }
 
     /** The context to allocate: what was asked, never more than the model was trained for. */

@@ -78,6 +78,9 @@ final class ServeCommand implements Callable<Integer> {
             + "Already-quantized files are served as stored.")
     String quantize;
 
+    @Mixin
+    KvCacheOption kvCache;
+
     @Option(names = "--memory-budget-mb", paramLabel = "MB", description = "Memory one model may use, for --quantize auto (default: MemAvailable minus 10%%, at least 256 MiB).")
     Long memoryBudgetMb;
 
@@ -133,14 +136,16 @@ final class ServeCommand implements Callable<Integer> {
             model = DefaultModel.path().toString();
             if (alias == null) alias = DefaultModel.ALIAS;
         }
+        var kvTypes = kvCache.types(); // a bad --cache-type-k/-v fails before anything is loaded
         List<ModelSpec> models = new ArrayList<>();
         ServerConfig base = null;
         if (config != null) {
             base = ServerConfigFile.read(config);
+            boolean kvGiven = kvCache.keys != null || kvCache.values != null;
             for (ModelSpec m : base.models()) {
-                models.add(model == null && (slots != null || ctx != null || quantize != null)
+                models.add(model == null && (slots != null || ctx != null || quantize != null || kvGiven)
                         ? new ModelSpec(m.alias(), m.path(), ctx != null ? ctx : m.context(), slots != null ? slots : m.slots(), m.keepAlive(),
-                        m.toolParser(), m.lora(), quantize != null ? quantize : m.quantize())
+                        m.toolParser(), m.lora(), quantize != null ? quantize : m.quantize(), kvGiven ? kvTypes : m.kvCache())
                         : m);
             }
         }
@@ -151,7 +156,7 @@ final class ServeCommand implements Callable<Integer> {
                     new ModelPuller(HubCli.settings(offline)), HubCli.source(source), HubCli.progress());
             String name = alias != null ? alias : p.displayName();
             models.removeIf(m -> m.alias().equals(name));
-            models.addFirst(new ModelSpec(name, p.path(), ctx, slots != null ? slots : ModelSpec.AUTO_SLOTS, null, null, lora, p.quantize()));
+            models.addFirst(new ModelSpec(name, p.path(), ctx, slots != null ? slots : ModelSpec.AUTO_SLOTS, null, null, lora, p.quantize(), kvTypes));
         }
         ServerConfig cfg = base != null ? base.withModels(models) : ServerConfig.single(models.getFirst());
         cfg = cfg.withAddress(host != null ? host : cfg.host(), port != null ? port : cfg.port());

@@ -67,6 +67,8 @@ public final class InProcessBuilder {
         return this;
     }
 
+    private ai.autoglm.core.model.KvCacheTypes kvCache = ai.autoglm.core.model.KvCacheTypes.DEFAULT;
+
     /** Requests decoded together (default 8); more wait for a free slot. Each slot holds its own KV cache. */
     public InProcessBuilder slots(int n) {
         if (n < 1) throw new IllegalArgumentException("slots must be at least 1, got " + n);
@@ -78,6 +80,15 @@ public final class InProcessBuilder {
     public InProcessBuilder context(int positions) {
         if (positions < 2) throw new IllegalArgumentException("context must be at least 2, got " + positions);
         this.context = positions;
+        return this;
+    }
+
+    /**
+     * Element types of the slots' KV caches, llama.cpp's names: {@code f32} (default), {@code f16}, {@code q8_0},
+     * {@code q4_0} (as {@code --cache-type-k/--cache-type-v}); an unknown name is an IllegalArgumentException here.
+     */
+    public InProcessBuilder kvCacheTypes(String keys, String values) {
+        this.kvCache = ai.autoglm.core.model.KvCacheTypes.parse(keys, values);
         return this;
     }
 
@@ -98,7 +109,7 @@ public final class InProcessBuilder {
 
     InProcessClient open() {
         Path file = modelName != null ? resolveName() : model != null ? model : BundledModel.path();
-        return InProcessClient.open(file, embeddingModel, slots, context, requestTimeout);
+        return InProcessClient.open(file, embeddingModel, slots, context, requestTimeout, kvCache);
     }
 
     private Path resolveName() {

@@ -110,11 +110,17 @@ final class InProcessClient implements AutoGLMClient {
      * @param context KV positions per slot, or null for min(4096, the model's context) as {@code serve} does
      */
     static InProcessClient open(Path modelPath, Path embeddingPath, int slots, Integer context, Duration timeout) {
+        return open(modelPath, embeddingPath, slots, context, timeout, ai.autoglm.core.model.KvCacheTypes.DEFAULT);
+    }
+
+    /** As above, with the slots' KV caches in {@code kvCache}. */
+    static InProcessClient open(Path modelPath, Path embeddingPath, int slots, Integer context, Duration timeout,
+                                ai.autoglm.core.model.KvCacheTypes kvCache) {
         requireExists(modelPath, "model");
         if (embeddingPath != null) requireExists(embeddingPath, "embedding model");
         LanguageModel model;
         try {
-            model = ModelLoader.load(modelPath);
+            model = ModelLoader.load(modelPath, ai.autoglm.core.model.LoadOptions.defaults().withKvCache(kvCache));
         } catch (RuntimeException e) {
             throw new AutoGLMException("cannot load model " + modelPath + ": " + e.getMessage(), e);
         }

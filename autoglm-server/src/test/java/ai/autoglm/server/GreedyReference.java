@@ -21,6 +21,11 @@ final class GreedyReference implements AutoCloseable {
         this.model = ModelLoader.load(file);
     }
 
+    /** With KV caches of {@code kvCache} ({@code autoglm run --cache-type-k/--cache-type-v}). */
+    GreedyReference(Path file, ai.autoglm.core.model.KvCacheTypes kvCache) {
+        this.model = ModelLoader.load(file, ai.autoglm.core.model.LoadOptions.defaults().withKvCache(kvCache));
+    }
+
     String chat(String user, int maxTokens, int context) {
         return run(Prompts.chat(model, List.of(ChatMessage.user(user)), true, null), maxTokens, context);
     }

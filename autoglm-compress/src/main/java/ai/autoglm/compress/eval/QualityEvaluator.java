@@ -117,7 +117,7 @@ public final class QualityEvaluator {
                     scores.kldPercentile(0.99), scores.kldPercentile(1.0), top[0], top[1]);
         }
         MemoryEstimate estimate = model instanceof TransformerModel tm
-                ? MemoryModel.forSingleSequence(model.config(), TensorSpec.of(tm.weights()), ctx) : null;
+                ? MemoryModel.forSingleSequence(model.config(), TensorSpec.of(tm.weights()), ctx, tm.kvCacheTypes()) : null;
         return new QualityReport(modelName, base != null ? baseName : null, ctx, windows, scores.count(), ppl[0], ppl[1], cmp,
                 pp, tg, ProcessMemory.peakResidentBytes(), estimate);
     }

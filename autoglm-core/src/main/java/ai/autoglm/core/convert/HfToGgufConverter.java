@@ -9,6 +9,7 @@ import ai.autoglm.core.model.Architecture;
 import ai.autoglm.core.model.MoeConfig;
 import ai.autoglm.core.model.HfConfigKeys;
 import ai.autoglm.core.model.HfRopeParameters;
+import ai.autoglm.core.model.RopeScaling;
 import ai.autoglm.core.model.TensorRole;
 import ai.autoglm.core.format.ModelFormatException;
 import ai.autoglm.core.format.gguf.GgufValue;
@@ -384,7 +385,29 @@ public final class HfToGgufConverter {
             w.putFloat32(GgufKeys.ROPE_SCALING_FACTOR.of(arch), (float) HfRopeParameters.scaling(c).path("factor").asDouble(1.0));
             return;
         }
-        throw new ModelFormatException(configFile, "unsupported rope scaling type '" + type + "' (supported: llama3, linear)");
+        if (type.equals("yarn")) {
+            // convert_hf_to_gguf.py TextModel.set_gguf_parameters: type, factor, original context, betas. llama.cpp scales
+            // cos/sin by yarn_attn_factor * (1 + 0.1 ln factor), so an explicit HF attention factor (which replaces
+            // get_mscale) is written divided by that, and the file loads back with the same scale.
+            RopeScaling.Yarn y;
+            try {
+                y = HfRopeParameters.yarn(c, 2);
+            } catch (IllegalArgumentException e) {
+                throw new ModelFormatException(configFile, e.getMessage());
+            }
+            if (!y.truncate()) throw new ModelFormatException(configFile, "YaRN with truncate: false has no GGUF key");
+            w.putString(GgufKeys.ROPE_SCALING_TYPE.of(arch), "yarn");
+            w.putFloat32(GgufKeys.ROPE_SCALING_FACTOR.of(arch), (float) y.factor());
+            w.putUint32(GgufKeys.ROPE_SCALING_ORIG_CTX.of(arch), y.originalMaxPositions());
+            w.putFloat32(GgufKeys.ROPE_SCALING_YARN_BETA_FAST.of(arch), (float) y.betaFast());
+            w.putFloat32(GgufKeys.ROPE_SCALING_YARN_BETA_SLOW.of(arch), (float) y.betaSlow());
+            double implied = RopeScaling.Yarn.mscale(y.factor(), 1);
+            if (Math.abs(y.attentionFactor() - implied) > 1e-12) {
+                w.putFloat32(GgufKeys.ROPE_SCALING_YARN_ATTN_FACTOR.of(arch), (float) (y.attentionFactor() / implied));
+            }
+            return;
+        }
+        throw new ModelFormatException(configFile, "unsupported rope scaling type '" + type + "' (supported: llama3, linear, yarn)");
     }
 
     private static int requireInt(Path configFile, JsonNode c, String key) {

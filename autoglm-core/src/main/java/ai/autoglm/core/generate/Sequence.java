@@ -9,7 +9,7 @@ import java.util.Arrays;
  * One conversation's KV cache and the tokens in it. A new prompt that starts with tokens already in the
  * cache (the previous turns of a chat) only runs its new suffix through the model.
  */
-public final class Sequence {
+public final class Sequence implements AutoCloseable {
     private final LanguageModel model;
     private final InferenceState state;
     /** tokens[0 .. state.position()) are in the KV cache; the history may run one sampled token beyond. */
@@ -20,6 +20,12 @@ public final class Sequence {
         this.model = model;
         this.state = model.newState(capacity);
         this.tokens = new int[Math.min(capacity, 1024)];
+    }
+
+    /** Frees the KV cache's native memory (a released slot or conversation); the sequence cannot run afterwards. */
+    @Override
+    public void close() {
+        state.close();
     }
 
     public InferenceState state() {

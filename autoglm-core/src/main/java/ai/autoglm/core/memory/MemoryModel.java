@@ -1,6 +1,7 @@
 package ai.autoglm.core.memory;
 
 import ai.autoglm.core.model.InferenceState;
+import ai.autoglm.core.model.KvCacheTypes;
 import ai.autoglm.core.model.ModelConfig;
 import ai.autoglm.core.model.TransformerModel;
 
@@ -12,8 +13,10 @@ import java.util.List;
  * <ul>
  *   <li>weights: each tensor's bytes in its GGML type (ggml_nbytes: elements / block size × block bytes), plus
  *       the float[] copies {@code TransformerModel} makes of 1-D tensors (norms, biases);</li>
- *   <li>KV cache ({@code KvCache}): per sequence, keys and values of every layer, {@code positions × kvDim}
- *       floats each;</li>
+ *   <li>KV cache ({@code KvCache}, off-heap): per sequence, keys and values of every layer, {@code positions × kvDim}
+ *       elements each in their {@link KvCacheTypes} (f32 4 bytes, f16 2, q8_0 34 per 32, q4_0 18 per 32), in whole
+ *       chunks of {@link ai.autoglm.core.model.KvCache#CHUNK_POSITIONS} positions; a slot's chunks are allocated as
+ *       its sequence grows, so the figure is the most a slot reaches (its whole context);</li>
  *   <li>working buffers ({@code InferenceState}): per sequence, activations of {@code batch = min(positions,
  *       MAX_BATCH)} rows (x, xb, xb2, q, k, v, fused qkv, attention output, hb, hb2 with gate|up fused),
  *       attention scores {@code heads × positions}, rotary tables and one row of logits; when serving, the
@@ -43,10 +46,15 @@ public final class MemoryModel {
     private MemoryModel() {
     }
 
-    /** {@code autoglm serve}: {@code slots} sequences of {@code context} positions each, plus the batch scratch. */
+    /** {@code autoglm serve}: {@code slots} sequences of {@code context} positions each, plus the batch scratch (F32 KV). */
     public static MemoryEstimate forServing(ModelConfig config, List<TensorSpec> tensors, int context, int slots) {
+        return forServing(config, tensors, context, slots, KvCacheTypes.DEFAULT);
+    }
+
+    /** {@code autoglm serve} with KV caches of {@code kvTypes}. */
+    public static MemoryEstimate forServing(ModelConfig config, List<TensorSpec> tensors, int context, int slots, KvCacheTypes kvTypes) {
         if (slots < 1) throw new IllegalArgumentException("slots must be at least 1, got " + slots);
-        long kv = Math.multiplyExact(slots, kvCacheBytes(config, context));
+        long kv = Math.multiplyExact(slots, kvCacheBytes(config, kvTypes, context));
         long working = Math.multiplyExact(slots, stateScratchBytes(config, context, Math.min(context, MAX_BATCH)))
                 + batchScratchBytes(config);
         return new MemoryEstimate(weightBytes(tensors), kv, working, JVM_OVERHEAD_BYTES);
@@ -54,7 +62,12 @@ public final class MemoryModel {
 
     /** One sequence of {@code context} positions run with {@code forward} ({@code autoglm run}, {@code eval}). */
     public static MemoryEstimate forSingleSequence(ModelConfig config, List<TensorSpec> tensors, int context) {
-        return new MemoryEstimate(weightBytes(tensors), kvCacheBytes(config, context),
+        return forSingleSequence(config, tensors, context, KvCacheTypes.DEFAULT);
+    }
+
+    /** One sequence of {@code context} positions with a KV cache of {@code kvTypes}. */
+    public static MemoryEstimate forSingleSequence(ModelConfig config, List<TensorSpec> tensors, int context, KvCacheTypes kvTypes) {
+        return new MemoryEstimate(weightBytes(tensors), kvCacheBytes(config, kvTypes, context),
                 stateScratchBytes(config, context, Math.min(context, MAX_BATCH)), JVM_OVERHEAD_BYTES);
     }
 
@@ -68,9 +81,14 @@ public final class MemoryModel {
         return total;
     }
 
-    /** KvCache of one sequence: keys and values, {@code layers × positions × kvDim} floats each. */
+    /** F32 KvCache of one sequence: keys and values, {@code layers × positions × kvDim} floats each (whole chunks). */
     public static long kvCacheBytes(ModelConfig c, int positions) {
         return InferenceState.kvCacheBytes(c, positions);
+    }
+
+    /** KvCache of one sequence filled to {@code positions} in {@code types}. */
+    public static long kvCacheBytes(ModelConfig c, KvCacheTypes types, int positions) {
+        return InferenceState.kvCacheBytes(c, types, positions);
     }
 
     /**
@@ -81,9 +99,12 @@ public final class MemoryModel {
         return InferenceState.scratchBytes(c, positions, batch) + TransformerModel.moeScratchBytes(c, batch);
     }
 
-    /** TransformerModel's continuous-batching scratch: a state of MAX_BATCH positions and rows, and MAX_BATCH logit rows. */
+    /**
+     * TransformerModel's continuous-batching scratch: a state of MAX_BATCH positions and rows (its own KV cache is never
+     * written: rows store into their sequences' caches, and chunks are allocated on first write), and MAX_BATCH logit rows.
+     */
     public static long batchScratchBytes(ModelConfig c) {
-        return kvCacheBytes(c, MAX_BATCH) + stateScratchBytes(c, MAX_BATCH, MAX_BATCH)
+        return stateScratchBytes(c, MAX_BATCH, MAX_BATCH)
                 + (long) MAX_BATCH * c.vocabSize() * Float.BYTES;
     }
 }

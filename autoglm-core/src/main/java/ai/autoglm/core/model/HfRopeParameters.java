@@ -91,4 +91,47 @@ public final class HfRopeParameters {
         }
         return out;
     }
+
+    /**
+     * The YaRN scaling of a config whose rope type is {@code yarn}, read as transformers {@code _compute_yarn_parameters}
+     * does: {@code factor} (required, as its _validate_yarn_parameters requires it),
+     * {@code original_max_position_embeddings} (else the config's {@code max_position_embeddings}), {@code beta_fast}
+     * (32) and {@code beta_slow} (1) when absent or 0, {@code attention_factor}, else
+     * {@code get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim)} when both are set and non-zero, else
+     * {@code get_mscale(factor)}; {@code truncate} (true). Throws IllegalArgumentException naming the bad key.
+     *
+     * @param rotaryDim the rotary dimension the frequencies are for (only its parity is checked here)
+     */
+    public static RopeScaling.Yarn yarn(JsonNode config, int rotaryDim) {
+        JsonNode s = scaling(config);
+        if (s == null) throw new IllegalArgumentException("no rope_scaling for YaRN");
+        double maxPositions = config.path("max_position_embeddings").asDouble(0);
+        double original = s.hasNonNull("original_max_position_embeddings") ? number(s, "original_max_position_embeddings") : maxPositions;
+        if (!(original > 0) || original > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("rope_scaling.original_max_position_embeddings must be a positive integer, is " + original);
+        }
+        // transformers _validate_yarn_parameters: factor is a required key
+        if (!s.hasNonNull("factor")) throw new IllegalArgumentException("rope_scaling of type yarn needs a factor");
+        double factor = number(s, "factor");
+        if (!(factor > 0)) throw new IllegalArgumentException("rope_scaling.factor of type yarn must be positive, is " + factor);
+        double betaFast = s.hasNonNull("beta_fast") && number(s, "beta_fast") != 0 ? number(s, "beta_fast") : 32;
+        double betaSlow = s.hasNonNull("beta_slow") && number(s, "beta_slow") != 0 ? number(s, "beta_slow") : 1;
+        double attention;
+        if (s.hasNonNull("attention_factor")) {
+            attention = number(s, "attention_factor");
+        } else {
+            double m = s.hasNonNull("mscale") ? number(s, "mscale") : 0, all = s.hasNonNull("mscale_all_dim") ? number(s, "mscale_all_dim") : 0;
+            attention = m != 0 && all != 0 ? RopeScaling.Yarn.mscale(factor, m) / RopeScaling.Yarn.mscale(factor, all)
+                    : RopeScaling.Yarn.mscale(factor, 1);
+        }
+        boolean truncate = s.path("truncate").asBoolean(true);
+        if (rotaryDim <= 0 || rotaryDim % 2 != 0) throw new IllegalArgumentException("rotary dimension " + rotaryDim + " is not even");
+        return new RopeScaling.Yarn(factor, (int) original, betaFast, betaSlow, theta(config), 1.0, attention, truncate);
+    }
+
+    private static double number(JsonNode s, String key) {
+        JsonNode v = s.get(key);
+        if (!v.isNumber() || !Double.isFinite(v.asDouble())) throw new IllegalArgumentException("rope_scaling." + key + " must be a number, is " + v);
+        return v.asDouble();
+    }
 }

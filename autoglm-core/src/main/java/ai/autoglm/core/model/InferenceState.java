@@ -5,7 +5,7 @@ package ai.autoglm.core.model;
  * forward pass needs, allocated once so that decoding allocates nothing per token. Not thread-safe: one
  * sequence, one caller at a time.
  */
-public final class InferenceState {
+public final class InferenceState implements AutoCloseable {
     final ModelConfig config;
     final KvCache cache;
     /** Tokens processed per chunk (rows of the scratch matrices). */
@@ -24,13 +24,18 @@ public final class InferenceState {
     final float[] hb;
     final float[] hb2;     // up, or fused gate|up [batch][2*ffn]
     final float[] scores;  // [heads][capacity]
+    final float[] vrow;    // [heads][headDim]: one value row dequantized, per query head (heads run in parallel)
     final float[] ropeCos; // [batch][rotaryDim/2]
     final float[] ropeSin;
     final float[] logits;  // the last row's logits, returned by forward when not all rows are wanted
 
     InferenceState(ModelConfig c, int capacity, int batch) {
+        this(c, capacity, batch, KvCacheTypes.DEFAULT);
+    }
+
+    InferenceState(ModelConfig c, int capacity, int batch, KvCacheTypes kvTypes) {
         this.config = c;
-        this.cache = new KvCache(c.layers(), capacity, c.kvDim());
+        this.cache = new KvCache(c.layers(), capacity, c.kvDim(), c.headDim(), kvTypes);
         this.batch = batch;
         int qkvWidth = c.qDim() + 2 * c.kvDim();
         this.x = new float[batch * c.dim()];
@@ -44,6 +49,7 @@ public final class InferenceState {
         this.hb = new float[batch * c.ffnDim()];
         this.hb2 = new float[batch * c.ffnDim() * (c.architecture().fusedGateUp() ? 2 : 1)];
         this.scores = new float[Math.multiplyExact(c.heads(), capacity)];
+        this.vrow = new float[c.qDim()];
         this.ropeCos = new float[batch * (c.rotaryDim() / 2)];
         this.ropeSin = new float[batch * (c.rotaryDim() / 2)];
         this.logits = new float[c.vocabSize()];
@@ -61,13 +67,19 @@ public final class InferenceState {
                 + (c.architecture().fusedQkv() ? c.qDim() + 2L * c.kvDim() : 0)      // qkv
                 + (long) c.ffnDim() * (c.architecture().fusedGateUp() ? 3 : 2)      // hb, hb2
                 + 2L * (c.rotaryDim() / 2);                                          // ropeCos, ropeSin
-        long floats = perRow * batch + (long) c.heads() * capacity + c.vocabSize(); // scores, logits
+        long floats = perRow * batch + (long) c.heads() * capacity + c.vocabSize() // scores, logits
+                + c.qDim();                                                          // vrow
         return floats * Float.BYTES;
     }
 
-    /** Bytes of the KV cache of {@code positions} positions: keys and values, {@code layers × positions × kvDim} floats each. */
+    /** Bytes of an F32 KV cache once {@code positions} positions are filled ({@link KvCache#bytesFor}). */
     public static long kvCacheBytes(ModelConfig c, int positions) {
-        return 2L * c.layers() * positions * c.kvDim() * Float.BYTES;
+        return kvCacheBytes(c, KvCacheTypes.DEFAULT, positions);
+    }
+
+    /** Bytes of a KV cache of these types once {@code positions} positions (its capacity) are filled ({@link KvCache#bytesFor}). */
+    public static long kvCacheBytes(ModelConfig c, KvCacheTypes types, int positions) {
+        return KvCache.bytesFor(c, types, positions, positions);
     }
 
     /** The next position to fill = number of tokens in the cache. */
@@ -93,6 +105,12 @@ public final class InferenceState {
             throw new IllegalArgumentException("cannot rewind to " + position + " from position " + this.position);
         }
         this.position = position;
+    }
+
+    /** Frees the KV cache's native memory now (a released slot); the state cannot run afterwards. */
+    @Override
+    public void close() {
+        cache.close();
     }
 
     void advance(int count) {

@@ -17,15 +17,19 @@ import java.util.function.BiFunction;
  * @param weights    replaces the checkpoint's weights before the model binds them; the configuration, tokenizer and
  *                   chat template are read first, so it may close its input once it has copied what it needs, and the
  *                   model closes its result (and the checkpoint) when it is closed
+ * @param kvCache    element types of the KV caches of the model's sequences ({@code --cache-type-k/--cache-type-v})
  */
 public record LoadOptions(Path lora,
                          BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decorators,
-                         BiFunction<ModelConfig, WeightSource, WeightSource> weights) {
-    private static final LoadOptions DEFAULTS = new LoadOptions(null, (config, w) -> ProjectionDecorator.NONE, (config, w) -> w);
+                         BiFunction<ModelConfig, WeightSource, WeightSource> weights,
+                         KvCacheTypes kvCache) {
+    private static final LoadOptions DEFAULTS = new LoadOptions(null, (config, w) -> ProjectionDecorator.NONE, (config, w) -> w,
+            KvCacheTypes.DEFAULT);
 
     public LoadOptions {
         Objects.requireNonNull(decorators, "decorators");
         Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(kvCache, "kvCache");
     }
 
     /** The checkpoint as stored: no adapter, no decorator, no transform. */
@@ -35,7 +39,7 @@ public record LoadOptions(Path lora,
 
     /** With the PEFT adapter in {@code adapterDir} applied at load time; null loads the model alone. */
     public LoadOptions withLora(Path adapterDir) {
-        return new LoadOptions(adapterDir, decorators, weights);
+        return new LoadOptions(adapterDir, decorators, weights, kvCache);
     }
 
     /** With every projection passed through {@code decorator} (calibration). */
@@ -46,11 +50,16 @@ public record LoadOptions(Path lora,
 
     /** With the decorator made once the configuration and weights are open. */
     public LoadOptions withDecorators(BiFunction<ModelConfig, WeightSource, ProjectionDecorator> factory) {
-        return new LoadOptions(lora, factory, weights);
+        return new LoadOptions(lora, factory, weights, kvCache);
     }
 
     /** With the checkpoint's weights replaced by {@code transform.apply(config, source)} (load-time quantization). */
     public LoadOptions withWeights(BiFunction<ModelConfig, WeightSource, WeightSource> transform) {
-        return new LoadOptions(lora, decorators, transform);
+        return new LoadOptions(lora, decorators, transform, kvCache);
+    }
+
+    /** With KV caches of these element types (checked against the model's head dimension at load). */
+    public LoadOptions withKvCache(KvCacheTypes types) {
+        return new LoadOptions(lora, decorators, weights, types);
     }
 }

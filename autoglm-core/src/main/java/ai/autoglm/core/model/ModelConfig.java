@@ -102,6 +102,11 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
      * Inverse rotary frequencies, one per rotating pair: {@code theta^(-2i/rotaryDim)} (RoFormer; HF
      * {@code _compute_default_rope_parameters}), then scaled. Computed in double; positions multiply it.
      */
+    /** The cos/sin scale of the rope ({@link RopeScaling#attentionFactor}): 1 unless the scaling is YaRN. */
+    public double ropeAttentionFactor() {
+        return ropeScaling == null ? 1.0 : ropeScaling.attentionFactor();
+    }
+
     public double[] ropeInvFreq() {
         double[] inv = new double[rotaryDim / 2];
         for (int i = 0; i < inv.length; i++) inv[i] = 1.0 / Math.pow(ropeTheta, (2.0 * i) / rotaryDim);
@@ -161,6 +166,25 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
                 double factor = ggufDouble(file, metadata, GgufKeys.ROPE_SCALING_FACTOR.of(archName), 1.0);
                 if (!(factor > 0)) throw new ModelFormatException(file, "rope scaling factor " + factor + " is not positive");
                 if (factor != 1.0) scaling = new RopeScaling.Linear(factor);
+            }
+            case "yarn" -> {
+                // llama.cpp (llama-model.cpp, ggml rope_yarn): ext_factor defaults to 1 for YaRN, and the cos/sin scale is
+                // yarn_attn_factor (default 1) times 1 + 0.1 ln(factor) (ggml: mscale *= 1 + 0.1 logf(1 / freq_scale)).
+                double factor = ggufDouble(file, metadata, GgufKeys.ROPE_SCALING_FACTOR.of(archName), 1.0);
+                double orig = ggufDouble(file, metadata, GgufKeys.ROPE_SCALING_ORIG_CTX.of(archName), null);
+                double ext = ggufDouble(file, metadata, GgufKeys.ROPE_SCALING_YARN_EXT_FACTOR.of(archName), 1.0);
+                double attn = ggufDouble(file, metadata, GgufKeys.ROPE_SCALING_YARN_ATTN_FACTOR.of(archName), 1.0);
+                double fast = ggufDouble(file, metadata, GgufKeys.ROPE_SCALING_YARN_BETA_FAST.of(archName), 32.0);
+                double slow = ggufDouble(file, metadata, GgufKeys.ROPE_SCALING_YARN_BETA_SLOW.of(archName), 1.0);
+                if (!(factor > 0) || !(orig > 0) || orig > MAX_CONTEXT) {
+                    throw new ModelFormatException(file, "YaRN rope scaling needs a positive factor (" + factor + ") and original context length (" + orig + ")");
+                }
+                try {
+                    scaling = new RopeScaling.Yarn(factor, (int) orig, fast, slow, theta, ext,
+                            attn * RopeScaling.Yarn.mscale(factor, 1), true);
+                } catch (IllegalArgumentException e) {
+                    throw new ModelFormatException(file, e.getMessage());
+                }
             }
             default -> throw new ModelFormatException(file, "unsupported rope scaling type '" + scalingType + "'");
         }
@@ -326,6 +350,13 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
                     if (!(high > low)) throw new ModelFormatException(file, "rope_scaling high_freq_factor " + high + " must exceed low_freq_factor " + low);
                     if (orig > MAX_CONTEXT) throw new ModelFormatException(file, "rope_scaling original_max_position_embeddings " + orig + " is out of range");
                     scaling = new RopeScaling.Llama3(factor, low, high, (int) orig);
+                }
+                case "yarn" -> {
+                    try {
+                        scaling = HfRopeParameters.yarn(config, rotaryDim);
+                    } catch (IllegalArgumentException e) {
+                        throw new ModelFormatException(file, e.getMessage());
+                    }
                 }
                 default -> throw new ModelFormatException(file, "unsupported rope_scaling type '" + type + "'");
             }

@@ -36,6 +36,20 @@ public final class ModelLoader {
 
     /** The checkpoint with {@code options}' adapter, decorator and weight transform. */
     public static LanguageModel load(Path path, LoadOptions options) {
+        LanguageModel model = open(path, options);
+        if (!options.kvCache().equals(KvCacheTypes.DEFAULT)) {
+            try {
+                if (!(model instanceof TransformerModel tm)) throw new IllegalArgumentException("KV cache types need a transformer model");
+                tm.setKvCacheTypes(options.kvCache());
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+        }
+        return model;
+    }
+
+    private static LanguageModel open(Path path, LoadOptions options) {
         BiFunction<ModelConfig, WeightSource, ProjectionDecorator> decoratorFactory = options.decorators();
         BiFunction<ModelConfig, WeightSource, WeightSource> weights = options.weights();
         if (options.lora() != null) {

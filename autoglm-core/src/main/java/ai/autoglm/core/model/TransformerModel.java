@@ -37,6 +37,10 @@ public final class TransformerModel implements LanguageModel {
     private final float[] outputNorm;
     private final Layer[] layers;
     private final double[] invFreq;
+    /** cos/sin scale of the rope (YaRN's attention factor, 1 otherwise). */
+    private final float ropeMscale;
+    /** Element types of the KV caches {@link #newState(int)} makes. */
+    private volatile KvCacheTypes kvCacheTypes = KvCacheTypes.DEFAULT;
     /** Scratch for {@link #forwardBatch}, reused between calls (guarded by its own monitor). */
     private final Object batchLock = new Object();
     private BatchScratch batchScratch;
@@ -137,6 +141,7 @@ public final class TransformerModel implements LanguageModel {
                     p.get(TensorRole.FFN_UP), p.get(TensorRole.FFN_DOWN), moe, v.get(TensorRole.FFN_POST_NORM));
         }
         invFreq = config.ropeInvFreq();
+        ropeMscale = (float) config.ropeAttentionFactor();
     }
 
     /**
@@ -258,9 +263,24 @@ public final class TransformerModel implements LanguageModel {
 
     @Override
     public InferenceState newState(int maxTokens) {
+        return newState(maxTokens, kvCacheTypes);
+    }
+
+    /** A state whose KV cache stores keys and values in {@code types} (the eval of KV quantization compares two). */
+    public InferenceState newState(int maxTokens, KvCacheTypes types) {
         if (maxTokens <= 0) throw new IllegalArgumentException("maxTokens must be positive, got " + maxTokens);
         if (maxTokens > config.contextLength()) throw new ContextOverflowException(0, maxTokens, config.contextLength());
-        return new InferenceState(config, maxTokens, Math.min(maxTokens, MAX_BATCH));
+        return new InferenceState(config, maxTokens, Math.min(maxTokens, MAX_BATCH), types);
+    }
+
+    /** The KV cache types of the states {@link #newState(int)} makes from now on (--cache-type-k/--cache-type-v). */
+    public void setKvCacheTypes(KvCacheTypes types) {
+        types.check(config);
+        this.kvCacheTypes = types;
+    }
+
+    public KvCacheTypes kvCacheTypes() {
+        return kvCacheTypes;
     }
 
     @Override
@@ -423,10 +443,7 @@ public final class TransformerModel implements LanguageModel {
             }
             // Every row's K/V reaches its sequence's cache before attention, so a row sees the earlier rows of its own sequence.
             for (int t = 0; t < n; t++) {
-                KvCache cache = rows.owner(s, t).cache;
-                int at = rows.position(s, t) * kvDim;
-                System.arraycopy(s.k, t * kvDim, cache.keys(l), at, kvDim);
-                System.arraycopy(s.v, t * kvDim, cache.values(l), at, kvDim);
+                rows.owner(s, t).cache.store(l, rows.position(s, t), s.k, t * kvDim, s.v, t * kvDim);
             }
             attention(s, l, n, rows);
             w.wo.apply(s.att, 0, s.xb, 0, n);
@@ -467,8 +484,8 @@ public final class TransformerModel implements LanguageModel {
             int pos = rows.position(s, t);
             for (int i = 0; i < half; i++) {
                 double angle = (double) pos * invFreq[i];
-                s.ropeCos[t * half + i] = (float) Math.cos(angle);
-                s.ropeSin[t * half + i] = (float) Math.sin(angle);
+                s.ropeCos[t * half + i] = (float) Math.cos(angle) * ropeMscale;
+                s.ropeSin[t * half + i] = (float) Math.sin(angle) * ropeMscale;
             }
         }
     }
@@ -504,33 +521,8 @@ public final class TransformerModel implements LanguageModel {
                 int kvOff = (h / group) * hd;
                 for (int t = 0; t < n; t++) {
                     InferenceState owner = rows.owner(s, t);
-                    float[] kc = owner.cache.keys(l), vc = owner.cache.values(l), scores = owner.scores;
-                    int sc = h * owner.capacity();
-                    int qOff = t * qDim + h * hd;
-                    int len = rows.position(s, t) + 1;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int p = 0; p < len; p++) {
-                        float dot = 0f;
-                        int kOff = p * kvDim + kvOff;
-                        for (int i = 0; i < hd; i++) dot += s.q[qOff + i] * kc[kOff + i];
-                        float score = dot * scale;
-                        scores[sc + p] = score;
-                        if (score > max) max = score;
-                    }
-                    float sum = 0f;
-                    for (int p = 0; p < len; p++) {
-                        float e = (float) Math.exp(scores[sc + p] - max);
-                        scores[sc + p] = e;
-                        sum += e;
-                    }
-                    float inv = 1f / sum;
-                    int outOff = t * qDim + h * hd;
-                    Arrays.fill(s.att, outOff, outOff + hd, 0f);
-                    for (int p = 0; p < len; p++) {
-                        float a = scores[sc + p] * inv;
-                        int vOff = p * kvDim + kvOff;
-                        for (int i = 0; i < hd; i++) s.att[outOff + i] += a * vc[vOff + i];
-                    }
+                    CacheAttention.attendHead(owner.cache, l, rows.position(s, t) + 1, kvOff, s.q, t * qDim + h * hd, hd, scale,
+                            owner.scores, h * owner.capacity(), s.vrow, h * hd, s.att, t * qDim + h * hd);
                 }
             }
         });

@@ -5,6 +5,7 @@ import ai.autoglm.core.memory.MemoryEstimate;
 import ai.autoglm.core.memory.MemoryModel;
 import ai.autoglm.core.memory.TensorSpec;
 import ai.autoglm.core.model.LanguageModel;
+import ai.autoglm.core.model.KvCacheTypes;
 import ai.autoglm.core.model.ModelConfig;
 import ai.autoglm.core.model.ModelLoader;
 import ai.autoglm.core.model.TransformerModel;
@@ -69,16 +70,27 @@ public final class ServeQuantization {
      * @param context positions per slot, or null for min(4096, the model's) as the server allocates
      */
     public static Decision decide(String option, Path path, Integer context, int slots, Supplier<MemoryBudget> budget) {
+        return decide(option, path, context, slots, budget, KvCacheTypes.DEFAULT);
+    }
+
+    /** As above, with KV caches of {@code kvTypes}. */
+    public static Decision decide(String option, Path path, Integer context, int slots, Supplier<MemoryBudget> budget, KvCacheTypes kvTypes) {
         try (LanguageModel m = ModelLoader.load(path)) {
             if (!(m instanceof TransformerModel tm)) throw new IllegalStateException("not a transformer model: " + path);
             int ctx = context != null ? context : Math.min(4096, m.config().contextLength());
-            return decide(option, m.config(), TensorSpec.of(tm.weights()), ctx, slots, budget);
+            return decide(option, m.config(), TensorSpec.of(tm.weights()), ctx, slots, budget, kvTypes);
         }
     }
 
     /** The decision for a model with this configuration and stored tensors, serving {@code slots} × {@code context}. */
     public static Decision decide(String option, ModelConfig config, List<TensorSpec> stored, int context, int slots,
                                   Supplier<MemoryBudget> budget) {
+        return decide(option, config, stored, context, slots, budget, KvCacheTypes.DEFAULT);
+    }
+
+    /** As above, with KV caches of {@code kvTypes} counted by their type. */
+    public static Decision decide(String option, ModelConfig config, List<TensorSpec> stored, int context, int slots,
+                                  Supplier<MemoryBudget> budget, KvCacheTypes kvTypes) {
         String opt = parseOption(option, "quantize");
         List<String> quantized = stored.stream().filter(t -> t.dims() >= 2 && t.type().blockSize > 1)
                 .map(t -> t.type().name()).distinct().toList();
@@ -89,12 +101,12 @@ public final class ServeQuantization {
         if (!opt.equals("auto")) {
             GgmlType t = type(opt);
             return asStoredWhenUnchanged(new Decision(t, "quantize " + opt + " as requested: "
-                    + MemoryModel.forServing(config, WeightTypeRule.apply(config, stored, t), context, slots), List.of()), config, stored);
+                    + MemoryModel.forServing(config, WeightTypeRule.apply(config, stored, t), context, slots, kvTypes), List.of()), config, stored);
         }
         MemoryBudget b = budget.get();
         List<Candidate> candidates = new ArrayList<>();
         for (GgmlType t : WeightTypeRule.SERVE_TARGETS) {
-            MemoryEstimate e = MemoryModel.forServing(config, WeightTypeRule.apply(config, stored, t), context, slots);
+            MemoryEstimate e = MemoryModel.forServing(config, WeightTypeRule.apply(config, stored, t), context, slots, kvTypes);
             candidates.add(new Candidate(t, e, e.totalBytes() <= b.bytes()));
         }
         String all = candidates.stream().map(Candidate::toString).collect(Collectors.joining("; "));

@@ -330,7 +330,10 @@ public final class ContinuousBatchScheduler implements AutoCloseable {
         listener.occupancy(queue.size(), activeCount, used, capacity);
     }
 
-    /** Stops the loop; running and waiting jobs fail with 503. Does not close the model. */
+    /**
+     * Stops the loop; running and waiting jobs fail with 503. Does not close the model. Frees the slots' KV caches
+     * (off-heap) once the loop has stopped; a loop still running after the wait keeps them (the GC frees them later).
+     */
     @Override
     public void close() {
         running = false;
@@ -339,6 +342,9 @@ public final class ContinuousBatchScheduler implements AutoCloseable {
             thread.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (!thread.isAlive()) {
+            for (Slot s : slots) s.sequence.close();
         }
     }
 }

@@ -54,6 +54,51 @@ public final class Quantizer {
         return MemorySegment.ofArray(out.array());
     }
 
+    /**
+     * {@code x[xOff .. xOff + n)} written in the layout of {@code type} straight into {@code dst} at byte
+     * {@code dstOff}, without a temporary: the KV cache stores each new key and value row this way on every token.
+     * F32, F16, Q8_0 and Q4_0 only (llama.cpp's KV cache types); the same rounding as {@link #quantize}
+     * (quantize_row_q8_0_ref, quantize_row_q4_0_ref). {@code n} must be a multiple of the block size.
+     */
+    public static void quantizeRow(GgmlType type, float[] x, int xOff, int n, MemorySegment dst, long dstOff) {
+        if (type.blockSize > 1 && n % type.blockSize != 0) {
+            throw new IllegalArgumentException(type + " rows need a multiple of " + type.blockSize + " elements, got " + n);
+        }
+        switch (type) {
+            case F32 -> MemorySegment.copy(x, xOff, dst, SegmentTensor.FLOAT_LE, dstOff, n);
+            case F16 -> {
+                for (int i = 0; i < n; i++) dst.set(SegmentTensor.SHORT_LE, dstOff + 2L * i, fp16(x[xOff + i]));
+            }
+            case Q8_0 -> {
+                for (int b = 0; b < n / 32; b++) {
+                    int o = xOff + b * 32;
+                    long at = dstOff + 34L * b;
+                    float amax = 0f;
+                    for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[o + j]));
+                    float d = amax / ((1 << 7) - 1);
+                    float id = d != 0 ? 1.0f / d : 0.0f;
+                    dst.set(SegmentTensor.SHORT_LE, at, fp16(d));
+                    for (int j = 0; j < 32; j++) dst.set(java.lang.foreign.ValueLayout.JAVA_BYTE, at + 2 + j, (byte) roundf(x[o + j] * id));
+                }
+            }
+            case Q4_0 -> {
+                for (int b = 0; b < n / 32; b++) {
+                    int o = xOff + b * 32;
+                    long at = dstOff + 18L * b;
+                    float d = signedAbsMax(x, o) / -8;
+                    float id = d != 0 ? 1.0f / d : 0.0f;
+                    dst.set(SegmentTensor.SHORT_LE, at, fp16(d));
+                    for (int j = 0; j < 16; j++) {
+                        int xi0 = Math.min(15, (byte) (int) (x[o + j] * id + 8.5f));
+                        int xi1 = Math.min(15, (byte) (int) (x[o + 16 + j] * id + 8.5f));
+                        dst.set(java.lang.foreign.ValueLayout.JAVA_BYTE, at + 2 + j, (byte) (xi0 | (xi1 << 4)));
+                    }
+                }
+            }
+            default -> throw new IllegalArgumentException("cannot write rows of " + type + " in place");
+        }
+    }
+
     /** ggml_compute_fp32_to_bf16: round to nearest even on the upper 16 bits, NaN forced quiet. */
     static short toBf16(float f) {
         int u = Float.floatToRawIntBits(f);

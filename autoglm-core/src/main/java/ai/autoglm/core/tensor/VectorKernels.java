@@ -722,4 +722,44 @@ final class VectorKernels {
             for (int t = 0; t < 4; t++) out[oo + t * os] += v * x[xo + t * xs + i];
         }
     }
+
+    /** {@code y[yo + i] += a * x[xo + i]} for {@code i < n}: the weighted sum of value rows in attention. */
+    static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
+        FloatVector av = FloatVector.broadcast(F, a);
+        int upper = F.loopBound(n), i = 0;
+        for (; i < upper; i += FLOAT_LANES) {
+            FloatVector.fromArray(F, x, xo + i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) y[yo + i] += a * x[xo + i];
+    }
+
+    /**
+     * F32 rows in a native segment (the KV cache) dotted with {@code q}: self-contained (no helper takes or returns a
+     * vector), so C2 keeps every temporary in registers whatever it inlined elsewhere; two accumulators.
+     */
+    static float dotF32Rows(MemorySegment seg, long byteOff, float[] q, int qo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        int upper = F.loopBound(n), i = 0;
+        for (; i + FLOAT_LANES < upper; i += 2 * FLOAT_LANES) {
+            a0 = FloatVector.fromMemorySegment(F, seg, byteOff + 4L * i, LE).fma(FloatVector.fromArray(F, q, qo + i), a0);
+            a1 = FloatVector.fromMemorySegment(F, seg, byteOff + 4L * (i + FLOAT_LANES), LE)
+                    .fma(FloatVector.fromArray(F, q, qo + i + FLOAT_LANES), a1);
+        }
+        for (; i < upper; i += FLOAT_LANES) {
+            a0 = FloatVector.fromMemorySegment(F, seg, byteOff + 4L * i, LE).fma(FloatVector.fromArray(F, q, qo + i), a0);
+        }
+        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += seg.get(SegmentTensor.FLOAT_LE, byteOff + 4L * i) * q[qo + i];
+        return sum;
+    }
+
+    /** {@code y[yo + i] += a * row[i]} for an F32 row at {@code byteOff} of a native segment; self-contained as above. */
+    static void axpyF32Row(float a, MemorySegment seg, long byteOff, float[] y, int yo, int n) {
+        FloatVector av = FloatVector.broadcast(F, a);
+        int upper = F.loopBound(n), i = 0;
+        for (; i < upper; i += FLOAT_LANES) {
+            FloatVector.fromMemorySegment(F, seg, byteOff + 4L * i, LE).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) y[yo + i] += a * seg.get(SegmentTensor.FLOAT_LE, byteOff + 4L * i);
+    }
 }

@@ -1,5 +1,6 @@
 package ai.autoglm.server.config;
 
+import ai.autoglm.core.model.KvCacheTypes;
 import ai.autoglm.core.quant.ServeQuantization;
 
 import java.nio.file.Path;
@@ -18,11 +19,19 @@ import java.time.Duration;
  * @param lora       a PEFT LoRA adapter directory applied at load time (unmerged), or null
  * @param quantize   quantize F32/F16/BF16 weights at load time: f16, q8_0, q4_0, q4_k or auto (see
  *                   {@link ai.autoglm.core.quant.ServeQuantization}); null serves the weights as stored
+ * @param kvCache    element types of the slots' KV caches (config keys {@code cache-type-k}/{@code cache-type-v},
+ *                   {@code --cache-type-k/--cache-type-v}); f32 by default
  */
 public record ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser, Path lora,
-                        String quantize) {
+                        String quantize, KvCacheTypes kvCache) {
     /** {@code slots} when the server chooses them (the default). */
     public static final int AUTO_SLOTS = 0;
+
+    /** A model with the default (f32) KV cache. */
+    public ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser, Path lora,
+                     String quantize) {
+        this(alias, path, context, slots, keepAlive, toolParser, lora, quantize, KvCacheTypes.DEFAULT);
+    }
 
     /** A model without load-time quantization. */
     public ModelSpec(String alias, Path path, Integer context, int slots, Duration keepAlive, String toolParser, Path lora) {
@@ -39,11 +48,17 @@ public record ModelSpec(String alias, Path path, Integer context, int slots, Dur
         if (quantize != null) quantize = ServeQuantization.parseOption(quantize, "model '" + alias + "': quantize");
         if (path == null) throw new IllegalArgumentException("model '" + alias + "' needs a path");
         if (context != null && context < 2) throw new IllegalArgumentException("model '" + alias + "': context must be at least 2, got " + context);
+        if (kvCache == null) kvCache = KvCacheTypes.DEFAULT;
         if (slots < 0) throw new IllegalArgumentException("model '" + alias + "': slots must be at least 1 (or auto), got " + slots);
     }
 
     /** This model with {@code slots} sequences of {@code context} positions each. */
     public ModelSpec withSlots(int slots, Integer context) {
-        return new ModelSpec(alias, path, context, slots, keepAlive, toolParser, lora, quantize);
+        return new ModelSpec(alias, path, context, slots, keepAlive, toolParser, lora, quantize, kvCache);
+    }
+
+    /** This model with KV caches of {@code types}. */
+    public ModelSpec withKvCache(KvCacheTypes types) {
+        return new ModelSpec(alias, path, context, slots, keepAlive, toolParser, lora, quantize, types);
     }
 }

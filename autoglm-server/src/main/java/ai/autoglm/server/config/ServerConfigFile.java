@@ -1,5 +1,6 @@
 package ai.autoglm.server.config;
 
+import ai.autoglm.core.model.KvCacheTypes;
 import ai.autoglm.core.memory.MemoryBudget;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -38,6 +39,8 @@ import java.util.Set;
  *     tool-parser: qwen       # qwen (hermes), glm45 (glm4_moe), glm4 or llama3; default: read from the chat template
  *     lora: adapters/my-lora  # PEFT LoRA adapter directory applied at load time (optional)
  *     quantize: q8_0          # f16, q8_0, q4_0, q4_k or auto: quantize F32/F16/BF16 weights in memory at load time
+ *     cache-type-k: q8_0      # KV cache element types (f32, f16, q8_0, q4_0; default f32), as --cache-type-k/-v
+ *     cache-type-v: q8_0
  *   - model: glm-4-9b-chat    # instead of path: a catalog name or org/name[@rev][:QUANT], pulled into the HF cache
  *     quantize: int4          # with a name: converted and quantized once into the derived store
  * security:                   # the gateway; see {@link SecurityConfigFile}
@@ -50,7 +53,8 @@ import java.util.Set;
 public final class ServerConfigFile {
     private static final Set<String> TOP_KEYS = union(Set.of("server", "models", "security", ClusterConfigFile.SECTION), GatewayFiltersFile.SECTIONS);
     private static final Set<String> SERVER_KEYS = Set.of("host", "port", "queue-size", "request-timeout", "max-body-bytes", "prefill-budget", "memory-budget-mb", "offline", "source", "console");
-    private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "model", "context", "slots", "keep-alive", "tool-parser", "lora", "quantize");
+    private static final Set<String> MODEL_KEYS = Set.of("alias", "path", "model", "context", "slots", "keep-alive", "tool-parser", "lora", "quantize",
+            "cache-type-k", "cache-type-v");
 
     private ServerConfigFile() {
     }
@@ -106,7 +110,9 @@ public final class ServerConfigFile {
                         m.has("keep-alive") ? duration(file, where + "keep-alive", m.get("keep-alive")) : null,
                         m.has("tool-parser") ? text(file, where + "tool-parser", m.get("tool-parser")) : null,
                         m.has("lora") ? base.resolve(text(file, where + "lora", m.get("lora"))) : null,
-                        quantize));
+                        quantize,
+                        KvCacheTypes.parse(m.has("cache-type-k") ? text(file, where + "cache-type-k", m.get("cache-type-k")) : null,
+                                m.has("cache-type-v") ? text(file, where + "cache-type-v", m.get("cache-type-v")) : null)));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
             }

@@ -144,7 +144,7 @@ public final class ModelRegistry implements AutoCloseable {
         try {
             // With automatic slots the type is chosen for one slot (quality first), then the slots for that type.
             d = ServeQuantization.decide(m.quantize(), shape.config(), shape.tensors(), shape.context(m.context()), Math.max(1, m.slots()),
-                    () -> config.memoryBudget() != null ? config.memoryBudget() : MemoryBudget.fromMachine());
+                    () -> config.memoryBudget() != null ? config.memoryBudget() : MemoryBudget.fromMachine(), m.kvCache());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("model '" + m.alias() + "': " + e.getMessage(), e);
         }
@@ -163,7 +163,7 @@ public final class ModelRegistry implements AutoCloseable {
         try {
             if (unreadable != null) throw unreadable;
             MemoryBudget budget = config.memoryBudget() != null ? config.memoryBudget() : MemoryBudget.fromMachine();
-            c = ServeSlots.decide(shape.config(), shape.served(quantizeTo), ModelSpec.AUTO_SLOTS, m.context(), cores, budget);
+            c = ServeSlots.decide(shape.config(), shape.served(quantizeTo), ModelSpec.AUTO_SLOTS, m.context(), cores, budget, m.kvCache());
         } catch (RuntimeException ex) {
             // The load will say what is wrong with the model; size it by the cores meanwhile.
             int n = Math.clamp(cores, ServeSlots.MIN_AUTO_SLOTS, ServeSlots.MAX_AUTO_SLOTS);
@@ -388,9 +388,9 @@ public final class ModelRegistry implements AutoCloseable {
         String verifiedDigest = null;
         try {
             if (check == null) {
-                model = ModelLoader.load(spec.path(), LoadOptions.defaults().withLora(spec.lora()).withWeights(InMemoryQuantizer.transform(entry.quantizeTo)));
+                model = ModelLoader.load(spec.path(), LoadOptions.defaults().withLora(spec.lora()).withWeights(InMemoryQuantizer.transform(entry.quantizeTo)).withKvCache(spec.kvCache()));
             } else {
-                model = LoadedFiles.checked(check, () -> ModelLoader.load(spec.path(), LoadOptions.defaults().withLora(spec.lora()).withWeights(InMemoryQuantizer.transform(entry.quantizeTo))));
+                model = LoadedFiles.checked(check, () -> ModelLoader.load(spec.path(), LoadOptions.defaults().withLora(spec.lora()).withWeights(InMemoryQuantizer.transform(entry.quantizeTo)).withKvCache(spec.kvCache())));
                 try {
                     check.requireWeightsChecked();
                 } catch (LoadedFiles.Refused ex) {
@@ -506,7 +506,7 @@ public final class ModelRegistry implements AutoCloseable {
                     // the shape read at start-up when quantization or automatic slots needed it; otherwise read now, once
                     if (e.shape == null) e.shape = StoredShape.read(e.spec.path());
                     e.estimate = ai.autoglm.core.memory.MemoryModel.forServing(e.shape.config(), e.shape.served(e.quantizeTo),
-                            e.shape.context(e.spec.context()), Math.max(1, e.spec.slots()));
+                            e.shape.context(e.spec.context()), Math.max(1, e.spec.slots()), e.spec.kvCache());
                 } catch (RuntimeException ex) {
                     LOG.log(Level.FINE, "cannot estimate the memory of " + alias, ex);
                     return null;

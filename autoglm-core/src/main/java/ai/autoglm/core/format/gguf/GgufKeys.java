@@ -42,6 +42,12 @@ public final class GgufKeys {
     public static final PerArch ROPE_FREQ_BASE = new PerArch("rope.freq_base");
     public static final PerArch ROPE_SCALING_TYPE = new PerArch("rope.scaling.type");
     public static final PerArch ROPE_SCALING_FACTOR = new PerArch("rope.scaling.factor");
+    // YaRN (llama-arch.cpp LLM_KV_ROPE_SCALING_ORIG_CTX_LEN, LLM_KV_ROPE_SCALING_YARN_*)
+    public static final PerArch ROPE_SCALING_ORIG_CTX = new PerArch("rope.scaling.original_context_length");
+    public static final PerArch ROPE_SCALING_YARN_EXT_FACTOR = new PerArch("rope.scaling.yarn_ext_factor");
+    public static final PerArch ROPE_SCALING_YARN_ATTN_FACTOR = new PerArch("rope.scaling.yarn_attn_factor");
+    public static final PerArch ROPE_SCALING_YARN_BETA_FAST = new PerArch("rope.scaling.yarn_beta_fast");
+    public static final PerArch ROPE_SCALING_YARN_BETA_SLOW = new PerArch("rope.scaling.yarn_beta_slow");
 
     // mixture of experts (constants.py Keys.LLM; llama-arch.cpp LLM_KV_EXPERT_*, LLM_KV_LEADING_DENSE_BLOCK_COUNT, LLM_KV_NEXTN_PREDICT_LAYERS)
     public static final PerArch EXPERT_COUNT = new PerArch("expert_count");
