@@ -29,6 +29,11 @@
 /* Rows per tile of the multi-token product: 32 rows of a 2048-wide Q4_K matrix are 36 KB. */
 #define ROW_TILE 32
 
+/* Rows ahead that the x86 kernels prefetch. */
+#ifndef PREFETCH_ROWS
+#define PREFETCH_ROWS 2
+#endif
+
 #define EXPORT __attribute__((visibility("default")))
 
 /* The 6-bit scale and min of each of the 8 sub-blocks, from the 12-byte field (get_scale_min_k4's packing). */

@@ -18,6 +18,9 @@ final class ModelOptions {
     @Mixin
     ThreadsOption threads;
 
+    @Mixin
+    KernelsOption kernels;
+
     @Option(names = {"-c", "--ctx"}, paramLabel = "N",
             description = "Context length to allocate (default: the model's, at most ${DEFAULT-VALUE}).", defaultValue = "4096")
     int context;
@@ -31,6 +34,7 @@ final class ModelOptions {
 
     LanguageModel load() throws NoSuchFileException {
         threads.apply();
+        kernels.apply();
         Path file = model.orDefault();
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
         return ModelLoader.load(file, LoadOptions.defaults().withLora(lora));

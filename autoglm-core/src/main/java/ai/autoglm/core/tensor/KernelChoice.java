@@ -52,9 +52,9 @@ public final class KernelChoice {
         return NativeKernels.supports(type);
     }
 
-    /** What a product of this type runs, for reports: "native (avx512vnni)", "vector" or "scalar". */
+    /** What a product of this type runs, for reports: "native avx512vnni", "vector" or "scalar". */
     public static String describe(GgmlType type) {
-        if (nativeFor(type)) return "native (" + NativeKernels.isa() + ")";
+        if (nativeFor(type)) return "native " + NativeKernels.isa();
         return VectorSupport.ENABLED ? "vector" : "scalar";
     }
 }
