@@ -46,7 +46,7 @@ public final class Parallel {
      * {@link FloatTensor#dotMany}.
      */
     public static void matmul(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
-        if (w instanceof SegmentTensor s && n % w.type().blockSize == 0 && w.size() >= (long) d * n
+        if (count <= NATIVE_MAX_TOKENS && w instanceof SegmentTensor s && n % w.type().blockSize == 0 && w.size() >= (long) d * n
                 && KernelChoice.nativeFor(w.type())) {
             nativeMatmul(s, x, xOff, n, out, outOff, d, count);
             return;
@@ -82,6 +82,14 @@ public final class Parallel {
         NativeKernels.quantize(w.type(), x, xOff, n, count, xq, stride);
         forRange(d, (long) n * count, (from, to) -> NativeKernels.matmul(w, n, xq, stride, count, out, outOff, d, from, to));
     }
+
+    /**
+     * Tokens up to which a product takes the native kernels (decode, and batched decode over up to 12 slots); from 13
+     * tokens on the Java panel GEMM is faster (measured on the Xeon of bench/RESULTS.md, 1 thread, 2048 x 2048: at 32
+     * and 64 tokens the float GEMM did 47-57 GMAC/s, the native 4-token int8 kernels 25-38; at 1-12 tokens the native
+     * ones won). {@code -Dautoglm.native.maxTokens=N} overrides, for A/B measurements.
+     */
+    private static final int NATIVE_MAX_TOKENS = Integer.getInteger("autoglm.native.maxTokens", SmallBatchGemm.MAX_TOKENS);
 
     /** The caller's quantized activations, 64-byte aligned off-heap, reused and grown on demand. */
     private static final class Quantized {
