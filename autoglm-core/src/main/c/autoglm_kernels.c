@@ -36,16 +36,23 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* The 6-bit scale and min of each of the 8 sub-blocks, from the 12-byte field (get_scale_min_k4's packing). */
+/*
+ * The 6-bit scale and min of each of the 8 sub-blocks from the 12-byte field (the packing get_scale_min_k4 reads:
+ * bytes 0-3 scales 0-3 and bytes 4-7 mins 0-3 in their low 6 bits; bytes 8-11 the low 4 bits of scales 4-7 (low
+ * nibble) and mins 4-7 (high nibble), whose top 2 bits are the top bits of bytes 0-3 and 4-7). Four bytes at a time.
+ */
 static inline void k_scales(const uint8_t *s, uint8_t *sc, uint8_t *mn) {
-    for (int j = 0; j < 4; j++) {
-        sc[j] = s[j] & 63;
-        mn[j] = s[j + 4] & 63;
-    }
-    for (int j = 4; j < 8; j++) {
-        sc[j] = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
-        mn[j] = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-    }
+    uint32_t w0, w1, w2;
+    memcpy(&w0, s, 4);
+    memcpy(&w1, s + 4, 4);
+    memcpy(&w2, s + 8, 4);
+    uint32_t sc03 = w0 & 0x3F3F3F3Fu, mn03 = w1 & 0x3F3F3F3Fu;
+    uint32_t sc47 = (w2 & 0x0F0F0F0Fu) | ((w0 >> 2) & 0x30303030u);
+    uint32_t mn47 = ((w2 >> 4) & 0x0F0F0F0Fu) | ((w1 >> 2) & 0x30303030u);
+    memcpy(sc, &sc03, 4);
+    memcpy(sc + 4, &sc47, 4);
+    memcpy(mn, &mn03, 4);
+    memcpy(mn + 4, &mn47, 4);
 }
 
 /* IEEE binary16 to float, portable (the x86 variants use F16C). */
