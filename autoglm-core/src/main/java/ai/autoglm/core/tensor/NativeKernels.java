@@ -163,12 +163,13 @@ public final class NativeKernels {
         // Inside a jar: copy to a private temporary file (written under a temporary name, then renamed), load that.
         Path dir = Files.createTempDirectory("autoglm-native");
         Path tmp = dir.resolve(LIB_NAME + ".part"), lib = dir.resolve(LIB_NAME);
+        // deleteOnExit runs in reverse order of registration: the file first, then its (then empty) directory.
+        dir.toFile().deleteOnExit();
+        lib.toFile().deleteOnExit();
         try (InputStream in = url.openStream()) {
             Files.copy(in, tmp);
         }
         Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE);
-        lib.toFile().deleteOnExit();
-        dir.toFile().deleteOnExit();
         return lib;
     }
 
