@@ -86,7 +86,7 @@ public final class Parallel {
     /**
      * Tokens up to which a product takes the native kernels (decode, and batched decode over up to 12 slots); from 13
      * tokens on the Java panel GEMM is faster (measured on the Xeon of bench/RESULTS.md, 1 thread, 2048 x 2048: at 32
-     * and 64 tokens the float GEMM did 47-57 GMAC/s, the native 4-token int8 kernels 25-38; at 1-12 tokens the native
+     * and 64 tokens the float GEMM did 47-56 GMAC/s, the native 4-token int8 kernels 34-47; at 1-12 tokens the native
      * ones won). {@code -Dautoglm.native.maxTokens=N} overrides, for A/B measurements.
      */
     private static final int NATIVE_MAX_TOKENS = Integer.getInteger("autoglm.native.maxTokens", SmallBatchGemm.MAX_TOKENS);
