@@ -92,7 +92,16 @@ public final class NativeKernels {
 
     /** Whether the library has a kernel for this type. */
     public static boolean supports(GgmlType type) {
-        return LIB != null && LIB.supports(type.id);
+        return LIB != null && SUPPORTED[type.ordinal()];
+    }
+
+    /** {@code agk_supports} per type, asked once (the question comes with every matrix product). */
+    private static final boolean[] SUPPORTED = supportedTypes();
+
+    private static boolean[] supportedTypes() {
+        boolean[] s = new boolean[GgmlType.values().length];
+        if (LIB != null) for (GgmlType t : GgmlType.values()) s[t.ordinal()] = LIB.supports(t.id);
+        return s;
     }
 
     /**
