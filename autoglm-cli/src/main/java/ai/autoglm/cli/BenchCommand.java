@@ -54,6 +54,9 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     KvCacheOption kvCache;
 
+    @Mixin
+    KernelsOption kernels;
+
     @Option(names = "--bandwidth", description = "Measure main-memory read bandwidth (1 GiB buffer) with --threads threads instead of a model.")
     boolean bandwidth;
 
@@ -82,6 +85,7 @@ final class BenchCommand implements Callable<Integer> {
         if (depth < 0) throw new IllegalArgumentException("-d must be >= 0, got " + depth);
         if (reps < 1) throw new IllegalArgumentException("-r must be at least 1, got " + reps);
         threads.apply();
+        kernels.apply();
         if (bandwidth) {
             int t = threads.count();
             double bps = MemoryBandwidth.measure(1L << 30, t, 5);
@@ -145,11 +149,29 @@ final class BenchCommand implements Callable<Integer> {
         return SpeedProbe.decodeSeconds(m, state, tokens, depth, gen);
     }
 
+    /**
+     * Which kernels the model's matrix products run, by weight type: "native avx512vnni (Q4_K, Q6_K)", "vector (F16)"
+     * (F32 norms and biases left out; "vector"/"scalar" alone when the weights are not a {@link TransformerModel}'s).
+     */
+    static String kernelsUsed(LanguageModel m) {
+        if (!(m instanceof TransformerModel tm)) return VectorSupport.ENABLED ? "vector" : "scalar";
+        java.util.Map<String, java.util.SortedSet<String>> byKernel = new java.util.TreeMap<>();
+        for (String name : tm.weights().names()) {
+            ai.autoglm.core.tensor.GgmlType type = tm.weights().tensor(name).type();
+            if (type == ai.autoglm.core.tensor.GgmlType.F32) continue;
+            byKernel.computeIfAbsent(ai.autoglm.core.tensor.KernelChoice.describe(type), k -> new java.util.TreeSet<>()).add(type.name());
+        }
+        if (byKernel.isEmpty()) return VectorSupport.ENABLED ? "vector" : "scalar";
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        byKernel.forEach((k, types) -> parts.add(k + " (" + String.join(", ", types) + ")"));
+        return String.join(", ", parts);
+    }
+
     private void print(LanguageModel m, long bytes, double loadMs, Stat pp, Stat tg, Stat ttft) {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         long peakRss = ProcessMemory.peakResidentBytes();
         int t = ComputeThreads.count();
-        String kernels = VectorSupport.ENABLED ? "vector" : "scalar";
+        String kernels = kernelsUsed(m);
         if (json) {
             StringBuilder b = new StringBuilder("{");
             b.append(String.format(Locale.ROOT, "\"engine\":\"autoglm\",\"model\":\"%s\",\"arch\":\"%s\",\"size_bytes\":%d,\"threads\":%d,\"n_depth\":%d,\"kernels\":\"%s\",\"load_ms\":%.1f,\"peak_rss_bytes\":%d,\"weight_bytes_per_token\":%d",

@@ -18,6 +18,9 @@ final class ModelOptions {
     @Mixin
     ThreadsOption threads;
 
+    @Mixin
+    KernelsOption kernels;
+
     @Option(names = {"-c", "--ctx"}, paramLabel = "N",
             description = "Context length to allocate (default: the model's, at most ${DEFAULT-VALUE}).", defaultValue = "4096")
     int context;
@@ -34,6 +37,7 @@ final class ModelOptions {
 
     LanguageModel load() throws NoSuchFileException {
         threads.apply();
+        kernels.apply();
         Path file = model.orDefault();
         var types = kvCache.types(); // a bad type name fails before the model is read
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString());

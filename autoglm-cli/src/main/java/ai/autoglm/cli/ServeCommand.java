@@ -29,6 +29,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
+    @picocli.CommandLine.Mixin
+    KernelsOption kernels;
+
     // Resolved in call(), not by ModelNameConverter: a name is pulled according to --offline and --source, which
     // picocli has not necessarily parsed when it converts --model.
     @Option(names = {"-m", "--model"}, paramLabel = "M", description = ModelOption.DESCRIPTION
@@ -99,6 +102,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         threads.apply();
+        kernels.apply();
         ServerConfig cfg = resolve();
         AutoglmServer server = AutoglmServer.start(cfg, cluster.resolve(config)); // a port in use: IllegalArgumentException naming it, exit 2
         if (model != null && config == null) {

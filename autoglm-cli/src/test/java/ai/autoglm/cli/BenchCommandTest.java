@@ -3,6 +3,8 @@ package ai.autoglm.cli;
 import ai.autoglm.core.format.gguf.GgufFile;
 import ai.autoglm.core.format.gguf.GgufTensorInfo;
 import ai.autoglm.core.tensor.GgmlType;
+import ai.autoglm.core.tensor.KernelChoice;
+import ai.autoglm.core.tensor.NativeKernels;
 import ai.autoglm.core.testing.ModelFixtures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -54,6 +56,28 @@ class BenchCommandTest {
         assertThat(tooDeep.exitCode()).isEqualTo(2);
         assertThat(tooDeep.err()).contains("context");
         assertThat(CliRunner.run("bench", "-m", gguf.toString(), "-d", "-1").exitCode()).isEqualTo(2);
+    }
+
+    /** {@code --kernels} picks the matrix-product kernels and the report names them per weight type. */
+    @Test
+    void kernelsOptionChoosesTheKernelsAndTheReportNamesThem() throws Exception {
+        Path gguf = ModelFixtures.writeGguf(ModelFixtures.llama(), dir.resolve("k.gguf"), GgmlType.Q8_0);
+        try {
+            CliRunner.Result java = CliRunner.run("bench", "-m", gguf.toString(), "-p", "2", "-n", "2", "-r", "1", "--kernels", "java", "--json");
+            assertThat(java.exitCode()).as(java.err()).isZero();
+            assertThat(new ObjectMapper().readTree(java.out()).get("kernels").asText()).isIn("vector (Q8_0)", "scalar (Q8_0)");
+            CliRunner.Result nat = CliRunner.run("bench", "-m", gguf.toString(), "-p", "2", "-n", "2", "-r", "1", "--kernels", "native", "--json");
+            if (NativeKernels.loaded()) {
+                assertThat(nat.exitCode()).as(nat.err()).isZero();
+                assertThat(new ObjectMapper().readTree(nat.out()).get("kernels").asText()).isEqualTo("native " + NativeKernels.isa() + " (Q8_0)");
+            } else {
+                assertThat(nat.exitCode()).isNotZero();
+                assertThat(nat.err()).contains("native kernel library is not available");
+            }
+            assertThat(CliRunner.run("bench", "-m", gguf.toString(), "--kernels", "fast").exitCode()).isEqualTo(2);
+        } finally {
+            KernelChoice.set(KernelChoice.Mode.AUTO);
+        }
     }
 
     @Test

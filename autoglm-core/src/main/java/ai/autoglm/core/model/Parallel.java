@@ -1,10 +1,16 @@
 package ai.autoglm.core.model;
 
 import ai.autoglm.core.tensor.FloatTensor;
+import ai.autoglm.core.tensor.KernelChoice;
+import ai.autoglm.core.tensor.NativeKernels;
+import ai.autoglm.core.tensor.SegmentTensor;
 import ai.autoglm.core.tensor.PanelGemm;
 import ai.autoglm.core.tensor.PreparedVector;
 import ai.autoglm.core.tensor.SmallBatchGemm;
 import ai.autoglm.core.tensor.VectorSupport;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * Data-parallel loops for the forward pass (and the training module's backward pass), on the
@@ -40,6 +46,11 @@ public final class Parallel {
      * {@link FloatTensor#dotMany}.
      */
     public static void matmul(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
+        if (count <= NATIVE_MAX_TOKENS && w instanceof SegmentTensor s && n % w.type().blockSize == 0 && w.size() >= (long) d * n
+                && KernelChoice.nativeFor(w.type())) {
+            nativeMatmul(s, x, xOff, n, out, outOff, d, count);
+            return;
+        }
         if (VectorSupport.ENABLED && SMALL_BATCH && count >= 2 && count <= SmallBatchGemm.MAX_TOKENS) {
             smallBatch(w, x, xOff, n, out, outOff, d, count);
             return;
@@ -59,6 +70,38 @@ public final class Parallel {
         }
         rowByRow(w, x, xOff, n, out, outOff, 0, d, count);
     }
+
+    /**
+     * The native kernels ({@link NativeKernels}): the tokens quantized to 8 bits per block once, on the caller, then
+     * row ranges on the pool's threads, one downcall per range (a call costs tens of nanoseconds; a range is
+     * thousands of rows' work), every token against each range's rows.
+     */
+    private static void nativeMatmul(SegmentTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
+        long stride = NativeKernels.quantizedBytes(w.type(), n);
+        MemorySegment xq = QUANTIZED.get().room(stride * count);
+        NativeKernels.quantize(w.type(), x, xOff, n, count, xq, stride);
+        forRange(d, (long) n * count, (from, to) -> NativeKernels.matmul(w, n, xq, stride, count, out, outOff, d, from, to));
+    }
+
+    /**
+     * Tokens up to which a product takes the native kernels (decode, and batched decode over up to 12 slots); from 13
+     * tokens on the Java panel GEMM is faster (measured on the Xeon of bench/RESULTS.md, 1 thread, 2048 x 2048: at 32
+     * and 64 tokens the float GEMM did 47-56 GMAC/s, the native 4-token int8 kernels 34-47; at 1-12 tokens the native
+     * ones won). {@code -Dautoglm.native.maxTokens=N} overrides, for A/B measurements.
+     */
+    private static final int NATIVE_MAX_TOKENS = Integer.getInteger("autoglm.native.maxTokens", SmallBatchGemm.MAX_TOKENS);
+
+    /** The caller's quantized activations, 64-byte aligned off-heap, reused and grown on demand. */
+    private static final class Quantized {
+        private MemorySegment segment = MemorySegment.NULL;
+
+        MemorySegment room(long bytes) {
+            if (segment.byteSize() < bytes) segment = Arena.ofAuto().allocate(Math.max(bytes, 2 * segment.byteSize()), 64);
+            return segment;
+        }
+    }
+
+    private static final ThreadLocal<Quantized> QUANTIZED = ThreadLocal.withInitial(Quantized::new);
 
     private static void rowByRow(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int first, int d, int count) {
         forRange(d - first, (long) n * count, (from, to) -> {

@@ -3,10 +3,12 @@ package ai.autoglm.core.model;
 import ai.autoglm.core.tensor.ArrayFloatTensor;
 import ai.autoglm.core.tensor.FloatTensor;
 import ai.autoglm.core.tensor.GgmlType;
+import ai.autoglm.core.tensor.KernelChoice;
 import ai.autoglm.core.tensor.PanelGemm;
 import ai.autoglm.core.tensor.Quantizer;
 import ai.autoglm.core.tensor.Tensors;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -24,10 +26,18 @@ import static org.assertj.core.api.Assertions.offset;
  */
 class MatmulTest {
     private final int threadsBefore = ComputeThreads.count();
+    private final KernelChoice.Mode kernelsBefore = KernelChoice.mode();
+
+    /** The Java kernels (the reference the native ones are tested against, in NativeMatmulTest), whatever auto picks. */
+    @BeforeEach
+    void javaKernels() {
+        KernelChoice.set(KernelChoice.Mode.JAVA);
+    }
 
     @AfterEach
     void restoreThreads() {
         ComputeThreads.set(threadsBefore);
+        KernelChoice.set(kernelsBefore);
     }
 
     @ParameterizedTest

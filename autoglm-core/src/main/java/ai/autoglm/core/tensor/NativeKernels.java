@@ -1,0 +1,250 @@
+package ai.autoglm.core.tensor;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+
+/**
+ * The optional native kernel library ({@code autoglm-core/src/main/c}, {@code libautoglm_kernels.so}), bound through
+ * FFM: quantized weight rows, read in place from their segment, times activations quantized to 8 bits per block
+ * (int8 dot products: AVX512-VNNI or AVX-VNNI {@code vpdpbusd}, AVX2 {@code vpmaddubsw}; JDK 25's Vector API has no
+ * such operation, see docs/speed.md). The library picks its variant by CPU features when loaded.
+ *
+ * <p>Found as {@code -Dautoglm.native.lib=PATH}, else as the class-path resource
+ * {@code native/<os>-<arch>/libautoglm_kernels.so} (target/classes in a source tree, extracted to a temporary file
+ * when inside a jar). When it is absent or does not load, {@link #loaded()} is false and {@link #loadError()} says
+ * why; nothing else changes (the pure-Java kernels). Whether products use it is {@link KernelChoice}'s decision.
+ */
+public final class NativeKernels {
+    /** The ISAs of the library's variants, by the number {@code agk_init} takes and returns. */
+    public static final String[] ISA_NAMES = {"c", "avx2", "avxvnni", "avx512vnni"};
+
+    private static final String LIB_NAME = "libautoglm_kernels.so";
+    private static final Lib LIB;
+    private static final String LOAD_ERROR;
+    private static volatile int isa = -1;
+
+    static {
+        Lib lib = null;
+        String error = null;
+        try {
+            lib = new Lib(locate());
+            isa = lib.init(isaOverride());
+            if (isa < 0) {
+                error = "the ISA forced by -Dautoglm.native.isa=" + System.getProperty("autoglm.native.isa") + " is not supported by this CPU";
+                lib = null;
+            }
+        } catch (Throwable t) { // absent resource, dlopen failure, no native access: all mean "use Java"
+            error = t.getClass().getSimpleName() + ": " + t.getMessage();
+            lib = null;
+        }
+        LIB = lib;
+        LOAD_ERROR = error;
+    }
+
+    private NativeKernels() {
+    }
+
+    /** Whether the library loaded and bound. */
+    public static boolean loaded() {
+        return LIB != null;
+    }
+
+    /** Why the library is not loaded (null when it is). */
+    public static String loadError() {
+        return LOAD_ERROR;
+    }
+
+    /** The variant in use ({@link #ISA_NAMES}), or "none". */
+    public static String isa() {
+        return LIB == null ? "none" : ISA_NAMES[isa];
+    }
+
+    /** Whether the variant in use is a SIMD one (the portable C variant is no faster than the Vector API kernels). */
+    static boolean simd() {
+        return LIB != null && isa >= 1;
+    }
+
+    /**
+     * Switches to the named variant (tests run every variant the CPU has); returns false, changing nothing, when
+     * this CPU lacks it. Not for use while products run.
+     */
+    public static boolean selectIsa(String name) {
+        int i = java.util.Arrays.asList(ISA_NAMES).indexOf(name);
+        if (LIB == null || i < 0) return false;
+        int got = LIB.init(i);
+        if (got < 0) return false;
+        isa = got;
+        return true;
+    }
+
+    /** Whether the library has a kernel for this type. */
+    public static boolean supports(GgmlType type) {
+        return LIB != null && SUPPORTED[type.ordinal()];
+    }
+
+    /** {@code agk_supports} per type, asked once (the question comes with every matrix product). */
+    private static final boolean[] SUPPORTED = supportedTypes();
+
+    private static boolean[] supportedTypes() {
+        boolean[] s = new boolean[GgmlType.values().length];
+        if (LIB != null) for (GgmlType t : GgmlType.values()) s[t.ordinal()] = LIB.supports(t.id);
+        return s;
+    }
+
+    /**
+     * {@code out[outOff + t*d + i] = W[i] . x[xOff + t*n ..]} for rows {@code [r0, r1)} and {@code t < count}, x already
+     * quantized by {@link #quantize} into {@code xq}. Called from the compute pool's threads on row ranges.
+     */
+    public static void matmul(SegmentTensor w, int n, MemorySegment xq, long xqStride, int count, float[] out, int outOff, int d, int r0, int r1) {
+        GgmlType t = w.type();
+        // The library reads and writes through raw addresses: every bound is checked here.
+        java.util.Objects.checkFromToIndex(r0, r1, d);
+        java.util.Objects.checkFromIndexSize(outOff, (long) (count - 1) * d + r1, out.length);
+        if (w.size() < (long) r1 * n || n % t.blockSize != 0 || xq.byteSize() < xqStride * count) {
+            throw new IllegalArgumentException("native matmul out of bounds");
+        }
+        long rowBytes = (long) n / t.blockSize * t.typeSize;
+        LIB.matmul(t.id, w.segment(), rowBytes, r0, r1, n, xq, xqStride, count, MemorySegment.ofArray(out).asSlice(4L * outOff), d);
+    }
+
+    /** Bytes of one token's quantized activations for weights of this type (a multiple of 64). */
+    public static long quantizedBytes(GgmlType t, int n) {
+        return LIB.quantizedBytes(form(t), n);
+    }
+
+    /** Quantizes {@code count} tokens {@code x[xOff + t*n ..]} to 8 bits per block, the form type t's kernel reads. */
+    public static void quantize(GgmlType t, float[] x, int xOff, int n, int count, MemorySegment xq, long xqStride) {
+        java.util.Objects.checkFromIndexSize(xOff, (long) count * n, x.length);
+        if (n % t.blockSize != 0 || xq.byteSize() < xqStride * count || xqStride < quantizedBytes(t, n)) {
+            throw new IllegalArgumentException("native quantize out of bounds");
+        }
+        LIB.quantize(form(t), MemorySegment.ofArray(x).asSlice(4L * xOff), n, n, count, xq, xqStride);
+    }
+
+    /** 0: 32-element blocks with block sums (Q4_0, Q8_0); 1: 256-element blocks with 16-element sums (K-quants). */
+    private static int form(GgmlType t) {
+        return t.blockSize == 32 ? 0 : 1;
+    }
+
+    private static int isaOverride() {
+        String forced = System.getProperty("autoglm.native.isa");
+        if (forced == null || forced.isBlank()) return -1;
+        int i = java.util.Arrays.asList(ISA_NAMES).indexOf(forced.trim().toLowerCase(Locale.ROOT));
+        if (i < 0) throw new IllegalArgumentException("-Dautoglm.native.isa must be one of " + String.join(", ", ISA_NAMES) + ", got " + forced);
+        return i;
+    }
+
+    /** The library file: the system property, or the class-path resource (extracted when it is inside a jar). */
+    private static Path locate() throws IOException {
+        String explicit = System.getProperty("autoglm.native.lib");
+        if (explicit != null && !explicit.isBlank()) return Paths.get(explicit);
+        String os = System.getProperty("os.name").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
+        if (!os.contains("linux")) throw new IOException("no native kernels are built for " + os);
+        arch = switch (arch) {
+            case "amd64", "x86_64" -> "x86_64";
+            case "aarch64", "arm64" -> "aarch64";
+            default -> arch;
+        };
+        String resource = "native/linux-" + arch + "/" + LIB_NAME;
+        URL url = NativeKernels.class.getClassLoader().getResource(resource);
+        if (url == null) throw new IOException(resource + " is not on the class path (the build found no C compiler?)");
+        if ("file".equals(url.getProtocol())) {
+            try {
+                return Paths.get(url.toURI());
+            } catch (java.net.URISyntaxException e) {
+                throw new IOException(e);
+            }
+        }
+        // Inside a jar: copy to a private temporary file (written under a temporary name, then renamed), load that.
+        Path dir = Files.createTempDirectory("autoglm-native");
+        Path tmp = dir.resolve(LIB_NAME + ".part"), lib = dir.resolve(LIB_NAME);
+        // deleteOnExit runs in reverse order of registration: the file first, then its (then empty) directory.
+        dir.toFile().deleteOnExit();
+        lib.toFile().deleteOnExit();
+        try (InputStream in = url.openStream()) {
+            Files.copy(in, tmp);
+        }
+        Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE);
+        return lib;
+    }
+
+    /** The bound functions of one loaded library. */
+    private static final class Lib {
+        private final MethodHandle init, supports, quantizedBytes, quantize, matmul;
+
+        Lib(Path path) {
+            Linker linker = Linker.nativeLinker();
+            SymbolLookup lookup = SymbolLookup.libraryLookup(path, Arena.global());
+            ValueLayout.OfInt i = ValueLayout.JAVA_INT;
+            ValueLayout.OfLong l = ValueLayout.JAVA_LONG;
+            var a = ValueLayout.ADDRESS;
+            init = linker.downcallHandle(find(lookup, "agk_init"), FunctionDescriptor.of(i, i));
+            supports = linker.downcallHandle(find(lookup, "agk_supports"), FunctionDescriptor.of(i, i));
+            quantizedBytes = linker.downcallHandle(find(lookup, "agk_quantized_bytes"), FunctionDescriptor.of(l, i, i));
+            // critical(true): no thread-state transition (the calls are short and never block) and heap arrays
+            // (x, out) passed without copies; the GC waits for the call, which is bounded by one row range.
+            Linker.Option critical = Linker.Option.critical(true);
+            quantize = linker.downcallHandle(find(lookup, "agk_quantize"), FunctionDescriptor.ofVoid(i, a, i, l, i, a, l), critical);
+            matmul = linker.downcallHandle(find(lookup, "agk_matmul"), FunctionDescriptor.ofVoid(i, a, l, i, i, i, a, l, i, a, l), critical);
+        }
+
+        private static MemorySegment find(SymbolLookup lookup, String name) {
+            return lookup.find(name).orElseThrow(() -> new IllegalStateException(LIB_NAME + " lacks " + name));
+        }
+
+        int init(int isa) {
+            try {
+                return (int) init.invokeExact(isa);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        boolean supports(int type) {
+            try {
+                return (int) supports.invokeExact(type) != 0;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        long quantizedBytes(int form, int n) {
+            try {
+                return (long) quantizedBytes.invokeExact(form, n);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        void quantize(int form, MemorySegment x, int n, long xStride, int count, MemorySegment out, long outStride) {
+            try {
+                quantize.invokeExact(form, x, n, xStride, count, out, outStride);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        void matmul(int type, MemorySegment w, long rowBytes, int r0, int r1, int n, MemorySegment xq, long xqStride, int count,
+                    MemorySegment out, long outStride) {
+            try {
+                matmul.invokeExact(type, w, rowBytes, r0, r1, n, xq, xqStride, count, out, outStride);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+}
