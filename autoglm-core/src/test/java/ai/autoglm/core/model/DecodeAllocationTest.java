@@ -33,8 +33,16 @@ class DecodeAllocationTest {
         int[] tokens = TransformerModelTest.prompt(200, 7);
         for (int threads : new int[]{1, 2}) {
             ComputeThreads.set(threads);
+            // warm-up of every path until C2 has compiled the decode kernels (the Vector API's intrinsics; before that
+            // each vector operation is a heap object): a few thousand decode steps, as the compile queue may lag
+            for (int round = 0; round < 20; round++) {
+                try (InferenceState warm = model.newState(256)) {
+                    model.forward(warm, tokens, 0, 20, false);
+                    for (int i = 20; i < 200; i++) model.forward(warm, tokens, i, 1, false);
+                }
+            }
             InferenceState state = model.newState(256);
-            model.forward(state, tokens, 0, 20, false); // prefill, and warm-up of every path
+            model.forward(state, tokens, 0, 20, false);
             for (int i = 20; i < 60; i++) model.forward(state, tokens, i, 1, false);
             long before = mx.getCurrentThreadAllocatedBytes();
             int steps = 100;
