@@ -104,13 +104,20 @@ final class ServeCommand implements Callable<Integer> {
         threads.apply();
         kernels.apply();
         ServerConfig cfg = resolve();
+        GracefulShutdown shutdown = GracefulShutdown.install(); // SIGTERM/SIGINT: drain, flush the audit trail, exit 0
         AutoglmServer server = AutoglmServer.start(cfg, cluster.resolve(config)); // a port in use: IllegalArgumentException naming it, exit 2
+        shutdown.attach(server);
         if (model != null && config == null) {
             // The one model of the command line loads now: a broken file, a directory that is not a model or a lone
             // .safetensors file stops the start with the loader's message, instead of a server that answers 503.
             try {
                 server.registry().preload(cfg.models().getFirst().alias());
-            } catch (ai.autoglm.server.gateway.GatewayException e) {
+            } catch (RuntimeException e) {
+                if (shutdown.stopping()) { // stopped by a signal while loading: the drain closed the registry
+                    shutdown.await();
+                    return 0;
+                }
+                if (!(e instanceof ai.autoglm.server.gateway.GatewayException)) throw e;
                 server.close();
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
@@ -118,7 +125,7 @@ final class ServeCommand implements Callable<Integer> {
         System.err.printf("autoglm: serving %s on %s://%s:%d/v1 (Ctrl-C stops)%n",
                 cfg.models().stream().map(m -> describe(server, m.alias())).toList(), server.tls() ? "https" : "http",
                 cfg.host(), server.port());
-        GracefulShutdown.awaitSignal(server); // SIGTERM/SIGINT: drain, flush the audit trail, exit 0
+        shutdown.await();
         return 0;
     }
 
