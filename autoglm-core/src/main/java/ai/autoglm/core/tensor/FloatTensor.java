@@ -32,13 +32,17 @@ package ai.autoglm.core.tensor;
  *   <tr><td>Q4_0</td><td>yes</td><td>vector</td><td>yes (x rearranged per 32-block into y, z and the block's
  *       sum)</td><td>yes</td><td>vector</td><td>none</td></tr>
  *   <tr><td>Q4_1</td><td>yes</td><td>vector</td><td>no</td><td>no</td><td>vector</td><td>none</td></tr>
- *   <tr><td>Q5_0, Q5_1</td><td>yes</td><td>vector</td><td>no</td><td>no</td><td>vector ({@link VectorDequantizers})</td><td>none</td></tr>
+ *   <tr><td>Q5_0, Q5_1</td><td>yes</td><td>vector</td><td>no</td><td>no</td><td>vector ({@link Q5_0Tensor.Kernels#q5})</td><td>none</td></tr>
  *   <tr><td>Q2_K, Q3_K</td><td>yes</td><td>scalar decode + vector float dot, per block (correct, not tuned)</td>
  *       <td>no</td><td>no</td><td>scalar</td><td>none</td></tr>
  *   <tr><td>Q4_K, Q5_K, Q6_K</td><td>yes</td><td>vector</td><td>yes (x plus per-sub-block sums, {@link KQuantPrepare})</td>
- *       <td>no</td><td>vector ({@link VectorDequantizers})</td><td>the block scales repacked into a float table
+ *       <td>no</td><td>vector ({@code Kernels.q4_K}, {@code q5_K}, {@code q6_K})</td><td>the block scales repacked into a float table
  *       ({@link KQuantScales}, 64 bytes per block, off-heap), built on the tensor's first prepared dot</td></tr>
  * </table>
+ * Each type's kernels live in its own class (llama3.java's layout): block layout and scalar {@link #getFloat} in
+ * the class, its Vector API dot(s) and dequantizer in the class's nested {@code Kernels} (for example
+ * {@link Q4_0Tensor.Kernels}); what several types share (species, loaders, the half table, the 4-token plain-float
+ * dot, attention helpers) is in {@link VectorKernels}.
  * Weights are never repacked out of their GGML layout (they stay in the mapped file); the Q4_0, Q4_1 and Q8_0 dots
  * read their block scales through a 64K-entry half-to-float table ({@code VectorKernels.half}). No path uses
  * int8 activations: every kernel multiplies in float (8-bit activations were tried and not adopted; the integer

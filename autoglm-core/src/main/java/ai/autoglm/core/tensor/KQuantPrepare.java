@@ -1,7 +1,7 @@
 package ai.autoglm.core.tensor;
 
 /**
- * The decode kernels' form of x for the K-quants ({@link VectorKernels#dotQ4_KPrepared} and its Q5_K/Q6_K
+ * The decode kernels' form of x for the K-quants ({@link Q4_KTensor.Kernels#dotQ4_KPrepared} and its Q5_K/Q6_K
  * siblings): the n floats as they are (in the 64-byte aligned segment of a {@link PreparedVector}), then 16 floats
  * per 256-element block that carry the part of every weight that does not depend on its quant:
  * <ul>

@@ -44,12 +44,12 @@ public final class Q5_1Tensor extends SegmentTensor {
 
     @Override
     float vectorDot(long firstBlock, int nBlocks, float[] x, int xOffset) {
-        return VectorKernels.dotQ5(data, firstBlock, nBlocks, x, xOffset, true);
+        return Q5_0Tensor.Kernels.dotQ5(data, firstBlock, nBlocks, x, xOffset, true);
     }
 
     /** Whole blocks by the Vector API (the small-batch and prefill GEMMs' panels), bit-identical to {@link #dequantizeBlock}. */
     @Override
     void vectorDequantize(long firstBlock, int nBlocks, float[] out, int outOffset) {
-        VectorDequantizers.q5(data, firstBlock, nBlocks, true, out, outOffset);
+        Q5_0Tensor.Kernels.q5(data, firstBlock, nBlocks, true, out, outOffset);
     }
 }

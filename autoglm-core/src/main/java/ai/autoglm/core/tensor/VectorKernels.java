@@ -4,7 +4,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -13,23 +12,26 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * Vector API dot products over GGML blocks in place (the shape of llama3.java's Q4_0/Q8_0/F16 dots): quant
- * bytes are loaded 16 at a time as a 128-bit ByteVector, unpacked with lane-wise byte ops (nibbles, high
- * bits), widened to floats in {@code 16 / FLOAT_LANES} parts and multiplied with x; per-block scales are
- * applied once per sub-block to the partial sums, mins through a separate sum of x. Every kernel sees whole
- * blocks only ({@link SegmentTensor#dotVector} handles partial ones) and agrees with the scalar
- * {@code getFloat} loop up to float summation order. Also the vector dequantizers of the prefill GEMM's panels
- * ({@link PanelGemm}) and the prepared-vector decode dots ({@link PreparedVector}). Only loaded when
- * {@link VectorSupport#ENABLED}.
+ * What the Vector API kernels of several GGML types share (the shape of llama3.java's Q4_0/Q8_0/F16 dots): the
+ * species, the 16-byte loads and byte shifts, the widening multiply-adds, the half-to-float table, the F16/BF16/F32
+ * loaders, the accumulator sums, the K-quant prepared-x mins, the vector dequantizers' store, the 4-token plain-float
+ * dot and the attention helpers of {@link AttentionKernels}. Each type's own kernels (decode dot, prepared dot,
+ * 4-token dot, dequantizer) live beside its block layout and scalar decode, in its tensor class's nested
+ * {@code Kernels} (for example {@link Q4_0Tensor.Kernels}), llama3.java's one class per type. The notes below
+ * record why the kernels have the shape they have. Quant bytes are loaded 16 at a time as a 128-bit ByteVector,
+ * unpacked with lane-wise byte ops (nibbles, high bits), widened to floats in {@code 16 / FLOAT_LANES} parts and
+ * multiplied with x; per-block scales are applied once per sub-block to the partial sums, mins through a separate
+ * sum of x. Every kernel sees whole blocks only ({@link SegmentTensor#dotVector} handles partial ones) and agrees
+ * with the scalar {@code getFloat} loop up to float summation order. Only loaded when {@link VectorSupport#ENABLED}.
  */
 final class VectorKernels {
     static final VectorSpecies<Float> F = pickSpecies();
     static final int FLOAT_LANES = F.length();
-    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(FLOAT_LANES * 16));
-    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
-    private static final int PARTS = 16 / FLOAT_LANES;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(FLOAT_LANES * 16));
+    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    static final int PARTS = 16 / FLOAT_LANES;
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private VectorKernels() {
     }
@@ -40,7 +42,7 @@ final class VectorKernels {
         return preferred.length() > 16 ? FloatVector.SPECIES_512 : preferred;
     }
 
-    private static ByteVector bytes16(MemorySegment seg, long at) {
+    static ByteVector bytes16(MemorySegment seg, long at) {
         return ByteVector.fromMemorySegment(B16, seg, at, LE);
     }
 
@@ -50,17 +52,17 @@ final class VectorKernels {
      * bits it pulls in from the next byte land in the top {@code k} bits of each byte, which every caller
      * masks off.
      */
-    private static ByteVector srl(ByteVector v, int k) {
+    static ByteVector srl(ByteVector v, int k) {
         return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, k).reinterpretAsBytes();
     }
 
     /** Each byte (all below 16) shifted left by 4, with the same 32-bit shift as {@link #srl}. */
-    private static ByteVector sll4(ByteVector v) {
+    static ByteVector sll4(ByteVector v) {
         return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes();
     }
 
     /** acc + sum over 16 lanes of q[i] * x[xo + i], q holding small integers in byte lanes. */
-    private static FloatVector fma16(ByteVector q, float[] x, int xo, FloatVector acc) {
+    static FloatVector fma16(ByteVector q, float[] x, int xo, FloatVector acc) {
         for (int p = 0; p < PARTS; p++) {
             FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
             acc = qf.fma(FloatVector.fromArray(F, x, xo + p * FLOAT_LANES), acc);
@@ -69,12 +71,12 @@ final class VectorKernels {
     }
 
     /** acc + x[xo .. xo + n), n a multiple of 16. */
-    private static FloatVector sumX(float[] x, int xo, int n, FloatVector acc) {
+    static FloatVector sumX(float[] x, int xo, int n, FloatVector acc) {
         for (int i = 0; i < n; i += FLOAT_LANES) acc = acc.add(FloatVector.fromArray(F, x, xo + i));
         return acc;
     }
 
-    private static FloatVector scaled(FloatVector v, float s, FloatVector acc) {
+    static FloatVector scaled(FloatVector v, float s, FloatVector acc) {
         return v.fma(FloatVector.broadcast(F, s), acc);
     }
 
@@ -84,7 +86,7 @@ final class VectorKernels {
      * as the block's own arithmetic; a table lookup is a load that the broadcast reads from memory, and won back
      * most of it (numbers: bench/RESULTS.md, "Numbers behind the kernels' design"). 256 KB, of which a model's scales touch a few lines.
      */
-    private static float half(MemorySegment seg, long at) {
+    static float half(MemorySegment seg, long at) {
         return HALF_TO_FLOAT[seg.get(SegmentTensor.SHORT_LE, at) & 0xFFFF];
     }
 
@@ -96,229 +98,32 @@ final class VectorKernels {
 
     // The decode dots keep several independent accumulators. With one, every FMA waits for the previous one
     // (4 cycles of latency on Zen 4/5 and recent Intel cores), which capped F32/F16/BF16 at 16 multiply-adds
-    // per 4 cycles and Q4_0 at one 32-weight block per 4 cycles (Q8_0: see dotQ8_0; numbers: bench/RESULTS.md), whatever the width
+    // per 4 cycles and Q4_0 at one 32-weight block per 4 cycles (Q8_0: see Q8_0Tensor.Kernels.dotQ8_0; numbers: bench/RESULTS.md), whatever the width
     // of the machine: latency, not throughput or memory, was the limit (llama.cpp's ggml_vec_dot_f16 keeps
     // GGML_F16_ARR independent accumulators for the same reason). Each loop body loads one vector (or block) and
     // the accumulators rotate, so C2 compiles one copy of the body and renames the registers when it unrolls.
     // The register-blocked dot4 kernels below already had four chains, one per token.
 
     /** The four chains' sum, pairwise. */
-    private static float sum4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
+    static float sum4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
         return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-    }
-
-    static float dotF32(MemorySegment seg, long first, int n, float[] x, int xo) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int upper = F.loopBound(n), i = 0;
-        for (; i < upper; i += FLOAT_LANES) {
-            FloatVector a = f32(seg, first + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a0 = a1; a1 = a2; a2 = a3; a3 = a; // rotate: consecutive FMAs go to different chains
-        }
-        float sum = sum4(a0, a1, a2, a3);
-        for (; i < n; i++) sum += seg.get(SegmentTensor.FLOAT_LE, (first + i) * 4) * x[xo + i];
-        return sum;
-    }
-
-    /**
-     * binary16 to binary32 without a lookup table: shifting exponent+mantissa left by 13 gives a float whose
-     * value is the half's times 2^-112 (subnormals included), so one multiply by 2^112 rescales it; Inf/NaN
-     * (exponent 31) instead get the all-ones float exponent; the sign bit is OR-ed back last. (JDK 25's
-     * VectorOperators has no half-to-float conversion, so there is no way to reach vcvtph2ps.)
-     */
-    static float dotF16(MemorySegment seg, long first, int n, float[] x, int xo) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int upper = F.loopBound(n), i = 0;
-        for (; i < upper; i += FLOAT_LANES) {
-            FloatVector a = f16(seg, first + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a0 = a1; a1 = a2; a2 = a3; a3 = a; // rotate: consecutive FMAs go to different chains
-        }
-        float sum = sum4(a0, a1, a2, a3);
-        for (; i < n; i++) sum += half(seg, (first + i) * 2) * x[xo + i];
-        return sum;
-    }
-
-    /**
-     * F16 rows of finite halves only (see {@link F16Tensor#prepare}) against x from an aligned {@link PreparedVector}
-     * segment: without Inf/NaN the conversion is four operations (see {@link #finiteHalfToFloat}) instead of eight.
-     */
-    static float dotFiniteF16(MemorySegment seg, long first, int n, MemorySegment xs) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int upper = F.loopBound(n), i = 0;
-        for (; i < upper; i += FLOAT_LANES) {
-            FloatVector w = finiteHalfToFloat(ShortVector.fromMemorySegment(S, seg, (first + i) * 2, LE));
-            FloatVector a = w.fma(FloatVector.fromMemorySegment(F, xs, 4L * i, LE), a0);
-            a0 = a1; a1 = a2; a2 = a3; a3 = a; // rotate: consecutive FMAs go to different chains
-        }
-        float sum = sum4(a0, a1, a2, a3);
-        for (; i < n; i++) sum += half(seg, (first + i) * 2) * xs.get(SegmentTensor.FLOAT_LE, 4L * i);
-        return sum;
-    }
-
-    /**
-     * binary16 to binary32 for finite halves: the sign-extended half shifted left by 13 has the sign in bit 31
-     * (and copies of it in bits 28-30, cleared by the mask) and exponent+mantissa in bits 13-27, a float whose
-     * value is the half's times 2^-112 (subnormals included); one multiply by 2^112 rescales it, sign and all.
-     * An Inf/NaN half would come out as a finite float of magnitude 2^16 or more.
-     */
-    private static FloatVector finiteHalfToFloat(ShortVector h) {
-        return ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                .reinterpretAsFloats().mul(0x1p112f);
-    }
-
-    /** Whether no half in {@code [0, n)} has the exponent 31 (Inf or NaN). */
-    static boolean allFiniteF16(MemorySegment seg, long n) {
-        VectorSpecies<Short> s = ShortVector.SPECIES_PREFERRED;
-        long upper = n - n % s.length(), i = 0;
-        for (; i < upper; i += s.length()) {
-            if (ShortVector.fromMemorySegment(s, seg, i * 2, LE).and((short) 0x7C00).eq((short) 0x7C00).anyTrue()) return false;
-        }
-        for (; i < n; i++) if ((seg.get(SegmentTensor.SHORT_LE, i * 2) & 0x7C00) == 0x7C00) return false;
-        return true;
-    }
-
-    static float dotBF16(MemorySegment seg, long first, int n, float[] x, int xo) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int upper = F.loopBound(n), i = 0;
-        for (; i < upper; i += FLOAT_LANES) {
-            FloatVector a = bf16(seg, first + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a0 = a1; a1 = a2; a2 = a3; a3 = a; // rotate: consecutive FMAs go to different chains
-        }
-        float sum = sum4(a0, a1, a2, a3);
-        for (; i < n; i++) sum += Float.intBitsToFloat(seg.get(SegmentTensor.SHORT_LE, (first + i) * 2) << 16) * x[xo + i];
-        return sum;
     }
 
     // One loader per type rather than a switch over the type, and the chains rotated in a loop with one load site
     // rather than a body unrolled by hand: both first versions ran out of C2's inlining node budget
     // (NodeCountInliningCutoff, see the K-quant note below) and the F16 dot slowed by an order of magnitude
     // (boxed vectors; numbers: bench/RESULTS.md, "Numbers behind the kernels' design").
-    private static FloatVector f32(MemorySegment seg, long at) {
+    static FloatVector f32(MemorySegment seg, long at) {
         return FloatVector.fromMemorySegment(F, seg, at * 4, LE);
     }
 
-    private static FloatVector f16(MemorySegment seg, long at) {
+    static FloatVector f16(MemorySegment seg, long at) {
         return halfToFloat(ShortVector.fromMemorySegment(S, seg, at * 2, LE));
     }
 
-    private static FloatVector bf16(MemorySegment seg, long at) {
+    static FloatVector bf16(MemorySegment seg, long at) {
         return ((IntVector) ShortVector.fromMemorySegment(S, seg, at * 2, LE).convertShape(VectorOperators.S2I, I, 0))
                 .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /** The float 2^23: OR-ing an integer n < 2^23 into its mantissa gives the float 2^23 + n. */
-    private static final int TWO_POW_23_BITS = 0x4B000000;
-
-    /**
-     * One Q4_0 block (at byte {@code base}) dotted with x[xo .. xo + 32), times its scale, added to acc. The 16 bytes are widened to int lanes once and both nibbles taken
-     * from them (the high one by a shift, exact since the bytes are zero-extended); each nibble becomes a float
-     * by the exponent trick, (2^23 | n) - (2^23 + 8) = n - 8 exactly, which costs one OR (fused with the AND into
-     * one vpternlogd by C2) and one subtract instead of a byte subtract, a sign extension and an int-to-float
-     * conversion per nibble vector.
-     */
-    private static FloatVector blockQ4_0(MemorySegment seg, long base, float[] x, int xo, FloatVector acc) {
-        ByteVector q = bytes16(seg, base + 2);
-        FloatVector v = FloatVector.zero(F);
-        for (int p = 0; p < PARTS; p++) {
-            IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
-            FloatVector lo = qi.and(0x0F).or(TWO_POW_23_BITS).reinterpretAsFloats().sub(0x1p23f + 8);
-            FloatVector hi = qi.lanewise(VectorOperators.LSHR, 4).or(TWO_POW_23_BITS).reinterpretAsFloats().sub(0x1p23f + 8);
-            v = lo.fma(FloatVector.fromArray(F, x, xo + p * FLOAT_LANES), v);
-            v = hi.fma(FloatVector.fromArray(F, x, xo + 16 + p * FLOAT_LANES), v);
-        }
-        return scaled(v, half(seg, base), acc);
-    }
-
-    /**
-     * One accumulator chain, unlike the others: two alternating chains were faster in JMH (matrix in cache) but
-     * slower end to end on the 1.1 GB llama-q8_0, with and without a per-block helper; not understood yet. Q8_0
-     * also has no prepared-vector kernel: x from an aligned segment was faster in cache and slower end to end, with
-     * one chain or two (numbers: bench/RESULTS.md, "Numbers behind the kernels' design").
-     */
-    static float dotQ8_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nBlocks; b++, xo += 32) {
-            long base = (first + b) * Q8_0Tensor.BLOCK_BYTES;
-            FloatVector v = fma16(bytes16(seg, base + 2), x, xo, FloatVector.zero(F));
-            v = fma16(bytes16(seg, base + 18), x, xo + 16, v);
-            acc = scaled(v, half(seg, base), acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** Consecutive blocks into two alternating accumulators (see above). */
-    static float dotQ4_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        long base = first * Q4_0Tensor.BLOCK_BYTES;
-        for (int b = 0; b < nBlocks; b++, xo += 32, base += Q4_0Tensor.BLOCK_BYTES) {
-            FloatVector a = blockQ4_0(seg, base, x, xo, a0);
-            a0 = a1; a1 = a; // rotate: consecutive blocks go to different chains
-        }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * Q4_0 rows against x in the form {@link Q4_0Tensor#prepare} documents: per block, the 16 bytes zero-extended
-     * to int lanes once, the whole byte and its low nibble converted to floats, two multiply-adds with y and z
-     * onto a start value that carries the block's -8 S (spread over the lanes), then the block's scale once. Two
-     * alternating accumulators. (The -8 S summed in a scalar instead was a serial chain of float adds, 3 cycles a
-     * block, slower than all the vector work.)
-     */
-    static float dotQ4_0Prepared(MemorySegment seg, long first, int nBlocks, MemorySegment yz, long startsAt) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        long start = first * Q4_0Tensor.BLOCK_BYTES;
-        for (int b = 0; b < nBlocks; b++) {
-            long base = start + (long) b * Q4_0Tensor.BLOCK_BYTES, o = b * 128L; // o: 32 floats per block
-            ByteVector q = bytes16(seg, base + 2);
-            FloatVector v = FloatVector.broadcast(F, yz.get(SegmentTensor.FLOAT_LE, startsAt + 4L * b));
-            for (int p = 0; p < PARTS; p++) {
-                IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
-                FloatVector whole = (FloatVector) qi.convert(VectorOperators.I2F, 0);
-                FloatVector low = (FloatVector) qi.and(0x0F).convert(VectorOperators.I2F, 0);
-                v = low.fma(FloatVector.fromMemorySegment(F, yz, o + 4L * p * FLOAT_LANES, LE), v);
-                v = whole.fma(FloatVector.fromMemorySegment(F, yz, o + 64 + 4L * p * FLOAT_LANES, LE), v);
-            }
-            FloatVector a = scaled(v, half(seg, base), a0);
-            a0 = a1; a1 = a; // rotate: consecutive blocks go to different chains
-        }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
-    }
-
-    static float dotQ4_1(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nBlocks; b++, xo += 32) {
-            long base = (first + b) * Q4_1Tensor.BLOCK_BYTES;
-            ByteVector q = bytes16(seg, base + 4);
-            ByteVector lo = q.and((byte) 0x0F);
-            ByteVector hi = srl(q, 4).and((byte) 0x0F);
-            FloatVector v = fma16(hi, x, xo + 16, fma16(lo, x, xo, FloatVector.zero(F)));
-            acc = scaled(v, half(seg, base), acc);
-            acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), half(seg, base + 2), acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** Q5_0 (withMin false: value (q - 16) * d) and Q5_1 (withMin true: value q * d + m). */
-    static float dotQ5(MemorySegment seg, long first, int nBlocks, float[] x, int xo, boolean withMin) {
-        int bytes = withMin ? Q5_1Tensor.BLOCK_BYTES : Q5_0Tensor.BLOCK_BYTES;
-        int qhAt = withMin ? 4 : 2;
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nBlocks; b++, xo += 32) {
-            long base = (first + b) * bytes;
-            int qh = seg.get(SegmentTensor.INT_LE, base + qhAt);
-            ByteVector q = bytes16(seg, base + qhAt + 4);
-            // The fifth bit of element j is bit j of qh: a lane mask straight from the bits.
-            ByteVector lo = q.and((byte) 0x0F).add((byte) 16, VectorMask.fromLong(B16, qh & 0xFFFF));
-            ByteVector hi = srl(q, 4).and((byte) 0x0F)
-                    .add((byte) 16, VectorMask.fromLong(B16, (qh >>> 16) & 0xFFFF));
-            if (!withMin) {
-                lo = lo.sub((byte) 16);
-                hi = hi.sub((byte) 16);
-            }
-            FloatVector v = fma16(hi, x, xo + 16, fma16(lo, x, xo, FloatVector.zero(F)));
-            acc = scaled(v, half(seg, base), acc);
-            if (withMin) acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), half(seg, base + 2), acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     // The K-quant kernels are shaped by C2's inlining budget: C2 stops inlining once a compilation holds about
@@ -329,91 +134,6 @@ final class VectorKernels {
     // some 30-100 times slower than Q4_0's (-XX:+PrintInlining shows "failed to inline: NodeCountInliningCutoff";
     // numbers: bench/RESULTS.md, "Numbers behind the kernels' design"). So: one flat loop with a small body (a chunk, sub-block or eighth of a block,
     // its position computed as scalars), scales read with a few wide loads, and Q5_K's mins in a separate loop.
-
-    /** Q4_K: one iteration per 64-element chunk c of block b (sub-blocks 2c from low nibbles, 2c+1 from high). */
-    static float dotQ4_K(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int k = 0, chunks = 4 * nBlocks; k < chunks; k++, xo += 64) {
-            long base = (first + (k >>> 2)) * Q4_KTensor.BLOCK_BYTES;
-            int c = k & 3;
-            int dd = seg.get(SegmentTensor.INT_LE, base); // d and dmin
-            float d = Float.float16ToFloat((short) dd), dmin = Float.float16ToFloat((short) (dd >>> 16));
-            long scLo = seg.get(SegmentTensor.LONG_LE, base + 4);
-            int scHi = seg.get(SegmentTensor.INT_LE, base + 12);
-            int sm1 = Q4_KTensor.scaleMin(scLo, scHi, 2 * c), sm2 = Q4_KTensor.scaleMin(scLo, scHi, 2 * c + 1);
-            long qs = base + 16 + 32 * c;
-            ByteVector q0 = bytes16(seg, qs), q1 = bytes16(seg, qs + 16);
-            FloatVector v1 = fma16(q1.and((byte) 0x0F), x, xo + 16, fma16(q0.and((byte) 0x0F), x, xo, FloatVector.zero(F)));
-            FloatVector v2 = fma16(srl(q1, 4).and((byte) 0x0F), x, xo + 48,
-                    fma16(srl(q0, 4).and((byte) 0x0F), x, xo + 32, FloatVector.zero(F)));
-            acc = scaled(v1, d * (sm1 & 0xFF), acc);
-            acc = scaled(v2, d * (sm2 & 0xFF), acc);
-            acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), -(dmin * (sm1 >>> 8)), acc);
-            acc = scaled(sumX(x, xo + 32, 32, FloatVector.zero(F)), -(dmin * (sm2 >>> 8)), acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * Q5_K: as Q4_K plus the fifth bit of element l of sub-block j, bit j of qh[l]. One iteration per 32-element
-     * sub-block j of block b (the low nibbles of chunk j/2 for even j, the high ones for odd j), and the mins in a
-     * second loop: anything larger per iteration exceeded C2's inlining node budget, as described above.
-     */
-    static float dotQ5_K(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int k = 0, subBlocks = 8 * nBlocks, y = xo; k < subBlocks; k++, y += 32) {
-            long base = (first + (k >>> 3)) * Q5_KTensor.BLOCK_BYTES;
-            int j = k & 7;
-            int sm = Q4_KTensor.scaleMin(seg.get(SegmentTensor.LONG_LE, base + 4), seg.get(SegmentTensor.INT_LE, base + 12), j);
-            long qs = base + 48 + 32 * (j >>> 1);
-            int nibble = 4 * (j & 1);
-            ByteVector lo = srl(bytes16(seg, qs), nibble).and((byte) 0x0F).add(fifthBit(bytes16(seg, base + 16), j));
-            ByteVector hi = srl(bytes16(seg, qs + 16), nibble).and((byte) 0x0F).add(fifthBit(bytes16(seg, base + 32), j));
-            FloatVector v = fma16(hi, x, y + 16, fma16(lo, x, y, FloatVector.zero(F)));
-            acc = scaled(v, half(seg, base) * (sm & 0xFF), acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD) - kQuantMins(seg, first, nBlocks, Q5_KTensor.BLOCK_BYTES, x, xo);
-    }
-
-    /** Sum over the sub-blocks j of Q4_K/Q5_K blocks of dmin * m_j * (sum of x over sub-block j). */
-    private static float kQuantMins(MemorySegment seg, long first, int nBlocks, int blockBytes, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int k = 0, subBlocks = 8 * nBlocks; k < subBlocks; k++, xo += 32) {
-            long base = (first + (k >>> 3)) * blockBytes;
-            int sm = Q4_KTensor.scaleMin(seg.get(SegmentTensor.LONG_LE, base + 4), seg.get(SegmentTensor.INT_LE, base + 12), k & 7);
-            acc = scaled(sumX(x, xo, 32, FloatVector.zero(F)), half(seg, base + 2) * (sm >>> 8), acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** 16 where bit {@code bit} of the qh byte is set, else 0. */
-    private static ByteVector fifthBit(ByteVector qh, int bit) {
-        return sll4(srl(qh, bit).and((byte) 1));
-    }
-
-    /**
-     * Q6_K: one iteration per eighth (h, g, p) of block b: half h (128 elements), lanes l = 16g .. 16g+15, and the
-     * 16 ql bytes at 32p (low nibbles: group p, high nibbles: group p + 2; qh bits 2p..2p+1 and 2p+4..2p+5).
-     * Group i's lanes share scales[8h + g + 2i]. A larger step per iteration exceeded C2's inlining node budget.
-     */
-    static float dotQ6_K(MemorySegment seg, long first, int nBlocks, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int k = 0, eighths = 8 * nBlocks; k < eighths; k++) {
-            long base = (first + (k >>> 3)) * Q6_KTensor.BLOCK_BYTES;
-            int h = (k >>> 2) & 1, g = (k >>> 1) & 1, p = k & 1;
-            float d = half(seg, base + 208);
-            long sc = seg.get(SegmentTensor.LONG_LE, base + 192 + 8 * h) >>> (8 * (g + 2 * p)); // scales[8h+g+2p] in bits 0-7, [.. +4] in 32-39
-            ByteVector v = bytes16(seg, base + 64 * h + 32 * p + 16 * g);
-            ByteVector hb = srl(bytes16(seg, base + 128 + 32 * h + 16 * g), 2 * p);
-            // bits 0-1 of hb to bits 4-5 (the int-lane shift's spill into the next byte is masked off), bits 4-5 stay
-            ByteVector qa = v.and((byte) 0x0F).or(sll4(hb).and((byte) 0x30)).sub((byte) 32);
-            ByteVector qb = srl(v, 4).and((byte) 0x0F).or(hb.and((byte) 0x30)).sub((byte) 32);
-            int yo = xo + 256 * (k >>> 3) + 128 * h + 16 * g + 32 * p;
-            acc = scaled(fma16(qa, x, yo, FloatVector.zero(F)), d * (byte) sc, acc);
-            acc = scaled(fma16(qb, x, yo + 64, FloatVector.zero(F)), d * (byte) (sc >>> 32), acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
 
     /** {@code a[0 .. n) . x[xo .. xo + n)}, n a multiple of FLOAT_LANES (the block-decoded dots of {@link KQuantBlocks}). */
     static float dotFloats(float[] a, float[] x, int xo, int n) {
@@ -438,84 +158,20 @@ final class VectorKernels {
     // doing everything of Q5_K or Q6_K was cut off (NodeCountInliningCutoff) and all but stalled (numbers:
     // bench/RESULTS.md, "Numbers behind the kernels' design").
 
-    private static FloatVector prepared(MemorySegment xs, long at) {
+    static FloatVector prepared(MemorySegment xs, long at) {
         return FloatVector.fromMemorySegment(F, xs, at, LE);
     }
 
     /** The scale at float index {@code i} of a {@link KQuantScales} table, broadcast. */
-    private static FloatVector scale(MemorySegment sf, long i) {
+    static FloatVector scale(MemorySegment sf, long i) {
         return FloatVector.broadcast(F, sf.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, 4 * i));
-    }
-
-    /**
-     * Q4_K rows against a prepared x: per 64-element chunk c the 32 bytes widened to int lanes once, low nibbles
-     * (sub-block 2c) and high nibbles (2c+1, a shift of the zero-extended bytes) converted and multiplied with x into
-     * two sums, each scaled once; the mins in a loop of their own ({@link #minsPrepared}). {@code sf}: the
-     * block scales ({@link KQuantScales}); {@code extraAt}: byte offset of the per-block floats in {@code xs}.
-     */
-    static float dotQ4_KPrepared(MemorySegment seg, MemorySegment sf, long first, int nBlocks, MemorySegment xs, long extraAt) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        long xc = 0;
-        for (int k = 0, chunks = 4 * nBlocks; k < chunks; k++, xc += 256) {
-            long blk = first + (k >>> 2), qs = blk * Q4_KTensor.BLOCK_BYTES + 16 + 32 * (k & 3);
-            ByteVector q0 = bytes16(seg, qs), q1 = bytes16(seg, qs + 16);
-            FloatVector lo = FloatVector.zero(F), hi = lo;
-            for (int p = 0; p < PARTS; p++) {
-                IntVector i0 = (IntVector) q0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
-                IntVector i1 = (IntVector) q1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
-                long xp = xc + 4L * p * FLOAT_LANES;
-                lo = ((FloatVector) i0.and(0x0F).convert(VectorOperators.I2F, 0)).fma(prepared(xs, xp), lo);
-                lo = ((FloatVector) i1.and(0x0F).convert(VectorOperators.I2F, 0)).fma(prepared(xs, xp + 64), lo);
-                hi = ((FloatVector) i0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(prepared(xs, xp + 128), hi);
-                hi = ((FloatVector) i1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(prepared(xs, xp + 192), hi);
-            }
-            long j = 16 * blk + 2 * (k & 3);
-            a0 = lo.fma(scale(sf, j), a0);
-            a1 = hi.fma(scale(sf, j + 1), a1);
-        }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD) + minsPrepared(sf, first, nBlocks, xs, extraAt);
-    }
-
-    /**
-     * Q5_K: as {@link #dotQ4_KPrepared} with the fifth bit of element l of sub-block j, bit j of qh[l], OR-ed in as 16;
-     * the even sub-blocks (low nibbles) and the odd ones (high nibbles; the row is in L1 by then) in two loops, each
-     * small enough for C2's inlining budget, then the mins.
-     */
-    static float dotQ5_KPrepared(MemorySegment seg, MemorySegment sf, long first, int nBlocks, MemorySegment xs, long extraAt) {
-        return q5KHalf(seg, sf, first, nBlocks, xs, 0) + q5KHalf(seg, sf, first, nBlocks, xs, 1) + minsPrepared(sf, first, nBlocks, xs, extraAt);
-    }
-
-    /** The Q5_K sub-blocks 2c + odd (c < 4) of every block, without the mins. */
-    private static float q5KHalf(MemorySegment seg, MemorySegment sf, long first, int nBlocks, MemorySegment xs, int odd) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        long xc = 128L * odd;
-        for (int k = 0, chunks = 4 * nBlocks; k < chunks; k++, xc += 256) {
-            long blk = first + (k >>> 2), base = blk * Q5_KTensor.BLOCK_BYTES, qs = base + 48 + 32 * (k & 3);
-            int bit = 2 * (k & 3) + odd;
-            ByteVector q0 = bytes16(seg, qs), q1 = bytes16(seg, qs + 16);
-            ByteVector h0 = bytes16(seg, base + 16), h1 = bytes16(seg, base + 32);
-            FloatVector v = FloatVector.zero(F);
-            for (int p = 0; p < PARTS; p++) {
-                // the nibble, and qh bit 2c + odd moved to bit 4
-                IntVector i0 = ((IntVector) q0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p)).lanewise(VectorOperators.LSHR, 4 * odd).and(0x0F);
-                IntVector i1 = ((IntVector) q1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p)).lanewise(VectorOperators.LSHR, 4 * odd).and(0x0F);
-                IntVector g0 = ((IntVector) h0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p)).lanewise(VectorOperators.LSHR, bit);
-                IntVector g1 = ((IntVector) h1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p)).lanewise(VectorOperators.LSHR, bit);
-                long xp = xc + 4L * p * FLOAT_LANES;
-                v = ((FloatVector) i0.or(g0.lanewise(VectorOperators.LSHL, 4).and(16)).convert(VectorOperators.I2F, 0)).fma(prepared(xs, xp), v);
-                v = ((FloatVector) i1.or(g1.lanewise(VectorOperators.LSHL, 4).and(16)).convert(VectorOperators.I2F, 0)).fma(prepared(xs, xp + 64), v);
-            }
-            FloatVector a = v.fma(scale(sf, 16 * blk + bit), a0);
-            a0 = a1; a1 = a; // rotate: consecutive chunks go to different chains
-        }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
     /**
      * {@code sum_b table_b . extra_b}: 16 table floats against the prepared 16 per block: the Q4_K/Q5_K mins
      * ({@code [d sc, dmin m] . [0, -S]}) and the Q6_K {@code - 32} ({@code d sc . (-32 S)}).
      */
-    private static float minsPrepared(MemorySegment sf, long first, int nBlocks, MemorySegment xs, long extraAt) {
+    static float minsPrepared(MemorySegment sf, long first, int nBlocks, MemorySegment xs, long extraAt) {
         FloatVector am = FloatVector.zero(F);
         for (int b = 0; b < nBlocks; b++) {
             for (int p = 0; p < PARTS; p++) {
@@ -526,78 +182,13 @@ final class VectorKernels {
         return am.reduceLanes(VectorOperators.ADD);
     }
 
-    /**
-     * Q6_K rows against a prepared x: the ql bytes of groups 0 and 2 of each 32-element span ({@code which} 0) and
-     * those of groups 1 and 3 ({@code which} 1; the row is in L1 by then) in two loops, each small enough for C2's
-     * inlining budget, then the {@code - 32} of every weight ({@link #minsPrepared}).
-     */
-    static float dotQ6_KPrepared(MemorySegment seg, MemorySegment sf, long first, int nBlocks, MemorySegment xs, long extraAt) {
-        return q6KHalf(seg, sf, first, nBlocks, xs, 0) + q6KHalf(seg, sf, first, nBlocks, xs, 1) + minsPrepared(sf, first, nBlocks, xs, extraAt);
-    }
-
-    /**
-     * Per quarter (h, g) of a block: the 16 ql bytes at 64h + 32 which + 16g and the qh bytes at 32h + 16g widened to
-     * int lanes once; the low nibbles with qh bits 2 which .. +1 are the 6-bit q (0..63) of group 8h + g + 2 which, the
-     * high nibbles with qh bits 2 which + 4 .. +5 those of group 8h + g + 2 which + 4. Each group's 16 products are
-     * summed, then scaled once.
-     */
-    private static float q6KHalf(MemorySegment seg, MemorySegment sf, long first, int nBlocks, MemorySegment xs, int which) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        long xg = 128L * which;
-        for (int k = 0, quarters = 4 * nBlocks; k < quarters; k++) {
-            int h = (k >>> 1) & 1, g = k & 1;
-            long blk = first + (k >>> 2), base = blk * Q6_KTensor.BLOCK_BYTES;
-            ByteVector q = bytes16(seg, base + 64 * h + 32 * which + 16 * g);
-            ByteVector qh = bytes16(seg, base + 128 + 32 * h + 16 * g);
-            long xq = xg + 1024L * (k >>> 2) + 4L * (128 * h + 16 * g);
-            FloatVector lo = FloatVector.zero(F), hi = lo;
-            for (int p = 0; p < PARTS; p++) {
-                IntVector iq = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
-                IntVector ih = ((IntVector) qh.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p)).lanewise(VectorOperators.LSHR, 2 * which);
-                long xp = xq + 4L * p * FLOAT_LANES;
-                lo = ((FloatVector) iq.and(0x0F).or(ih.lanewise(VectorOperators.LSHL, 4).and(0x30)).convert(VectorOperators.I2F, 0)).fma(prepared(xs, xp), lo);
-                hi = ((FloatVector) iq.lanewise(VectorOperators.LSHR, 4).or(ih.and(0x30)).convert(VectorOperators.I2F, 0)).fma(prepared(xs, xp + 256), hi);
-            }
-            long j = 16 * blk + 8 * h + g + 2 * which;
-            a0 = lo.fma(scale(sf, j), a0);
-            a1 = hi.fma(scale(sf, j + 4), a1);
-        }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
-    }
-
     // ---------------------------------------------------------------- dequantization (the prefill GEMM's panels)
-
-    /** Halves {@code [first, first + n)} to floats in {@code out[oo ..]}. */
-    static void copyF16(MemorySegment seg, long first, int n, float[] out, int oo) {
-        int upper = F.loopBound(n), i = 0;
-        for (; i < upper; i += FLOAT_LANES) f16(seg, first + i).intoArray(out, oo + i);
-        for (; i < n; i++) out[oo + i] = half(seg, (first + i) * 2);
-    }
-
-    static void copyBF16(MemorySegment seg, long first, int n, float[] out, int oo) {
-        int upper = F.loopBound(n), i = 0;
-        for (; i < upper; i += FLOAT_LANES) bf16(seg, first + i).intoArray(out, oo + i);
-        for (; i < n; i++) out[oo + i] = Float.intBitsToFloat(seg.get(SegmentTensor.SHORT_LE, (first + i) * 2) << 16);
-    }
-
-    static void dequantizeQ8_0(MemorySegment seg, long first, int nBlocks, float[] out, int oo) {
-        for (int b = 0; b < nBlocks; b++, oo += 32) {
-            long base = (first + b) * Q8_0Tensor.BLOCK_BYTES;
-            float d = half(seg, base);
-            for (int h = 0; h < 2; h++) {
-                ByteVector q = bytes16(seg, base + 2 + 16 * h);
-                for (int p = 0; p < PARTS; p++) {
-                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, oo + 16 * h + p * FLOAT_LANES);
-                }
-            }
-        }
-    }
 
     /**
      * Q4_0 ({@code min} false: {@code (nibble - 8) * d}) and Q4_1 ({@code min} true: {@code nibble * d + m}) blocks, in
      * the same float operations as the scalar decoders so the results are bit-identical.
      */
-    private static void dequantizeNibbles(MemorySegment seg, long base, boolean min, float[] out, int oo) {
+    static void dequantizeNibbles(MemorySegment seg, long base, boolean min, float[] out, int oo) {
         float d = half(seg, base), m = min ? half(seg, base + 2) : 0f;
         ByteVector q = bytes16(seg, base + (min ? 4 : 2));
         for (int p = 0; p < PARTS; p++) {
@@ -618,12 +209,31 @@ final class VectorKernels {
         }
     }
 
-    static void dequantizeQ4_0(MemorySegment seg, long first, int nBlocks, float[] out, int oo) {
-        for (int b = 0; b < nBlocks; b++, oo += 32) dequantizeNibbles(seg, (first + b) * Q4_0Tensor.BLOCK_BYTES, false, out, oo);
+    /** Each byte shifted left by {@code k}, with the same 32-bit shift as {@link #srl} (callers mask the spill). */
+    static ByteVector sll(ByteVector v, int k) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, k).reinterpretAsBytes();
     }
 
-    static void dequantizeQ4_1(MemorySegment seg, long first, int nBlocks, float[] out, int oo) {
-        for (int b = 0; b < nBlocks; b++, oo += 32) dequantizeNibbles(seg, (first + b) * Q4_1Tensor.BLOCK_BYTES, true, out, oo);
+    /**
+     * The half at byte {@code at} by {@code Float.float16ToFloat} (no table): the scales of the vector dequantizers
+     * (the GEMM panels of Q5_0, Q5_1, Q4_K, Q5_K, Q6_K), as in the scalar {@code dequantizeBlock}s.
+     */
+    static float float16At(MemorySegment seg, long at) {
+        return Float.float16ToFloat(seg.get(SegmentTensor.SHORT_LE, at));
+    }
+
+    /**
+     * 16 signed byte lanes times s, then minus m: {@code out[oo ..] = q * s - m}. The vector dequantizers (each type's
+     * {@code Kernels}: Q5_0/Q5_1 {@code q5}, {@code q4_K}, {@code q5_K}, {@code q6_K}) perform the same float
+     * operations as the type's scalar {@code dequantizeBlock} (a multiply then an add or subtract, never a fused
+     * multiply-add), so the results are bit-identical (TensorTypesTest compares copyTo with getFloat exactly).
+     * Layouts and formulas: ggml-quants.c dequantize_row_q5_0/q5_1/q4_K/q5_K/q6_K; loops keep one small step per
+     * iteration for C2's inlining budget (the K-quant note above).
+     */
+    static void scaleStore(ByteVector q, float s, float m, float[] out, int oo) {
+        for (int p = 0; p < PARTS; p++) {
+            ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(s).sub(m).intoArray(out, oo + p * FLOAT_LANES);
+        }
     }
 
     // ---------------------------------------------------------------- register-blocked: one row, four tokens
@@ -633,52 +243,11 @@ final class VectorKernels {
     // (PanelGemm) takes chunks of 8 tokens or more, these serve 2-7 tokens: small server batches of decode rows.
 
     /** The four accumulators' sums to {@code out[oo + t*os]}. */
-    private static void store4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] out, int oo, int os) {
+    static void store4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] out, int oo, int os) {
         out[oo] = a0.reduceLanes(VectorOperators.ADD);
         out[oo + os] = a1.reduceLanes(VectorOperators.ADD);
         out[oo + 2 * os] = a2.reduceLanes(VectorOperators.ADD);
         out[oo + 3 * os] = a3.reduceLanes(VectorOperators.ADD);
-    }
-
-    static void dot4Q4_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo, int xs, float[] out, int oo, int os) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int b = 0; b < nBlocks; b++, xo += 32) {
-            long base = (first + b) * Q4_0Tensor.BLOCK_BYTES;
-            FloatVector d = FloatVector.broadcast(F, half(seg, base));
-            ByteVector q = bytes16(seg, base + 2);
-            ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-            ByteVector hi = srl(q, 4).and((byte) 0x0F).sub((byte) 8);
-            for (int p = 0; p < PARTS; p++) {
-                int o = xo + p * FLOAT_LANES;
-                FloatVector wl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d);
-                FloatVector wh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d);
-                a0 = wh.fma(FloatVector.fromArray(F, x, o + 16), wl.fma(FloatVector.fromArray(F, x, o), a0));
-                a1 = wh.fma(FloatVector.fromArray(F, x, o + xs + 16), wl.fma(FloatVector.fromArray(F, x, o + xs), a1));
-                a2 = wh.fma(FloatVector.fromArray(F, x, o + 2 * xs + 16), wl.fma(FloatVector.fromArray(F, x, o + 2 * xs), a2));
-                a3 = wh.fma(FloatVector.fromArray(F, x, o + 3 * xs + 16), wl.fma(FloatVector.fromArray(F, x, o + 3 * xs), a3));
-            }
-        }
-        store4(a0, a1, a2, a3, out, oo, os);
-    }
-
-    static void dot4Q8_0(MemorySegment seg, long first, int nBlocks, float[] x, int xo, int xs, float[] out, int oo, int os) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int b = 0; b < nBlocks; b++, xo += 32) {
-            long base = (first + b) * Q8_0Tensor.BLOCK_BYTES;
-            FloatVector d = FloatVector.broadcast(F, half(seg, base));
-            for (int h = 0; h < 2; h++) {
-                ByteVector q = bytes16(seg, base + 2 + 16 * h);
-                for (int p = 0; p < PARTS; p++) {
-                    int o = xo + 16 * h + p * FLOAT_LANES;
-                    FloatVector w = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d);
-                    a0 = w.fma(FloatVector.fromArray(F, x, o), a0);
-                    a1 = w.fma(FloatVector.fromArray(F, x, o + xs), a1);
-                    a2 = w.fma(FloatVector.fromArray(F, x, o + 2 * xs), a2);
-                    a3 = w.fma(FloatVector.fromArray(F, x, o + 3 * xs), a3);
-                }
-            }
-        }
-        store4(a0, a1, a2, a3, out, oo, os);
     }
 
     /** Weights {@code [first + i, first + i + FLOAT_LANES)} of an F16, BF16 or F32 row as floats. */
@@ -690,7 +259,7 @@ final class VectorKernels {
         };
     }
 
-    /** binary16 lanes to binary32 (the conversion documented at {@link #dotF16}). */
+    /** binary16 lanes to binary32 (the conversion documented at {@link F16Tensor.Kernels#dotF16}). */
     private static FloatVector halfToFloat(ShortVector h) {
         IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
         IntVector em = bits.and(0x7fff);
