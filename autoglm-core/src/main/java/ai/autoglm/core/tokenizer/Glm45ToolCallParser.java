@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,8 +28,6 @@ import java.util.Set;
  * repeats a key makes the whole output plain content, with no calls.
  */
 public final class Glm45ToolCallParser implements ToolCallParser {
-    private static final String OPEN = "<tool_call>";
-    private static final String CLOSE = "</tool_call>";
     private static final String KEY_OPEN = "<arg_key>";
     private static final String KEY_CLOSE = "</arg_key>";
     private static final String VALUE_OPEN = "<arg_value>";
@@ -43,34 +40,7 @@ public final class Glm45ToolCallParser implements ToolCallParser {
 
     @Override
     public Parsed parse(String output, Set<String> knownTools, List<Map<String, Object>> tools) {
-        if (output == null) {
-            return new Parsed("", List.of());
-        }
-        if (output.length() > ToolCallJson.MAX_OUTPUT_CHARS || !output.contains(OPEN)) {
-            return new Parsed(output, List.of());
-        }
-        List<ToolCall> calls = new ArrayList<>();
-        StringBuilder text = new StringBuilder();
-        int pos = 0;
-        while (true) {
-            int open = output.indexOf(OPEN, pos);
-            if (open < 0) {
-                text.append(output, pos, output.length());
-                break;
-            }
-            text.append(output, pos, open);
-            int close = output.indexOf(CLOSE, open + OPEN.length());
-            if (close < 0) {
-                return new Parsed(output, List.of());
-            }
-            ToolCall call = call(output.substring(open + OPEN.length(), close), knownTools, tools);
-            if (call == null) {
-                return new Parsed(output, List.of());
-            }
-            calls.add(call);
-            pos = close + CLOSE.length();
-        }
-        return new Parsed(text.toString().strip(), calls);
+        return TaggedToolCalls.parse(output, body -> call(body, knownTools, tools));
     }
 
     /** One block's inside: the name, then key/value pairs separated by whitespace only; null when malformed. */
