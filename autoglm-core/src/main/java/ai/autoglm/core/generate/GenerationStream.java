@@ -18,7 +18,7 @@ public final class GenerationStream {
      * @param token        the sampled id (a stop token when {@code finish} is STOP and it ended generation)
      * @param counted      whether the token is part of the output (false for a stop token)
      * @param text         final text released by this step (possibly empty)
-     * @param logprob      the model's log-probability of the token
+     * @param logprob      the model's log-probability of the token (NaN when the stream was made without logprobs)
      * @param topIds       the most likely ids at this position (empty unless top logprobs were asked for)
      * @param topLogprobs  their log-probabilities
      * @param finish       why generation ended with this step, or null when it goes on
@@ -34,6 +34,7 @@ public final class GenerationStream {
     private final Utf8StreamDecoder utf8 = new Utf8StreamDecoder();
     private final StopSequenceMatcher stops;
     private final int maxTokens;
+    private final boolean logprobs;
     private final int topLogprobs;
     private final boolean ignoreStopTokens;
     private int generated;
@@ -46,6 +47,15 @@ public final class GenerationStream {
      */
     public GenerationStream(LanguageModel model, Sequence sequence, GenerationRequest request, int topLogprobs,
                             boolean ignoreStopTokens) {
+        this(model, sequence, request, topLogprobs > 0, topLogprobs, ignoreStopTokens);
+    }
+
+    /**
+     * @param logprobs whether each {@link Step#logprob} is computed (it costs a log-sum-exp over the vocabulary per
+     *                 step); without it the step carries NaN
+     */
+    public GenerationStream(LanguageModel model, Sequence sequence, GenerationRequest request, boolean logprobs,
+                            int topLogprobs, boolean ignoreStopTokens) {
         int promptLength = request.promptTokens().length;
         if (promptLength >= sequence.capacity()) throw new ContextOverflowException(promptLength, 1, sequence.capacity());
         this.model = model;
@@ -55,6 +65,7 @@ public final class GenerationStream {
         this.stops = new StopSequenceMatcher(request.stopStrings());
         // The answer is cut short ("length") where the context runs out before max tokens.
         this.maxTokens = Math.min(request.maxTokens(), sequence.capacity() - promptLength);
+        this.logprobs = logprobs || topLogprobs > 0;
         this.topLogprobs = topLogprobs;
         this.ignoreStopTokens = ignoreStopTokens;
     }
@@ -70,7 +81,7 @@ public final class GenerationStream {
         LogitsProcessor constraint = request.logitsProcessor();
         if (constraint != null) constraint.process(logits);
         int token = sampler.sample(logits, sequence.history(), sequence.historyLength());
-        float logprob = sampler.lastLogprob();
+        float logprob = logprobs ? sampler.lastLogprob() : Float.NaN;
         int[] topIds = new int[topLogprobs];
         float[] top = new float[topLogprobs];
         int n = sampler.topLogprobs(topLogprobs, topIds, top);

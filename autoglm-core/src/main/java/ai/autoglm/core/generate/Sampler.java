@@ -51,6 +51,7 @@ public final class Sampler {
     private double weightSum;
     private float rawMax;
     private double rawLogSumExp;
+    private boolean logSumExpValid;  // computed on the first logprob asked for at a position: greedy serving never pays it
     private int lastToken = -1;
 
     public Sampler(SamplerSettings settings, int vocabSize) {
@@ -135,6 +136,16 @@ public final class Sampler {
     /** The model's log-probability of {@code tokenId} at the last sampled position. */
     public float logprob(int tokenId) {
         Objects.checkIndex(tokenId, vocabSize);
+        if (!logSumExpValid) {
+            double sum = 0;
+            if (VectorSupport.ENABLED) {
+                sum = LogitKernels.sumExp(raw, vocabSize, rawMax); // the scalar loop cost a millisecond per step per slot at 128K entries (bench/RESULTS.md)
+            } else {
+                for (int i = 0; i < vocabSize; i++) sum += Math.exp(raw[i] - rawMax);
+            }
+            rawLogSumExp = Math.log(sum);
+            logSumExpValid = true;
+        }
         return (float) (raw[tokenId] - rawMax - rawLogSumExp);
     }
 
@@ -184,13 +195,7 @@ public final class Sampler {
         }
         if (max == Float.NEGATIVE_INFINITY) throw new IllegalArgumentException("all logits are -infinity or NaN");
         rawMax = max;
-        double sum = 0;
-        if (VectorSupport.ENABLED) {
-            sum = LogitKernels.sumExp(raw, vocabSize, max); // the scalar loop cost a millisecond per step per slot at 128K entries (bench/RESULTS.md)
-        } else {
-            for (int i = 0; i < vocabSize; i++) sum += Math.exp(raw[i] - max);
-        }
-        rawLogSumExp = Math.log(sum);
+        logSumExpValid = false;
 
         applyPenalties(history, historyLength);
 

@@ -282,7 +282,7 @@ public final class ContinuousBatchScheduler implements AutoCloseable {
         }
         if (best == null) throw new IllegalStateException("admit without a free slot");
         try {
-            best.stream = new GenerationStream(model, best.sequence, job.request(), job.topLogprobs(), job.ignoreEos());
+            best.stream = new GenerationStream(model, best.sequence, job.request(), job.logprobs(), job.topLogprobs(), job.ignoreEos());
         } catch (RuntimeException e) { // the HTTP side checks the context first; this is the last line
             job.emit(new JobEvent.Failed(400, "invalid_request_error", e.getMessage()));
             listener.jobEnded("error", 0);

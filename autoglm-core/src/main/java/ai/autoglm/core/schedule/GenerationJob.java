@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class GenerationJob {
     private final GenerationRequest request;
+    private final boolean logprobs;
     private final int topLogprobs;
     private final boolean ignoreEos;
     private final long submittedNanos = System.nanoTime();
@@ -26,7 +27,16 @@ public final class GenerationJob {
      * @param timeLimitNanos the most time from submission to the last token
      */
     public GenerationJob(GenerationRequest request, int topLogprobs, boolean ignoreEos, long timeLimitNanos) {
+        this(request, topLogprobs > 0, topLogprobs, ignoreEos, timeLimitNanos);
+    }
+
+    /**
+     * @param logprobs each token's log-probability is wanted (OpenAI {@code logprobs}); without it the sampler skips
+     *                 the log-sum-exp over the vocabulary that it costs at every step
+     */
+    public GenerationJob(GenerationRequest request, boolean logprobs, int topLogprobs, boolean ignoreEos, long timeLimitNanos) {
         this.request = request;
+        this.logprobs = logprobs || topLogprobs > 0;
         this.topLogprobs = topLogprobs;
         this.ignoreEos = ignoreEos;
         this.deadlineNanos = submittedNanos + timeLimitNanos;
@@ -38,6 +48,10 @@ public final class GenerationJob {
 
     public int[] prompt() {
         return request.promptTokens();
+    }
+
+    boolean logprobs() {
+        return logprobs;
     }
 
     int topLogprobs() {

@@ -58,7 +58,7 @@ final class Generations {
         }
         int maxTokens = p.maxTokens() == null ? context - prompt.length : p.maxTokens();
         GenerationRequest request = new GenerationRequest(prompt, maxTokens, p.sampling(), m.stopTokens(), p.stop(), constraint);
-        GenerationJob job = new GenerationJob(request, p.topLogprobs(), p.ignoreEos(), timeout.toNanos());
+        GenerationJob job = new GenerationJob(request, p.logprobs(), p.topLogprobs(), p.ignoreEos(), timeout.toNanos());
         try {
             m.scheduler().submit(job);
         } catch (QueueFullException e) {
