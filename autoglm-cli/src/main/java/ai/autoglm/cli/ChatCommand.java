@@ -70,14 +70,13 @@ final class ChatCommand implements Callable<Integer> {
                 ThinkBlockSplitter.Start start = ThinkBlockSplitter.start(model.chatTemplate().orElse(null), rendered);
                 ThinkBlockSplitter split = start == null ? null : new ThinkBlockSplitter(start);
                 StringBuilder answer = new StringBuilder();
-                boolean[] reasoned = {false};
                 GenerationResult result;
                 try {
                     result = generator.generate(sequence, new GenerationRequest(prompt, sampling.maxTokens,
                             sampling.settings(), stopTokens, sampling.stop), text -> {
-                        print(out, split == null ? new ThinkBlockSplitter.Split("", text) : split.push(text), answer, reasoned);
+                        print(out, split == null ? new ThinkBlockSplitter.Split("", text) : split.push(text), answer, split);
                     });
-                    if (split != null) print(out, split.finish(), answer, reasoned);
+                    if (split != null) print(out, split.finish(), answer, split);
                 } catch (ContextOverflowException e) {
                     history.removeLast();
                     out.println("(the conversation no longer fits the context: " + e.getMessage() + "; /reset to start over)");
@@ -98,13 +97,10 @@ final class ChatCommand implements Callable<Integer> {
      * Prints a piece of the reply: the reasoning as it comes (the model's thinking), a blank line, then the answer,
      * which {@code answer} collects for the history (the chat templates drop earlier turns' reasoning anyway).
      */
-    private static void print(PrintStream out, ThinkBlockSplitter.Split piece, StringBuilder answer, boolean[] reasoned) {
-        if (!piece.reasoning().isEmpty()) {
-            out.print(piece.reasoning());
-            reasoned[0] = true;
-        }
+    private static void print(PrintStream out, ThinkBlockSplitter.Split piece, StringBuilder answer, ThinkBlockSplitter split) {
+        out.print(piece.reasoning());
         if (!piece.content().isEmpty()) {
-            if (answer.isEmpty() && reasoned[0]) out.print("\n\n");
+            if (answer.isEmpty() && split != null && !split.reasoning().isEmpty()) out.print("\n\n");
             out.print(piece.content());
             answer.append(piece.content());
         }

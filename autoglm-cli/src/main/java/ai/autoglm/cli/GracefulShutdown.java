@@ -53,7 +53,10 @@ final class GracefulShutdown {
 
     private void onSignal(Signal sig) {
         AutoglmServer s = server;
-        if (s == null) System.exit(128 + sig.getNumber()); // still starting: as the default handler ends it
+        if (s == null) { // still starting: end as the default handler would
+            System.exit(128 + sig.getNumber());
+            return;
+        }
         Thread.ofPlatform().name("autoglm-drain").start(() -> {
             if (!closing.compareAndSet(false, true)) return;
             boolean clean = s.drain();

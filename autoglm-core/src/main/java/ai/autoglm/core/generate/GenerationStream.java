@@ -27,6 +27,9 @@ public final class GenerationStream {
                        FinishReason finish) {
     }
 
+    private static final int[] NO_IDS = {};
+    private static final float[] NO_LOGPROBS = {};
+
     private final LanguageModel model;
     private final Sequence sequence;
     private final GenerationRequest request;
@@ -82,12 +85,16 @@ public final class GenerationStream {
         if (constraint != null) constraint.process(logits);
         int token = sampler.sample(logits, sequence.history(), sequence.historyLength());
         float logprob = logprobs ? sampler.lastLogprob() : Float.NaN;
-        int[] topIds = new int[topLogprobs];
-        float[] top = new float[topLogprobs];
-        int n = sampler.topLogprobs(topLogprobs, topIds, top);
-        if (n < topLogprobs) {
-            topIds = java.util.Arrays.copyOf(topIds, n);
-            top = java.util.Arrays.copyOf(top, n);
+        int[] topIds = NO_IDS;
+        float[] top = NO_LOGPROBS;
+        if (topLogprobs > 0) { // two arrays per token only when alternatives were asked for
+            topIds = new int[topLogprobs];
+            top = new float[topLogprobs];
+            int n = sampler.topLogprobs(topLogprobs, topIds, top);
+            if (n < topLogprobs) {
+                topIds = java.util.Arrays.copyOf(topIds, n);
+                top = java.util.Arrays.copyOf(top, n);
+            }
         }
         if (!ignoreStopTokens && request.stopTokens().contains(token)) {
             finish = FinishReason.STOP;
