@@ -162,7 +162,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (model != null) {
             // a name is pulled (or found in the cache) and, with --quantize, converted once into the derived store
-            ServedModelFiles.Prepared p = ServedModelFiles.prepare(model, quantize, ctx, slots != null ? slots : 1,
+            ServedModelFiles.Prepared p = ServedModelFiles.prepare(model, quantize, ctx, slots != null ? slots : 1, kvTypes,
                     () -> memoryBudgetMb != null ? MemoryBudget.ofMegabytes(memoryBudgetMb) : MemoryBudget.fromMachine(),
                     new ModelPuller(HubCli.settings(offline)), HubCli.source(source), HubCli.progress());
             String name = alias != null ? alias : p.displayName();

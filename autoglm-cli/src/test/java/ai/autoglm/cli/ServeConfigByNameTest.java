@@ -22,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code server.offline}, as a real {@code serve --config} process against the local hub. {@code source: modelscope}
  * pulls from MODELSCOPE_ENDPOINT while HF_ENDPOINT (a port that only counts connections) is never contacted;
  * {@code offline: true} then serves from the cache and the derived store with no connection to either; offline with
- * a model that is not cached is one clear error.
+ * a model that is not cached is one clear error. The model entry leaves its slots to the server ({@code slots: auto})
+ * and asks for an f16 key cache, both read before the pull.
  */
 class ServeConfigByNameTest {
     @TempDir
@@ -41,6 +42,8 @@ class ServeConfigByNameTest {
                     alias: tiny
                     quantize: int4
                     context: 128
+                    slots: auto
+                    cache-type-k: f16
                 """.formatted(offline, model));
         return f;
     }

@@ -82,12 +82,14 @@ public final class ServerConfigFile {
             Path modelPath;
             String alias;
             String quantize = m.has("quantize") ? text(file, where + "quantize", m.get("quantize")) : null;
+            KvCacheTypes kvTypes = kvCacheTypes(file, where, m);
             if (m.has("model")) {
                 String name = text(file, where + "model", m.get("model"));
                 Integer ctx = m.has("context") ? integer(file, where + "context", m.get("context")) : null;
-                int slots = m.has("slots") ? integer(file, where + "slots", m.get("slots")) : 1;
+                // sized for one slot when the count is left to the server (auto): the serving-time choice comes later
+                int slots = m.has("slots") && !"auto".equals(m.get("slots").asText()) ? integer(file, where + "slots", m.get("slots")) : 1;
                 try {
-                    var prepared = ai.autoglm.server.hub.ServedModelFiles.prepare(name, quantize, ctx, slots,
+                    var prepared = ai.autoglm.server.hub.ServedModelFiles.prepare(name, quantize, ctx, slots, kvTypes,
                             () -> server.has("memory-budget-mb") ? MemoryBudget.ofMegabytes(integer(file, "server.memory-budget-mb", server.get("memory-budget-mb")))
                                     : MemoryBudget.fromMachine(),
                             new ai.autoglm.core.hub.ModelPuller(hubSettings(file, server)), server.has("source") ? text(file, "server.source", server.get("source")) : null,
@@ -110,9 +112,7 @@ public final class ServerConfigFile {
                         m.has("keep-alive") ? duration(file, where + "keep-alive", m.get("keep-alive")) : null,
                         m.has("tool-parser") ? text(file, where + "tool-parser", m.get("tool-parser")) : null,
                         m.has("lora") ? base.resolve(text(file, where + "lora", m.get("lora"))) : null,
-                        quantize,
-                        KvCacheTypes.parse(m.has("cache-type-k") ? text(file, where + "cache-type-k", m.get("cache-type-k")) : null,
-                                m.has("cache-type-v") ? text(file, where + "cache-type-v", m.get("cache-type-v")) : null)));
+                        quantize, kvTypes));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
             }
@@ -135,6 +135,16 @@ public final class ServerConfigFile {
     }
 
     /** The hub settings of the environment, with {@code server.offline: true} forbidding the network. */
+    /** A model's cache-type-k/-v; a bad type is this file's error, before any model is pulled. */
+    private static KvCacheTypes kvCacheTypes(Path file, String where, JsonNode m) {
+        try {
+            return KvCacheTypes.parse(m.has("cache-type-k") ? text(file, where + "cache-type-k", m.get("cache-type-k")) : null,
+                    m.has("cache-type-v") ? text(file, where + "cache-type-v", m.get("cache-type-v")) : null);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
     private static ai.autoglm.core.hub.HubSettings hubSettings(Path file, JsonNode server) {
         ai.autoglm.core.hub.HubSettings s = ai.autoglm.core.hub.HubSettings.fromEnvironment();
         return server.has("offline") && bool(file, "server.offline", server.get("offline")) ? s.withOffline(true) : s;

@@ -4,6 +4,7 @@ import ai.autoglm.core.memory.MemoryBudget;
 import ai.autoglm.core.quant.ModelQuantizer;
 import ai.autoglm.core.quant.QuantPreset;
 import ai.autoglm.core.quant.QuantizationOptions;
+import ai.autoglm.core.model.KvCacheTypes;
 import ai.autoglm.core.quant.ServeQuantization;
 import ai.autoglm.core.convert.HfToGgufConverter;
 import ai.autoglm.core.hub.DerivedStore;
@@ -39,7 +40,12 @@ public final class ServedModelFiles {
     public record Prepared(Path path, String quantize, String displayName) {
     }
 
-    public static Prepared prepare(String model, String quantize, Integer context, int slots, Supplier<MemoryBudget> budget,
+    /**
+     * The file to serve for a path or a model name; with {@code --quantize} on a pulled safetensors checkpoint, the
+     * type is chosen for the serving memory of {@code slots} sequences of {@code context} positions in KV caches of
+     * {@code kvTypes} (a q8_0 cache leaves room for better weights than the f32 default) and the file derived once.
+     */
+    public static Prepared prepare(String model, String quantize, Integer context, int slots, KvCacheTypes kvTypes, Supplier<MemoryBudget> budget,
                                    ModelPuller puller, String source, PullListener listener) throws IOException {
         // a word that is not a quantization fails here, before a download of gigabytes rather than after it
         if (quantize != null) quantize = ServeQuantization.parseOption(quantize, "--quantize (or a config's quantize:)");
@@ -47,7 +53,7 @@ public final class ServedModelFiles {
         ModelRef ref = ModelNames.parse(model, source);
         PulledModel m = puller.resolve(ref, source, listener);
         if (quantize == null || !m.isSafetensors()) return new Prepared(m.modelPath(), quantize, model);
-        ServeQuantization.Decision d = ServeQuantization.decide(quantize, m.snapshot(), context, slots, budget);
+        ServeQuantization.Decision d = ServeQuantization.decide(quantize, m.snapshot(), context, slots, budget, kvTypes);
         LOG.info(() -> "model " + model + ": " + d.reason());
         if (d.type() == null) return new Prepared(m.snapshot(), null, model);
         if (Files.exists(ModelFiles.manifestPath(m.snapshot()))) {

@@ -1,12 +1,19 @@
 package ai.autoglm.server.hub;
 
 import ai.autoglm.core.memory.MemoryBudget;
+import ai.autoglm.core.memory.MemoryModel;
+import ai.autoglm.core.memory.TensorSpec;
+import ai.autoglm.core.model.ModelLoader;
+import ai.autoglm.core.model.TransformerModel;
+import ai.autoglm.core.quant.WeightTypeRule;
+import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.format.gguf.GgufFile;
 import ai.autoglm.core.format.hf.HfFixtures;
 import ai.autoglm.core.hub.HubSettings;
 import ai.autoglm.core.hub.LocalHub;
 import ai.autoglm.core.hub.ModelPuller;
 import ai.autoglm.core.hub.PullListener;
+import ai.autoglm.core.model.KvCacheTypes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,7 +60,7 @@ class ServedModelFilesTest {
             hub.publish(REPO, repo, null);
             ModelPuller puller = new ModelPuller(settings(hub));
             for (var e : expected.entrySet()) {
-                ServedModelFiles.Prepared p = ServedModelFiles.prepare(REPO, e.getKey(), 128, 1, () -> MemoryBudget.ofMegabytes(64 << 10),
+                ServedModelFiles.Prepared p = ServedModelFiles.prepare(REPO, e.getKey(), 128, 1, KvCacheTypes.DEFAULT, () -> MemoryBudget.ofMegabytes(64 << 10),
                         puller, "huggingface", PullListener.NONE);
                 assertThat(p.quantize()).as(e.getKey() + ": quantized into the derived file, nothing left for load time").isNull();
                 assertThat(p.path().toString()).as(e.getKey()).contains("derived").endsWith(".gguf");
@@ -61,6 +68,40 @@ class ServedModelFilesTest {
                     assertThat(g.getLong("general.file_type", -1)).as(e.getKey() + " -> " + p.path().getFileName()).isEqualTo(e.getValue());
                 }
             }
+        }
+    }
+
+    /**
+     * {@code auto} sizes for the KV cache type asked for: with a budget that holds f16 weights beside q4_0 caches but
+     * not beside f32 ones, a q4_0 cache gets the f16 file (checked by its file type) and the default cache no file
+     * at all (the budget computed from the memory model the decision uses).
+     */
+    @Test
+    void autoCountsTheKvCacheTypeAskedFor() throws Exception {
+        Path repo = tmp.resolve("repo");
+        HfFixtures.write(repo, HfFixtures.qwen2());
+        int ctx = 4096, slots = 8;
+        KvCacheTypes q4 = KvCacheTypes.parse("q4_0", "q4_0");
+        long withF32, withQ4;
+        try (var m = (TransformerModel) ModelLoader.load(repo)) {
+            var stored = TensorSpec.of(m.weights());
+            var f16 = WeightTypeRule.apply(m.config(), stored, GgmlType.F16);
+            withF32 = MemoryModel.forServing(m.config(), f16, ctx, slots, KvCacheTypes.DEFAULT).totalBytes();
+            withQ4 = MemoryModel.forServing(m.config(), f16, ctx, slots, q4).totalBytes();
+        }
+        assertThat(withQ4).as("the fixture's caches must matter at this size").isLessThan(withF32);
+        MemoryBudget between = new MemoryBudget((withF32 + withQ4) / 2, "test");
+        try (LocalHub hub = new LocalHub()) {
+            hub.publish(REPO, repo, null);
+            ModelPuller puller = new ModelPuller(settings(hub));
+            ServedModelFiles.Prepared quantizedCache = ServedModelFiles.prepare(REPO, "auto", ctx, slots, q4, () -> between, puller, "huggingface",
+                    PullListener.NONE);
+            try (GgufFile a = GgufFile.open(quantizedCache.path())) {
+                assertThat(a.getLong("general.file_type", -1)).as("q4_0 cache: f16 weights fit").isEqualTo(1L);
+            }
+            // this fixture's weights are a few hundred KB, so with f32 caches no smaller weight type makes up the difference
+            assertThatThrownBy(() -> ServedModelFiles.prepare(REPO, "auto", ctx, slots, KvCacheTypes.DEFAULT, () -> between, puller, "huggingface",
+                    PullListener.NONE)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no quantization fits");
         }
     }
 
@@ -72,7 +113,7 @@ class ServedModelFilesTest {
             hub.publish(REPO, repo, null);
             ModelPuller puller = new ModelPuller(settings(hub));
             for (String bad : List.of("int3", "q5_k", "q4_k_s", "fp8", "bf16", "")) {
-                assertThatThrownBy(() -> ServedModelFiles.prepare(REPO, bad, 128, 1, () -> MemoryBudget.ofMegabytes(1024), puller, "huggingface",
+                assertThatThrownBy(() -> ServedModelFiles.prepare(REPO, bad, 128, 1, KvCacheTypes.DEFAULT, () -> MemoryBudget.ofMegabytes(1024), puller, "huggingface",
                         PullListener.NONE))
                         .as(bad).isInstanceOf(IllegalArgumentException.class)
                         .hasMessageContaining("--quantize").hasMessageContaining("int4, int8, fp16").hasMessageContaining("'" + bad + "'");
