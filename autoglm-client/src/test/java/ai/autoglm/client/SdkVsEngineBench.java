@@ -55,9 +55,12 @@ public final class SdkVsEngineBench {
     /**
      * Repetitions each run does after its built-in warm-up and drops, on both sides alike: one warm-up request is
      * not enough for C2 to have compiled the prefill kernels (a first try had bench's pp times fall from 150 to 50 ms
-     * over its 5 repetitions of the bundled model).
+     * over its 5 repetitions of the bundled model). 2 were not enough for the SDK's JVM, which compiles far more code
+     * (template, tokenizer, sampler, scheduler, client): on 2 shared cores its compiler threads still spent 200-900 ms
+     * per request on the bundled model up to the 10th request, taking the cores from the forward pass, and the SDK's
+     * decode rose from ~100 to ~700 tok/s over those requests while bench's settled after 3 (bench/sdk/RESULTS.md).
      */
-    static final int DROPPED = 2;
+    static final int DROPPED = 10;
 
     /** One run's repetitions. */
     record Run(String side, double[] ttftMs, double[] tgTokS, int promptTokens, int genTokens) {
@@ -149,8 +152,15 @@ public final class SdkVsEngineBench {
     static void sdkChild(Path model, int p, int n, int t, int reps) {
         ComputeThreads.set(t);
         try (InProcessClient client = AutoGLMClient.inProcess().model(model).slots(1).context(p + n + 16).open()) {
+            // only prompts whose greedy answer runs the full n tokens (a few variants of the bundled model end early at
+            // an end-of-turn token, and (1 token) / (time after the first) is not a decode rate); greedy is
+            // deterministic, so a prompt that ran n tokens once does again
             List<ChatRequest> req = new ArrayList<>();
-            for (int i = 0; i <= reps; i++) req.add(request(client, p, n, i));
+            for (int i = 0; req.size() <= reps; i++) {
+                if (i > 10 * (reps + 1)) throw new IllegalStateException("too few prompts generate " + n + " tokens");
+                ChatRequest c = request(client, p, n, i);
+                if (client.chat(c).usage().completionTokens() == n) req.add(c);
+            }
             client.chat(req.removeLast()); // warm-up, as bench's unmeasured pp and tg
             StringBuilder ttft = new StringBuilder(), tg = new StringBuilder();
             int prompt = 0, gen = 0;
@@ -158,6 +168,7 @@ public final class SdkVsEngineBench {
                 ChatResponse x = client.chat(req.removeLast());
                 double first = x.timing().timeToFirstToken().toNanos() / 1e6, total = x.timing().total().toNanos() / 1e6;
                 gen = x.usage().completionTokens();
+                if (gen != n) System.err.println("warning: a greedy request generated " + gen + " tokens this time, not " + n);
                 prompt = x.usage().promptTokens();
                 ttft.append(r > 0 ? "," : "").append(String.format(Locale.ROOT, "%.3f", first));
                 tg.append(r > 0 ? "," : "").append(String.format(Locale.ROOT, "%.3f", (gen - 1) / ((total - first) / 1000)));
