@@ -8,6 +8,8 @@
 #        quartiles and ranges, the SDK/bench ratio per round (issue 18: within 5%); see SdkVsEngineBench
 #        bench/sdk/run.sh remote [N] [T] [rounds]: decode ms/token and time to first token, in-process vs a loopback
 #        autoglm serve of the same model (124M Llama), alternating L R R L
+#        bench/sdk/run.sh step [T] [rounds]: a decode step's time outside the forward pass on the scheduler path, streamed
+#        and whole-answer readers, against autoglm bench's forward loop (MODEL, default the bundled one); see StepOverheadBench
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$ROOT/scripts/java-env.sh"
@@ -34,6 +36,12 @@ if [ "${1:-}" = remote ]; then
   N="${2:-64}" T="${3:-2}" R="${4:-4}"
   machine
   java $AUTOGLM_JVM_FLAGS -cp "$JCP" ai.autoglm.client.SdkVsEngineBench remote "${MODEL:-llama124m}" "$N" "$T" "$R"
+  machine
+  exit 0
+fi
+if [ "${1:-}" = step ]; then
+  machine
+  java $AUTOGLM_JVM_FLAGS -cp "$JCP" ai.autoglm.client.StepOverheadBench "${MODEL:-models/default/model.gguf}" "${2:-2}" "${3:-40}"
   machine
   exit 0
 fi

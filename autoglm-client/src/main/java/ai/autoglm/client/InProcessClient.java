@@ -151,7 +151,7 @@ final class InProcessClient implements AutoGLMClient {
     @Override
     public ChatResponse chat(ChatRequest request) {
         long start = System.nanoTime(), first = 0;
-        Submitted s = submit(request, "");
+        Submitted s = submit(request, "", false);
         StringBuilder text = new StringBuilder();
         String finish = null;
         while (true) {
@@ -199,7 +199,7 @@ final class InProcessClient implements AutoGLMClient {
      */
     ChatStream stream(ChatRequest request, String continuation) {
         long start = System.nanoTime();
-        Submitted s = submit(request, continuation);
+        Submitted s = submit(request, continuation, true);
         ToolCallStreamFilter filter = s.toolNames == null ? null : new ToolCallStreamFilter(toolFormat, s.toolNames, s.tools);
         ThinkBlockSplitter think = s.start == null ? null : new ThinkBlockSplitter(s.start);
         return new PieceStream() {
@@ -273,8 +273,13 @@ final class InProcessClient implements AutoGLMClient {
     private record Submitted(GenerationJob job, Set<String> toolNames, List<Map<String, Object>> tools, ThinkBlockSplitter.Start start) {
     }
 
-    /** Renders, checks and queues the request (the checks of the server's {@code Generations.submit}). */
-    private Submitted submit(ChatRequest r, String continuation) {
+    /**
+     * Renders, checks and queues the request (the checks of the server's {@code Generations.submit}).
+     *
+     * @param streaming whether the caller reads each token as it comes; without it the job wakes the caller for the
+     *                  first token and the end only ({@link GenerationJob#wakeReaderAtEndsOnly})
+     */
+    private Submitted submit(ChatRequest r, String continuation, boolean streaming) {
         if (template == null) throw new ServerErrorException(400, "invalid_request_error", null, "model " + path + " has no chat template");
         String text;
         try {
@@ -301,6 +306,7 @@ final class InProcessClient implements AutoGLMClient {
         int maxTokens = o.maxTokens() == null ? context - prompt.length : o.maxTokens();
         GenerationRequest req = new GenerationRequest(prompt, maxTokens, sampling, stopTokens, o.stop(), constraint(r));
         GenerationJob job = new GenerationJob(req, 0, false, requestTimeout.toNanos());
+        if (!streaming) job.wakeReaderAtEndsOnly();
         try {
             scheduler.submit(job);
         } catch (QueueFullException e) {

@@ -55,9 +55,12 @@ public final class SdkVsEngineBench {
     /**
      * Repetitions each run does after its built-in warm-up and drops, on both sides alike: one warm-up request is
      * not enough for C2 to have compiled the prefill kernels (a first try had bench's pp times fall from 150 to 50 ms
-     * over its 5 repetitions of the bundled model).
+     * over its 5 repetitions of the bundled model). 2 were not enough for the SDK's JVM, which compiles far more code
+     * (template, tokenizer, sampler, scheduler, client): on 2 shared cores its compiler threads still spent 200-900 ms
+     * per request on the bundled model up to the 10th request, taking the cores from the forward pass, and the SDK's
+     * decode rose from ~100 to ~700 tok/s over those requests while bench's settled after 3 (bench/sdk/RESULTS.md).
      */
-    static final int DROPPED = 2;
+    static final int DROPPED = 10;
 
     /** One run's repetitions. */
     record Run(String side, double[] ttftMs, double[] tgTokS, int promptTokens, int genTokens) {
@@ -149,13 +152,23 @@ public final class SdkVsEngineBench {
     static void sdkChild(Path model, int p, int n, int t, int reps) {
         ComputeThreads.set(t);
         try (InProcessClient client = AutoGLMClient.inProcess().model(model).slots(1).context(p + n + 16).open()) {
-            List<ChatRequest> req = new ArrayList<>();
-            for (int i = 0; i <= reps; i++) req.add(request(client, p, n, i));
-            client.chat(req.removeLast()); // warm-up, as bench's unmeasured pp and tg
+            // the prompts are built before the warm-up: building one tokenizes its text once per character, garbage
+            // and compilation that must not land inside a measured request (bench has no such work between its runs)
+            List<ChatRequest> prompts = new ArrayList<>();
+            for (int i = 0; i < reps + 1 + Math.max(4, reps / 2); i++) prompts.add(request(client, p, n, i));
+            int variant = 0;
+            client.chat(prompts.get(variant++)); // warm-up, as bench's unmeasured pp and tg
             StringBuilder ttft = new StringBuilder(), tg = new StringBuilder();
             int prompt = 0, gen = 0;
             for (int r = 0; r < reps; r++) {
-                ChatResponse x = client.chat(req.removeLast());
+                ChatResponse x;
+                // a new prompt each time; only answers that run the full n tokens count (a few prompts of the bundled
+                // model end early at an end-of-turn token, and 1 token / (time after the first) is not a decode rate)
+                do {
+                    if (variant > 10 * (reps + 1)) throw new IllegalStateException("too few prompts generate " + n + " tokens");
+                    x = client.chat(variant < prompts.size() ? prompts.get(variant) : request(client, p, n, variant));
+                    variant++;
+                } while (x.usage().completionTokens() != n);
                 double first = x.timing().timeToFirstToken().toNanos() / 1e6, total = x.timing().total().toNanos() / 1e6;
                 gen = x.usage().completionTokens();
                 prompt = x.usage().promptTokens();

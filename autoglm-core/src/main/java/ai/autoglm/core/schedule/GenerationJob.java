@@ -2,6 +2,8 @@ package ai.autoglm.core.schedule;
 
 import ai.autoglm.core.generate.GenerationRequest;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +22,11 @@ public final class GenerationJob {
     private final long deadlineNanos;
     private final BlockingQueue<JobEvent> events = new LinkedBlockingQueue<>();
     private volatile boolean cancelled;
+    /** Set by {@link #wakeReaderAtEndsOnly} before submission; read by the scheduler thread only after that. */
+    private boolean quiet;
+    /** Quiet mode: tokens emitted since the first one and not yet queued (touched by the scheduler thread only). */
+    private List<JobEvent> held;
+    private boolean firstTokenSent;
 
     /**
      * @param topLogprobs how many alternatives each token reports (0: none)
@@ -83,7 +90,35 @@ public final class GenerationJob {
         return cancelled;
     }
 
+    /**
+     * For a reader that wants the whole answer rather than each token as it comes (a non-streaming request): the
+     * first token is queued at once (its time is the time to first token), the later ones are held and queued
+     * together with the event that ends the job (the last token, Finished or Failed), in order. Each queued token
+     * otherwise wakes the waiting reader, a thread hand-off per token: on 2 cores a few tens of microseconds of
+     * every decode step of the bundled model (bench/sdk/RESULTS.md, "Where the SDK's per-step time went").
+     * Call before submitting the job.
+     *
+     * @return this job
+     */
+    public GenerationJob wakeReaderAtEndsOnly() {
+        quiet = true;
+        return this;
+    }
+
     void emit(JobEvent event) {
+        if (quiet) {
+            boolean ends = !(event instanceof JobEvent.Token t) || t.step().finish() != null;
+            if (!ends && firstTokenSent) {
+                if (held == null) held = new ArrayList<>();
+                held.add(event);
+                return;
+            }
+            if (event instanceof JobEvent.Token) firstTokenSent = true;
+            if (held != null && !held.isEmpty()) {
+                events.addAll(held); // the reader wakes once for all of them (a LinkedBlockingQueue signals when it was empty)
+                held.clear();
+            }
+        }
         events.add(event);
     }
 

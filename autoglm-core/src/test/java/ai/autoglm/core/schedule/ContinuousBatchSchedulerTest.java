@@ -84,6 +84,50 @@ class ContinuousBatchSchedulerTest {
     }
 
     /**
+     * A job that wakes its reader at the ends only (a non-streaming request) gives the same events in the same order,
+     * and the same text as the Generator; while it runs, only its first token is queued.
+     */
+    @Test
+    void aQuietJobQueuesItsFirstTokenThenTheRestAtTheEndInOrder() throws Exception {
+        Path file = ModelFixtures.writeGguf(ModelFixtures.llama().withContext(512), dir.resolve("m.gguf"), GgmlType.F32);
+        try (LanguageModel model = ModelLoader.load(file)) {
+            GenerationRequest r = new GenerationRequest(Prompts.completion(model, "hello world, hello the world"), 24,
+                    SamplerSettings.greedy(), StopTokens.defaults(model.tokenizer()), List.of());
+            // unit level: the events queued as the scheduler emits them
+            GenerationJob unit = new GenerationJob(r, 0, true, 60_000_000_000L).wakeReaderAtEndsOnly();
+            for (int i = 0; i < 4; i++) {
+                unit.emit(new JobEvent.Token(new ai.autoglm.core.generate.GenerationStream.Step(i, true, "t" + i, Float.NaN,
+                        new int[0], new float[0], i == 3 ? ai.autoglm.core.generate.FinishReason.LENGTH : null)));
+                if (i == 2) {
+                    assertThat(unit.next(0)).as("first token at once").isInstanceOf(JobEvent.Token.class);
+                    assertThat(unit.next(0)).as("the middle tokens wait for the end").isNull();
+                }
+            }
+            unit.emit(new JobEvent.Finished(1, 0, 4));
+            List<Integer> ids = new ArrayList<>();
+            JobEvent e;
+            while ((e = unit.next(0)) instanceof JobEvent.Token t) ids.add(t.step().token());
+            assertThat(ids).containsExactly(1, 2, 3);
+            assertThat(e).isInstanceOf(JobEvent.Finished.class);
+
+            // with the scheduler: the same text as the Generator
+            try (ContinuousBatchScheduler scheduler = new ContinuousBatchScheduler("t", model, 1, 128, 8, 256, SchedulerListener.NONE)) {
+                GenerationJob job = new GenerationJob(r, 0, true, 60_000_000_000L).wakeReaderAtEndsOnly();
+                scheduler.submit(job);
+                StringBuilder text = new StringBuilder();
+                int tokens = 0;
+                while ((e = job.next(30_000)) instanceof JobEvent.Token t) {
+                    text.append(t.step().text());
+                    tokens++;
+                }
+                assertThat(e).isInstanceOf(JobEvent.Finished.class);
+                assertThat(tokens).isEqualTo(24);
+                assertThat(text.toString()).isEqualTo(reference(model, r));
+            }
+        }
+    }
+
+    /**
      * Mixed steps: beside a job that decodes, a long prompt is prefilled at most {@code budget} tokens per
      * step, in the same steps as the other job's decode rows, so the decoding job never waits a whole prompt's
      * prefill for its next token. Both outputs equal the Generator's.
