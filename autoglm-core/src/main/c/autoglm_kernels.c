@@ -186,6 +186,9 @@ static void matmul_c(int type, const uint8_t *w, int64_t rowBytes, int r0, int r
     }
 }
 
+/* K-quant GEMM for prefill (kquant_gemm.c, kernels_kquant_gemm_x86.inc): the portable part. */
+#include "kquant_gemm.c"
+
 /* ---------------------------------------------------------------- x86 variants */
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -196,6 +199,7 @@ static void matmul_c(int type, const uint8_t *w, int64_t rowBytes, int r0, int r
 #define ATTR __attribute__((target("avx2,fma,f16c")))
 #define DPMODE 0
 #include "kernels_x86.inc"
+#include "kernels_kquant_gemm_x86.inc"
 #undef SFX
 #undef ATTR
 #undef DPMODE
@@ -204,6 +208,7 @@ static void matmul_c(int type, const uint8_t *w, int64_t rowBytes, int r0, int r
 #define ATTR __attribute__((target("avx2,fma,f16c,avxvnni")))
 #define DPMODE 2
 #include "kernels_x86.inc"
+#include "kernels_kquant_gemm_x86.inc"
 #undef SFX
 #undef ATTR
 #undef DPMODE
@@ -212,6 +217,7 @@ static void matmul_c(int type, const uint8_t *w, int64_t rowBytes, int r0, int r
 #define ATTR __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define DPMODE 1
 #include "kernels_x86.inc"
+#include "kernels_kquant_gemm_x86.inc"
 #undef SFX
 #undef ATTR
 #undef DPMODE
@@ -276,6 +282,7 @@ EXPORT void agk_quantize(int form, const float *x, int n, int64_t xStride, int k
 typedef void (*matmul_fn)(int, const uint8_t *, int64_t, int, int, int, const uint8_t *, int64_t, int, float *, int64_t);
 
 static matmul_fn selected = matmul_c;
+static matmul_fn selected_kq_gemm = kq_gemm_c;
 static int selected_isa = 0;
 
 /* 0 portable C, 1 AVX2, 2 AVX-VNNI, 3 AVX512-VNNI. */
@@ -305,11 +312,11 @@ EXPORT int agk_init(int isa) {
     }
     switch (isa) {
 #ifdef HAVE_X86
-        case 1: selected = matmul_avx2; break;
-        case 2: selected = matmul_avxvnni; break;
-        case 3: selected = matmul_avx512vnni; break;
+        case 1: selected = matmul_avx2; selected_kq_gemm = kq_gemm_avx2; break;
+        case 2: selected = matmul_avxvnni; selected_kq_gemm = kq_gemm_avxvnni; break;
+        case 3: selected = matmul_avx512vnni; selected_kq_gemm = kq_gemm_avx512vnni; break;
 #endif
-        default: selected = matmul_c; isa = 0; break;
+        default: selected = matmul_c; selected_kq_gemm = kq_gemm_c; isa = 0; break;
     }
     selected_isa = isa;
     return isa;
@@ -327,4 +334,19 @@ EXPORT int agk_supports(int type) {
 EXPORT void agk_matmul(int type, const uint8_t *w, int64_t rowBytes, int r0, int r1, int n,
                        const uint8_t *xq, int64_t xqStride, int k, float *out, int64_t outStride) {
     selected(type, w, rowBytes, r0, r1, n, xq, xqStride, k, out, outStride);
+}
+
+/* 1 when agk_kq_gemm has a kernel for the GGML type id (the K-quants Q2_K .. Q6_K). */
+EXPORT int agk_kq_gemm_supports(int type) {
+    return kq_is_type(type);
+}
+
+/*
+ * The K-quant GEMM (prefill, many tokens): the same contract as agk_matmul, activations in form 1. The weights are
+ * decoded once per panel of rows and reused across all k tokens (kquant_gemm.c).
+ */
+EXPORT void agk_kq_gemm(int type, const uint8_t *w, int64_t rowBytes, int r0, int r1, int n,
+                        const uint8_t *xq, int64_t xqStride, int k, float *out, int64_t outStride) {
+    if (!kq_is_type(type) || n % 256 != 0) return;
+    selected_kq_gemm(type, w, rowBytes, r0, r1, n, xq, xqStride, k, out, outStride);
 }
