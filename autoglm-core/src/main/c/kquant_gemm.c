@@ -56,7 +56,7 @@ static void q3_scales(const uint8_t *s, int *out) {
  * One row's levels (n bytes) and per-sub-block step and offset term (n/SB floats each). Plain loops with fixed
  * trip counts: the compiler vectorises them under the caller's target.
  */
-static inline void kq_unpack_row(int type, const uint8_t *w, int n, uint8_t *lv, float *fs, float *fm) {
+static void kq_unpack_row(int type, const uint8_t *w, int n, uint8_t *lv, float *fs, float *fm) {
     int nb = n / 256;
     for (int b = 0; b < nb; b++) {
         uint8_t *y = lv + 256 * b;

@@ -46,6 +46,11 @@ public final class Parallel {
      * {@link FloatTensor#dotMany}.
      */
     public static void matmul(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
+        if (count >= KQ_GEMM_MIN_TOKENS && w instanceof SegmentTensor s && n % 256 == 0 && w.size() >= (long) d * n
+                && KernelChoice.nativeGemmFor(w.type())) {
+            nativeGemm(s, x, xOff, n, out, outOff, d, count);
+            return;
+        }
         if (count <= NATIVE_MAX_TOKENS && w instanceof SegmentTensor s && n % w.type().blockSize == 0 && w.size() >= (long) d * n
                 && KernelChoice.nativeFor(w.type())) {
             nativeMatmul(s, x, xOff, n, out, outOff, d, count);
@@ -82,6 +87,27 @@ public final class Parallel {
         NativeKernels.quantize(w.type(), x, xOff, n, count, xq, stride);
         forRange(d, (long) n * count, (from, to) -> NativeKernels.matmul(w, n, xq, stride, count, out, outOff, d, from, to));
     }
+
+    /**
+     * The native K-quant GEMM ({@link NativeKernels#gemm}): tokens quantized once on the caller as for
+     * {@link #nativeMatmul}, then row ranges on the pool's threads, each range decoding its weights once for all tokens.
+     */
+    private static void nativeGemm(SegmentTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
+        long stride = NativeKernels.quantizedBytes(w.type(), n);
+        MemorySegment xq = QUANTIZED.get().room(stride * count);
+        NativeKernels.quantize(w.type(), x, xOff, n, count, xq, stride);
+        // Ranges of whole 16-row panels (the GEMM's unpack unit), so that no panel is split between threads.
+        int panels = (d + 15) / 16;
+        forRange(panels, 16L * n * count, (from, to) -> NativeKernels.gemm(w, n, xq, stride, count, out, outOff, d, 16 * from, Math.min(d, 16 * to)));
+    }
+
+    /**
+     * Tokens from which a K-quant product takes the native GEMM ({@link NativeKernels#gemm}) instead of the per-token
+     * native kernels or the Java panel GEMM (measured on the Xeon of bench/RESULTS.md, 1 thread, Q4_K 2048 x 1024:
+     * at 4 tokens the GEMM did 27 GMAC/s against the 4-token kernels' 49, at 8 tokens 54 against 48, at 16 105 against
+     * 50). {@code -Dautoglm.native.kqGemmMinTokens=N} overrides, for A/B measurements.
+     */
+    private static final int KQ_GEMM_MIN_TOKENS = Integer.getInteger("autoglm.native.kqGemmMinTokens", 8);
 
     /**
      * Tokens up to which a product takes the native kernels (decode, and batched decode over up to 12 slots); from 13
