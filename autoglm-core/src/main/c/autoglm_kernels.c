@@ -319,6 +319,7 @@ EXPORT int agk_init(int isa) {
         default: selected = matmul_c; selected_kq_gemm = kq_gemm_c; isa = 0; break;
     }
     selected_isa = isa;
+    if (kq_amx_granted < 0) kq_amx_on = kq_amx_available(); /* AMX on by default where it is granted */
     return isa;
 }
 
@@ -334,6 +335,15 @@ EXPORT int agk_supports(int type) {
 EXPORT void agk_matmul(int type, const uint8_t *w, int64_t rowBytes, int r0, int r1, int n,
                        const uint8_t *xq, int64_t xqStride, int k, float *out, int64_t outStride) {
     selected(type, w, rowBytes, r0, r1, n, xq, xqStride, k, out, outStride);
+}
+
+/*
+ * Turns the AMX tile multiplies of the AVX512-VNNI variant's K-quant GEMM on (want != 0, where the CPU and the OS
+ * allow them) or off (tests run both). Returns 1 when they are on. On by default where available (agk_init).
+ */
+EXPORT int agk_kq_gemm_amx(int want) {
+    kq_amx_on = want && kq_amx_available();
+    return kq_amx_on;
 }
 
 /* 1 when agk_kq_gemm has a kernel for the GGML type id (the K-quants Q2_K .. Q6_K). */

@@ -23,6 +23,11 @@
  * partial sums in 16 int32 lanes: the accumulators hold tokens, not rows, and no horizontal sums are needed.
  */
 #include <stdlib.h>
+#if defined(__x86_64__) && defined(__linux__)
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #define T_Q2_K 10
 #define T_Q3_K 11
@@ -53,8 +58,8 @@ static void q3_scales(const uint8_t *s, int *out) {
 }
 
 /*
- * One row's levels (n bytes) and per-sub-block step and offset term (n/SB floats each). Plain loops with fixed
- * trip counts: the compiler vectorises them under the caller's target.
+ * One row's levels (n bytes) and per-sub-block step and offset term (n/SB floats each, at stride KQ_PR: the panel
+ * holds them as [sub-block][row]).
  */
 static void kq_unpack_row(int type, const uint8_t *w, int n, uint8_t *lv, float *fs, float *fm) {
     int nb = n / 256;
@@ -79,8 +84,8 @@ static void kq_unpack_row(int type, const uint8_t *w, int n, uint8_t *lv, float 
                 }
             }
             for (int s = 0; s < 8; s++) {
-                fs[8 * b + s] = d * (float) sc[s];
-                fm[8 * b + s] = dmin * (float) mn[s];
+                fs[(8 * b + s) * KQ_PR] = d * (float) sc[s];
+                fm[(8 * b + s) * KQ_PR] = dmin * (float) mn[s];
             }
         } else if (type == T_Q6_K) {
             const uint8_t *blk = w + (size_t) 210 * b;
@@ -97,8 +102,8 @@ static void kq_unpack_row(int type, const uint8_t *w, int n, uint8_t *lv, float 
                 }
             }
             for (int s = 0; s < 16; s++) {
-                fs[16 * b + s] = d * (float) sc[s];
-                fm[16 * b + s] = 32.f * d * (float) sc[s];
+                fs[(16 * b + s) * KQ_PR] = d * (float) sc[s];
+                fm[(16 * b + s) * KQ_PR] = 32.f * d * (float) sc[s];
             }
         } else if (type == T_Q3_K) {
             const uint8_t *blk = w + (size_t) 110 * b, *hm = blk, *qs = blk + 32;
@@ -114,8 +119,8 @@ static void kq_unpack_row(int type, const uint8_t *w, int n, uint8_t *lv, float 
                 }
             }
             for (int s = 0; s < 16; s++) {
-                fs[16 * b + s] = d * (float) sc[s];
-                fm[16 * b + s] = 4.f * d * (float) sc[s];
+                fs[(16 * b + s) * KQ_PR] = d * (float) sc[s];
+                fm[(16 * b + s) * KQ_PR] = 4.f * d * (float) sc[s];
             }
         } else { /* T_Q2_K */
             const uint8_t *blk = w + (size_t) 84 * b, *qs = blk + 16;
@@ -126,8 +131,8 @@ static void kq_unpack_row(int type, const uint8_t *w, int n, uint8_t *lv, float 
                 }
             }
             for (int s = 0; s < 16; s++) {
-                fs[16 * b + s] = d * (float) (blk[s] & 0xF);
-                fm[16 * b + s] = dmin * (float) (blk[s] >> 4);
+                fs[(16 * b + s) * KQ_PR] = d * (float) (blk[s] & 0xF);
+                fm[(16 * b + s) * KQ_PR] = dmin * (float) (blk[s] >> 4);
             }
         }
     }
@@ -160,6 +165,27 @@ static void kq_pack_tokens(const uint8_t *xq, int64_t xqStride, int kt, int n, i
     }
 }
 
+/*
+ * Whether the AVX512-VNNI variant's GEMM runs its tile multiplies on AMX (kernels_kquant_gemm_x86.inc). Linux hands
+ * out the AMX tile state only on request (arch_prctl ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA, once per process);
+ * without the CPU feature or the grant the variant runs its vpdpbusd tiles.
+ */
+static int kq_amx_on;
+static int kq_amx_granted = -1;
+
+static int kq_amx_available(void) {
+#if defined(__x86_64__) && defined(__linux__)
+    if (kq_amx_granted < 0) {
+        unsigned a, b, c, d;
+        int cpu = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d & (1u << 24)) && (d & (1u << 25)); /* AMX-TILE, AMX-INT8 */
+        kq_amx_granted = cpu && syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XTILEDATA */) == 0;
+    }
+    return kq_amx_granted;
+#else
+    return 0;
+#endif
+}
+
 /* Per-thread scratch, grown on demand (the compute pool's threads live as long as the process). */
 static __thread uint8_t *kq_scratch;
 static __thread size_t kq_scratch_size;
@@ -184,7 +210,7 @@ typedef void (*kq_tile_fn)(int n, int sb, const uint8_t *lv, const float *fs, co
 /* Portable C microkernel: the same sums in plain loops. */
 static void kq_tile_c(int n, int sb, const uint8_t *lv, const float *fs, const float *fm,
                       const int8_t *xp, const float *dx, const float *xs, float *res) {
-    int nb = n / 256, spb = 256 / sb, ns = n / sb;
+    int nb = n / 256, spb = 256 / sb;
     for (int r = 0; r < KQ_PR; r++) {
         const uint8_t *l = lv + (size_t) r * n;
         float acc[KQ_TT] = {0};
@@ -198,7 +224,7 @@ static void kq_tile_c(int n, int sb, const uint8_t *lv, const float *fs, const f
                         isum[t] += l[4 * g] * x[0] + l[4 * g + 1] * x[1] + l[4 * g + 2] * x[2] + l[4 * g + 3] * x[3];
                     }
                 }
-                float a = fs[r * ns + s], m = fm[r * ns + s];
+                float a = fs[s * KQ_PR + r], m = fm[s * KQ_PR + r];
                 for (int t = 0; t < KQ_TT; t++) bacc[t] += a * (float) isum[t] - m * xs[s * KQ_TT + t];
             }
             for (int t = 0; t < KQ_TT; t++) acc[t] += bacc[t] * dx[b * KQ_TT + t];
@@ -232,12 +258,19 @@ static void kq_gemm_run(kq_tile_fn tile, void (*unpack)(int, const uint8_t *, in
     float *res = (float *) (room + tileBytes * tiles + panelBytes);
     for (int p0 = r0; p0 < r1; p0 += KQ_PR) {
         int rows = r1 - p0 < KQ_PR ? r1 - p0 : KQ_PR;
-        for (int r = 0; r < rows; r++) unpack(type, w + (p0 + r) * rowBytes, n, lv + (size_t) r * n, fs + (size_t) r * ns, fm + (size_t) r * ns);
-        if (rows < KQ_PR) {
+        if (rows < KQ_PR) { /* a partial panel: the missing rows multiply as zeros */
             memset(lv + (size_t) rows * n, 0, (size_t) (KQ_PR - rows) * n);
-            memset(fs + (size_t) rows * ns, 0, sizeof(float) * (size_t) (KQ_PR - rows) * ns);
-            memset(fm + (size_t) rows * ns, 0, sizeof(float) * (size_t) (KQ_PR - rows) * ns);
+            memset(fs, 0, sizeof(float) * (size_t) ns * KQ_PR);
+            memset(fm, 0, sizeof(float) * (size_t) ns * KQ_PR);
         }
+        /* The next panel's rows towards the caches while this one computes (they are contiguous in the file). */
+        if (p0 + KQ_PR < r1) {
+            const char *next = (const char *) (w + (p0 + KQ_PR) * rowBytes);
+            int64_t nextBytes = (int64_t) (r1 - p0 - KQ_PR < KQ_PR ? r1 - p0 - KQ_PR : KQ_PR) * rowBytes;
+            for (int64_t o = 0; o < nextBytes; o += 64) __builtin_prefetch(next + o, 0, 1);
+        }
+        /* Each row's steps and offsets land at stride KQ_PR: fs[s][r], one row of 16 per sub-block for the kernels. */
+        for (int r = 0; r < rows; r++) unpack(type, w + (p0 + r) * rowBytes, n, lv + (size_t) r * n, fs + r, fm + r);
         for (int i = 0; i < tiles; i++) {
             uint8_t *p = room + tileBytes * i;
             const float *dx = (const float *) (p + (size_t) n * KQ_TT);

@@ -111,6 +111,19 @@ public final class NativeKernels {
 
     private static final boolean[] SUPPORTED_GEMM = supportedGemmTypes();
 
+    /**
+     * Turns the AMX tile multiplies of the AVX512-VNNI variant's GEMM on or off ({@code agk_kq_gemm_amx}; on by
+     * default where the CPU has AMX-INT8 and Linux grants the tile state); returns whether they are on. For tests and
+     * A/B measurements ({@code -Dautoglm.native.amx=false}); not for use while products run.
+     */
+    public static boolean gemmAmx(boolean on) {
+        return LIB != null && LIB.gemmAmx(on);
+    }
+
+    static {
+        if (LIB != null && "false".equals(System.getProperty("autoglm.native.amx"))) LIB.gemmAmx(false);
+    }
+
     private static boolean[] supportedGemmTypes() {
         boolean[] s = new boolean[GgmlType.values().length];
         if (LIB != null) for (GgmlType t : GgmlType.values()) s[t.ordinal()] = LIB.gemmSupports(t.id);
@@ -213,7 +226,7 @@ public final class NativeKernels {
     /** The bound functions of one loaded library. */
     private static final class Lib {
         private final MethodHandle init, supports, quantizedBytes, quantize, matmul;
-        private final MethodHandle gemmSupports, gemm;
+        private final MethodHandle gemmSupports, gemm, gemmAmx;
 
         Lib(Path path) {
             Linker linker = Linker.nativeLinker();
@@ -229,6 +242,7 @@ public final class NativeKernels {
             Linker.Option critical = Linker.Option.critical(true);
             quantize = linker.downcallHandle(find(lookup, "agk_quantize"), FunctionDescriptor.ofVoid(i, a, i, l, i, a, l), critical);
             matmul = linker.downcallHandle(find(lookup, "agk_matmul"), FunctionDescriptor.ofVoid(i, a, l, i, i, i, a, l, i, a, l), critical);
+            gemmAmx = linker.downcallHandle(find(lookup, "agk_kq_gemm_amx"), FunctionDescriptor.of(i, i));
             gemmSupports = linker.downcallHandle(find(lookup, "agk_kq_gemm_supports"), FunctionDescriptor.of(i, i));
             gemm = linker.downcallHandle(find(lookup, "agk_kq_gemm"), FunctionDescriptor.ofVoid(i, a, l, i, i, i, a, l, i, a, l), critical);
         }
@@ -264,6 +278,14 @@ public final class NativeKernels {
         void quantize(int form, MemorySegment x, int n, long xStride, int count, MemorySegment out, long outStride) {
             try {
                 quantize.invokeExact(form, x, n, xStride, count, out, outStride);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        boolean gemmAmx(boolean on) {
+            try {
+                return (int) gemmAmx.invokeExact(on ? 1 : 0) != 0;
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }

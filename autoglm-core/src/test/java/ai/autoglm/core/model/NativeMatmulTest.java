@@ -122,9 +122,26 @@ class NativeMatmulTest {
         List<String> ran = new ArrayList<>();
         Random r = new Random(77 + type.id);
         boolean lowBit = type == GgmlType.Q2_K || type == GgmlType.Q3_K;
-        for (String isa : NativeKernels.ISA_NAMES) {
-            if (!NativeKernels.selectIsa(isa)) continue;
-            ran.add(isa);
+        // AMX is a sub-variant of avx512vnni's GEMM: run that variant with and without it where the CPU has it.
+        boolean amx = NativeKernels.gemmAmx(true);
+        List<String> variants = new ArrayList<>(List.of(NativeKernels.ISA_NAMES));
+        if (amx) variants.add("avx512vnni+amx");
+        try {
+            for (String variant : variants) {
+                String isa = variant.replace("+amx", "");
+                if (!NativeKernels.selectIsa(isa)) continue;
+                NativeKernels.gemmAmx(variant.endsWith("+amx"));
+                ran.add(variant);
+                gemmVariant(type, variant, lowBit, r);
+            }
+        } finally {
+            NativeKernels.gemmAmx(true);
+        }
+        assertThat(ran).as("variants run").contains("c", isaBefore);
+    }
+
+    private void gemmVariant(GgmlType type, String isa, boolean lowBit, Random r) {
+        {
             for (int blocks : new int[]{1, 3, 8}) {
                 int n = blocks * type.blockSize, d = blocks == 3 ? 37 : 21;
                 for (boolean randomBytes : lowBit ? new boolean[]{true} : new boolean[]{false, true}) {
@@ -142,7 +159,6 @@ class NativeMatmulTest {
                 }
             }
         }
-        assertThat(ran).as("variants run").contains("c", isaBefore);
     }
 
     /** Parallel.matmul's GEMM path by hand (quantize, then two row ranges), for token counts below its threshold. */
