@@ -247,7 +247,15 @@ EXPORT int64_t agk_quantized_bytes(int form, int n) {
  * Quantizes k tokens x[t * xStride .. + n) into out + t * outStride in the form the weight type reads
  * (form 0: 32-blocks, form 1: 256-blocks). n must be a multiple of the block size.
  */
+static int selected_isa; /* tentative definition: the variant agk_init chose (set with the dispatch below) */
+
 EXPORT void agk_quantize(int form, const float *x, int n, int64_t xStride, int k, uint8_t *out, int64_t outStride) {
+#ifdef HAVE_X86
+    if (form == 1 && selected_isa >= 1) { /* the K-quant form, vectorised (kernels_kquant_gemm_x86.inc) */
+        kq_quantize_avx2(x, n, xStride, k, out, outStride);
+        return;
+    }
+#endif
     for (int t = 0; t < k; t++) {
         const float *xt = x + t * xStride;
         uint8_t *o = out + t * outStride;
