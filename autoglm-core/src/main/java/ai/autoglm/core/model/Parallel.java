@@ -1,6 +1,7 @@
 package ai.autoglm.core.model;
 
 import ai.autoglm.core.tensor.FloatTensor;
+import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.tensor.KernelChoice;
 import ai.autoglm.core.tensor.NativeKernels;
 import ai.autoglm.core.tensor.SegmentTensor;
@@ -46,7 +47,7 @@ public final class Parallel {
      * {@link FloatTensor#dotMany}.
      */
     public static void matmul(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
-        if (count >= KQ_GEMM_MIN_TOKENS && w instanceof SegmentTensor s && n % 256 == 0 && w.size() >= (long) d * n
+        if (count >= kqGemmMinTokens(w.type()) && w instanceof SegmentTensor s && n % 256 == 0 && w.size() >= (long) d * n
                 && KernelChoice.nativeGemmFor(w.type())) {
             nativeGemm(s, x, xOff, n, out, outOff, d, count);
             return;
@@ -108,6 +109,14 @@ public final class Parallel {
      * 50). {@code -Dautoglm.native.kqGemmMinTokens=N} overrides, for A/B measurements.
      */
     private static final int KQ_GEMM_MIN_TOKENS = Integer.getInteger("autoglm.native.kqGemmMinTokens", 8);
+
+    /**
+     * Q2_K and Q3_K have no per-token kernels in the library's decode path; agk_kq_gemm runs them row by row below 4
+     * tokens (kq_small in kernels_kquant_gemm_x86.inc), so they take it from one token on.
+     */
+    private static int kqGemmMinTokens(GgmlType t) {
+        return t == GgmlType.Q2_K || t == GgmlType.Q3_K ? 1 : KQ_GEMM_MIN_TOKENS;
+    }
 
     /**
      * Tokens up to which a product takes the native kernels (decode, and batched decode over up to 12 slots); from 13

@@ -106,9 +106,9 @@ class NativeMatmulTest {
 
     /**
      * The K-quant GEMM (prefill, {@link NativeKernels#gemm}) the same way: every K-quant type (Q2_K and Q3_K on random
-     * block bytes, which the library has no one-token kernel for), every variant, 1 to 70 tokens (through
-     * {@link Parallel#matmul} on 1 and 3 threads from the GEMM's threshold on, below it by direct calls), row counts
-     * that leave a partial 16-row panel, rows of 1, 3 and 8 blocks.
+     * block bytes, including their few-token row-by-row kernels), every variant (avx512vnni with and without AMX),
+     * 1 to 70 tokens (through {@link Parallel#matmul} on 1 and 3 threads from the GEMM's threshold on, below it by
+     * direct calls), row counts that leave a partial 16-row panel, rows of 1, 3 and 8 blocks.
      */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
@@ -150,7 +150,8 @@ class NativeMatmulTest {
                     float[] ref = ReferenceDecoder.decode(type, bytes, d * n);
                     float[] mag = magnitudes(type, bytes, d * n, ref);
                     for (int count = 1; count <= 70; count += blocks == 1 ? 1 : 5) {
-                        boolean direct = count < 8;
+                        // Q2_K and Q3_K take the library from one token on (row by row below 4 tokens, kq_small)
+                        boolean direct = count < 8 && !lowBit;
                         for (int threads : direct ? new int[]{1} : new int[]{1, 3}) {
                             ComputeThreads.set(threads);
                             check(type, isa, w, ref, mag, n, d, count, r, direct);
