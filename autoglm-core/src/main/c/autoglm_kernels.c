@@ -368,3 +368,32 @@ EXPORT void agk_kq_gemm(int type, const uint8_t *w, int64_t rowBytes, int r0, in
     if (!kq_is_type(type) || n % 256 != 0) return;
     selected_kq_gemm(type, w, rowBytes, r0, r1, n, xq, xqStride, k, out, outStride);
 }
+
+/* Bytes agk_kq_pack writes for k tokens of n elements for weights of this type. */
+EXPORT int64_t agk_kq_packed_bytes(int type, int n, int k) {
+    if (!kq_is_type(type) || n % 256 != 0 || k < 1) return -1;
+    return (int64_t) kq_tile_bytes(type, n) * ((k + KQ_TT - 1) / KQ_TT);
+}
+
+/*
+ * The tokens of agk_kq_gemm_packed, made once per product on the caller's thread (agk_kq_gemm packs them in every
+ * call, that is once per row range and thread).
+ */
+EXPORT void agk_kq_pack(int type, int n, const uint8_t *xq, int64_t xqStride, int k, uint8_t *packed) {
+    if (!kq_is_type(type) || n % 256 != 0) return;
+    kq_pack_all(type, n, xq, xqStride, k, packed);
+}
+
+/* agk_kq_gemm on tokens packed by agk_kq_pack. */
+EXPORT void agk_kq_gemm_packed(int type, const uint8_t *w, int64_t rowBytes, int r0, int r1, int n,
+                               const uint8_t *packed, int k, float *out, int64_t outStride) {
+    if (!kq_is_type(type) || n % 256 != 0) return;
+    switch (selected_isa) {
+#ifdef HAVE_X86
+        case 1: kq_gemm_packed_avx2(type, w, rowBytes, r0, r1, n, packed, k, out, outStride); break;
+        case 2: kq_gemm_packed_avxvnni(type, w, rowBytes, r0, r1, n, packed, k, out, outStride); break;
+        case 3: kq_gemm_packed_avx512vnni(type, w, rowBytes, r0, r1, n, packed, k, out, outStride); break;
+#endif
+        default: kq_gemm_packed_c(type, w, rowBytes, r0, r1, n, packed, k, out, outStride); break;
+    }
+}

@@ -204,19 +204,20 @@ static int kq_amx_available(void) {
 #endif
 }
 
-/* Per-thread scratch, grown on demand (the compute pool's threads live as long as the process). */
-static __thread uint8_t *kq_scratch;
-static __thread size_t kq_scratch_size;
+/* Per-thread scratch, grown on demand (the compute pool's threads live as long as the process): slot 0 the token
+ * tiles of a call that packs its own, slot 1 the panel and the result tile. */
+static __thread uint8_t *kq_scratch[2];
+static __thread size_t kq_scratch_size[2];
 
-static uint8_t *kq_room(size_t bytes) {
-    if (kq_scratch_size < bytes) {
-        free(kq_scratch);
-        kq_scratch = NULL;
-        kq_scratch_size = 0;
-        if (posix_memalign((void **) &kq_scratch, 64, bytes) != 0) return NULL;
-        kq_scratch_size = bytes;
+static uint8_t *kq_room(int slot, size_t bytes) {
+    if (kq_scratch_size[slot] < bytes) {
+        free(kq_scratch[slot]);
+        kq_scratch[slot] = NULL;
+        kq_scratch_size[slot] = 0;
+        if (posix_memalign((void **) &kq_scratch[slot], 64, bytes) != 0) abort(); /* no result beats a wrong one */
+        kq_scratch_size[slot] = bytes;
     }
-    return kq_scratch;
+    return kq_scratch[slot];
 }
 
 /*
@@ -251,29 +252,38 @@ static void kq_tile_c(int n, int sb, const uint8_t *lv, const float *fs, const f
     }
 }
 
+/* Bytes of one packed token tile (64-byte multiple): the interleaved bytes, the block scales, the sub-block sums. */
+static size_t kq_tile_bytes(int type, int n) {
+    int sb = kq_sub(type);
+    size_t bytes = (size_t) n * KQ_TT + sizeof(float) * (size_t) (n / 256 + n / sb) * KQ_TT;
+    return (bytes + 63) & ~(size_t) 63;
+}
+
+/* All k tokens as tiles of KQ_TT into dst (kq_tile_bytes each). */
+static void kq_pack_all(int type, int n, const uint8_t *xq, int64_t xqStride, int k, uint8_t *dst) {
+    size_t tileBytes = kq_tile_bytes(type, n);
+    for (int i = 0; i * KQ_TT < k; i++) {
+        uint8_t *p = dst + tileBytes * i;
+        int kt = k - i * KQ_TT < KQ_TT ? k - i * KQ_TT : KQ_TT;
+        kq_pack_tokens(xq + (int64_t) i * KQ_TT * xqStride, xqStride, kt, n, kq_sub(type), (int8_t *) p,
+                       (float *) (p + (size_t) n * KQ_TT), (float *) (p + (size_t) n * KQ_TT) + n / 256 * KQ_TT);
+    }
+}
+
 /*
- * The whole product for rows [r0, r1) and k tokens: every token tile packed once, then per panel of KQ_PR rows the
- * levels unpacked once and multiplied into every tile. unpack is the row decoder compiled for the caller's ISA.
+ * The product for rows [r0, r1) and k tokens already packed (kq_pack_all): per panel of KQ_PR rows the levels
+ * unpacked once and multiplied into every token tile. unpack is the row decoder compiled for the caller's ISA.
  */
-static void kq_gemm_run(kq_tile_fn tile, void (*unpack)(int, const uint8_t *, int, uint8_t *, float *, float *),
-                        int type, const uint8_t *w, int64_t rowBytes, int r0, int r1, int n,
-                        const uint8_t *xq, int64_t xqStride, int k, float *out, int64_t outStride) {
+static void kq_gemm_packed_run(kq_tile_fn tile, void (*unpack)(int, const uint8_t *, int, uint8_t *, float *, float *),
+                               int type, const uint8_t *w, int64_t rowBytes, int r0, int r1, int n,
+                               const uint8_t *packed, int k, float *out, int64_t outStride) {
     int sb = kq_sub(type), nb = n / 256, ns = n / sb, tiles = (k + KQ_TT - 1) / KQ_TT;
-    size_t tileBytes = (size_t) n * KQ_TT + sizeof(float) * (size_t) (nb + ns) * KQ_TT;
-    tileBytes = (tileBytes + 63) & ~(size_t) 63;
+    size_t tileBytes = kq_tile_bytes(type, n);
     size_t panelBytes = (size_t) n * KQ_PR + 2 * sizeof(float) * (size_t) ns * KQ_PR;
     panelBytes = (panelBytes + 63) & ~(size_t) 63;
-    uint8_t *room = kq_room(tileBytes * tiles + panelBytes + sizeof(float) * KQ_PR * KQ_TT);
-    if (room == NULL) abort(); /* out of memory: no result is better than a wrong one */
-    for (int i = 0; i < tiles; i++) {
-        uint8_t *p = room + tileBytes * i;
-        int kt = k - i * KQ_TT < KQ_TT ? k - i * KQ_TT : KQ_TT;
-        kq_pack_tokens(xq + (int64_t) i * KQ_TT * xqStride, xqStride, kt, n, sb, (int8_t *) p,
-                       (float *) (p + (size_t) n * KQ_TT), (float *) (p + (size_t) n * KQ_TT) + nb * KQ_TT);
-    }
-    uint8_t *lv = room + tileBytes * tiles;
+    uint8_t *lv = kq_room(1, panelBytes + sizeof(float) * KQ_PR * KQ_TT);
     float *fs = (float *) (lv + (size_t) n * KQ_PR), *fm = fs + (size_t) ns * KQ_PR;
-    float *res = (float *) (room + tileBytes * tiles + panelBytes);
+    float *res = (float *) (lv + panelBytes);
     for (int p0 = r0; p0 < r1; p0 += KQ_PR) {
         int rows = r1 - p0 < KQ_PR ? r1 - p0 : KQ_PR;
         if (rows < KQ_PR) { /* a partial panel: the missing rows multiply as zeros */
@@ -281,16 +291,10 @@ static void kq_gemm_run(kq_tile_fn tile, void (*unpack)(int, const uint8_t *, in
             memset(fs, 0, sizeof(float) * (size_t) ns * KQ_PR);
             memset(fm, 0, sizeof(float) * (size_t) ns * KQ_PR);
         }
-        /* The next panel's rows towards the caches while this one computes (they are contiguous in the file). */
-        if (p0 + KQ_PR < r1) {
-            const char *next = (const char *) (w + (p0 + KQ_PR) * rowBytes);
-            int64_t nextBytes = (int64_t) (r1 - p0 - KQ_PR < KQ_PR ? r1 - p0 - KQ_PR : KQ_PR) * rowBytes;
-            for (int64_t o = 0; o < nextBytes; o += 64) __builtin_prefetch(next + o, 0, 1);
-        }
         /* Each row's steps and offsets land at stride KQ_PR: fs[s][r], one row of 16 per sub-block for the kernels. */
         for (int r = 0; r < rows; r++) unpack(type, w + (p0 + r) * rowBytes, n, lv + (size_t) r * n, fs + r, fm + r);
         for (int i = 0; i < tiles; i++) {
-            uint8_t *p = room + tileBytes * i;
+            const uint8_t *p = packed + tileBytes * i;
             const float *dx = (const float *) (p + (size_t) n * KQ_TT);
             tile(n, sb, lv, fs, fm, (const int8_t *) p, dx, dx + nb * KQ_TT, res);
             int kt = k - i * KQ_TT < KQ_TT ? k - i * KQ_TT : KQ_TT;
@@ -302,11 +306,27 @@ static void kq_gemm_run(kq_tile_fn tile, void (*unpack)(int, const uint8_t *, in
     }
 }
 
+/* The packed product's per-ISA entry: type, rows, packed tokens, out (the tile kernel and decoder bound inside). */
+typedef void (*kq_packed_fn)(int, const uint8_t *, int64_t, int, int, int, const uint8_t *, int, float *, int64_t);
+
+/* The whole product from form-1 activations: the tokens packed into this thread's scratch, then the packed product. */
+static void kq_gemm_run(kq_packed_fn packedFn, int type, const uint8_t *w, int64_t rowBytes, int r0, int r1, int n,
+                        const uint8_t *xq, int64_t xqStride, int k, float *out, int64_t outStride) {
+    uint8_t *packed = kq_room(0, kq_tile_bytes(type, n) * (size_t) ((k + KQ_TT - 1) / KQ_TT));
+    kq_pack_all(type, n, xq, xqStride, k, packed);
+    packedFn(type, w, rowBytes, r0, r1, n, packed, k, out, outStride);
+}
+
 static void kq_unpack_c(int type, const uint8_t *w, int n, uint8_t *lv, float *fs, float *fm) {
     kq_unpack_row(type, w, n, lv, fs, fm);
 }
 
+static void kq_gemm_packed_c(int type, const uint8_t *w, int64_t rowBytes, int r0, int r1, int n,
+                             const uint8_t *packed, int k, float *out, int64_t outStride) {
+    kq_gemm_packed_run(kq_tile_c, kq_unpack_c, type, w, rowBytes, r0, r1, n, packed, k, out, outStride);
+}
+
 static void kq_gemm_c(int type, const uint8_t *w, int64_t rowBytes, int r0, int r1, int n,
                       const uint8_t *xq, int64_t xqStride, int k, float *out, int64_t outStride) {
-    kq_gemm_run(kq_tile_c, kq_unpack_c, type, w, rowBytes, r0, r1, n, xq, xqStride, k, out, outStride);
+    kq_gemm_run(kq_gemm_packed_c, type, w, rowBytes, r0, r1, n, xq, xqStride, k, out, outStride);
 }

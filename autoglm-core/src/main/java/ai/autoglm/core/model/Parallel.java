@@ -99,7 +99,14 @@ public final class Parallel {
         NativeKernels.quantize(w.type(), x, xOff, n, count, xq, stride);
         // Ranges of whole 16-row panels (the GEMM's unpack unit), so that no panel is split between threads.
         int panels = (d + 15) / 16;
-        forRange(panels, 16L * n * count, (from, to) -> NativeKernels.gemm(w, n, xq, stride, count, out, outOff, d, 16 * from, Math.min(d, 16 * to)));
+        if (count < 4) { // Q2_K/Q3_K decode: the library's row-by-row kernels read the quantized tokens as they are
+            forRange(panels, 16L * n * count, (from, to) -> NativeKernels.gemm(w, n, xq, stride, count, out, outOff, d, 16 * from, Math.min(d, 16 * to)));
+            return;
+        }
+        // The tokens interleaved into 16-token tiles once here, not once per row range (4 ranges per thread).
+        MemorySegment packed = PACKED_TOKENS.get().room(NativeKernels.gemmPackedBytes(w.type(), n, count));
+        NativeKernels.gemmPack(w.type(), n, xq, stride, count, packed);
+        forRange(panels, 16L * n * count, (from, to) -> NativeKernels.gemmPacked(w, n, packed, count, out, outOff, d, 16 * from, Math.min(d, 16 * to)));
     }
 
     /**
@@ -137,6 +144,7 @@ public final class Parallel {
     }
 
     private static final ThreadLocal<Quantized> QUANTIZED = ThreadLocal.withInitial(Quantized::new);
+    private static final ThreadLocal<Quantized> PACKED_TOKENS = ThreadLocal.withInitial(Quantized::new);
 
     private static void rowByRow(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int first, int d, int count) {
         forRange(d - first, (long) n * count, (from, to) -> {
