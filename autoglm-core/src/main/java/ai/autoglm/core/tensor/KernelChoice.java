@@ -68,7 +68,7 @@ public final class KernelChoice {
 
     /** What a product of this type runs, for reports: "native avx512vnni", "vector" or "scalar". */
     public static String describe(GgmlType type) {
-        if (nativeFor(type)) return "native " + NativeKernels.isa();
+        if (nativeFor(type) || nativeGemmFor(type)) return "native " + NativeKernels.isa();
         return VectorSupport.ENABLED ? "vector" : "scalar";
     }
 }
