@@ -186,6 +186,9 @@ static void matmul_c(int type, const uint8_t *w, int64_t rowBytes, int r0, int r
     }
 }
 
+/* K-quant GEMM for prefill (kquant_gemm.c, kernels_kquant_gemm_x86.inc): the portable part. */
+#include "kquant_gemm.c"
+
 /* ---------------------------------------------------------------- x86 variants */
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -196,6 +199,7 @@ static void matmul_c(int type, const uint8_t *w, int64_t rowBytes, int r0, int r
 #define ATTR __attribute__((target("avx2,fma,f16c")))
 #define DPMODE 0
 #include "kernels_x86.inc"
+#include "kernels_kquant_gemm_x86.inc"
 #undef SFX
 #undef ATTR
 #undef DPMODE
@@ -204,6 +208,7 @@ static void matmul_c(int type, const uint8_t *w, int64_t rowBytes, int r0, int r
 #define ATTR __attribute__((target("avx2,fma,f16c,avxvnni")))
 #define DPMODE 2
 #include "kernels_x86.inc"
+#include "kernels_kquant_gemm_x86.inc"
 #undef SFX
 #undef ATTR
 #undef DPMODE
@@ -212,6 +217,7 @@ static void matmul_c(int type, const uint8_t *w, int64_t rowBytes, int r0, int r
 #define ATTR __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define DPMODE 1
 #include "kernels_x86.inc"
+#include "kernels_kquant_gemm_x86.inc"
 #undef SFX
 #undef ATTR
 #undef DPMODE
@@ -241,7 +247,15 @@ EXPORT int64_t agk_quantized_bytes(int form, int n) {
  * Quantizes k tokens x[t * xStride .. + n) into out + t * outStride in the form the weight type reads
  * (form 0: 32-blocks, form 1: 256-blocks). n must be a multiple of the block size.
  */
+static int selected_isa; /* tentative definition: the variant agk_init chose (set with the dispatch below) */
+
 EXPORT void agk_quantize(int form, const float *x, int n, int64_t xStride, int k, uint8_t *out, int64_t outStride) {
+#ifdef HAVE_X86
+    if (form == 1 && selected_isa >= 1) { /* the K-quant form, vectorised (kernels_kquant_gemm_x86.inc) */
+        kq_quantize_avx2(x, n, xStride, k, out, outStride);
+        return;
+    }
+#endif
     for (int t = 0; t < k; t++) {
         const float *xt = x + t * xStride;
         uint8_t *o = out + t * outStride;
@@ -276,6 +290,7 @@ EXPORT void agk_quantize(int form, const float *x, int n, int64_t xStride, int k
 typedef void (*matmul_fn)(int, const uint8_t *, int64_t, int, int, int, const uint8_t *, int64_t, int, float *, int64_t);
 
 static matmul_fn selected = matmul_c;
+static matmul_fn selected_kq_gemm = kq_gemm_c;
 static int selected_isa = 0;
 
 /* 0 portable C, 1 AVX2, 2 AVX-VNNI, 3 AVX512-VNNI. */
@@ -305,13 +320,14 @@ EXPORT int agk_init(int isa) {
     }
     switch (isa) {
 #ifdef HAVE_X86
-        case 1: selected = matmul_avx2; break;
-        case 2: selected = matmul_avxvnni; break;
-        case 3: selected = matmul_avx512vnni; break;
+        case 1: selected = matmul_avx2; selected_kq_gemm = kq_gemm_avx2; break;
+        case 2: selected = matmul_avxvnni; selected_kq_gemm = kq_gemm_avxvnni; break;
+        case 3: selected = matmul_avx512vnni; selected_kq_gemm = kq_gemm_avx512vnni; break;
 #endif
-        default: selected = matmul_c; isa = 0; break;
+        default: selected = matmul_c; selected_kq_gemm = kq_gemm_c; isa = 0; break;
     }
     selected_isa = isa;
+    if (kq_amx_granted < 0) kq_amx_on = kq_amx_available(); /* AMX on by default where it is granted */
     return isa;
 }
 
@@ -327,4 +343,57 @@ EXPORT int agk_supports(int type) {
 EXPORT void agk_matmul(int type, const uint8_t *w, int64_t rowBytes, int r0, int r1, int n,
                        const uint8_t *xq, int64_t xqStride, int k, float *out, int64_t outStride) {
     selected(type, w, rowBytes, r0, r1, n, xq, xqStride, k, out, outStride);
+}
+
+/*
+ * Turns the AMX tile multiplies of the AVX512-VNNI variant's K-quant GEMM on (want != 0, where the CPU and the OS
+ * allow them) or off (tests run both). Returns 1 when they are on. On by default where available (agk_init).
+ */
+EXPORT int agk_kq_gemm_amx(int want) {
+    kq_amx_on = want && kq_amx_available();
+    return kq_amx_on;
+}
+
+/* 1 when agk_kq_gemm has a kernel for the GGML type id (the K-quants Q2_K .. Q6_K). */
+EXPORT int agk_kq_gemm_supports(int type) {
+    return kq_is_type(type);
+}
+
+/*
+ * The K-quant GEMM (prefill, many tokens): the same contract as agk_matmul, activations in form 1. The weights are
+ * decoded once per panel of rows and reused across all k tokens (kquant_gemm.c).
+ */
+EXPORT void agk_kq_gemm(int type, const uint8_t *w, int64_t rowBytes, int r0, int r1, int n,
+                        const uint8_t *xq, int64_t xqStride, int k, float *out, int64_t outStride) {
+    if (!kq_is_type(type) || n % 256 != 0) return;
+    selected_kq_gemm(type, w, rowBytes, r0, r1, n, xq, xqStride, k, out, outStride);
+}
+
+/* Bytes agk_kq_pack writes for k tokens of n elements for weights of this type. */
+EXPORT int64_t agk_kq_packed_bytes(int type, int n, int k) {
+    if (!kq_is_type(type) || n % 256 != 0 || k < 1) return -1;
+    return (int64_t) kq_tile_bytes(type, n) * ((k + KQ_TT - 1) / KQ_TT);
+}
+
+/*
+ * The tokens of agk_kq_gemm_packed, made once per product on the caller's thread (agk_kq_gemm packs them in every
+ * call, that is once per row range and thread).
+ */
+EXPORT void agk_kq_pack(int type, int n, const uint8_t *xq, int64_t xqStride, int k, uint8_t *packed) {
+    if (!kq_is_type(type) || n % 256 != 0) return;
+    kq_pack_all(type, n, xq, xqStride, k, packed);
+}
+
+/* agk_kq_gemm on tokens packed by agk_kq_pack. */
+EXPORT void agk_kq_gemm_packed(int type, const uint8_t *w, int64_t rowBytes, int r0, int r1, int n,
+                               const uint8_t *packed, int k, float *out, int64_t outStride) {
+    if (!kq_is_type(type) || n % 256 != 0) return;
+    switch (selected_isa) {
+#ifdef HAVE_X86
+        case 1: kq_gemm_packed_avx2(type, w, rowBytes, r0, r1, n, packed, k, out, outStride); break;
+        case 2: kq_gemm_packed_avxvnni(type, w, rowBytes, r0, r1, n, packed, k, out, outStride); break;
+        case 3: kq_gemm_packed_avx512vnni(type, w, rowBytes, r0, r1, n, packed, k, out, outStride); break;
+#endif
+        default: kq_gemm_packed_c(type, w, rowBytes, r0, r1, n, packed, k, out, outStride); break;
+    }
 }

@@ -30,7 +30,8 @@ import java.util.concurrent.TimeUnit;
  * {@link #matmul4} (prefill: each row against four tokens through {@link FloatTensor#dotMany}). The weights live
  * off-heap like memory-mapped ones; 2048 x 2048 Q4_0 is 2.3 MB, so the matrix sits in L2/L3 and the numbers are
  * kernel speed, not memory bandwidth. {@link #gemm64} is a prefill chunk of 64 tokens through {@link Parallel#matmul}
- * (the panel GEMM), {@link #rows64} the same product row by row through {@code dotMany} (the path it replaced).
+ * (the panel GEMM, or for K-quants under {@code -p kernels=auto} the native K-quant GEMM), {@link #rows64} the same
+ * product row by row through {@code dotMany} (the path the panel GEMM replaced).
  * Score: matrices per second; GMAC/s = score * 2048 * 2048 (* 4 for matmul4, * 64 for gemm64/rows64) / 1e9.
  */
 @State(Scope.Thread)
@@ -46,6 +47,13 @@ public class KernelBenchmarks {
     @Param({"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q5_K", "Q6_K"})
     public String type;
 
+    /**
+     * Which kernels {@link Parallel#matmul} takes ({@code KernelChoice}): {@code auto} (the native library where it
+     * loaded: for K-quants from 8 tokens its GEMM) or {@code java} (the Vector API kernels, the panel GEMM for gemm64).
+     */
+    @Param({"auto"})
+    public String kernels;
+
     private FloatTensor w;
     private final float[] x = new float[4 * N];
     private final float[] out = new float[4 * ROWS];
@@ -60,6 +68,7 @@ public class KernelBenchmarks {
         for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
         for (int i = 0; i < x64.length; i++) x64[i] = (float) (r.nextDouble() * 2 - 1);
         ComputeThreads.set(1);
+        ai.autoglm.core.tensor.KernelChoice.set(ai.autoglm.core.tensor.KernelChoice.parse(kernels));
         GgmlType t = GgmlType.valueOf(type);
         MemorySegment heap = Quantizer.quantize(t, v);
         MemorySegment off = Arena.ofAuto().allocate(heap.byteSize(), 64);

@@ -1,6 +1,7 @@
 package ai.autoglm.core.model;
 
 import ai.autoglm.core.tensor.FloatTensor;
+import ai.autoglm.core.tensor.GgmlType;
 import ai.autoglm.core.tensor.KernelChoice;
 import ai.autoglm.core.tensor.NativeKernels;
 import ai.autoglm.core.tensor.SegmentTensor;
@@ -46,6 +47,11 @@ public final class Parallel {
      * {@link FloatTensor#dotMany}.
      */
     public static void matmul(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
+        if (count >= kqGemmMinTokens(w.type()) && w instanceof SegmentTensor s && n % 256 == 0 && w.size() >= (long) d * n
+                && KernelChoice.nativeGemmFor(w.type())) {
+            nativeGemm(s, x, xOff, n, out, outOff, d, count);
+            return;
+        }
         if (count <= NATIVE_MAX_TOKENS && w instanceof SegmentTensor s && n % w.type().blockSize == 0 && w.size() >= (long) d * n
                 && KernelChoice.nativeFor(w.type())) {
             nativeMatmul(s, x, xOff, n, out, outOff, d, count);
@@ -84,6 +90,42 @@ public final class Parallel {
     }
 
     /**
+     * The native K-quant GEMM ({@link NativeKernels#gemm}): tokens quantized once on the caller as for
+     * {@link #nativeMatmul}, then row ranges on the pool's threads, each range decoding its weights once for all tokens.
+     */
+    private static void nativeGemm(SegmentTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
+        long stride = NativeKernels.quantizedBytes(w.type(), n);
+        MemorySegment xq = QUANTIZED.get().room(stride * count);
+        NativeKernels.quantize(w.type(), x, xOff, n, count, xq, stride);
+        // Ranges of whole 16-row panels (the GEMM's unpack unit), so that no panel is split between threads.
+        int panels = (d + 15) / 16;
+        if (count < 4) { // Q2_K/Q3_K decode: the library's row-by-row kernels read the quantized tokens as they are
+            forRange(panels, 16L * n * count, (from, to) -> NativeKernels.gemm(w, n, xq, stride, count, out, outOff, d, 16 * from, Math.min(d, 16 * to)));
+            return;
+        }
+        // The tokens interleaved into 16-token tiles once here, not once per row range (4 ranges per thread).
+        MemorySegment packed = PACKED_TOKENS.get().room(NativeKernels.gemmPackedBytes(w.type(), n, count));
+        NativeKernels.gemmPack(w.type(), n, xq, stride, count, packed);
+        forRange(panels, 16L * n * count, (from, to) -> NativeKernels.gemmPacked(w, n, packed, count, out, outOff, d, 16 * from, Math.min(d, 16 * to)));
+    }
+
+    /**
+     * Tokens from which a K-quant product takes the native GEMM ({@link NativeKernels#gemm}) instead of the per-token
+     * native kernels or the Java panel GEMM (measured on the Xeon of bench/RESULTS.md, 1 thread, Q4_K 2048 x 1024:
+     * at 4 tokens the GEMM did 27 GMAC/s against the 4-token kernels' 49, at 8 tokens 54 against 48, at 16 105 against
+     * 50). {@code -Dautoglm.native.kqGemmMinTokens=N} overrides, for A/B measurements.
+     */
+    private static final int KQ_GEMM_MIN_TOKENS = Integer.getInteger("autoglm.native.kqGemmMinTokens", 8);
+
+    /**
+     * Q2_K and Q3_K have no per-token kernels in the library's decode path; agk_kq_gemm runs them row by row below 4
+     * tokens (kq_small in kernels_kquant_gemm_x86.inc), so they take it from one token on.
+     */
+    private static int kqGemmMinTokens(GgmlType t) {
+        return t == GgmlType.Q2_K || t == GgmlType.Q3_K ? 1 : KQ_GEMM_MIN_TOKENS;
+    }
+
+    /**
      * Tokens up to which a product takes the native kernels (decode, and batched decode over up to 12 slots); from 13
      * tokens on the Java panel GEMM is faster (measured on the Xeon of bench/RESULTS.md, 1 thread, 2048 x 2048: at 32
      * and 64 tokens the float GEMM did 47-56 GMAC/s, the native 4-token int8 kernels 34-47; at 1-12 tokens the native
@@ -102,6 +144,7 @@ public final class Parallel {
     }
 
     private static final ThreadLocal<Quantized> QUANTIZED = ThreadLocal.withInitial(Quantized::new);
+    private static final ThreadLocal<Quantized> PACKED_TOKENS = ThreadLocal.withInitial(Quantized::new);
 
     private static void rowByRow(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int first, int d, int count) {
         forRange(d - first, (long) n * count, (from, to) -> {

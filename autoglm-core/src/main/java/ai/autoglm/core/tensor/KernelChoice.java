@@ -52,9 +52,23 @@ public final class KernelChoice {
         return NativeKernels.supports(type);
     }
 
+    /**
+     * Whether a many-token product (prefill) with weights of this type runs the native K-quant GEMM
+     * ({@link NativeKernels#gemm}): the same mode rules as {@link #nativeFor}.
+     */
+    public static boolean nativeGemmFor(GgmlType type) {
+        Mode m = mode;
+        if (m == Mode.JAVA) return false;
+        if (m == Mode.AUTO && (!NativeKernels.simd() || !VectorSupport.ENABLED)) return false;
+        if (m == Mode.NATIVE && !NativeKernels.loaded()) {
+            throw new IllegalStateException("kernels=native: the native kernel library is not available (" + NativeKernels.loadError() + ")");
+        }
+        return NativeKernels.supportsGemm(type);
+    }
+
     /** What a product of this type runs, for reports: "native avx512vnni", "vector" or "scalar". */
     public static String describe(GgmlType type) {
-        if (nativeFor(type)) return "native " + NativeKernels.isa();
+        if (nativeFor(type) || nativeGemmFor(type)) return "native " + NativeKernels.isa();
         return VectorSupport.ENABLED ? "vector" : "scalar";
     }
 }

@@ -104,6 +104,76 @@ public final class NativeKernels {
         return s;
     }
 
+    /** Whether the library has a many-token GEMM for this type ({@code agk_kq_gemm}: the K-quants Q2_K to Q6_K). */
+    public static boolean supportsGemm(GgmlType type) {
+        return LIB != null && SUPPORTED_GEMM[type.ordinal()];
+    }
+
+    private static final boolean[] SUPPORTED_GEMM = supportedGemmTypes();
+
+    /**
+     * Turns the AMX tile multiplies of the AVX512-VNNI variant's GEMM on or off ({@code agk_kq_gemm_amx}; on by
+     * default where the CPU has AMX-INT8 and Linux grants the tile state); returns whether they are on. For tests and
+     * A/B measurements ({@code -Dautoglm.native.amx=false}); not for use while products run.
+     */
+    public static boolean gemmAmx(boolean on) {
+        return LIB != null && LIB.gemmAmx(on);
+    }
+
+    static {
+        if (LIB != null && "false".equals(System.getProperty("autoglm.native.amx"))) LIB.gemmAmx(false);
+    }
+
+    private static boolean[] supportedGemmTypes() {
+        boolean[] s = new boolean[GgmlType.values().length];
+        if (LIB != null) for (GgmlType t : GgmlType.values()) s[t.ordinal()] = LIB.gemmSupports(t.id);
+        return s;
+    }
+
+    /**
+     * The K-quant GEMM for prefill ({@code agk_kq_gemm}, autoglm-core/src/main/c/kquant_gemm.c): the contract of
+     * {@link #matmul}, the weights decoded once per 16-row panel and reused across all {@code count} tokens.
+     */
+    public static void gemm(SegmentTensor w, int n, MemorySegment xq, long xqStride, int count, float[] out, int outOff, int d, int r0, int r1) {
+        GgmlType t = w.type();
+        java.util.Objects.checkFromToIndex(r0, r1, d);
+        java.util.Objects.checkFromIndexSize(outOff, (long) (count - 1) * d + r1, out.length);
+        if (!supportsGemm(t) || w.size() < (long) r1 * n || n % t.blockSize != 0 || xq.byteSize() < xqStride * count) {
+            throw new IllegalArgumentException("native gemm out of bounds");
+        }
+        long rowBytes = (long) n / t.blockSize * t.typeSize;
+        LIB.gemm(t.id, w.segment(), rowBytes, r0, r1, n, xq, xqStride, count, MemorySegment.ofArray(out).asSlice(4L * outOff), d);
+    }
+
+    /** Bytes {@link #gemmPack} writes for {@code count} tokens of {@code n} elements (weights of type t). */
+    public static long gemmPackedBytes(GgmlType t, int n, int count) {
+        if (!supportsGemm(t) || n % t.blockSize != 0 || count < 1) throw new IllegalArgumentException("native gemm pack: bad shape");
+        return LIB.gemmPackedBytes(t.id, n, count);
+    }
+
+    /**
+     * The tokens of {@link #gemmPacked}, packed once per product on the caller ({@code agk_kq_pack}): {@link #gemm}
+     * packs them in every call, i.e. once per row range.
+     */
+    public static void gemmPack(GgmlType t, int n, MemorySegment xq, long xqStride, int count, MemorySegment packed) {
+        if (xq.byteSize() < xqStride * count || xqStride < quantizedBytes(t, n) || packed.byteSize() < gemmPackedBytes(t, n, count)) {
+            throw new IllegalArgumentException("native gemm pack out of bounds");
+        }
+        LIB.gemmPack(t.id, n, xq, xqStride, count, packed);
+    }
+
+    /** {@link #gemm} on tokens packed by {@link #gemmPack}. */
+    public static void gemmPacked(SegmentTensor w, int n, MemorySegment packed, int count, float[] out, int outOff, int d, int r0, int r1) {
+        GgmlType t = w.type();
+        java.util.Objects.checkFromToIndex(r0, r1, d);
+        java.util.Objects.checkFromIndexSize(outOff, (long) (count - 1) * d + r1, out.length);
+        if (w.size() < (long) r1 * n || packed.byteSize() < gemmPackedBytes(t, n, count)) {
+            throw new IllegalArgumentException("native gemm out of bounds");
+        }
+        long rowBytes = (long) n / t.blockSize * t.typeSize;
+        LIB.gemmPacked(t.id, w.segment(), rowBytes, r0, r1, n, packed, count, MemorySegment.ofArray(out).asSlice(4L * outOff), d);
+    }
+
     /**
      * {@code out[outOff + t*d + i] = W[i] . x[xOff + t*n ..]} for rows {@code [r0, r1)} and {@code t < count}, x already
      * quantized by {@link #quantize} into {@code xq}. Called from the compute pool's threads on row ranges.
@@ -185,6 +255,7 @@ public final class NativeKernels {
     /** The bound functions of one loaded library. */
     private static final class Lib {
         private final MethodHandle init, supports, quantizedBytes, quantize, matmul;
+        private final MethodHandle gemmSupports, gemm, gemmAmx, gemmPackedBytes, gemmPack, gemmPacked;
 
         Lib(Path path) {
             Linker linker = Linker.nativeLinker();
@@ -200,6 +271,12 @@ public final class NativeKernels {
             Linker.Option critical = Linker.Option.critical(true);
             quantize = linker.downcallHandle(find(lookup, "agk_quantize"), FunctionDescriptor.ofVoid(i, a, i, l, i, a, l), critical);
             matmul = linker.downcallHandle(find(lookup, "agk_matmul"), FunctionDescriptor.ofVoid(i, a, l, i, i, i, a, l, i, a, l), critical);
+            gemmPackedBytes = linker.downcallHandle(find(lookup, "agk_kq_packed_bytes"), FunctionDescriptor.of(l, i, i, i));
+            gemmPack = linker.downcallHandle(find(lookup, "agk_kq_pack"), FunctionDescriptor.ofVoid(i, i, a, l, i, a), critical);
+            gemmPacked = linker.downcallHandle(find(lookup, "agk_kq_gemm_packed"), FunctionDescriptor.ofVoid(i, a, l, i, i, i, a, i, a, l), critical);
+            gemmAmx = linker.downcallHandle(find(lookup, "agk_kq_gemm_amx"), FunctionDescriptor.of(i, i));
+            gemmSupports = linker.downcallHandle(find(lookup, "agk_kq_gemm_supports"), FunctionDescriptor.of(i, i));
+            gemm = linker.downcallHandle(find(lookup, "agk_kq_gemm"), FunctionDescriptor.ofVoid(i, a, l, i, i, i, a, l, i, a, l), critical);
         }
 
         private static MemorySegment find(SymbolLookup lookup, String name) {
@@ -233,6 +310,56 @@ public final class NativeKernels {
         void quantize(int form, MemorySegment x, int n, long xStride, int count, MemorySegment out, long outStride) {
             try {
                 quantize.invokeExact(form, x, n, xStride, count, out, outStride);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        long gemmPackedBytes(int type, int n, int count) {
+            try {
+                return (long) gemmPackedBytes.invokeExact(type, n, count);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        void gemmPack(int type, int n, MemorySegment xq, long xqStride, int count, MemorySegment packed) {
+            try {
+                gemmPack.invokeExact(type, n, xq, xqStride, count, packed);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        void gemmPacked(int type, MemorySegment w, long rowBytes, int r0, int r1, int n, MemorySegment packed, int count,
+                        MemorySegment out, long outStride) {
+            try {
+                gemmPacked.invokeExact(type, w, rowBytes, r0, r1, n, packed, count, out, outStride);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        boolean gemmAmx(boolean on) {
+            try {
+                return (int) gemmAmx.invokeExact(on ? 1 : 0) != 0;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        boolean gemmSupports(int type) {
+            try {
+                return (int) gemmSupports.invokeExact(type) != 0;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        void gemm(int type, MemorySegment w, long rowBytes, int r0, int r1, int n, MemorySegment xq, long xqStride, int count,
+                  MemorySegment out, long outStride) {
+            try {
+                gemm.invokeExact(type, w, rowBytes, r0, r1, n, xq, xqStride, count, out, outStride);
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }

@@ -104,6 +104,74 @@ class NativeMatmulTest {
         assertThat(ran).as("variants run").contains("c", isaBefore);
     }
 
+    /**
+     * The K-quant GEMM (prefill, {@link NativeKernels#gemm}) the same way: every K-quant type (Q2_K and Q3_K on random
+     * block bytes, including their few-token row-by-row kernels), every variant (avx512vnni with and without AMX),
+     * 1 to 70 tokens (through {@link Parallel#matmul} on 1 and 3 threads from the GEMM's threshold on, below it by
+     * direct calls), row counts that leave a partial 16-row panel, rows of 1, 3 and 8 blocks.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
+    void everyGemmVariantAgreesWithTheReferenceDecoder(GgmlType type) {
+        if (!NativeKernels.loaded()) {
+            if ("true".equals(System.getenv("CI"))) fail("CI=true but the native library did not load: " + NativeKernels.loadError());
+            Assumptions.abort("native library not loaded: " + NativeKernels.loadError());
+        }
+        assertThat(NativeKernels.supportsGemm(type)).isTrue();
+        KernelChoice.set(KernelChoice.Mode.NATIVE);
+        List<String> ran = new ArrayList<>();
+        Random r = new Random(77 + type.id);
+        boolean lowBit = type == GgmlType.Q2_K || type == GgmlType.Q3_K;
+        // AMX is a sub-variant of avx512vnni's GEMM: run that variant with and without it where the CPU has it.
+        boolean amx = NativeKernels.gemmAmx(true);
+        List<String> variants = new ArrayList<>(List.of(NativeKernels.ISA_NAMES));
+        if (amx) variants.add("avx512vnni+amx");
+        try {
+            for (String variant : variants) {
+                String isa = variant.replace("+amx", "");
+                if (!NativeKernels.selectIsa(isa)) continue;
+                NativeKernels.gemmAmx(variant.endsWith("+amx"));
+                ran.add(variant);
+                gemmVariant(type, variant, lowBit, r);
+            }
+        } finally {
+            NativeKernels.gemmAmx(true);
+        }
+        assertThat(ran).as("variants run").contains("c", isaBefore);
+    }
+
+    private void gemmVariant(GgmlType type, String isa, boolean lowBit, Random r) {
+        {
+            for (int blocks : new int[]{1, 3, 8}) {
+                int n = blocks * type.blockSize, d = blocks == 3 ? 37 : 21;
+                for (boolean randomBytes : lowBit ? new boolean[]{true} : new boolean[]{false, true}) {
+                    byte[] bytes = weights(type, n, d, randomBytes, r);
+                    FloatTensor w = Tensors.view(type, MemorySegment.ofArray(bytes), (long) d * n);
+                    float[] ref = ReferenceDecoder.decode(type, bytes, d * n);
+                    float[] mag = magnitudes(type, bytes, d * n, ref);
+                    for (int count = 1; count <= 70; count += blocks == 1 ? 1 : 5) {
+                        // Q2_K and Q3_K take the library from one token on (row by row below 4 tokens, kq_small)
+                        boolean direct = count < 8 && !lowBit;
+                        for (int threads : direct ? new int[]{1} : new int[]{1, 3}) {
+                            ComputeThreads.set(threads);
+                            check(type, isa, w, ref, mag, n, d, count, r, direct);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Parallel.matmul's GEMM path by hand (quantize, then two row ranges), for token counts below its threshold. */
+    private static void directGemm(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
+        long stride = NativeKernels.quantizedBytes(w.type(), n);
+        MemorySegment xq = java.lang.foreign.Arena.ofAuto().allocate(stride * count, 64);
+        NativeKernels.quantize(w.type(), x, xOff, n, count, xq, stride);
+        int mid = Math.min(d, 16);
+        NativeKernels.gemm((ai.autoglm.core.tensor.SegmentTensor) w, n, xq, stride, count, out, outOff, d, 0, mid);
+        if (mid < d) NativeKernels.gemm((ai.autoglm.core.tensor.SegmentTensor) w, n, xq, stride, count, out, outOff, d, mid, d);
+    }
+
     private static byte[] weights(GgmlType type, int n, int d, boolean randomBytes, Random r) {
         if (!randomBytes) {
             float[] v = new float[d * n];
@@ -116,6 +184,8 @@ class NativeMatmulTest {
             case Q4_0, Q8_0 -> new int[]{0};
             case Q4_K, Q5_K -> new int[]{0, 2};
             case Q6_K -> new int[]{208};
+            case Q3_K -> new int[]{108};
+            case Q2_K -> new int[]{80, 82};
             default -> throw new IllegalArgumentException(type.toString());
         };
         for (int blk = 0; blk < b.length / type.typeSize; blk++) {
@@ -152,18 +222,38 @@ class NativeMatmulTest {
                 float[][] g = ReferenceDecoder.kGrid(type, b, count);
                 for (int i = 0; i < count; i++) m[i] = Math.abs(g[i][0]) * 95;
             }
+            case Q2_K -> { // d * (sc & 15) * level (level <= 3), dmin * (sc >> 4) separately
+                for (int i = 0; i < count; i++) {
+                    int o = (i / 256) * 84, sc = b[o + (i % 256) / 16] & 0xFF;
+                    float dd = Math.abs(Float.float16ToFloat((short) ((b[o + 80] & 0xFF) | (b[o + 81] << 8))));
+                    float dm = Math.abs(Float.float16ToFloat((short) ((b[o + 82] & 0xFF) | (b[o + 83] << 8))));
+                    m[i] = dd * (sc & 15) * 3 + dm * (sc >> 4);
+                }
+            }
+            case Q3_K -> { // |d * (sc - 32)| <= 32 |d|, times the level (<= 7) and the offset 4 separately
+                for (int i = 0; i < count; i++) {
+                    int o = (i / 256) * 110;
+                    m[i] = Math.abs(Float.float16ToFloat((short) ((b[o + 108] & 0xFF) | (b[o + 109] << 8)))) * 32 * 11;
+                }
+            }
             default -> throw new IllegalArgumentException(type.toString());
         }
         return m;
     }
 
     private static void check(GgmlType type, String isa, FloatTensor w, float[] ref, float[] mag, int n, int d, int count, Random r) {
+        check(type, isa, w, ref, mag, n, d, count, r, false);
+    }
+
+    private static void check(GgmlType type, String isa, FloatTensor w, float[] ref, float[] mag, int n, int d, int count, Random r,
+                              boolean directGemm) {
         int xOff = 3, outOff = 5, bs = type.blockSize == 32 ? 32 : 256;
         float[] x = new float[xOff + count * n];
         for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * (r.nextInt(20) == 0 ? 8 : 1));
         float[] out = new float[outOff + count * d + 2];
         out[outOff + count * d] = 42f;
-        Parallel.matmul(w, x, xOff, n, out, outOff, d, count);
+        if (directGemm) directGemm(w, x, xOff, n, out, outOff, d, count);
+        else Parallel.matmul(w, x, xOff, n, out, outOff, d, count);
         for (int t = 0; t < count; t++) {
             // x quantized as the library specifies (agk_quantize): d = amax / 127, q = rint(x * (127 / amax)).
             double[] xq = new double[n];
