@@ -47,7 +47,8 @@ public final class ServedModelFiles {
         ModelRef ref = ModelNames.parse(model, source);
         PulledModel m = puller.resolve(ref, source, listener);
         if (quantize == null || !m.isSafetensors()) return new Prepared(m.modelPath(), quantize, model);
-        ServeQuantization.Decision d = ServeQuantization.decide(quantize, m.snapshot(), context, slots, budget);
+        ServeQuantization.Decision d = ServeQuantization.decide(quantize, m.snapshot(), context, slots, budget,
+                ai.autoglm.core.model.KvCacheTypes.DEFAULT, ai.autoglm.core.memory.ProcessKind.SERVER);
         LOG.info(() -> "model " + model + ": " + d.reason());
         if (d.type() == null) return new Prepared(m.snapshot(), null, model);
         if (Files.exists(ModelFiles.manifestPath(m.snapshot()))) {
