@@ -16,8 +16,8 @@ package ai.autoglm.core.memory;
  * </table>
  * Measured on 2026-12-06 (bench/RESULTS.md, "Long context") with the launcher's flags ({@code scripts/java-env.sh}:
  * ParallelGC, {@code -Xmn64m}, the default maximum heap of 1/4 of RAM, on a 24 GiB, 2-core machine), as VmHWM minus
- * the model's part of the estimate: ENGINE with {@code LongContextProbe} (F32 fixture of 1.5 MiB, 4,096 and 32,768
- * positions, f32 and q8_0 caches); CLI with {@code autoglm run -c 256 -n 128} and {@code autoglm bench -p 128 -n 64}
+ * the model's part of the estimate: ENGINE with {@code LongContextProbe} (F32 fixture of 1.5 MiB; f32 caches of 4,096 and
+ * 32,768 positions, q8_0 of 4,096 and 8,192); CLI with {@code autoglm run -c 256 -n 128} and {@code autoglm bench -p 128 -n 64}
  * on the bundled model (10 MiB); SERVER with {@code autoglm serve --ctx 256 --slots 2} on the bundled model after 10, 40
  * and 120 chat completions of up to 200 tokens, 2 at a time, one streamed and one not (191, 204 and 199 MiB: the
  * first requests promote the server's long-lived objects, then it levels off). The largest of each kind, rounded up
