@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Long-context runs of a small random-weight model (LongContextProbe.spec: dim 128, 4 heads of 32, 2 layers, context
 # 32768): prefill tokens/s at each position count and KV cache type, and peak RSS (VmHWM) of each run's own JVM
-# against the memory model's figure. Every run is a fresh JVM with the launcher's flags.
+# against the memory model's figure for an engine process (ProcessKind.ENGINE). Every run is a fresh JVM with the
+# launcher's flags.
 # Usage: bench/long-context.sh [positions...]   (default: 1024 4096 16384 32768); TYPES="f32/f32 q8_0/q8_0" to choose.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +17,9 @@ cp -r autoglm-core/target/test-classes "$DIR/test-classes"
 cp -r autoglm-core/target/classes "$DIR/classes"
 CP="$DIR/test-classes:$DIR/classes:$(cat "$CP_FILE")"
 rm -f "$CP_FILE"
-# The launcher's flags (scripts/java-env.sh), -Xmx2g as MemoryModelRssTest, and EXTRA_JVM_FLAGS (e.g. -Xmn64m).
-JAVA=("$JAVA_HOME/bin/java" $AUTOGLM_JVM_FLAGS -Xmx2g ${EXTRA_JVM_FLAGS:-} -cp "$CP")
+# The launcher's flags (scripts/java-env.sh: ParallelGC, young generation capped at 64 MiB, the default maximum heap),
+# as LongContextRssTest, and EXTRA_JVM_FLAGS (e.g. -Xmx2g) after them.
+JAVA=("$JAVA_HOME/bin/java" $AUTOGLM_JVM_FLAGS ${EXTRA_JVM_FLAGS:-} -cp "$CP")
 "${JAVA[@]}" ai.autoglm.core.memory.LongContextProbe write "$DIR/long.gguf" 32768 2>/dev/null
 POSITIONS=("$@")
 [ ${#POSITIONS[@]} -eq 0 ] && POSITIONS=(1024 4096 16384 32768)

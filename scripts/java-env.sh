@@ -13,6 +13,11 @@ if [ -z "${JAVA_HOME:-}" ] || [ ! -x "$JAVA_HOME/bin/java" ] || [ "$(java_major 
 fi
 export JAVA_HOME
 export PATH="$JAVA_HOME/bin:$PATH"
-# Kept in step with autoglm.jvm.flags in the root pom.xml.
-AUTOGLM_JVM_FLAGS="--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss16m -XX:+UseParallelGC --sun-misc-unsafe-memory-access=allow"
+# Kept in step with autoglm.jvm.flags in the root pom.xml (the test JVMs: the module and stack flags) and with
+# deploy/Dockerfile's ENTRYPOINT (DeployManifestsTest). -Xmn64m caps the young generation: without it ParallelGC grows
+# it to 250-700 MiB from the prefill's warm-up garbage (Vector API temporaries before C2 compiles the GEMM), which then
+# stays resident, so peak RSS depended on warm-up rather than on the model (serve on the bundled model: 904 MiB
+# uncapped, 206 MiB capped; decode/prefill speed unchanged, bench/RESULTS.md "Long context"). The memory model's JVM
+# part (ProcessKind) is measured with it. AUTOGLM_JAVA_OPTS comes after these flags and may override it.
+AUTOGLM_JVM_FLAGS="--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss16m -XX:+UseParallelGC -Xmn64m --sun-misc-unsafe-memory-access=allow"
 export AUTOGLM_JVM_FLAGS

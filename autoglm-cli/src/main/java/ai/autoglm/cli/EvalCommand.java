@@ -87,7 +87,8 @@ final class EvalCommand implements Callable<Integer> {
         GgmlType target = null;
         if (quantize != null) {
             ServeQuantization.Decision d = ServeQuantization.decide(ServeQuantization.parseOption(quantize, "--quantize"), modelPath, null, 1,
-                    () -> { throw new IllegalArgumentException("--quantize auto is for serve; name a type"); });
+                    () -> { throw new IllegalArgumentException("--quantize auto is for serve; name a type"); },
+                    ai.autoglm.core.model.KvCacheTypes.DEFAULT, ai.autoglm.core.memory.ProcessKind.CLI);
             target = d.type();
             err.println("autoglm eval: " + d.reason());
         }

@@ -4,7 +4,9 @@ import ai.autoglm.compress.eval.QualityEvaluator;
 import ai.autoglm.compress.eval.QualityReport;
 import ai.autoglm.core.memory.MemoryEstimate;
 import ai.autoglm.core.memory.MemoryModel;
+import ai.autoglm.core.memory.ProcessKind;
 import ai.autoglm.core.memory.TensorSpec;
+import ai.autoglm.core.model.KvCacheTypes;
 import ai.autoglm.compress.search.Candidate;
 import ai.autoglm.compress.search.CompressionSearch;
 import ai.autoglm.compress.search.Constraints;
@@ -77,7 +79,9 @@ public final class MeasuringTrialRunner implements CompressionSearch.TrialRunner
             Measurement m;
             try (LanguageModel model = ModelLoader.load(file)) {
                 if (!(model instanceof TransformerModel tm)) throw new IllegalStateException("not a transformer model: " + file);
-                MemoryEstimate memory = MemoryModel.forServing(model.config(), TensorSpec.of(tm.weights()), context, 1);
+                // what `serve --quantize auto` will count for it: one slot in a server process
+                MemoryEstimate memory = MemoryModel.forServing(ProcessKind.SERVER, model.config(), TensorSpec.of(tm.weights()), context, 1,
+                        KvCacheTypes.DEFAULT);
                 QualityReport q = evaluator.evaluate(model, "trial " + number, base, baseName, evalText);
                 QualityReport.Comparison c = q.vsBase();
                 m = new Measurement(memory.totalBytes(), Files.size(file), c.meanKld(), c.p99Kld(), c.maxKld(), c.top1Agreement(),

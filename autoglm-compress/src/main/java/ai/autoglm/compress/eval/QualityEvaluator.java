@@ -2,6 +2,7 @@ package ai.autoglm.compress.eval;
 
 import ai.autoglm.core.memory.MemoryEstimate;
 import ai.autoglm.core.memory.MemoryModel;
+import ai.autoglm.core.memory.ProcessKind;
 import ai.autoglm.core.memory.ProcessMemory;
 import ai.autoglm.core.memory.TensorSpec;
 import ai.autoglm.core.model.InferenceState;
@@ -117,7 +118,7 @@ public final class QualityEvaluator {
                     scores.kldPercentile(0.99), scores.kldPercentile(1.0), top[0], top[1]);
         }
         MemoryEstimate estimate = model instanceof TransformerModel tm
-                ? MemoryModel.forSingleSequence(model.config(), TensorSpec.of(tm.weights()), ctx, tm.kvCacheTypes()) : null;
+                ? MemoryModel.forSingleSequence(ProcessKind.CLI, model.config(), TensorSpec.of(tm.weights()), ctx, tm.kvCacheTypes()) : null;
         return new QualityReport(modelName, base != null ? baseName : null, ctx, windows, scores.count(), ppl[0], ppl[1], cmp,
                 pp, tg, ProcessMemory.peakResidentBytes(), estimate);
     }

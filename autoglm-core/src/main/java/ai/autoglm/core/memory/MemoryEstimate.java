@@ -8,7 +8,7 @@ import java.util.Locale;
  * @param weightBytes   the weight tensors in their storage types, plus the heap copies of 1-D tensors
  * @param kvCacheBytes  keys and values of every slot for its whole context
  * @param workingBytes  scratch activations, attention scores and logits of every slot, and the batch buffers
- * @param overheadBytes the JVM itself (heap bookkeeping, JIT code, metaspace, the tokenizer): {@link MemoryModel#JVM_OVERHEAD_BYTES}
+ * @param overheadBytes the JVM itself (heap bookkeeping, young generation, JIT code, metaspace, the tokenizer, the HTTP server): {@link ProcessKind#overheadBytes()} of the process
  */
 public record MemoryEstimate(long weightBytes, long kvCacheBytes, long workingBytes, long overheadBytes) {
     public long totalBytes() {

@@ -24,21 +24,18 @@ import java.util.List;
  *       logits);</li>
  *   <li>for a mixture-of-experts model, every expert tensor in full (a long-running server touches all experts
  *       sooner or later; one token reads only {@code used} of them) and the routing buffers per sequence;</li>
- *   <li>a constant for the JVM: {@link #JVM_OVERHEAD_BYTES}.</li>
+ *   <li>a constant for the JVM by the {@link ProcessKind} of the process (engine alone, command line, server), each
+ *       measured as peak RSS minus the parts above with the launcher's flags (young generation capped at 64 MiB).</li>
  * </ul>
  * Java array headers (16 bytes each) and the tokenizer's tables are inside the constant, not counted apart.
  */
 public final class MemoryModel {
     /**
-     * Resident memory of the JVM on top of the model's own allocations: the JVM's start (~45 MiB), GC structures
-     * (which grow with the maximum heap), code cache, metaspace, thread stacks, young-generation garbage of loading,
-     * the tokenizer. Measured with {@code MemoryModelRssTest}'s child JVM (the launcher's flags: ParallelGC, default
-     * heap of 1/4 of RAM on a 24 GiB, 2-core machine): total VmRSS after loading and running one token, minus the
-     * model's part of the estimate, was 157 MiB (fixture of 64 MiB) and 174 MiB (bundled model, 11 MiB, whose
-     * tokenizer and chat template load more classes); rounded up. A smaller {@code -Xmx} lowers it (144 MiB total for
-     * the bundled model with -Xmx256m); large vocabularies add their tokenizer tables (not modelled).
+     * The JVM's part for a server ({@link ProcessKind#SERVER}), what the methods without a {@link ProcessKind} count.
+     * Earlier this was one constant of 192 MiB for every process, measured after a single token with the young
+     * generation uncapped; {@link ProcessKind} has the measured figure of each kind of process.
      */
-    public static final long JVM_OVERHEAD_BYTES = 192L << 20;
+    public static final long JVM_OVERHEAD_BYTES = ProcessKind.SERVER.overheadBytes();
 
     /** The most rows one forward chunk (and the batch scratch) holds: the engine's own constant. */
     public static final int MAX_BATCH = TransformerModel.MAX_BATCH;
@@ -48,27 +45,40 @@ public final class MemoryModel {
 
     /** {@code autoglm serve}: {@code slots} sequences of {@code context} positions each, plus the batch scratch (F32 KV). */
     public static MemoryEstimate forServing(ModelConfig config, List<TensorSpec> tensors, int context, int slots) {
-        return forServing(config, tensors, context, slots, KvCacheTypes.DEFAULT);
+        return forServing(ProcessKind.SERVER, config, tensors, context, slots, KvCacheTypes.DEFAULT);
     }
 
     /** {@code autoglm serve} with KV caches of {@code kvTypes}. */
     public static MemoryEstimate forServing(ModelConfig config, List<TensorSpec> tensors, int context, int slots, KvCacheTypes kvTypes) {
+        return forServing(ProcessKind.SERVER, config, tensors, context, slots, kvTypes);
+    }
+
+    /**
+     * {@code slots} sequences run by the continuous-batching scheduler in a process of {@code kind} ({@code serve}:
+     * {@link ProcessKind#SERVER}; the SDK in-process: {@link ProcessKind#ENGINE}).
+     */
+    public static MemoryEstimate forServing(ProcessKind kind, ModelConfig config, List<TensorSpec> tensors, int context, int slots,
+                                            KvCacheTypes kvTypes) {
         if (slots < 1) throw new IllegalArgumentException("slots must be at least 1, got " + slots);
         long kv = Math.multiplyExact(slots, kvCacheBytes(config, kvTypes, context));
         long working = Math.multiplyExact(slots, stateScratchBytes(config, context, Math.min(context, MAX_BATCH)))
                 + batchScratchBytes(config);
-        return new MemoryEstimate(weightBytes(tensors), kv, working, JVM_OVERHEAD_BYTES);
+        return new MemoryEstimate(weightBytes(tensors), kv, working, kind.overheadBytes());
     }
 
-    /** One sequence of {@code context} positions run with {@code forward} ({@code autoglm run}, {@code eval}). */
-    public static MemoryEstimate forSingleSequence(ModelConfig config, List<TensorSpec> tensors, int context) {
-        return forSingleSequence(config, tensors, context, KvCacheTypes.DEFAULT);
+    /** One sequence of {@code context} positions run with {@code forward} in a process of {@code kind} (F32 KV). */
+    public static MemoryEstimate forSingleSequence(ProcessKind kind, ModelConfig config, List<TensorSpec> tensors, int context) {
+        return forSingleSequence(kind, config, tensors, context, KvCacheTypes.DEFAULT);
     }
 
-    /** One sequence of {@code context} positions with a KV cache of {@code kvTypes}. */
-    public static MemoryEstimate forSingleSequence(ModelConfig config, List<TensorSpec> tensors, int context, KvCacheTypes kvTypes) {
+    /**
+     * One sequence of {@code context} positions with a KV cache of {@code kvTypes}, in a process of {@code kind}
+     * ({@code autoglm run}, {@code eval}: {@link ProcessKind#CLI}; a bare engine: {@link ProcessKind#ENGINE}).
+     */
+    public static MemoryEstimate forSingleSequence(ProcessKind kind, ModelConfig config, List<TensorSpec> tensors, int context,
+                                                   KvCacheTypes kvTypes) {
         return new MemoryEstimate(weightBytes(tensors), kvCacheBytes(config, kvTypes, context),
-                stateScratchBytes(config, context, Math.min(context, MAX_BATCH)), JVM_OVERHEAD_BYTES);
+                stateScratchBytes(config, context, Math.min(context, MAX_BATCH)), kind.overheadBytes());
     }
 
     /** Storage of every tensor in its type, plus the heap float copies of the 1-D ones. */

@@ -58,7 +58,7 @@ public final class ServeSlots {
         int byCores = Math.clamp(cores, MIN_AUTO_SLOTS, MAX_AUTO_SLOTS);
         while (true) {
             for (int n = byCores; n >= 1; n--) {
-                MemoryEstimate e = MemoryModel.forServing(config, tensors, context, n, kvTypes);
+                MemoryEstimate e = MemoryModel.forServing(ProcessKind.SERVER, config, tensors, context, n, kvTypes);
                 if (e.totalBytes() <= budget.bytes()) {
                     String why = n == byCores ? "one per core, at most " + MAX_AUTO_SLOTS : "as many as the memory budget holds";
                     return new Choice(n, context, String.format(Locale.ROOT,
@@ -70,7 +70,7 @@ public final class ServeSlots {
             if (requestedContext != null || context / 2 < MIN_AUTO_CONTEXT) break;
             context /= 2;
         }
-        MemoryEstimate one = MemoryModel.forServing(config, tensors, context, 1, kvTypes);
+        MemoryEstimate one = MemoryModel.forServing(ProcessKind.SERVER, config, tensors, context, 1, kvTypes);
         return new Choice(1, context, String.format(Locale.ROOT,
                 "1 slot x %d positions: even one slot (%s) exceeds the memory budget of %s; lower --ctx, quantize (--quantize auto) "
                         + "or raise --memory-budget-mb", context, one, budget));

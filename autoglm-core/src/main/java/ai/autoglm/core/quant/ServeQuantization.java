@@ -3,6 +3,7 @@ package ai.autoglm.core.quant;
 import ai.autoglm.core.memory.MemoryBudget;
 import ai.autoglm.core.memory.MemoryEstimate;
 import ai.autoglm.core.memory.MemoryModel;
+import ai.autoglm.core.memory.ProcessKind;
 import ai.autoglm.core.memory.TensorSpec;
 import ai.autoglm.core.model.LanguageModel;
 import ai.autoglm.core.model.KvCacheTypes;
@@ -75,10 +76,16 @@ public final class ServeQuantization {
 
     /** As above, with KV caches of {@code kvTypes}. */
     public static Decision decide(String option, Path path, Integer context, int slots, Supplier<MemoryBudget> budget, KvCacheTypes kvTypes) {
+        return decide(option, path, context, slots, budget, kvTypes, ProcessKind.SERVER);
+    }
+
+    /** As above, for a process of {@code kind} ({@code eval --quantize auto}: {@link ProcessKind#CLI}). */
+    public static Decision decide(String option, Path path, Integer context, int slots, Supplier<MemoryBudget> budget, KvCacheTypes kvTypes,
+                                  ProcessKind kind) {
         try (LanguageModel m = ModelLoader.load(path)) {
             if (!(m instanceof TransformerModel tm)) throw new IllegalStateException("not a transformer model: " + path);
             int ctx = context != null ? context : Math.min(4096, m.config().contextLength());
-            return decide(option, m.config(), TensorSpec.of(tm.weights()), ctx, slots, budget, kvTypes);
+            return decide(option, m.config(), TensorSpec.of(tm.weights()), ctx, slots, budget, kvTypes, kind);
         }
     }
 
@@ -88,9 +95,15 @@ public final class ServeQuantization {
         return decide(option, config, stored, context, slots, budget, KvCacheTypes.DEFAULT);
     }
 
-    /** As above, with KV caches of {@code kvTypes} counted by their type. */
+    /** As above, with KV caches of {@code kvTypes} counted by their type, in a server ({@link ProcessKind#SERVER}). */
     public static Decision decide(String option, ModelConfig config, List<TensorSpec> stored, int context, int slots,
                                   Supplier<MemoryBudget> budget, KvCacheTypes kvTypes) {
+        return decide(option, config, stored, context, slots, budget, kvTypes, ProcessKind.SERVER);
+    }
+
+    /** As above, with the JVM's part of a process of {@code kind}. */
+    public static Decision decide(String option, ModelConfig config, List<TensorSpec> stored, int context, int slots,
+                                  Supplier<MemoryBudget> budget, KvCacheTypes kvTypes, ProcessKind kind) {
         String opt = parseOption(option, "quantize");
         List<String> quantized = stored.stream().filter(t -> t.dims() >= 2 && t.type().blockSize > 1)
                 .map(t -> t.type().name()).distinct().toList();
@@ -101,12 +114,12 @@ public final class ServeQuantization {
         if (!opt.equals("auto")) {
             GgmlType t = type(opt);
             return asStoredWhenUnchanged(new Decision(t, "quantize " + opt + " as requested: "
-                    + MemoryModel.forServing(config, WeightTypeRule.apply(config, stored, t), context, slots, kvTypes), List.of()), config, stored);
+                    + MemoryModel.forServing(kind, config, WeightTypeRule.apply(config, stored, t), context, slots, kvTypes), List.of()), config, stored);
         }
         MemoryBudget b = budget.get();
         List<Candidate> candidates = new ArrayList<>();
         for (GgmlType t : WeightTypeRule.SERVE_TARGETS) {
-            MemoryEstimate e = MemoryModel.forServing(config, WeightTypeRule.apply(config, stored, t), context, slots, kvTypes);
+            MemoryEstimate e = MemoryModel.forServing(kind, config, WeightTypeRule.apply(config, stored, t), context, slots, kvTypes);
             candidates.add(new Candidate(t, e, e.totalBytes() <= b.bytes()));
         }
         String all = candidates.stream().map(Candidate::toString).collect(Collectors.joining("; "));

@@ -59,7 +59,7 @@ public final class LongContextProbe {
             double seconds = (System.nanoTime() - t0) / 1e9;
             m.forward(s, tokens, positions - 1, 1, false);
             long after = ProcessMemory.residentBytes();
-            MemoryEstimate e = MemoryModel.forSingleSequence(m.config(), TensorSpec.of(((TransformerModel) m).weights()), positions, types);
+            MemoryEstimate e = MemoryModel.forSingleSequence(ProcessKind.ENGINE, m.config(), TensorSpec.of(((TransformerModel) m).weights()), positions, types);
             System.out.println("rss_before " + before);
             System.out.println("rss_after " + after);
             System.out.println("sequence_estimate " + (e.kvCacheBytes() + e.workingBytes()));

@@ -168,4 +168,21 @@ class MemoryModelTest {
             assertThat(one.totalBytes()).isEqualTo(one.weightBytes() + one.kvCacheBytes() + one.workingBytes() + MemoryModel.JVM_OVERHEAD_BYTES);
         }
     }
+
+    @Test
+    void theJvmPartIsThatOfTheProcessKindAndGrowsWithWhatTheProcessLoads() {
+        try (LanguageModel m = ModelLoader.load(DEFAULT_MODEL)) {
+            List<TensorSpec> t = TensorSpec.of(((TransformerModel) m).weights());
+            ModelConfig c = m.config();
+            for (ProcessKind k : ProcessKind.values()) {
+                assertThat(MemoryModel.forSingleSequence(k, c, t, 256).overheadBytes()).isEqualTo(k.overheadBytes());
+                MemoryEstimate served = MemoryModel.forServing(k, c, t, 256, 2, ai.autoglm.core.model.KvCacheTypes.DEFAULT);
+                assertThat(served.totalBytes() - served.overheadBytes()).isEqualTo(MemoryModel.forServing(c, t, 256, 2).totalBytes() - MemoryModel.JVM_OVERHEAD_BYTES);
+            }
+            // the engine alone < + tokenizer, template and CLI < + HTTP server; serving without a kind is a server
+            assertThat(ProcessKind.ENGINE.overheadBytes()).isLessThan(ProcessKind.CLI.overheadBytes());
+            assertThat(ProcessKind.CLI.overheadBytes()).isLessThan(ProcessKind.SERVER.overheadBytes());
+            assertThat(MemoryModel.forServing(c, t, 256, 1).overheadBytes()).isEqualTo(ProcessKind.SERVER.overheadBytes());
+        }
+    }
 }

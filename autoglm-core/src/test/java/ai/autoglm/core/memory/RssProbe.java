@@ -22,7 +22,7 @@ public final class RssProbe {
             InferenceState s = m.newState(context);
             m.forward(s, new int[]{1}, 0, 1, false);
             long after = ProcessMemory.residentBytes();
-            MemoryEstimate e = MemoryModel.forSingleSequence(m.config(), TensorSpec.of(((TransformerModel) m).weights()), context);
+            MemoryEstimate e = MemoryModel.forSingleSequence(ProcessKind.ENGINE, m.config(), TensorSpec.of(((TransformerModel) m).weights()), context);
             // The KV cache is allocated in chunks as positions are written: one token holds its first chunk only.
             long estimate = e.totalBytes() - e.kvCacheBytes() + KvCache.bytesFor(m.config(), KvCacheTypes.DEFAULT, 1, context);
             System.out.println("start " + start);

@@ -1,6 +1,7 @@
 package ai.autoglm.server.hub;
 
 import ai.autoglm.core.memory.MemoryBudget;
+import ai.autoglm.core.memory.ProcessKind;
 import ai.autoglm.core.quant.ModelQuantizer;
 import ai.autoglm.core.quant.QuantPreset;
 import ai.autoglm.core.quant.QuantizationOptions;
@@ -53,7 +54,7 @@ public final class ServedModelFiles {
         ModelRef ref = ModelNames.parse(model, source);
         PulledModel m = puller.resolve(ref, source, listener);
         if (quantize == null || !m.isSafetensors()) return new Prepared(m.modelPath(), quantize, model);
-        ServeQuantization.Decision d = ServeQuantization.decide(quantize, m.snapshot(), context, slots, budget, kvTypes);
+        ServeQuantization.Decision d = ServeQuantization.decide(quantize, m.snapshot(), context, slots, budget, kvTypes, ProcessKind.SERVER);
         LOG.info(() -> "model " + model + ": " + d.reason());
         if (d.type() == null) return new Prepared(m.snapshot(), null, model);
         if (Files.exists(ModelFiles.manifestPath(m.snapshot()))) {

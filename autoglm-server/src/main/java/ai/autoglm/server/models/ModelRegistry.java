@@ -144,7 +144,8 @@ public final class ModelRegistry implements AutoCloseable {
         try {
             // With automatic slots the type is chosen for one slot (quality first), then the slots for that type.
             d = ServeQuantization.decide(m.quantize(), shape.config(), shape.tensors(), shape.context(m.context()), Math.max(1, m.slots()),
-                    () -> config.memoryBudget() != null ? config.memoryBudget() : MemoryBudget.fromMachine(), m.kvCache());
+                    () -> config.memoryBudget() != null ? config.memoryBudget() : MemoryBudget.fromMachine(), m.kvCache(),
+                    ai.autoglm.core.memory.ProcessKind.SERVER);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("model '" + m.alias() + "': " + e.getMessage(), e);
         }
@@ -505,8 +506,8 @@ public final class ModelRegistry implements AutoCloseable {
                 try {
                     // the shape read at start-up when quantization or automatic slots needed it; otherwise read now, once
                     if (e.shape == null) e.shape = StoredShape.read(e.spec.path());
-                    e.estimate = ai.autoglm.core.memory.MemoryModel.forServing(e.shape.config(), e.shape.served(e.quantizeTo),
-                            e.shape.context(e.spec.context()), Math.max(1, e.spec.slots()), e.spec.kvCache());
+                    e.estimate = ai.autoglm.core.memory.MemoryModel.forServing(ai.autoglm.core.memory.ProcessKind.SERVER, e.shape.config(),
+                            e.shape.served(e.quantizeTo), e.shape.context(e.spec.context()), Math.max(1, e.spec.slots()), e.spec.kvCache());
                 } catch (RuntimeException ex) {
                     LOG.log(Level.FINE, "cannot estimate the memory of " + alias, ex);
                     return null;
