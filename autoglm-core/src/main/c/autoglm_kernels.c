@@ -20,6 +20,7 @@
 #include <string.h>
 #include <math.h>
 
+#define T_F16 1
 #define T_Q4_0 2
 #define T_Q8_0 8
 #define T_Q4_K 12
@@ -217,6 +218,9 @@ static void matmul_c(int type, const uint8_t *w, int64_t rowBytes, int r0, int r
 #undef DPMODE
 #endif
 
+/* F16 weights times float activations (kernels_f16.inc): f16_select(isa). */
+#include "kernels_f16.inc"
+
 /* ---------------------------------------------------------------- activations */
 
 /* One block of m floats to int8 with d = max|x| / 127 (round to nearest), returns d; *qsum = sum of the bytes. */
@@ -276,6 +280,7 @@ EXPORT void agk_quantize(int form, const float *x, int n, int64_t xStride, int k
 typedef void (*matmul_fn)(int, const uint8_t *, int64_t, int, int, int, const uint8_t *, int64_t, int, float *, int64_t);
 
 static matmul_fn selected = matmul_c;
+static f16_matmul_fn selected_f16 = f16_matmul_c;
 static int selected_isa = 0;
 
 /* 0 portable C, 1 AVX2, 2 AVX-VNNI, 3 AVX512-VNNI. */
@@ -311,20 +316,26 @@ EXPORT int agk_init(int isa) {
 #endif
         default: selected = matmul_c; isa = 0; break;
     }
+    selected_f16 = f16_select(isa);
     selected_isa = isa;
     return isa;
 }
 
 /* 1 when this library has a kernel for the GGML type id. */
 EXPORT int agk_supports(int type) {
-    return type == T_Q4_0 || type == T_Q8_0 || type == T_Q4_K || type == T_Q5_K || type == T_Q6_K;
+    return type == T_F16 || type == T_Q4_0 || type == T_Q8_0 || type == T_Q4_K || type == T_Q5_K || type == T_Q6_K;
 }
 
 /*
  * out[t * outStride + r] = row r of w . token t, for rows [r0, r1) and tokens t < k. Row r starts at
- * w + r * rowBytes (n elements of the type); token t's quantized activations at xq + t * xqStride.
+ * w + r * rowBytes (n elements of the type); token t's quantized activations at xq + t * xqStride (for F16
+ * weights: token t's n floats, not quantized).
  */
 EXPORT void agk_matmul(int type, const uint8_t *w, int64_t rowBytes, int r0, int r1, int n,
                        const uint8_t *xq, int64_t xqStride, int k, float *out, int64_t outStride) {
+    if (type == T_F16) {
+        selected_f16(w, rowBytes, r0, r1, n, xq, xqStride, k, out, outStride);
+        return;
+    }
     selected(type, w, rowBytes, r0, r1, n, xq, xqStride, k, out, outStride);
 }

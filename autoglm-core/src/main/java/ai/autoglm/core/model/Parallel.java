@@ -77,6 +77,11 @@ public final class Parallel {
      * thousands of rows' work), every token against each range's rows.
      */
     private static void nativeMatmul(SegmentTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
+        if (NativeKernels.floatActivations(w.type())) { // F16: x as it is, read in place through a heap segment
+            MemorySegment xs = MemorySegment.ofArray(x).asSlice(4L * xOff, 4L * n * count);
+            forRange(d, (long) n * count, (from, to) -> NativeKernels.matmul(w, n, xs, 4L * n, count, out, outOff, d, from, to));
+            return;
+        }
         long stride = NativeKernels.quantizedBytes(w.type(), n);
         MemorySegment xq = QUANTIZED.get().room(stride * count);
         NativeKernels.quantize(w.type(), x, xOff, n, count, xq, stride);

@@ -120,6 +120,16 @@ public final class NativeKernels {
         LIB.matmul(t.id, w.segment(), rowBytes, r0, r1, n, xq, xqStride, count, MemorySegment.ofArray(out).asSlice(4L * outOff), d);
     }
 
+    /**
+     * Whether this type's kernel reads the activations as they are, n floats per token (F16: an F16 file is chosen
+     * for its precision, so its activations are not quantized; {@code kernels_f16.inc}), instead of
+     * {@link #quantize}d ones. Then {@link #matmul}'s {@code xq} is the float array itself ({@link MemorySegment#ofArray}),
+     * stride {@code 4 n}.
+     */
+    public static boolean floatActivations(GgmlType t) {
+        return t == GgmlType.F16;
+    }
+
     /** Bytes of one token's quantized activations for weights of this type (a multiple of 64). */
     public static long quantizedBytes(GgmlType t, int n) {
         return LIB.quantizedBytes(form(t), n);
