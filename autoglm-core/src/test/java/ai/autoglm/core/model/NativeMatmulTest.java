@@ -107,8 +107,8 @@ class NativeMatmulTest {
     /**
      * F16 weights times float activations (kernels_f16.inc), every variant this CPU runs: widths with every tail of the
      * 16- and 8-element vectors, 1 to 70 tokens (the 4-, 3-, 2- and 1-token groups and their remainders) straight
-     * through {@link NativeKernels#matmul} on row ranges that start and end off the 8- and 4-row groups, and 1 to 12
-     * tokens through {@link Parallel#matmul} on 1 and 3 threads; against the double-precision product of the decoded
+     * through {@link NativeKernels#matmul} on row ranges that start and end off the 8- and 4-row groups, and 1 to 40
+     * tokens through {@link Parallel#matmul} (decode and prefill: F16 prefill takes the native kernel too) on 1 and 3 threads; against the double-precision product of the decoded
      * halves ({@link ReferenceDecoder}) within float summation error.
      */
     @Test
@@ -129,13 +129,13 @@ class NativeMatmulTest {
                 byte[] bytes = Quantizer.quantize(GgmlType.F16, values).toArray(ValueLayout.JAVA_BYTE);
                 float[] ref = ReferenceDecoder.decode(GgmlType.F16, bytes, d * n);
                 FloatTensor w = Tensors.view(GgmlType.F16, MemorySegment.ofArray(bytes), (long) d * n);
-                int[] counts = n == 100 ? java.util.stream.IntStream.rangeClosed(1, 70).toArray() : new int[]{1, 2, 3, 4, 5, 7, 13};
+                int[] counts = n == 100 ? java.util.stream.IntStream.rangeClosed(1, 70).toArray() : new int[]{1, 2, 3, 4, 5, 6, 7, 11, 13};
                 for (int count : counts) {
                     for (int[] range : new int[][]{{0, d}, {3, 30}, {9, 10}}) checkF16Direct(isa, w, ref, n, d, count, range[0], range[1], r);
                 }
                 for (int threads : new int[]{1, 3}) {
                     ComputeThreads.set(threads);
-                    for (int count : new int[]{1, 2, 5, 12}) checkF16(isa, w, ref, n, d, count, r);
+                    for (int count : new int[]{1, 2, 5, 12, 13, 40}) checkF16(isa, w, ref, n, d, count, r);
                 }
             }
         }
