@@ -15,6 +15,8 @@
  *
  * Variants: AVX512-VNNI (vpdpbusd, EVEX ymm), AVX-VNNI (vpdpbusd, VEX), AVX2 (vpmaddubsw/vpmaddwd), and portable
  * C; chosen once by agk_init from __builtin_cpu_supports (or forced, for tests).
+ *
+ * F16 weights (GGML_TYPE_F16) take float activations instead, not quantized: kernels_f16.inc.
  */
 #include <stdint.h>
 #include <string.h>

@@ -20,7 +20,8 @@ import java.util.Locale;
  * The optional native kernel library ({@code autoglm-core/src/main/c}, {@code libautoglm_kernels.so}), bound through
  * FFM: quantized weight rows, read in place from their segment, times activations quantized to 8 bits per block
  * (int8 dot products: AVX512-VNNI or AVX-VNNI {@code vpdpbusd}, AVX2 {@code vpmaddubsw}; JDK 25's Vector API has no
- * such operation, see docs/speed.md). The library picks its variant by CPU features when loaded.
+ * such operation, see docs/speed.md); and F16 rows times float activations ({@link #floatActivations}: vcvtph2ps,
+ * several rows in flight). The library picks its variant by CPU features when loaded.
  *
  * <p>Found as {@code -Dautoglm.native.lib=PATH}, else as the class-path resource
  * {@code native/<os>-<arch>/libautoglm_kernels.so} (target/classes in a source tree, extracted to a temporary file
