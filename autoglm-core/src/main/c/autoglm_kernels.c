@@ -15,11 +15,14 @@
  *
  * Variants: AVX512-VNNI (vpdpbusd, EVEX ymm), AVX-VNNI (vpdpbusd, VEX), AVX2 (vpmaddubsw/vpmaddwd), and portable
  * C; chosen once by agk_init from __builtin_cpu_supports (or forced, for tests).
+ *
+ * F16 weights (GGML_TYPE_F16) take float activations instead, not quantized: kernels_f16.inc.
  */
 #include <stdint.h>
 #include <string.h>
 #include <math.h>
 
+#define T_F16 1
 #define T_Q4_0 2
 #define T_Q8_0 8
 #define T_Q4_K 12
@@ -223,6 +226,9 @@ static void matmul_c(int type, const uint8_t *w, int64_t rowBytes, int r0, int r
 #undef DPMODE
 #endif
 
+/* F16 weights times float activations (kernels_f16.inc): f16_select(isa). */
+#include "kernels_f16.inc"
+
 /* ---------------------------------------------------------------- activations */
 
 /* One block of m floats to int8 with d = max|x| / 127 (round to nearest), returns d; *qsum = sum of the bytes. */
@@ -291,6 +297,7 @@ typedef void (*matmul_fn)(int, const uint8_t *, int64_t, int, int, int, const ui
 
 static matmul_fn selected = matmul_c;
 static matmul_fn selected_kq_gemm = kq_gemm_c;
+static f16_matmul_fn selected_f16 = f16_matmul_c;
 static int selected_isa = 0;
 
 /* 0 portable C, 1 AVX2, 2 AVX-VNNI, 3 AVX512-VNNI. */
@@ -326,6 +333,7 @@ EXPORT int agk_init(int isa) {
 #endif
         default: selected = matmul_c; selected_kq_gemm = kq_gemm_c; isa = 0; break;
     }
+    selected_f16 = f16_select(isa);
     selected_isa = isa;
     if (kq_amx_granted < 0) kq_amx_on = kq_amx_available(); /* AMX on by default where it is granted */
     return isa;
@@ -333,15 +341,20 @@ EXPORT int agk_init(int isa) {
 
 /* 1 when this library has a kernel for the GGML type id. */
 EXPORT int agk_supports(int type) {
-    return type == T_Q4_0 || type == T_Q8_0 || type == T_Q4_K || type == T_Q5_K || type == T_Q6_K;
+    return type == T_F16 || type == T_Q4_0 || type == T_Q8_0 || type == T_Q4_K || type == T_Q5_K || type == T_Q6_K;
 }
 
 /*
  * out[t * outStride + r] = row r of w . token t, for rows [r0, r1) and tokens t < k. Row r starts at
- * w + r * rowBytes (n elements of the type); token t's quantized activations at xq + t * xqStride.
+ * w + r * rowBytes (n elements of the type); token t's quantized activations at xq + t * xqStride (for F16
+ * weights: token t's n floats, not quantized).
  */
 EXPORT void agk_matmul(int type, const uint8_t *w, int64_t rowBytes, int r0, int r1, int n,
                        const uint8_t *xq, int64_t xqStride, int k, float *out, int64_t outStride) {
+    if (type == T_F16) {
+        selected_f16(w, rowBytes, r0, r1, n, xq, xqStride, k, out, outStride);
+        return;
+    }
     selected(type, w, rowBytes, r0, r1, n, xq, xqStride, k, out, outStride);
 }
 

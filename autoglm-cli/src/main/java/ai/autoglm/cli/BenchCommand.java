@@ -60,6 +60,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--bandwidth", description = "Measure main-memory read bandwidth (1 GiB buffer) with --threads threads instead of a model.")
     boolean bandwidth;
 
+    @Option(names = "--token-times", description = "Also time each generated token: the first tg run of the process (unmeasured warm-up, after the warm-up pp when -p > 0) against the last measured one, to show the JIT warm-up of the first tokens.")
+    boolean tokenTimes;
+
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     boolean json;
 
@@ -104,7 +107,10 @@ final class BenchCommand implements Callable<Integer> {
             for (int i = 0; i < tokens.length; i++) tokens[i] = (i * 7919 + 13) % 256;
 
             if (prompt > 0) pp(m, state, tokens);
-            if (gen > 0) tg(m, state, tokens);
+            if (gen > 0) {
+                if (tokenTimes) freshTokens = SpeedProbe.decodeTokenSeconds(m, state, tokens, depth, gen);
+                else tg(m, state, tokens);
+            }
             double[] pp = new double[reps], tg = new double[reps], ttft = new double[reps];
             for (int r = 0; r < reps; r++) {
                 if (prompt > 0) {
@@ -112,7 +118,12 @@ final class BenchCommand implements Callable<Integer> {
                     pp[r] = prompt / s;
                     ttft[r] = s * 1000;
                 }
-                if (gen > 0) tg[r] = gen / tg(m, state, tokens);
+                if (gen > 0 && tokenTimes) {
+                    warmTokens = SpeedProbe.decodeTokenSeconds(m, state, tokens, depth, gen);
+                    tg[r] = gen / java.util.Arrays.stream(warmTokens).sum();
+                } else if (gen > 0) {
+                    tg[r] = gen / tg(m, state, tokens);
+                }
             }
             long bytes = Files.isDirectory(model) ? dirSize(model) : Files.size(model);
             this.bytesPerToken = weightBytesPerToken(m);
@@ -122,6 +133,32 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private long bytesPerToken;
+
+    /** --token-times: seconds per token of the process's first tg run and of the last measured one. */
+    private double[] freshTokens, warmTokens;
+
+    /** Tokens reported one by one from the start of a run (the rest as their mean). */
+    static final int FIRST_TOKENS = 8;
+
+    /** {"fresh_ms":[...],"steady_ms":[...]} or, as text, the first tokens in ms and the mean of the rest, per run. */
+    private String tokenTimesText(boolean asJson) {
+        if (asJson) return String.format(Locale.ROOT, "{\"fresh_ms\":%s,\"steady_ms\":%s}", msList(freshTokens, freshTokens.length), msList(warmTokens, warmTokens.length));
+        return "per-token ms, tokens 1-" + Math.min(FIRST_TOKENS, gen) + " then the mean of the rest:\n  first tg run of the process: "
+                + msList(freshTokens, FIRST_TOKENS) + restMean(freshTokens) + "\n  last measured tg run:        " + msList(warmTokens, FIRST_TOKENS) + restMean(warmTokens);
+    }
+
+    private static String msList(double[] s, int n) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < Math.min(n, s.length); i++) b.append(i > 0 ? "," : "").append(String.format(Locale.ROOT, "%.2f", s[i] * 1000));
+        return b.append(']').toString();
+    }
+
+    private static String restMean(double[] s) {
+        if (s.length <= FIRST_TOKENS) return "";
+        double sum = 0;
+        for (int i = FIRST_TOKENS; i < s.length; i++) sum += s[i];
+        return String.format(Locale.ROOT, " then %.2f", sum / (s.length - FIRST_TOKENS) * 1000);
+    }
 
     /**
      * Weight bytes one decode step reads: every matrix once except the token embedding, of which one row is read
@@ -174,25 +211,27 @@ final class BenchCommand implements Callable<Integer> {
         String kernels = kernelsUsed(m);
         if (json) {
             StringBuilder b = new StringBuilder("{");
-            b.append(String.format(Locale.ROOT, "\"engine\":\"autoglm\",\"model\":\"%s\",\"arch\":\"%s\",\"size_bytes\":%d,\"threads\":%d,\"n_depth\":%d,\"kernels\":\"%s\",\"load_ms\":%.1f,\"peak_rss_bytes\":%d,\"weight_bytes_per_token\":%d",
-                    jsonEscape(modelOption.orDefault().toString()), m.config().architecture().ggufName(), bytes, t, depth, kernels, loadMs, peakRss, bytesPerToken));
+            b.append(String.format(Locale.ROOT, "\"engine\":\"autoglm\",\"model\":\"%s\",\"arch\":\"%s\",\"size_bytes\":%d,\"threads\":%d,\"n_depth\":%d,\"kernels\":\"%s\",\"vector_bits\":%d,\"load_ms\":%.1f,\"peak_rss_bytes\":%d,\"weight_bytes_per_token\":%d",
+                    jsonEscape(modelOption.orDefault().toString()), m.config().architecture().ggufName(), bytes, t, depth, kernels, VectorSupport.floatVectorBits(), loadMs, peakRss, bytesPerToken));
             if (m instanceof TransformerModel tm) {
                 b.append(String.format(Locale.ROOT, ",\"cache_type_k\":\"%s\",\"cache_type_v\":\"%s\"",
                         tm.kvCacheTypes().keys().llamaName(), tm.kvCacheTypes().values().llamaName()));
             }
             if (pp != null) b.append(",\"pp\":").append(json(pp, prompt)).append(String.format(Locale.ROOT, ",\"ttft_ms\":%.1f", ttft.mean()));
             if (tg != null) b.append(",\"tg\":").append(json(tg, gen));
+            if (tg != null && tokenTimes) b.append(",\"token_times\":").append(tokenTimesText(true));
             out.println(b.append('}'));
             return;
         }
-        out.printf(Locale.ROOT, "model: %s (%s, %.2f GiB)  threads: %d  kernels: %s  load: %.0f ms  peak RSS: %.2f GiB%s%n",
-                modelOption.orDefault(), m.config().architecture().ggufName(), bytes / 1073741824.0, t, kernels, loadMs, peakRss / 1073741824.0,
+        out.printf(Locale.ROOT, "model: %s (%s, %.2f GiB)  threads: %d  kernels: %s  vector: %d-bit  load: %.0f ms  peak RSS: %.2f GiB%s%n",
+                modelOption.orDefault(), m.config().architecture().ggufName(), bytes / 1073741824.0, t, kernels, VectorSupport.floatVectorBits(), loadMs, peakRss / 1073741824.0,
                 m instanceof TransformerModel tm ? "  KV cache: " + tm.kvCacheTypes() : "");
         out.println("| test   |            t/s |");
         out.println("| ------ | -------------: |");
         if (pp != null) out.printf(Locale.ROOT, "| pp%-4d | %7.2f ± %5.2f |%n", prompt, pp.mean(), pp.sd());
         if (tg != null) out.printf(Locale.ROOT, "| tg%-4d | %7.2f ± %5.2f |%n", gen, tg.mean(), tg.sd());
         if (ttft != null) out.printf(Locale.ROOT, "time to first token (pp%d): %.1f ms%n", prompt, ttft.mean());
+        if (tg != null && tokenTimes) out.println(tokenTimesText(false));
     }
 
     private static String json(Stat s, int tokens) {

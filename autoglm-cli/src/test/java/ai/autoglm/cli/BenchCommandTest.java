@@ -80,6 +80,34 @@ class BenchCommandTest {
         }
     }
 
+    /**
+     * {@code --token-times}: every generated token of the process's first tg run and of the last measured one timed on
+     * its own; the measured run's tokens/s is the count over their sum; the text report lists the first tokens.
+     */
+    @Test
+    void tokenTimesReportEachTokenOfTheFirstAndTheLastRun() throws Exception {
+        Path gguf = ModelFixtures.writeGguf(ModelFixtures.llama(), dir.resolve("t.gguf"), GgmlType.Q8_0);
+        CliRunner.Result r = CliRunner.run("bench", "-m", gguf.toString(), "-p", "0", "-n", "11", "-r", "1", "--token-times", "--json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        JsonNode fresh = j.get("token_times").get("fresh_ms"), steady = j.get("token_times").get("steady_ms");
+        assertThat(fresh).hasSize(11);
+        assertThat(steady).hasSize(11);
+        double sum = 0;
+        for (JsonNode v : steady) {
+            assertThat(v.asDouble()).isPositive();
+            sum += v.asDouble();
+        }
+        for (JsonNode v : fresh) assertThat(v.asDouble()).isPositive();
+        // Rounded to 0.01 ms per token (and 0.001 tokens/s) in the report.
+        assertThat(j.get("tg").get("mean").asDouble()).isCloseTo(11 / (sum / 1000), org.assertj.core.data.Percentage.withPercentage(2));
+        assertThat(j.get("vector_bits").asInt()).isIn(0, 128, 256, 512);
+        CliRunner.Result text = CliRunner.run("bench", "-m", gguf.toString(), "-p", "2", "-n", "10", "-r", "1", "--token-times");
+        assertThat(text.exitCode()).as(text.err()).isZero();
+        assertThat(text.out()).contains("per-token ms, tokens 1-8 then the mean of the rest").contains("first tg run of the process: [")
+                .contains("last measured tg run:");
+    }
+
     @Test
     void badArgumentsAreUserErrors() {
         assertThat(CliRunner.run("bench", "-m", "x.gguf", "-r", "0").exitCode()).isEqualTo(2);

@@ -42,6 +42,21 @@ public final class SpeedProbe {
         return (System.nanoTime() - s) / 1e9;
     }
 
+    /**
+     * As {@link #decodeSeconds(LanguageModel, InferenceState, int[], int, int)}, each token's forward and greedy pick
+     * timed on its own: seconds per token, in order (for the JIT warm-up of a fresh process: {@code bench --token-times}).
+     */
+    public static double[] decodeTokenSeconds(LanguageModel m, InferenceState state, int[] tokens, int depth, int count) {
+        fill(m, state, tokens, depth);
+        double[] s = new double[count];
+        for (int i = 0; i < count; i++) {
+            long t0 = System.nanoTime();
+            argmax(m.forward(state, tokens, depth + i, 1, false));
+            s[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        return s;
+    }
+
     /** An empty context, then {@code tokens[0 .. depth)} in it (one forward, not timed). */
     private static void fill(LanguageModel m, InferenceState state, int[] tokens, int depth) {
         state.rewind(0);

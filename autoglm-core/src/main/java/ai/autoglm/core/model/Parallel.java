@@ -52,7 +52,7 @@ public final class Parallel {
             nativeGemm(s, x, xOff, n, out, outOff, d, count);
             return;
         }
-        if (count <= NATIVE_MAX_TOKENS && w instanceof SegmentTensor s && n % w.type().blockSize == 0 && w.size() >= (long) d * n
+        if ((count <= NATIVE_MAX_TOKENS || nativePrefill(w.type())) && w instanceof SegmentTensor s && n % w.type().blockSize == 0 && w.size() >= (long) d * n
                 && KernelChoice.nativeFor(w.type())) {
             nativeMatmul(s, x, xOff, n, out, outOff, d, count);
             return;
@@ -83,6 +83,11 @@ public final class Parallel {
      * thousands of rows' work), every token against each range's rows.
      */
     private static void nativeMatmul(SegmentTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
+        if (NativeKernels.floatActivations(w.type())) { // F16: x as it is, read in place through a heap segment
+            MemorySegment xs = MemorySegment.ofArray(x).asSlice(4L * xOff, 4L * n * count);
+            forRange(d, (long) n * count, (from, to) -> NativeKernels.matmul(w, n, xs, 4L * n, count, out, outOff, d, from, to));
+            return;
+        }
         long stride = NativeKernels.quantizedBytes(w.type(), n);
         MemorySegment xq = QUANTIZED.get().room(stride * count);
         NativeKernels.quantize(w.type(), x, xOff, n, count, xq, stride);
@@ -132,6 +137,18 @@ public final class Parallel {
      * ones won). {@code -Dautoglm.native.maxTokens=N} overrides, for A/B measurements.
      */
     private static final int NATIVE_MAX_TOKENS = Integer.getInteger("autoglm.native.maxTokens", SmallBatchGemm.MAX_TOKENS);
+
+    /**
+     * Whether this type's native kernel also takes prefill (any token count): F16, whose 4-row x 6-token register
+     * blocks (kernels_f16.inc) beat the panel GEMM end to end (pp128 at 1 thread on the Xeon of bench/RESULTS.md: 8.0-8.5 s
+     * against 9.2 s, the same run), having no dequantization to a panel to do. {@code -Dautoglm.native.f16Prefill=false}
+     * keeps F16 prefill on the panel GEMM, for A/B measurements.
+     */
+    private static boolean nativePrefill(ai.autoglm.core.tensor.GgmlType t) {
+        return F16_PREFILL && NativeKernels.floatActivations(t);
+    }
+
+    private static final boolean F16_PREFILL = !"false".equals(System.getProperty("autoglm.native.f16Prefill"));
 
     /** The caller's quantized activations, 64-byte aligned off-heap, reused and grown on demand. */
     private static final class Quantized {

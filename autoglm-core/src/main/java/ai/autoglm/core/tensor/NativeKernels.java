@@ -20,7 +20,8 @@ import java.util.Locale;
  * The optional native kernel library ({@code autoglm-core/src/main/c}, {@code libautoglm_kernels.so}), bound through
  * FFM: quantized weight rows, read in place from their segment, times activations quantized to 8 bits per block
  * (int8 dot products: AVX512-VNNI or AVX-VNNI {@code vpdpbusd}, AVX2 {@code vpmaddubsw}; JDK 25's Vector API has no
- * such operation, see docs/speed.md). The library picks its variant by CPU features when loaded.
+ * such operation, see docs/speed.md); and F16 rows times float activations ({@link #floatActivations}: vcvtph2ps,
+ * several rows in flight). The library picks its variant by CPU features when loaded.
  *
  * <p>Found as {@code -Dautoglm.native.lib=PATH}, else as the class-path resource
  * {@code native/<os>-<arch>/libautoglm_kernels.so} (target/classes in a source tree, extracted to a temporary file
@@ -188,6 +189,16 @@ public final class NativeKernels {
         }
         long rowBytes = (long) n / t.blockSize * t.typeSize;
         LIB.matmul(t.id, w.segment(), rowBytes, r0, r1, n, xq, xqStride, count, MemorySegment.ofArray(out).asSlice(4L * outOff), d);
+    }
+
+    /**
+     * Whether this type's kernel reads the activations as they are, n floats per token (F16: an F16 file is chosen
+     * for its precision, so its activations are not quantized; {@code kernels_f16.inc}), instead of
+     * {@link #quantize}d ones. Then {@link #matmul}'s {@code xq} is the float array itself ({@link MemorySegment#ofArray}),
+     * stride {@code 4 n}.
+     */
+    public static boolean floatActivations(GgmlType t) {
+        return t == GgmlType.F16;
     }
 
     /** Bytes of one token's quantized activations for weights of this type (a multiple of 64). */

@@ -15,6 +15,11 @@ public final class VectorSupport {
     private VectorSupport() {
     }
 
+    /** Bits of the float vectors the Vector API kernels use (512, 256 under -XX:UseAVX=2, 128), or 0 when scalar. */
+    public static int floatVectorBits() {
+        return ENABLED ? VectorKernels.FLOAT_LANES * Float.SIZE : 0;
+    }
+
     private static boolean detect() {
         if (Boolean.getBoolean("autoglm.scalar")) return false;
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return false;

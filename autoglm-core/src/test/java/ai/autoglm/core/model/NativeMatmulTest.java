@@ -172,6 +172,138 @@ class NativeMatmulTest {
         if (mid < d) NativeKernels.gemm((ai.autoglm.core.tensor.SegmentTensor) w, n, xq, stride, count, out, outOff, d, mid, d);
     }
 
+    /**
+     * F16 weights times float activations (kernels_f16.inc), every variant this CPU runs: widths with every tail of the
+     * 16- and 8-element vectors, 1 to 70 tokens (the 4-, 3-, 2- and 1-token groups and their remainders) straight
+     * through {@link NativeKernels#matmul} on row ranges that start and end off the 8- and 4-row groups, and 1 to 40
+     * tokens through {@link Parallel#matmul} (decode and prefill: F16 prefill takes the native kernel too) on 1 and 3 threads; against the double-precision product of the decoded
+     * halves ({@link ReferenceDecoder}) within float summation error.
+     */
+    @Test
+    void f16EveryVariantAgreesWithTheDoublePrecisionProduct() {
+        requireLibrary();
+        assertThat(NativeKernels.supports(GgmlType.F16)).isTrue();
+        assertThat(NativeKernels.floatActivations(GgmlType.F16)).isTrue();
+        KernelChoice.set(KernelChoice.Mode.NATIVE);
+        List<String> ran = new ArrayList<>();
+        Random r = new Random(1601);
+        for (String isa : NativeKernels.ISA_NAMES) {
+            if (!NativeKernels.selectIsa(isa)) continue;
+            ran.add(isa);
+            for (int n : new int[]{1, 7, 8, 15, 16, 17, 31, 32, 33, 47, 100, 257}) {
+                int d = 37;
+                float[] values = new float[d * n];
+                for (int i = 0; i < values.length; i++) values[i] = (float) r.nextGaussian();
+                byte[] bytes = Quantizer.quantize(GgmlType.F16, values).toArray(ValueLayout.JAVA_BYTE);
+                float[] ref = ReferenceDecoder.decode(GgmlType.F16, bytes, d * n);
+                FloatTensor w = Tensors.view(GgmlType.F16, MemorySegment.ofArray(bytes), (long) d * n);
+                int[] counts = n == 100 ? java.util.stream.IntStream.rangeClosed(1, 70).toArray() : new int[]{1, 2, 3, 4, 5, 6, 7, 11, 13};
+                for (int count : counts) {
+                    for (int[] range : new int[][]{{0, d}, {3, 30}, {9, 10}}) checkF16Direct(isa, w, ref, n, d, count, range[0], range[1], r);
+                }
+                for (int threads : new int[]{1, 3}) {
+                    ComputeThreads.set(threads);
+                    for (int count : new int[]{1, 2, 5, 12, 13, 40}) checkF16(isa, w, ref, n, d, count, r);
+                }
+            }
+        }
+        assertThat(ran).as("variants run").contains("c", isaBefore);
+    }
+
+    /** Inf and NaN weights reach the output of every F16 variant exactly as the Java F16 kernels (MatmulTest) have them. */
+    @Test
+    void f16InfAndNanPropagateAsTheJavaKernels() {
+        requireLibrary();
+        int n = 70, d = 9;
+        float[] values = new float[d * n];
+        java.util.Arrays.fill(values, 0.5f);
+        values[n + 5] = Float.POSITIVE_INFINITY;
+        values[2 * n + 69] = Float.NaN; // in the AVX-512 masked tail
+        values[3 * n + 1] = Float.NEGATIVE_INFINITY;
+        values[4 * n + 2] = Float.POSITIVE_INFINITY;
+        values[4 * n + 3] = Float.NEGATIVE_INFINITY;
+        values[8 * n + 68] = Float.NEGATIVE_INFINITY; // the row after the 8-row group, in the tail
+        FloatTensor w = Tensors.view(GgmlType.F16, Quantizer.quantize(GgmlType.F16, values), (long) d * n);
+        float[] x = new float[2 * n];
+        java.util.Arrays.fill(x, 1f);
+        x[n + 1] = -2f;
+        KernelChoice.set(KernelChoice.Mode.JAVA);
+        float[] java = new float[2 * d];
+        Parallel.matmul(w, x, 0, n, java, 0, d, 2);
+        assertThat(java[1]).isEqualTo(Float.POSITIVE_INFINITY);
+        assertThat(java[2]).isNaN();
+        assertThat(java[d + 3]).isEqualTo(Float.POSITIVE_INFINITY); // -Inf * -2
+        KernelChoice.set(KernelChoice.Mode.NATIVE);
+        for (String isa : NativeKernels.ISA_NAMES) {
+            if (!NativeKernels.selectIsa(isa)) continue;
+            for (int count : new int[]{1, 2}) {
+                float[] out = new float[count * d];
+                Parallel.matmul(w, x, 0, n, out, 0, d, count);
+                for (int i = 0; i < out.length; i++) {
+                    if (Float.isFinite(java[i])) assertThat(out[i]).as("%s %d", isa, i).isCloseTo(java[i], org.assertj.core.api.Assertions.offset(1e-4f));
+                    else if (Float.isNaN(java[i])) assertThat(out[i]).as("%s %d", isa, i).isNaN();
+                    else assertThat(out[i]).as("%s %d", isa, i).isEqualTo(java[i]);
+                }
+            }
+        }
+    }
+
+    private static void requireLibrary() {
+        if (!NativeKernels.loaded()) {
+            if ("true".equals(System.getenv("CI"))) fail("CI=true but the native library did not load: " + NativeKernels.loadError());
+            Assumptions.abort("native library not loaded: " + NativeKernels.loadError());
+        }
+    }
+
+    /** Rows [r0, r1) of count tokens straight through the library (any token count, not only the decode path's). */
+    private static void checkF16Direct(String isa, FloatTensor w, float[] ref, int n, int d, int count, int r0, int r1, Random r) {
+        int xOff = 3, outOff = 5;
+        float[] x = new float[xOff + count * n];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        float[] out = new float[outOff + count * d + 2];
+        java.util.Arrays.fill(out, 42f);
+        MemorySegment xs = MemorySegment.ofArray(x).asSlice(4L * xOff, 4L * n * count);
+        NativeKernels.matmul((ai.autoglm.core.tensor.SegmentTensor) w, n, xs, 4L * n, count, out, outOff, d, r0, r1);
+        for (int t = 0; t < count; t++) {
+            for (int row = 0; row < d; row++) {
+                double got = out[outOff + t * d + row];
+                if (row < r0 || row >= r1) {
+                    assertThat(got).as("%s row %d outside [%d, %d) untouched", isa, row, r0, r1).isEqualTo(42.0);
+                    continue;
+                }
+                expectF16(isa, ref, x, xOff, n, count, t, row, got);
+            }
+        }
+        assertThat(out[outOff - 1]).isEqualTo(42f);
+        assertThat(out[outOff + count * d]).isEqualTo(42f);
+    }
+
+    private static void checkF16(String isa, FloatTensor w, float[] ref, int n, int d, int count, Random r) {
+        int xOff = 3, outOff = 5;
+        float[] x = new float[xOff + count * n];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        float[] out = new float[outOff + count * d + 2];
+        out[outOff + count * d] = 42f;
+        Parallel.matmul(w, x, xOff, n, out, outOff, d, count);
+        for (int t = 0; t < count; t++) {
+            for (int row = 0; row < d; row++) expectF16(isa, ref, x, xOff, n, count, t, row, out[outOff + t * d + row]);
+        }
+        assertThat(out[outOff + count * d]).as("nothing written past the result").isEqualTo(42f);
+        assertThat(out[outOff - 1]).as("nothing written before the result").isEqualTo(0f);
+    }
+
+    private static void expectF16(String isa, float[] ref, float[] x, int xOff, int n, int count, int t, int row, double got) {
+        double exact = 0, abs = 0;
+        for (int k = 0; k < n; k++) {
+            double p = (double) ref[row * n + k] * x[xOff + t * n + k];
+            exact += p;
+            abs += Math.abs(p);
+        }
+        // Float summation in any order is within n * 2^-24 * sum|w x| (Higham's gamma_n bound).
+        double tol = n * 0x1p-24 * abs * 2 + 1e-6;
+        assertThat(got).as("F16 %s count %d token %d row %d", isa, count, t, row).isCloseTo(exact, org.assertj.core.api.Assertions.offset(tol));
+    }
+
     private static byte[] weights(GgmlType type, int n, int d, boolean randomBytes, Random r) {
         if (!randomBytes) {
             float[] v = new float[d * n];
