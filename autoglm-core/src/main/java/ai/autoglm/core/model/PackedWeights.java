@@ -74,7 +74,7 @@ final class PackedWeights {
 
     private static MemorySegment pack(SegmentTensor w, int n, int d) {
         long bytes = NativeKernels.packedBytes(w.type(), d, n);
-        MemorySegment dst = Arena.ofAuto().allocate(bytes, 64); // zeroed: the padding rows of the last group
+        MemorySegment dst = NativeKernels.allocatePacked(bytes, Arena.ofAuto()); // zeroed: the last group's padding rows
         int groups = (d + 7) / 8;
         Parallel.forRange(groups, 8L * n, (g0, g1) -> NativeKernels.pack(w, n, d, g0, g1, dst));
         MemorySegment src = w.segment();

@@ -129,6 +129,17 @@ public final class NativeKernels {
     }
 
     /**
+     * Zero-filled off-heap memory for a packed matrix (anonymous pages, 2 MiB pages where the OS allows), given back
+     * to the OS when {@code arena} closes or, for an automatic arena, when the segment is no longer reachable.
+     */
+    public static MemorySegment allocatePacked(long bytes, Arena arena) {
+        MemorySegment p = LIB.allocPacked(bytes);
+        if (p.address() == 0) throw new OutOfMemoryError("native packed weights: mmap of " + bytes + " bytes failed");
+        long address = p.address();
+        return p.reinterpret(bytes, arena, s -> LIB.freePacked(MemorySegment.ofAddress(address), bytes));
+    }
+
+    /**
      * Packs the rows of 8-row groups {@code [g0, g1)} of w (d rows of n) into {@code dst} ({@link #packedBytes} long,
      * zeroed); group ranges let the caller pack in parallel.
      */
@@ -222,7 +233,7 @@ public final class NativeKernels {
 
     /** The bound functions of one loaded library. */
     private static final class Lib {
-        private final MethodHandle init, supports, quantizedBytes, quantize, matmul, packedBytes, pack, matmulPacked;
+        private final MethodHandle init, supports, quantizedBytes, quantize, matmul, packedBytes, pack, matmulPacked, allocPacked, freePacked;
 
         Lib(Path path) {
             Linker linker = Linker.nativeLinker();
@@ -239,6 +250,8 @@ public final class NativeKernels {
             quantize = linker.downcallHandle(find(lookup, "agk_quantize"), FunctionDescriptor.ofVoid(i, a, i, l, i, a, l), critical);
             matmul = linker.downcallHandle(find(lookup, "agk_matmul"), FunctionDescriptor.ofVoid(i, a, l, i, i, i, a, l, i, a, l), critical);
             packedBytes = linker.downcallHandle(find(lookup, "agk_packed_bytes"), FunctionDescriptor.of(l, i, l, i));
+            allocPacked = linker.downcallHandle(find(lookup, "agk_alloc_packed"), FunctionDescriptor.of(a, l));
+            freePacked = linker.downcallHandle(find(lookup, "agk_free_packed"), FunctionDescriptor.ofVoid(a, l));
             pack = linker.downcallHandle(find(lookup, "agk_pack"), FunctionDescriptor.ofVoid(i, a, l, l, i, i, i, a), critical);
             matmulPacked = linker.downcallHandle(find(lookup, "agk_matmul_packed"), FunctionDescriptor.ofVoid(i, a, i, i, i, i, a, l, i, a, l), critical);
         }
@@ -274,6 +287,22 @@ public final class NativeKernels {
         void quantize(int form, MemorySegment x, int n, long xStride, int count, MemorySegment out, long outStride) {
             try {
                 quantize.invokeExact(form, x, n, xStride, count, out, outStride);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        MemorySegment allocPacked(long bytes) {
+            try {
+                return (MemorySegment) allocPacked.invokeExact(bytes);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        void freePacked(MemorySegment p, long bytes) {
+            try {
+                freePacked.invokeExact(p, bytes);
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }
