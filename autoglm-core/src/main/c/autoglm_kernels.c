@@ -243,6 +243,9 @@ static float quantize_block(const float *x, int m, int8_t *q) {
     return d;
 }
 
+/* Form-0 quantization by the selected SIMD variant (packed.inc); 0 when the portable loop below is to run. */
+static int pk_quantize32(const float *x, int n, uint8_t *o);
+
 /* Bytes of one token's activations in the given form (64-byte multiple, so tokens stay aligned). */
 EXPORT int64_t agk_quantized_bytes(int form, int n) {
     int64_t bytes = form == 0 ? (int64_t) n + 8 * (n / 32) : (int64_t) n + 4 * (n / 256) + 2 * (n / 16);
@@ -267,6 +270,7 @@ EXPORT void agk_quantize(int form, const float *x, int n, int64_t xStride, int k
         uint8_t *o = out + t * outStride;
         int8_t *q = (int8_t *) o;
         if (form == 0) {
+            if (pk_quantize32(xt, n, o)) continue;
             int nb = n / 32;
             float *d = (float *) (o + n), *s = d + nb;
             for (int b = 0; b < nb; b++) {
@@ -410,3 +414,5 @@ EXPORT void agk_kq_gemm_packed(int type, const uint8_t *w, int64_t rowBytes, int
         default: kq_gemm_packed_c(type, w, rowBytes, r0, r1, n, packed, k, out, outStride); break;
     }
 }
+
+#include "packed.inc"

@@ -12,7 +12,9 @@ import java.util.List;
  * so that the compression search and {@code serve --quantize auto} judge a plan by the same numbers:
  * <ul>
  *   <li>weights: each tensor's bytes in its GGML type (ggml_nbytes: elements / block size × block bytes), plus
- *       the float[] copies {@code TransformerModel} makes of 1-D tensors (norms, biases);</li>
+ *       the float[] copies {@code TransformerModel} makes of 1-D tensors (norms, biases). A Q4_0/Q8_0 matrix that the
+ *       native kernels repack ({@code PackedWeights}) counts once: its packed copy has the same bytes (plus zero rows
+ *       up to a multiple of 8, none for the usual shapes) and the mapped original's pages are released;</li>
  *   <li>KV cache ({@code KvCache}, off-heap): per sequence, keys and values of every layer, {@code positions × kvDim}
  *       elements each in their {@link KvCacheTypes} (f32 4 bytes, f16 2, q8_0 34 per 32, q4_0 18 per 32), in whole
  *       chunks of {@link ai.autoglm.core.model.KvCache#CHUNK_POSITIONS} positions; a slot's chunks are allocated as

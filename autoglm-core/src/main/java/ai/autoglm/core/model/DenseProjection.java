@@ -9,6 +9,11 @@ import ai.autoglm.core.tensor.FloatTensor;
  */
 public record DenseProjection(FloatTensor weight, int inputDim, int outputDim) implements Projection {
 
+    /** Q4_0 / Q8_0 weights for the native kernels are repacked here, at load ({@link PackedWeights}). */
+    public DenseProjection {
+        PackedWeights.prepare(weight, inputDim, outputDim);
+    }
+
     @Override
     public void apply(float[] x, int xOff, float[] out, int outOff, int n) {
         Parallel.matmul(weight, x, xOff, inputDim, out, outOff, outputDim, n);

@@ -47,6 +47,10 @@ public final class Parallel {
      * {@link FloatTensor#dotMany}.
      */
     public static void matmul(FloatTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
+        if (PackedWeights.applies(w, n, d)) {
+            packedMatmul((SegmentTensor) w, x, xOff, n, out, outOff, d, count);
+            return;
+        }
         if (count >= kqGemmMinTokens(w.type()) && w instanceof SegmentTensor s && n % 256 == 0 && w.size() >= (long) d * n
                 && KernelChoice.nativeGemmFor(w.type())) {
             nativeGemm(s, x, xOff, n, out, outOff, d, count);
@@ -128,6 +132,19 @@ public final class Parallel {
      */
     private static int kqGemmMinTokens(GgmlType t) {
         return t == GgmlType.Q2_K || t == GgmlType.Q3_K ? 1 : KQ_GEMM_MIN_TOKENS;
+    }
+
+    /**
+     * Q4_0 / Q8_0 through their row-interleaved copy ({@link PackedWeights}), for every token count: one token is the
+     * decode kernel, more are the register-blocked GEMM (8-token tiles on AVX-512), measured faster than the Java panel
+     * GEMM from 1 to 128 tokens (bench/RESULTS.md). Ranges are whole 8-row groups.
+     */
+    private static void packedMatmul(SegmentTensor w, float[] x, int xOff, int n, float[] out, int outOff, int d, int count) {
+        MemorySegment packed = PackedWeights.of(w, n, d);
+        long stride = NativeKernels.quantizedBytes(w.type(), n);
+        MemorySegment xq = QUANTIZED.get().room(stride * count);
+        NativeKernels.quantize(w.type(), x, xOff, n, count, xq, stride);
+        forRange((d + 7) / 8, 8L * n * count, (g0, g1) -> NativeKernels.matmulPacked(w.type(), packed, n, d, xq, stride, count, out, outOff, g0, g1));
     }
 
     /**

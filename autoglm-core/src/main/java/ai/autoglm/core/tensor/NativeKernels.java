@@ -201,6 +201,55 @@ public final class NativeKernels {
         return t == GgmlType.F16;
     }
 
+    /**
+     * Bytes of the row-interleaved ("packed", {@code packed.inc}) copy of {@code d} rows of {@code n} elements of type
+     * t, or 0 when the library has no packed layout for t (only Q4_0 and Q8_0 have one).
+     */
+    public static long packedBytes(GgmlType t, long d, int n) {
+        return LIB == null ? 0 : LIB.packedBytes(t.id, d, n);
+    }
+
+    /**
+     * Zero-filled off-heap memory for a packed matrix (anonymous pages, 2 MiB pages where the OS allows), given back
+     * to the OS when {@code arena} closes or, for an automatic arena, when the segment is no longer reachable.
+     */
+    public static MemorySegment allocatePacked(long bytes, Arena arena) {
+        MemorySegment p = LIB.allocPacked(bytes);
+        if (p.address() == 0) throw new OutOfMemoryError("native packed weights: mmap of " + bytes + " bytes failed");
+        long address = p.address();
+        return p.reinterpret(bytes, arena, s -> LIB.freePacked(MemorySegment.ofAddress(address), bytes));
+    }
+
+    /**
+     * Packs the rows of 8-row groups {@code [g0, g1)} of w (d rows of n) into {@code dst} ({@link #packedBytes} long,
+     * zeroed); group ranges let the caller pack in parallel.
+     */
+    public static void pack(SegmentTensor w, int n, long d, int g0, int g1, MemorySegment dst) {
+        GgmlType t = w.type();
+        long groups = (d + 7) / 8;
+        if (packedBytes(t, d, n) == 0 || n % t.blockSize != 0 || w.size() < d * n || g0 < 0 || g0 > g1 || g1 > groups
+                || dst.byteSize() < packedBytes(t, d, n)) {
+            throw new IllegalArgumentException("native pack out of bounds");
+        }
+        LIB.pack(t.id, w.segment(), (long) n / t.blockSize * t.typeSize, d, n, g0, g1, dst);
+    }
+
+    /**
+     * {@code out[outOff + t*d + i] = W[i] . token t} for the rows of 8-row groups {@code [g0, g1)} (those below d) and
+     * {@code t < count}, W packed by {@link #pack}, the tokens quantized by {@link #quantize} for type t.
+     */
+    public static void matmulPacked(GgmlType t, MemorySegment packed, int n, int d, MemorySegment xq, long xqStride, int count,
+                                    float[] out, int outOff, int g0, int g1) {
+        int groups = (d + 7) / 8;
+        java.util.Objects.checkFromToIndex(g0, g1, groups);
+        java.util.Objects.checkFromIndexSize(outOff, (long) (count - 1) * d + d, out.length);
+        if (packed.byteSize() < packedBytes(t, d, n) || packedBytes(t, d, n) == 0 || xq.byteSize() < xqStride * count
+                || xqStride < quantizedBytes(t, n)) {
+            throw new IllegalArgumentException("native packed matmul out of bounds");
+        }
+        LIB.matmulPacked(t.id, packed, n, g0, g1, d, xq, xqStride, count, MemorySegment.ofArray(out).asSlice(4L * outOff), d);
+    }
+
     /** Bytes of one token's quantized activations for weights of this type (a multiple of 64). */
     public static long quantizedBytes(GgmlType t, int n) {
         return LIB.quantizedBytes(form(t), n);
@@ -265,7 +314,7 @@ public final class NativeKernels {
 
     /** The bound functions of one loaded library. */
     private static final class Lib {
-        private final MethodHandle init, supports, quantizedBytes, quantize, matmul;
+        private final MethodHandle init, supports, quantizedBytes, quantize, matmul, packedBytes, pack, matmulPacked, allocPacked, freePacked;
         private final MethodHandle gemmSupports, gemm, gemmAmx, gemmPackedBytes, gemmPack, gemmPacked;
 
         Lib(Path path) {
@@ -288,6 +337,11 @@ public final class NativeKernels {
             gemmAmx = linker.downcallHandle(find(lookup, "agk_kq_gemm_amx"), FunctionDescriptor.of(i, i));
             gemmSupports = linker.downcallHandle(find(lookup, "agk_kq_gemm_supports"), FunctionDescriptor.of(i, i));
             gemm = linker.downcallHandle(find(lookup, "agk_kq_gemm"), FunctionDescriptor.ofVoid(i, a, l, i, i, i, a, l, i, a, l), critical);
+            packedBytes = linker.downcallHandle(find(lookup, "agk_packed_bytes"), FunctionDescriptor.of(l, i, l, i));
+            allocPacked = linker.downcallHandle(find(lookup, "agk_alloc_packed"), FunctionDescriptor.of(a, l));
+            freePacked = linker.downcallHandle(find(lookup, "agk_free_packed"), FunctionDescriptor.ofVoid(a, l));
+            pack = linker.downcallHandle(find(lookup, "agk_pack"), FunctionDescriptor.ofVoid(i, a, l, l, i, i, i, a), critical);
+            matmulPacked = linker.downcallHandle(find(lookup, "agk_matmul_packed"), FunctionDescriptor.ofVoid(i, a, i, i, i, i, a, l, i, a, l), critical);
         }
 
         private static MemorySegment find(SymbolLookup lookup, String name) {
@@ -362,6 +416,47 @@ public final class NativeKernels {
         boolean gemmSupports(int type) {
             try {
                 return (int) gemmSupports.invokeExact(type) != 0;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        MemorySegment allocPacked(long bytes) {
+            try {
+                return (MemorySegment) allocPacked.invokeExact(bytes);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        void freePacked(MemorySegment p, long bytes) {
+            try {
+                freePacked.invokeExact(p, bytes);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        long packedBytes(int type, long d, int n) {
+            try {
+                return (long) packedBytes.invokeExact(type, d, n);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        void pack(int type, MemorySegment src, long rowBytes, long d, int n, int g0, int g1, MemorySegment dst) {
+            try {
+                pack.invokeExact(type, src, rowBytes, d, n, g0, g1, dst);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        void matmulPacked(int type, MemorySegment packed, int n, int g0, int g1, int d, MemorySegment xq, long xqStride, int count,
+                          MemorySegment out, long outStride) {
+            try {
+                matmulPacked.invokeExact(type, packed, n, g0, g1, d, xq, xqStride, count, out, outStride);
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }

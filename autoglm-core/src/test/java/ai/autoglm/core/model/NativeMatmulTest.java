@@ -38,12 +38,53 @@ class NativeMatmulTest {
     private final int threadsBefore = ComputeThreads.count();
     private final KernelChoice.Mode modeBefore = KernelChoice.mode();
     private final String isaBefore = NativeKernels.isa();
+    private final boolean packedBefore = PackedWeights.enabled();
 
     @AfterEach
     void restore() {
         ComputeThreads.set(threadsBefore);
         KernelChoice.set(modeBefore);
         if (NativeKernels.loaded()) NativeKernels.selectIsa(isaBefore);
+        PackedWeights.enable(packedBefore);
+    }
+
+    private static boolean packedType(GgmlType t) {
+        return t == GgmlType.Q4_0 || t == GgmlType.Q8_0;
+    }
+
+    /**
+     * The row-interleaved Q4_0 / Q8_0 kernels ({@link PackedWeights}): every token count 1..70 (the one-token kernel, the
+     * GEMM's 8- and 4-token tiles and every remainder), row counts that are not a multiple of the 8-row group (1, 7, 9,
+     * 37) and one that is (16), 1 and 3 threads, every ISA variant, against the reference decoder.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0"})
+    void packedKernelsAgreeWithTheReferenceDecoderForEveryTokenCount(GgmlType type) {
+        if (!NativeKernels.loaded()) {
+            if ("true".equals(System.getenv("CI"))) fail("CI=true but the native library did not load: " + NativeKernels.loadError());
+            Assumptions.abort("native library not loaded: " + NativeKernels.loadError());
+        }
+        KernelChoice.set(KernelChoice.Mode.NATIVE);
+        PackedWeights.enable(true);
+        List<String> ran = new ArrayList<>();
+        Random r = new Random(77 + type.id);
+        for (String isa : NativeKernels.ISA_NAMES) {
+            if (!NativeKernels.selectIsa(isa)) continue;
+            ran.add(isa);
+            for (int d : new int[]{1, 7, 9, 16, 37}) {
+                int n = (d % 3 + 2) * 32; // 2 to 4 blocks: the count loop below dominates
+                byte[] bytes = weights(type, n, d, d % 2 == 1, r);
+                FloatTensor w = Tensors.view(type, MemorySegment.ofArray(bytes), (long) d * n);
+                float[] ref = ReferenceDecoder.decode(type, bytes, d * n);
+                float[] mag = magnitudes(type, bytes, d * n, ref);
+                assertThat(PackedWeights.applies(w, n, d)).isTrue();
+                for (int threads : new int[]{1, 3}) {
+                    ComputeThreads.set(threads);
+                    for (int count = 1; count <= 70; count += (threads == 1 ? 1 : 3)) check(type, isa + " packed", w, ref, mag, n, d, count, r);
+                }
+            }
+        }
+        assertThat(ran).as("variants run").contains("c", isaBefore);
     }
 
     /** Where the build had a C compiler, the library must have loaded; under CI=true a missing compiler is an error. */
@@ -96,6 +137,15 @@ class NativeMatmulTest {
                         ComputeThreads.set(threads);
                         for (int count : new int[]{1, 2, 5, 7, 12}) {
                             check(type, isa, w, ref, mag, n, d, count, r);
+                        }
+                    }
+                    if (packedType(type)) { // the same products through the in-place kernels (packing off)
+                        PackedWeights.enable(false);
+                        try {
+                            FloatTensor w2 = Tensors.view(type, MemorySegment.ofArray(bytes), (long) d * n);
+                            for (int count : new int[]{1, 5}) check(type, isa + " unpacked", w2, ref, mag, n, d, count, r);
+                        } finally {
+                            PackedWeights.enable(packedBefore);
                         }
                     }
                 }
@@ -338,7 +388,12 @@ class NativeMatmulTest {
     private static float[] magnitudes(GgmlType type, byte[] b, int count, float[] ref) {
         float[] m = new float[count];
         switch (type) {
-            case Q8_0 -> { for (int i = 0; i < count; i++) m[i] = Math.abs(ref[i]); }
+            case Q8_0 -> { // the packed kernels store q + 128 and subtract 128 d through the block sum of x
+                for (int i = 0; i < count; i++) {
+                    int o = (i / 32) * 34;
+                    m[i] = Math.abs(ref[i]) + 128 * Math.abs(Float.float16ToFloat((short) ((b[o] & 0xFF) | (b[o + 1] << 8))));
+                }
+            }
             case Q4_0 -> {
                 for (int i = 0; i < count; i++) {
                     int o = (i / 32) * 18;
