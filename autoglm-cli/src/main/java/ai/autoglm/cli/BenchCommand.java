@@ -100,6 +100,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!Files.exists(model)) throw new NoSuchFileException(model.toString());
         long t0 = System.nanoTime();
         try (LanguageModel m = ModelLoader.load(model, ai.autoglm.core.model.LoadOptions.defaults().withKvCache(kvTypes))) {
+            ai.autoglm.core.model.WarmUp.run(m); // as run, chat, serve and the SDK do: load_ms is the time until generation is ready
             double loadMs = (System.nanoTime() - t0) / 1e6;
             m.checkFits(depth + Math.max(prompt, gen), 0);
             InferenceState state = m.newState(depth + Math.max(prompt, gen));

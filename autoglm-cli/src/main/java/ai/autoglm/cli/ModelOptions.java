@@ -41,7 +41,9 @@ final class ModelOptions {
         Path file = model.orDefault();
         var types = kvCache.types(); // a bad type name fails before the model is read
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
-        return ModelLoader.load(file, LoadOptions.defaults().withLora(lora).withKvCache(types));
+        LanguageModel m = ModelLoader.load(file, LoadOptions.defaults().withLora(lora).withKvCache(types));
+        ai.autoglm.core.model.WarmUp.run(m); // the first generated tokens at the steady rate, not the JIT's cold one
+        return m;
     }
 
     /** The context to allocate: what was asked, never more than the model was trained for. */

@@ -121,6 +121,7 @@ final class InProcessClient implements AutoGLMClient {
         LanguageModel model;
         try {
             model = ModelLoader.load(modelPath, ai.autoglm.core.model.LoadOptions.defaults().withKvCache(kvCache));
+            ai.autoglm.core.model.WarmUp.run(model); // the first request's tokens at the steady rate, not the JIT's cold one
         } catch (RuntimeException e) {
             throw new AutoGLMException("cannot load model " + modelPath + ": " + e.getMessage(), e);
         }

@@ -415,6 +415,8 @@ public final class ModelRegistry implements AutoCloseable {
             if (context > model.config().contextLength()) {
                 throw new IllegalArgumentException("context " + context + " exceeds the model's " + model.config().contextLength());
             }
+            // before the scheduler exists, so the first request's tokens run compiled kernels (and readiness waits for it)
+            ai.autoglm.core.model.WarmUp.run(model);
             ContinuousBatchScheduler scheduler = new ContinuousBatchScheduler(spec.alias(), model, spec.slots(), context,
                     config.queueSize(), config.prefillBudget(), metrics.forModel(spec.alias()));
             LOG.info(() -> String.format("loaded %s from %s%s in %.1f s (%d slots x %d positions)", spec.alias(), spec.path(),
