@@ -10,9 +10,11 @@ import java.nio.file.Path;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The load-time warm-up ({@link WarmUp}) runs on a state of its own: a generation after it gives the same logits, bit
- * for bit, as the same generation on a copy of the model that was never warmed, for every weight type whose kernels
- * it compiles; it fits models whose context is shorter than its own length and leaves other models alone.
+ * The load-time warm-up ({@link WarmUp}) runs on a state of its own: a generation after it gives the same logits as
+ * the same generation on a copy of the model that was never warmed, for every weight type whose kernels it compiles
+ * (to float rounding: the Vector API's lane reductions may sum in another order before and after C2 compiles them,
+ * which is the point of the warm-up; a state leaking from it would move the logits by far more); it fits models whose
+ * context is shorter than its own length and leaves other models alone.
  */
 class WarmUpTest {
     @TempDir
@@ -24,7 +26,9 @@ class WarmUpTest {
             Path file = ModelFixtures.writeGguf(ModelFixtures.llama().withDims(256, 4, 2, 512).withSeed(5), tmp.resolve(type + ".gguf"), type);
             try (LanguageModel cold = ModelLoader.load(file); LanguageModel warmed = ModelLoader.load(file)) {
                 assertThat(WarmUp.run(warmed)).as(type + ": warmed").isPositive();
-                assertThat(greedyLogits(warmed)).as(type + ": logits of every step after the warm-up").isEqualTo(greedyLogits(cold));
+                float[] after = greedyLogits(warmed), without = greedyLogits(cold);
+                assertThat(after).as(type + ": logits of every step after the warm-up")
+                        .containsExactly(without, org.assertj.core.data.Offset.offset(1e-4f));
             }
         }
     }
