@@ -45,9 +45,9 @@ static int kq_is_type(int type) {
     return type == T_Q2_K || type == T_Q3_K || type == T_Q4_K || type == T_Q5_K || type == T_Q6_K;
 }
 
-/* Q3_K's 16 6-bit scales from its 12-byte field (as dequantize_row_q3_K unpacks them), minus 32, as int8. */
-static inline __attribute__((always_inline)) void q3_scales8(const uint8_t *s, int8_t *out) {
-    uint32_t a0, a1, tmp, r[4];
+/* Q3_K's 16 6-bit scales (0..63) from its 12-byte field, four per word, as dequantize_row_q3_K unpacks them. */
+static inline __attribute__((always_inline)) void q3_raw_scales(const uint8_t *s, uint32_t r[4]) {
+    uint32_t a0, a1, tmp;
     memcpy(&a0, s, 4);
     memcpy(&a1, s + 4, 4);
     memcpy(&tmp, s + 8, 4);
@@ -55,22 +55,22 @@ static inline __attribute__((always_inline)) void q3_scales8(const uint8_t *s, i
     r[1] = (a1 & 0x0F0F0F0Fu) | (((tmp >> 2) & 0x03030303u) << 4);
     r[2] = ((a0 >> 4) & 0x0F0F0F0Fu) | (((tmp >> 4) & 0x03030303u) << 4);
     r[3] = ((a1 >> 4) & 0x0F0F0F0Fu) | (((tmp >> 6) & 0x03030303u) << 4);
-    /* 0..63 minus 32, bytewise without borrows: (v ^ 0x20) - 0x20 would also do; v - 32 fits int8 */
-    for (int i = 0; i < 4; i++) r[i] = (r[i] | 0x80808080u) - 0x20202020u; /* bytes 0x80+v-0x20: v-32 offset by 0x80 */
+}
+
+/* The same minus 32, as int8. */
+static inline __attribute__((always_inline)) void q3_scales8(const uint8_t *s, int8_t *out) {
+    uint32_t r[4];
+    q3_raw_scales(s, r);
+    /* 0..63 minus 32, bytewise without borrows: bytes 0x80+v-0x20 (v-32 offset by 0x80), then the offset removed */
+    for (int i = 0; i < 4; i++) r[i] = (r[i] | 0x80808080u) - 0x20202020u;
     for (int i = 0; i < 4; i++) r[i] ^= 0x80808080u;
     memcpy(out, r, 16);
 }
 
-/* Q3_K's 16 6-bit scales from its 12-byte field (as dequantize_row_q3_K unpacks them), minus 32. */
+/* The same minus 32, as int. */
 static inline __attribute__((always_inline)) void q3_scales(const uint8_t *s, int *out) {
-    uint32_t a0, a1, tmp, r[4];
-    memcpy(&a0, s, 4);
-    memcpy(&a1, s + 4, 4);
-    memcpy(&tmp, s + 8, 4);
-    r[0] = (a0 & 0x0F0F0F0Fu) | (((tmp >> 0) & 0x03030303u) << 4);
-    r[1] = (a1 & 0x0F0F0F0Fu) | (((tmp >> 2) & 0x03030303u) << 4);
-    r[2] = ((a0 >> 4) & 0x0F0F0F0Fu) | (((tmp >> 4) & 0x03030303u) << 4);
-    r[3] = ((a1 >> 4) & 0x0F0F0F0Fu) | (((tmp >> 6) & 0x03030303u) << 4);
+    uint32_t r[4];
+    q3_raw_scales(s, r);
     const uint8_t *b = (const uint8_t *) r;
     for (int i = 0; i < 16; i++) out[i] = (int) b[i] - 32;
 }

@@ -91,10 +91,6 @@ final class InProcessClient implements AutoGLMClient {
             }
 
             @Override
-            public void occupancy(int queued, int activeSlots, long kvUsed, long kvCapacity) {
-            }
-
-            @Override
             public void jobEnded(String outcome, int completionTokens) {
                 if (outcome.equals("cancelled")) {
                     lastCancelledTokens.set(completionTokens);

@@ -54,18 +54,6 @@ public final class StepOverheadBench {
                 stepMode[i] = mode[0];
                 count[0] = i + 1;
             }
-
-            @Override
-            public void firstToken(long nanos) {
-            }
-
-            @Override
-            public void occupancy(int queued, int activeSlots, long kvUsed, long kvCapacity) {
-            }
-
-            @Override
-            public void jobEnded(String outcome, int completionTokens) {
-            }
         };
         try (LanguageModel model = ModelLoader.load(modelPath);
              ContinuousBatchScheduler scheduler = new ContinuousBatchScheduler("bench", model, 1, p + n + 16, 4, 256, listener)) {

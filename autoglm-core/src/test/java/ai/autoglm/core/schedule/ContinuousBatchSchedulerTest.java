@@ -39,18 +39,6 @@ class ContinuousBatchSchedulerTest {
                 public void stepDone(int rows, int decodeRows, long nanos) {
                     maxDecodeRows.accumulateAndGet(decodeRows, Math::max);
                 }
-
-                @Override
-                public void firstToken(long nanos) {
-                }
-
-                @Override
-                public void occupancy(int queued, int activeSlots, long kvUsed, long kvCapacity) {
-                }
-
-                @Override
-                public void jobEnded(String outcome, int completionTokens) {
-                }
             };
             String[] prompts = {"hello world, hello the world", "or the world or hello", "lo lo lo he he he", "world world"};
             List<GenerationRequest> requests = new ArrayList<>();
@@ -142,18 +130,6 @@ class ContinuousBatchSchedulerTest {
                 @Override
                 public void stepDone(int rows, int decodeRows, long nanos) {
                     steps.add(new int[]{rows, decodeRows});
-                }
-
-                @Override
-                public void firstToken(long nanos) {
-                }
-
-                @Override
-                public void occupancy(int queued, int activeSlots, long kvUsed, long kvCapacity) {
-                }
-
-                @Override
-                public void jobEnded(String outcome, int completionTokens) {
                 }
             };
             // 96 tokens: still decoding for ~96 steps, long after the second job (submitted right after it) joins
