@@ -359,6 +359,34 @@ class HostileInputTest {
         }
     }
 
+    /**
+     * A streamed answer to a request with "Connection: close" ends as chunked framing requires (RFC 9112 §7.1: the
+     * last chunk, size 0), so a client can tell a whole stream from a cut one. Ending the connection from the handler
+     * (as non-streamed answers do, helidon#12324) dropped that last chunk: strict clients such as bench/serve's load
+     * client then failed every streamed request. The server now leaves the close to the client for streams.
+     */
+    @Test
+    void aStreamedAnswerToConnectionCloseEndsWithTheLastChunk() throws Exception {
+        byte[] request = post("/v1/chat/completions",
+                "{\"model\":\"zh\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":3}".getBytes(StandardCharsets.UTF_8));
+        try (Socket sock = new Socket("127.0.0.1", s.server.port())) {
+            sock.setSoTimeout(10_000);
+            sock.getOutputStream().write(request);
+            sock.getOutputStream().flush();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            String text = "";
+            while (!text.endsWith("\r\n0\r\n\r\n")) {
+                int n = sock.getInputStream().read(buf);
+                assertThat(n).as("the stream ended before its last chunk: " + text).isPositive();
+                got.write(buf, 0, n);
+                text = got.toString(StandardCharsets.ISO_8859_1);
+            }
+            assertThat(status(text)).isEqualTo(200);
+            assertThat(text).containsIgnoringCase("Transfer-Encoding: chunked").contains("data: [DONE]");
+        }
+    }
+
     /** Issue 15 item 10: an HTTP/1.0 request gets a clear 505 (Helidon 4.5 speaks only HTTP/1.1), not a silent disconnect. */
     @Test
     void http10GetsA505() throws Exception {
