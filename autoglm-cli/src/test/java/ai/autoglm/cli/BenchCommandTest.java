@@ -99,8 +99,10 @@ class BenchCommandTest {
             sum += v.asDouble();
         }
         for (JsonNode v : fresh) assertThat(v.asDouble()).isPositive();
-        // Rounded to 0.01 ms per token (and 0.001 tokens/s) in the report.
-        assertThat(j.get("tg").get("mean").asDouble()).isCloseTo(11 / (sum / 1000), org.assertj.core.data.Percentage.withPercentage(2));
+        // Each token's time is rounded to 0.01 ms in the report (this model's tokens take ~0.01 ms once warm), so the
+        // rate is bounded by the sums of the times rounded all down or all up.
+        double slack = 11 * 0.005, rate = j.get("tg").get("mean").asDouble();
+        assertThat(rate).isBetween(11 / ((sum + slack) / 1000) * 0.999, 11 / (Math.max(sum - slack, 1e-6) / 1000) * 1.001);
         assertThat(j.get("vector_bits").asInt()).isIn(0, 128, 256, 512);
         CliRunner.Result text = CliRunner.run("bench", "-m", gguf.toString(), "-p", "2", "-n", "10", "-r", "1", "--token-times");
         assertThat(text.exitCode()).as(text.err()).isZero();
