@@ -79,26 +79,7 @@ public final class GlmReferenceForward {
             System.arraycopy(k, 0, keyCache[l], pos * kvDim, kvDim);
             System.arraycopy(v, 0, valueCache[l], pos * kvDim, kvDim);
 
-            double[] attn = new double[qDim];
-            for (int head = 0; head < nh; head++) {
-                int group = head / (nh / nkv); // key_layer.expand over num_attention_heads // multi_query_group_num
-                double[] scores = new double[pos + 1];
-                double max = Double.NEGATIVE_INFINITY;
-                for (int t = 0; t <= pos; t++) {
-                    double dot = 0;
-                    for (int i = 0; i < hd; i++) dot += q[head * hd + i] * keyCache[l][t * kvDim + group * hd + i];
-                    scores[t] = dot / Math.sqrt(hd);
-                    max = Math.max(max, scores[t]);
-                }
-                double sum = 0;
-                for (int t = 0; t <= pos; t++) {
-                    scores[t] = Math.exp(scores[t] - max);
-                    sum += scores[t];
-                }
-                for (int t = 0; t <= pos; t++) {
-                    for (int i = 0; i < hd; i++) attn[head * hd + i] += scores[t] / sum * valueCache[l][t * kvDim + group * hd + i];
-                }
-            }
+            double[] attn = ReferenceAttention.attend(q, keyCache[l], valueCache[l], pos, nh, nkv, hd);
             double[] o = linear(attn, get(p + (remote() ? "self_attention.dense.weight" : "self_attn.o_proj.weight")), dim, null);
             if (layout == GlmFixtures.Layout.GLM4_HF) o = rmsnorm(o, get(p + "post_self_attn_layernorm.weight"));
             for (int i = 0; i < dim; i++) x[i] += o[i];

@@ -99,26 +99,7 @@ public final class ReferenceForward {
             System.arraycopy(k, 0, keyCache[l], pos * kvDim, kvDim);
             System.arraycopy(v, 0, valueCache[l], pos * kvDim, kvDim);
 
-            double[] attn = new double[qDim];
-            for (int head = 0; head < nh; head++) {
-                int kvHead = head / (nh / nkv); // repeat_kv
-                double[] scores = new double[pos + 1];
-                double max = Double.NEGATIVE_INFINITY;
-                for (int t = 0; t <= pos; t++) {
-                    double dot = 0;
-                    for (int i = 0; i < hd; i++) dot += q[head * hd + i] * keyCache[l][t * kvDim + kvHead * hd + i];
-                    scores[t] = dot / Math.sqrt(hd);
-                    max = Math.max(max, scores[t]);
-                }
-                double sum = 0;
-                for (int t = 0; t <= pos; t++) {
-                    scores[t] = Math.exp(scores[t] - max);
-                    sum += scores[t];
-                }
-                for (int t = 0; t <= pos; t++) {
-                    for (int i = 0; i < hd; i++) attn[head * hd + i] += scores[t] / sum * valueCache[l][t * kvDim + kvHead * hd + i];
-                }
-            }
+            double[] attn = ReferenceAttention.attend(q, keyCache[l], valueCache[l], pos, nh, nkv, hd);
             linearInputs.accept(p + "self_attn.o_proj.weight", attn);
             double[] o = linear(attn, w.get(p + "self_attn.o_proj.weight"), dim, null);
             if (w.containsKey(p + "post_self_attn_layernorm.weight")) o = rmsnorm(o, w.get(p + "post_self_attn_layernorm.weight"));
